@@ -1,0 +1,147 @@
+// swift-tools-version:6.1
+// Strata: a Centrifugo-compatible real-time messaging server with durable channel history.
+// The module list reads like the architecture: see docs/architecture.md.
+
+import class Foundation.ProcessInfo
+import PackageDescription
+
+/// Settings shared by every Strata target (Swift 6 language mode is the tools-version default).
+let strataSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "strata",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "strata", targets: ["strata"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, used through pkg-config (Debian: liblmdb-dev, libzstd-dev, libhiredis-dev).
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+
+        // Value types shared by every module; no I/O.
+        .target(name: "StrataCore", swiftSettings: strataSettings),
+        // Client protocol v2 codecs (JSON today).
+        .target(name: "StrataProtocol", dependencies: ["StrataCore"], swiftSettings: strataSettings),
+        // The HistoryStore seam and the in-memory stream store.
+        .target(
+            name: "StrataHistory",
+            dependencies: ["StrataCore", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strataSettings
+        ),
+        // Pure recovery decisions: merge, recovered?, cache mode.
+        .target(name: "StrataRecovery", dependencies: ["StrataCore"], swiftSettings: strataSettings),
+        // Connection and subscription tokens (JWT through jwt-kit).
+        .target(
+            name: "StrataAuth",
+            dependencies: [
+                "StrataCore", "StrataProtocol", .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // Configuration model with Centrifugo v6 key names; JSON, YAML and TOML loaders.
+        .target(
+            name: "StrataConfig",
+            dependencies: ["StrataCore", .product(name: "Yams", package: "Yams"), .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strataSettings
+        ),
+        // Node, hub, client sessions, broker and presence seams.
+        .target(
+            name: "StrataHub",
+            dependencies: [
+                "StrataCore", "StrataProtocol", "StrataHistory", "StrataRecovery", "StrataAuth", "StrataConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // WebSocket transport (Hummingbird) feeding client sessions.
+        .target(
+            name: "StrataTransport",
+            dependencies: [
+                "StrataHub", "StrataProtocol", "StrataConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // HTTP server API (/api/<method>).
+        .target(
+            name: "StrataServerAPI",
+            dependencies: [
+                "StrataHub", "StrataProtocol", "StrataConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // Composition root: config → stores → node → transports + API.
+        .target(
+            name: "StrataServer",
+            dependencies: [
+                "StrataHub", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataHistory", "StrataAuth",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "StrataServer", "StrataConfig", "StrataAuth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strataSettings
+        ),
+
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataHubTests", dependencies: ["StrataHub", "StrataHistory", "StrataConfig", "StrataProtocol", "StrataAuth"],
+            swiftSettings: strataSettings),
+    ]
+)
+
+// Benchmarks build only on request (STRATA_BENCHMARKS=1), so everyday builds and CI skip them.
+if ProcessInfo.processInfo.environment["STRATA_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "StrataBenchmarks",
+            dependencies: ["StrataHistory", "StrataProtocol", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/StrataBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -1,0 +1,265 @@
+import Foundation
+
+/// Builds a validated `StrataConfig` from a file (JSON, YAML or TOML) and the environment.
+public enum ConfigLoader {
+    /// Sections Centrifugo has that Strata accepts and ignores (config.md §10).
+    static let ignoredSections: Set<String> = [
+        "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
+        "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",
+        "uni_websocket", "uni_sse", "uni_http_stream", "sse", "http_stream", "emulation", "webtransport", "init",
+        "broker", "presence_manager", "engine.redis", "client.proxy", "channel.proxy", "client.connect_code_to_unidirectional_disconnect",
+        "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
+    ]
+
+    /// Loads `path`; a missing file is not an error when `requireFile` is false (Centrifugo starts on defaults).
+    public static func load(path: String?, environment: [String: String], requireFile: Bool = false) throws(ConfigErrors) -> StrataConfig {
+        var root = ConfigValue.object([:])
+        if let path {
+            if FileManager.default.fileExists(atPath: path) {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw ConfigErrors(errors: [ConfigError(path: "", message: "cannot read \(path)")])
+                }
+                guard let text = String(data: data, encoding: .utf8) else {
+                    throw ConfigErrors(errors: [ConfigError(path: "", message: "\(path) is not UTF-8 text")])
+                }
+                let format = ConfigFormats.Format(path: path) ?? .json
+                do {
+                    root = try ConfigFormats.parse(text, format: format)
+                } catch {
+                    throw ConfigErrors(errors: [ConfigError(path: error.path, message: "\(path): \(error.message)")])
+                }
+            } else if requireFile {
+                throw ConfigErrors(errors: [ConfigError(path: "", message: "config file \(path) does not exist")])
+            }
+        }
+        return try decode(root, environment: environment)
+    }
+
+    public static func decode(_ root: ConfigValue, environment: [String: String] = [:]) throws(ConfigErrors) -> StrataConfig {
+        guard case .object = root else {
+            throw ConfigErrors(errors: [ConfigError(path: "", message: "top level must be an object")])
+        }
+        let r = ConfigReader(root: root, environment: environment)
+        var c = StrataConfig()
+
+        c.httpServer.address = r.string("http_server.address", c.httpServer.address)
+        c.httpServer.port = r.int("http_server.port", c.httpServer.port)
+        c.log.level = r.string("log.level", c.log.level)
+        c.log.file = r.string("log.file", c.log.file)
+
+        c.client.token = readToken(r, "client.token")
+        c.client.subscriptionTokenEnabled = r.bool("client.subscription_token.enabled", false)
+        c.client.subscriptionToken = readToken(r, "client.subscription_token")
+        let cl = c.client
+        c.client.allowedOrigins = r.strings("client.allowed_origins", cl.allowedOrigins)
+        c.client.allowAnonymousConnectWithoutToken = r.bool("client.allow_anonymous_connect_without_token", false)
+        c.client.disallowAnonymousConnectionTokens = r.bool("client.disallow_anonymous_connection_tokens", false)
+        c.client.insecure = r.bool("client.insecure", false)
+        c.client.insecureSkipTokenSignatureVerify = r.bool("client.insecure_skip_token_signature_verify", false)
+        c.client.pingIntervalMillis = r.duration("client.ping_interval", cl.pingIntervalMillis)
+        c.client.pongTimeoutMillis = r.duration("client.pong_timeout", cl.pongTimeoutMillis)
+        c.client.expiredCloseDelayMillis = r.duration("client.expired_close_delay", cl.expiredCloseDelayMillis)
+        c.client.expiredSubCloseDelayMillis = r.duration("client.expired_sub_close_delay", cl.expiredSubCloseDelayMillis)
+        c.client.staleCloseDelayMillis = r.duration("client.stale_close_delay", cl.staleCloseDelayMillis)
+        c.client.channelLimit = r.int("client.channel_limit", cl.channelLimit)
+        c.client.queueMaxSize = r.int("client.queue_max_size", cl.queueMaxSize)
+        c.client.presenceUpdateIntervalMillis = r.duration("client.presence_update_interval", cl.presenceUpdateIntervalMillis)
+        c.client.channelPositionCheckDelayMillis = r.duration("client.channel_position_check_delay", cl.channelPositionCheckDelayMillis)
+        c.client.connectionLimit = r.int("client.connection_limit", 0)
+        c.client.userConnectionLimit = r.int("client.user_connection_limit", 0)
+        c.client.connectIncludeServerTime = r.bool("client.connect_include_server_time", false)
+        c.client.historyMaxPublicationLimit = r.int("client.history_max_publication_limit", cl.historyMaxPublicationLimit)
+        c.client.recoveryMaxPublicationLimit = r.int("client.recovery_max_publication_limit", cl.recoveryMaxPublicationLimit)
+
+        c.channel.historyMetaTTLSeconds = r.duration("channel.history_meta_ttl", c.channel.historyMetaTTLSeconds * 1000) / 1000
+        c.channel.maxLength = r.int("channel.max_length", c.channel.maxLength)
+        c.channel.privatePrefix = r.string("channel.private_prefix", c.channel.privatePrefix)
+        c.channel.namespaceBoundary = r.string("channel.namespace_boundary", c.channel.namespaceBoundary)
+        c.channel.userBoundary = r.string("channel.user_boundary", c.channel.userBoundary)
+        c.channel.userSeparator = r.string("channel.user_separator", c.channel.userSeparator)
+        let globalFormat = r.string("channel.publication_data_format", "")
+        c.channel.withoutNamespace = readOptions(
+            r, scope: .init(
+                pathPrefix: "channel.without_namespace.", envPrefix: "CHANNEL_WITHOUT_NAMESPACE_",
+                base: r.subtree("channel.without_namespace")),
+            globalFormat: globalFormat)
+        for (i, item) in r.objects("channel.namespaces").enumerated() {
+            let path = "channel.namespaces[\(i)]"
+            guard case .object(let dict) = item else {
+                r.fail(path, "expected an object")
+                continue
+            }
+            var name = ""
+            if case .string(let n) = dict["name"] ?? .null { name = n }
+            let envName = ConfigReader.envKey(name)
+            var ns = readOptions(
+                r, scope: .init(pathPrefix: path + ".", envPrefix: "CHANNEL_NAMESPACES_\(envName)_", base: item),
+                globalFormat: globalFormat)
+            ns.name = name
+            if name.count < 2 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+                r.fail(path + ".name", "namespace name \"\(name)\" must match ^[-a-zA-Z0-9_.]{2,}$")
+            }
+            if c.channel.namespaces.contains(where: { $0.name == name }) {
+                r.fail(path + ".name", "duplicate namespace \"\(name)\"")
+            }
+            c.channel.namespaces.append(ns)
+        }
+
+        c.rpc.pingEnabled = r.bool("rpc.ping.enabled", false)
+        c.rpc.pingMethod = r.string("rpc.ping.method", c.rpc.pingMethod)
+        c.engine.type = r.string("engine.type", c.engine.type)
+        c.httpAPI.key = r.string("http_api.key", "")
+        c.httpAPI.insecure = r.bool("http_api.insecure", false)
+        c.httpAPI.handlerPrefix = r.string("http_api.handler_prefix", c.httpAPI.handlerPrefix)
+        c.httpAPI.disabled = r.bool("http_api.disabled", false)
+        c.httpAPI.errorMode = r.string("http_api.error_mode", "")
+        c.websocket.disabled = r.bool("websocket.disabled", false)
+        c.websocket.handlerPrefix = r.string("websocket.handler_prefix", c.websocket.handlerPrefix)
+        c.websocket.messageSizeLimit = r.int("websocket.message_size_limit", c.websocket.messageSizeLimit)
+        c.websocket.writeTimeoutMillis = r.duration("websocket.write_timeout", c.websocket.writeTimeoutMillis)
+        c.health.enabled = r.bool("health.enabled", false)
+        c.health.handlerPrefix = r.string("health.handler_prefix", c.health.handlerPrefix)
+        c.prometheus.enabled = r.bool("prometheus.enabled", false)
+        c.prometheus.handlerPrefix = r.string("prometheus.handler_prefix", c.prometheus.handlerPrefix)
+        c.node.name = r.string("node.name", "")
+        // Read-and-ignore keys that exist in Centrifugo but have no effect here yet.
+        for key in [
+            "log.file", "http_server.internal_address", "http_server.internal_port", "http_server.tls_external",
+            "websocket.compression", "websocket.compression_min_size", "websocket.compression_level",
+            "websocket.read_buffer_size", "websocket.write_buffer_size", "websocket.use_write_buffer_pool",
+            "websocket.decompressed_message_size_limit", "http_api.external", "client.concurrency",
+            "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header",
+            "client.subscribe_to_user_personal_channel", "node.info_metrics_aggregate_interval",
+            "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",
+            "rpc.without_namespace", "rpc.namespaces", "rpc.namespace_boundary",
+        ] { _ = r.raw(key) }
+
+        validate(&c, r)
+        c.unknownKeys = r.unknownKeys(ignoredSections: ignoredSections)
+        if !r.errors.isEmpty { throw ConfigErrors(errors: r.errors) }
+        return c
+    }
+
+    static func readToken(_ r: ConfigReader, _ prefix: String) -> StrataConfig.Token {
+        var t = StrataConfig.Token()
+        t.hmacSecretKey = r.string("\(prefix).hmac_secret_key", "")
+        t.hmacPreviousSecretKey = r.string("\(prefix).hmac_previous_secret_key", "")
+        t.hmacPreviousSecretKeyValidUntil = Int64(r.int("\(prefix).hmac_previous_secret_key_valid_until", 0))
+        t.rsaPublicKey = r.string("\(prefix).rsa_public_key", "")
+        t.ecdsaPublicKey = r.string("\(prefix).ecdsa_public_key", "")
+        t.jwksPublicEndpoint = r.string("\(prefix).jwks_public_endpoint", "")
+        t.audience = r.string("\(prefix).audience", "")
+        t.audienceRegex = r.string("\(prefix).audience_regex", "")
+        t.issuer = r.string("\(prefix).issuer", "")
+        t.issuerRegex = r.string("\(prefix).issuer_regex", "")
+        t.userIDClaim = r.string("\(prefix).user_id_claim", "")
+        return t
+    }
+
+    /// Options of one namespace, read relative to its object (`scope.base`) so errors and env
+    /// overrides name the full path.
+    static func readOptions(_ r: ConfigReader, scope: ConfigReader.Scope, globalFormat: String) -> ChannelOptions {
+        var o = ChannelOptions()
+        let prefix = ""
+        let errorPrefix = scope.pathPrefix
+        let b = { (key: String) in r.bool(prefix + key, false, scope: scope) }
+        let path = { (key: String) in errorPrefix + prefix + key }
+        o.historySize = r.int(prefix + "history_size", 0, scope: scope)
+        o.historyTTLSeconds = seconds(r, prefix + "history_ttl", scope: scope, errorPath: path("history_ttl"))
+        o.historyMetaTTLSeconds = seconds(r, prefix + "history_meta_ttl", scope: scope, errorPath: path("history_meta_ttl"))
+        o.forcePositioning = b("force_positioning")
+        o.allowPositioning = b("allow_positioning")
+        o.forceRecovery = b("force_recovery")
+        o.allowRecovery = b("allow_recovery")
+        let mode = r.string(prefix + "force_recovery_mode", "", scope: scope)
+        switch mode {
+        case "", "stream": o.forceRecoveryMode = .stream
+        case "cache": o.forceRecoveryMode = .cache
+        default: r.fail(path("force_recovery_mode"), "unknown recovery mode \"\(mode)\" (want \"stream\" or \"cache\")")
+        }
+        o.autoCacheRecover = b("auto_cache_recover")
+        o.allowedDeltaTypes = r.strings(prefix + "allowed_delta_types", [], scope: scope)
+        for t in o.allowedDeltaTypes where t != "fossil" {
+            r.fail(path("allowed_delta_types"), "unknown delta type \"\(t)\" (only \"fossil\")")
+        }
+        o.deltaPublish = b("delta_publish")
+        o.presence = b("presence")
+        o.joinLeave = b("join_leave")
+        o.forcePushJoinLeave = b("force_push_join_leave")
+        o.allowSubscribeForClient = b("allow_subscribe_for_client")
+        o.allowSubscribeForAnonymous = b("allow_subscribe_for_anonymous")
+        o.allowPublishForClient = b("allow_publish_for_client")
+        o.allowPublishForSubscriber = b("allow_publish_for_subscriber")
+        o.allowPublishForAnonymous = b("allow_publish_for_anonymous")
+        o.allowHistoryForClient = b("allow_history_for_client")
+        o.allowHistoryForSubscriber = b("allow_history_for_subscriber")
+        o.allowHistoryForAnonymous = b("allow_history_for_anonymous")
+        o.allowPresenceForClient = b("allow_presence_for_client")
+        o.allowPresenceForSubscriber = b("allow_presence_for_subscriber")
+        o.allowPresenceForAnonymous = b("allow_presence_for_anonymous")
+        o.allowUserLimitedChannels = b("allow_user_limited_channels")
+        o.allowTagsFilter = b("allow_tags_filter")
+        o.channelRegex = r.string(prefix + "channel_regex", "", scope: scope)
+        if !o.channelRegex.isEmpty, (try? NSRegularExpression(pattern: o.channelRegex)) == nil {
+            r.fail(path("channel_regex"), "invalid regular expression")
+        }
+        let format = r.string(prefix + "publication_data_format", globalFormat, scope: scope)
+        if let f = ChannelOptions.DataFormat(rawValue: format) {
+            o.publicationDataFormat = f
+        } else {
+            r.fail(path("publication_data_format"), "unknown data format \"\(format)\"")
+        }
+        // Accepted, not implemented: proxies and non-stream subscription types.
+        for key in [
+            "subscribe_proxy_enabled", "subscribe_proxy_name", "publish_proxy_enabled", "publish_proxy_name",
+            "sub_refresh_proxy_enabled", "sub_refresh_proxy_name", "subscribe_stream_proxy_enabled",
+            "subscribe_stream_proxy_name", "subscribe_stream_proxy_bidirectional", "name",
+        ] { _ = r.raw(prefix + key, scope: scope) }
+        let type = r.string(prefix + "subscription_type", "", scope: scope)
+        if !(type == "" || type == "stream") {
+            r.fail(path("subscription_type"), "subscription type \"\(type)\" is not supported (only stream)")
+        }
+        return o
+    }
+
+    /// TTLs must be whole seconds.
+    private static func seconds(_ r: ConfigReader, _ key: String, scope: ConfigReader.Scope, errorPath: String) -> Int64 {
+        let ms = r.duration(key, 0, scope: scope)
+        if ms < 0 { r.fail(errorPath, "must not be negative"); return 0 }
+        if ms % 1000 != 0 { r.fail(errorPath, "must be a whole number of seconds") }
+        return ms / 1000
+    }
+
+    static func validate(_ c: inout StrataConfig, _ r: ConfigReader) {
+        if !(1...65535).contains(c.httpServer.port) { r.fail("http_server.port", "must be between 1 and 65535") }
+        if !["none", "trace", "debug", "info", "warn", "error"].contains(c.log.level) {
+            r.fail("log.level", "unknown level \"\(c.log.level)\" (none, trace, debug, info, warn, error)")
+        }
+        if !["memory"].contains(c.engine.type) {
+            r.fail("engine.type", "engine \"\(c.engine.type)\" is not available in this build (memory)")
+        }
+        if !["", "transport"].contains(c.httpAPI.errorMode) { r.fail("http_api.error_mode", "must be \"\" or \"transport\"") }
+        if c.websocket.messageSizeLimit <= 0 { r.fail("websocket.message_size_limit", "must be positive") }
+        if c.client.queueMaxSize <= 0 { r.fail("client.queue_max_size", "must be positive") }
+        if c.client.channelLimit < 0 { r.fail("client.channel_limit", "must not be negative") }
+        if c.channel.maxLength <= 0 { r.fail("channel.max_length", "must be positive") }
+        if c.client.pingIntervalMillis > 0, c.client.pongTimeoutMillis >= c.client.pingIntervalMillis {
+            r.fail("client.pong_timeout", "must be less than client.ping_interval")
+        }
+        var all = [("channel.without_namespace", c.channel.withoutNamespace)]
+        for (i, ns) in c.channel.namespaces.enumerated() { all.append(("channel.namespaces[\(i)]", ns)) }
+        for (path, o) in all {
+            if (o.historySize > 0) != (o.historyTTLSeconds > 0) {
+                r.fail(path, "history_size and history_ttl must be set together")
+            }
+            let metaTTL = o.historyMetaTTLSeconds > 0 ? o.historyMetaTTLSeconds : c.channel.historyMetaTTLSeconds
+            if o.historyTTLSeconds > metaTTL {
+                r.fail(path + ".history_ttl", "must not exceed history_meta_ttl (\(metaTTL)s)")
+            }
+            if o.forceRecovery && !o.keepsHistory { r.fail(path + ".force_recovery", "needs history_size and history_ttl") }
+            if o.autoCacheRecover && !(o.forceRecovery && o.forceRecoveryMode == .cache) {
+                r.fail(path + ".auto_cache_recover", "needs force_recovery and force_recovery_mode \"cache\"")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// Who published or who is present: `user` and `client` are always sent, the infos only when set.
+public struct ClientInfo: Hashable, Sendable {
+    public var user: String
+    public var client: String
+    /// Raw JSON (or binary) from the connection token's `info`.
+    public var connInfo: [UInt8]?
+    /// Raw JSON (or binary) from the subscription token's `info`.
+    public var chanInfo: [UInt8]?
+
+    public init(user: String, client: String, connInfo: [UInt8]? = nil, chanInfo: [UInt8]? = nil) {
+        self.user = user
+        self.client = client
+        self.connInfo = connInfo
+        self.chanInfo = chanInfo
+    }
+}
+
+/// One message in a channel. `data` holds the exact payload bytes (compact JSON, or binary).
+public struct Publication: Hashable, Sendable {
+    /// Position in the channel's stream; 0 when the channel keeps no history.
+    public var offset: UInt64
+    public var data: [UInt8]
+    public var info: ClientInfo?
+    public var tags: [String: String]
+    /// Unix milliseconds when the server accepted it (kept for lag metrics, not sent to clients).
+    public var time: Int64
+
+    public init(offset: UInt64 = 0, data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:], time: Int64 = 0) {
+        self.offset = offset
+        self.data = data
+        self.info = info
+        self.tags = tags
+        self.time = time
+    }
+}
+
+/// A place in a stream: offset under an epoch. Offset 0 means "before the first publication".
+public struct StreamPosition: Hashable, Sendable, CustomStringConvertible {
+    public var offset: UInt64
+    public var epoch: String
+
+    public init(offset: UInt64, epoch: String) {
+        self.offset = offset
+        self.epoch = epoch
+    }
+
+    public var description: String { "\(offset)@\(epoch)" }
+}

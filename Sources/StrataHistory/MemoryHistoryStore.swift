@@ -1,0 +1,127 @@
+import StrataCore
+import Synchronization
+
+/// Streams in process memory, lost on restart (Centrifugo's memory engine semantics).
+///
+/// Channels are spread over shards, each behind its own lock, so publishes to different channels
+/// rarely contend. Every operation on a channel runs under its shard's lock, which is what makes
+/// append + `onCommit` atomic and ordered.
+public final class MemoryHistoryStore: HistoryStore {
+    struct IdempotentResult {
+        var position: StreamPosition
+        var expireAt: Int64
+    }
+
+    struct Shard {
+        var streams: [String: MemoryStream] = [:]
+        var results: [String: IdempotentResult] = [:]
+    }
+
+    private let shards: [Locked<Shard>]
+    private let clock: any WallClock
+
+    public init(clock: any WallClock = SystemClock(), shardCount: Int = 64) {
+        self.clock = clock
+        self.shards = (0..<max(1, shardCount)).map { _ in Locked(Shard()) }
+    }
+
+    private func shard(for channel: String) -> Locked<Shard> {
+        var h = Hasher()
+        h.combine(channel)
+        return shards[Int(UInt(bitPattern: h.finalize()) % UInt(shards.count))]
+    }
+
+    /// Returns the live stream, creating it (new epoch) or replacing an expired one.
+    private static func liveStream(_ shard: inout Shard, _ channel: String, now: Int64) -> MemoryStream {
+        if let s = shard.streams[channel], s.metaExpireAt == 0 || now < s.metaExpireAt {
+            var s = s
+            s.expireEntriesIfDue(now: now)
+            return s
+        }
+        return MemoryStream(epoch: Epoch.generate())
+    }
+
+    public func append(
+        channel: String, publication: Publication, options: AppendOptions,
+        onCommit: @Sendable (AppendResult) -> Void
+    ) async throws -> AppendResult {
+        let now = clock.nowMillis()
+        let retention = options.retention
+        return shard(for: channel).withLock { shard in
+            let resultKey = options.idempotencyKey.map { channel + "\u{0}" + $0 }
+            if let resultKey, let cached = shard.results[resultKey], now < cached.expireAt {
+                return AppendResult(position: cached.position, publication: publication, suppressed: true)
+            }
+            guard retention.keepsHistory else {
+                // Pure PUB/SUB: no offset, no epoch, but still ordered with other publishes.
+                let result = AppendResult(position: StreamPosition(offset: 0, epoch: ""), publication: publication)
+                onCommit(result)
+                if let resultKey {
+                    shard.results[resultKey] = IdempotentResult(
+                        position: result.position, expireAt: now + options.idempotentResultTTLSeconds * 1000)
+                }
+                return result
+            }
+            var stream = Self.liveStream(&shard, channel, now: now)
+            if options.version > 0 {
+                let sameEpoch = options.versionEpoch.isEmpty || options.versionEpoch == stream.versionEpoch
+                if sameEpoch && stream.version > 0 && options.version <= stream.version {
+                    shard.streams[channel] = stream
+                    return AppendResult(
+                        position: StreamPosition(offset: stream.top, epoch: stream.epoch), publication: publication, suppressed: true)
+                }
+                stream.version = options.version
+                stream.versionEpoch = options.versionEpoch
+            }
+            let previous = options.useDelta ? stream.entries.last : nil
+            let stored = stream.append(publication, size: retention.size)
+            stream.entriesExpireAt = now + retention.ttlSeconds * 1000
+            stream.metaExpireAt = retention.metaTTLSeconds > 0 ? now + retention.metaTTLSeconds * 1000 : 0
+            shard.streams[channel] = stream
+            let result = AppendResult(
+                position: StreamPosition(offset: stored.offset, epoch: stream.epoch), publication: stored, previous: previous)
+            onCommit(result)
+            if let resultKey {
+                shard.results[resultKey] = IdempotentResult(
+                    position: result.position, expireAt: now + options.idempotentResultTTLSeconds * 1000)
+            }
+            return result
+        }
+    }
+
+    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+        let now = clock.nowMillis()
+        return shard(for: channel).withLock { shard in
+            var stream = Self.liveStream(&shard, channel, now: now)
+            if metaTTLSeconds > 0 { stream.metaExpireAt = now + metaTTLSeconds * 1000 }
+            shard.streams[channel] = stream
+            return HistoryResult(publications: stream.read(filter), top: StreamPosition(offset: stream.top, epoch: stream.epoch))
+        }
+    }
+
+    public func removeHistory(channel: String) async throws {
+        shard(for: channel).withLock { shard in
+            guard var stream = shard.streams[channel] else { return }
+            stream.entries.removeAll()
+            stream.entriesExpireAt = 0
+            shard.streams[channel] = stream
+        }
+    }
+
+    public func sweepExpired() async {
+        let now = clock.nowMillis()
+        for shard in shards {
+            shard.withLock { shard in
+                for (channel, var stream) in shard.streams {
+                    if stream.metaExpireAt > 0, now >= stream.metaExpireAt {
+                        shard.streams[channel] = nil
+                    } else if stream.entriesExpireAt > 0, now >= stream.entriesExpireAt {
+                        stream.expireEntriesIfDue(now: now)
+                        shard.streams[channel] = stream
+                    }
+                }
+                shard.results = shard.results.filter { now < $0.value.expireAt }
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import StrataAuth
+import StrataConfig
+import StrataCore
+import StrataProtocol
+
+extension ClientSession {
+    private func isSubscribed(_ channel: String) -> Bool {
+        state.withLock { $0.subscriptions[channel]?.isLive == true }
+    }
+
+    private func resolve(_ channel: String) throws(CommandFailure) -> ChannelOptions {
+        guard !channel.isEmpty else { throw .disconnect(.badRequest) }
+        do {
+            return try node.channels.validate(channel)
+        } catch {
+            throw .error(error)
+        }
+    }
+
+    func publishCommand(_ channel: String, _ data: [UInt8]) async throws(CommandFailure) -> ReplyResult? {
+        let options = try resolve(channel)
+        try DataFormatCheck.validate(data, options.publicationDataFormat)
+        let info = state.withLock { s in
+            ClientInfo(user: s.user, client: id, connInfo: s.connInfo, chanInfo: s.subscriptions[channel]?.chanInfo)
+        }
+        guard
+            Permissions.canPublish(
+                options, user: info.user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
+        else { throw .error(.permissionDenied) }
+        do {
+            _ = try await node.publish(channel: channel, data: data, info: info)
+        } catch {
+            throw .error(error)
+        }
+        return .publish
+    }
+
+    func historyCommand(_ r: HistoryRequest) async throws(CommandFailure) -> ReplyResult? {
+        let options = try resolve(r.channel)
+        guard options.keepsHistory else { throw .error(.notAvailable) }
+        guard
+            Permissions.canReadHistory(
+                options, user: user, subscribed: isSubscribed(r.channel), insecure: node.config.client.insecure)
+        else { throw .error(.permissionDenied) }
+        let cap = node.config.client.historyMaxPublicationLimit
+        var limit = Int(r.limit)
+        if cap > 0 && (limit < 0 || limit > cap) { limit = cap }
+        do {
+            let result = try await node.history(channel: r.channel, filter: HistoryFilter(since: r.since, limit: limit, reverse: r.reverse))
+            return .history(publications: result.publications, top: result.top)
+        } catch {
+            throw .error(error)
+        }
+    }
+
+    func presenceCommand(_ channel: String) async throws(CommandFailure) -> ReplyResult? {
+        let options = try resolve(channel)
+        guard options.presence else { throw .error(.notAvailable) }
+        guard
+            Permissions.canReadPresence(options, user: user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
+        else { throw .error(.permissionDenied) }
+        do {
+            return .presence(try await node.presence(channel: channel))
+        } catch {
+            throw .error(error)
+        }
+    }
+
+    func presenceStatsCommand(_ channel: String) async throws(CommandFailure) -> ReplyResult? {
+        let options = try resolve(channel)
+        guard options.presence else { throw .error(.notAvailable) }
+        guard
+            Permissions.canReadPresence(options, user: user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
+        else { throw .error(.permissionDenied) }
+        do {
+            let stats = try await node.presenceStats(channel: channel)
+            return .presenceStats(numClients: UInt32(stats.numClients), numUsers: UInt32(stats.numUsers))
+        } catch {
+            throw .error(error)
+        }
+    }
+
+    /// Without an RPC proxy only the built-in `ping` method exists (when enabled).
+    func rpcCommand(_ method: String) throws(CommandFailure) -> ReplyResult? {
+        let rpc = node.config.rpc
+        guard rpc.pingEnabled else { throw .error(.notAvailable) }
+        guard method == rpc.pingMethod else { throw .error(.methodNotFound) }
+        return .rpc(data: nil)
+    }
+
+    /// Centrifugo OSS has no handler for asynchronous messages from clients.
+    func handleSend(_ data: [UInt8]) {
+        disconnect(.notAvailable)
+    }
+
+    func subRefreshCommand(_ channel: String, _ token: String) async throws(CommandFailure) -> ReplyResult? {
+        guard !channel.isEmpty else { throw .disconnect(.badRequest) }
+        guard isSubscribed(channel) else { throw .error(.permissionDenied) }
+        guard !token.isEmpty else { throw .error(.badRequest) }
+        let now = node.clock.nowSeconds()
+        let claims: SubscriptionClaims
+        do {
+            claims = try await node.subscriptionTokens.verifySubscriptionToken(token, now: now)
+        } catch {
+            switch error {
+            case .expired: throw .error(.tokenExpired)
+            case .invalid: throw .disconnect(.invalidToken)
+            }
+        }
+        if claims.channel != channel || claims.user != user || (!claims.client.isEmpty && claims.client != id) {
+            throw .disconnect(.invalidToken)
+        }
+        let expiry = claims.subscriptionExpiry
+        if let expiry, expiry <= now { throw .error(.expired) }
+        state.withLock { $0.subscriptions[channel]?.expireAt = expiry }
+        guard let expiry else { return .subRefresh(expires: false, ttl: 0) }
+        return .subRefresh(expires: true, ttl: UInt32(expiry - now))
+    }
+
+    /// The answer to a server ping; one per ping, never unsolicited.
+    func handlePong() {
+        let ok = state.withLock { s -> Bool in
+            guard s.pingPending else { return false }
+            s.pingPending = false
+            return true
+        }
+        if !ok { disconnect(.badRequest) }
+    }
+}
+
+/// `publication_data_format` checks; failures are error 107.
+enum DataFormatCheck {
+    static func validate(_ data: [UInt8], _ format: ChannelOptions.DataFormat) throws(CommandFailure) {
+        switch format {
+        case .any, .json:
+            if data.isEmpty { throw .error(.badRequest) }
+        case .jsonObject:
+            guard data.first == UInt8(ascii: "{") else { throw .error(.badRequest) }
+        case .binary:
+            break
+        }
+    }
+}

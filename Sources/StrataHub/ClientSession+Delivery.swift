@@ -1,0 +1,91 @@
+import StrataCore
+import StrataProtocol
+
+extension ClientSession {
+    /// What to do with a publication for a positioned subscription (history-and-recovery.md §5).
+    enum PositionCheck: Equatable {
+        case deliver
+        case skip
+        case insufficientState
+    }
+
+    static func check(position: inout StreamPosition, offset: UInt64, epoch: String) -> PositionCheck {
+        if position.epoch.isEmpty {
+            position.epoch = epoch
+        } else if epoch != position.epoch {
+            return .insufficientState
+        }
+        if offset > position.offset + 1 { return .insufficientState }
+        if offset < position.offset + 1 { return .skip }
+        position.offset = offset
+        return .deliver
+    }
+
+    /// Fan-out entry point; never blocks on the network.
+    func deliverPublication(_ p: EncodedPublication) {
+        enum Action {
+            case none
+            case sent(EnqueueOutcome)
+            case insufficient(serverSide: Bool)
+        }
+        let action = state.withLock { s -> Action in
+            guard s.status == .connected, var sub = s.subscriptions[p.channel] else { return .none }
+            if sub.buffer != nil {
+                sub.buffer!.append(p)
+                s.subscriptions[p.channel] = sub
+                return .none
+            }
+            if sub.positioned && p.publication.offset > 0 {
+                switch Self.check(position: &sub.position, offset: p.publication.offset, epoch: p.epoch) {
+                case .skip: return .none
+                case .insufficientState:
+                    if !sub.serverSide { s.subscriptions[p.channel] = nil }
+                    return .insufficient(serverSide: sub.serverSide)
+                case .deliver:
+                    s.subscriptions[p.channel] = sub
+                }
+            }
+            return .sent(EnqueueOutcome(queue.enqueue(p.jsonFrame)))
+        }
+        switch action {
+        case .none: return
+        case .sent(let outcome): handle(outcome)
+        case .insufficient(let serverSide): insufficientState(p.channel, serverSide: serverSide)
+        }
+    }
+
+    func deliverJoinLeave(channel: String, frame: [UInt8]) {
+        let push = state.withLock { s in s.status == .connected && s.subscriptions[channel]?.pushJoinLeave == true && s.subscriptions[channel]?.isLive == true }
+        if push { send(frame) }
+    }
+
+    /// A gap or an epoch change: client-side subscriptions are told to resubscribe (2500),
+    /// server-side ones reconnect (3010).
+    func insufficientState(_ channel: String, serverSide: Bool) {
+        if serverSide {
+            disconnect(.insufficientState)
+            return
+        }
+        send(JSONReplyEncoder.unsubscribePush(channel: channel, .insufficientState))
+        Task {
+            // The subscription is already gone from the session; leave the channel too.
+            if node.hub.removeSubscriber(channel, self) { try? await node.broker.unsubscribe(channel: channel) }
+            try? await node.presence.remove(channel: channel, clientID: id)
+        }
+    }
+
+    struct EnqueueOutcome {
+        let result: OutboundQueue.EnqueueResult
+        init(_ r: OutboundQueue.EnqueueResult) { result = r }
+    }
+
+    private func handle(_ outcome: EnqueueOutcome) {
+        switch outcome.result {
+        case .queued: node.metrics.sent.increment()
+        case .overflow:
+            node.metrics.slowDisconnects.increment()
+            disconnect(.slow, dropPending: true)
+        case .closed: break
+        }
+    }
+}

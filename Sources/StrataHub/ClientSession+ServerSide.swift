@@ -1,0 +1,77 @@
+import StrataAuth
+import StrataCore
+import StrataProtocol
+
+extension ClientSession {
+    /// Server API `subscribe`: adds a server-side subscription to this live connection and tells
+    /// the client with a `subscribe` push (client-protocol.md §12).
+    public func serverSubscribe(
+        channel: String, info: [UInt8]?, data: [UInt8]?, recoverSince: StreamPosition?, expireAt: Int64?,
+        override: SubscriptionOverride
+    ) async throws(StrataError) {
+        guard isConnected else { return }
+        var request = SubscribeRequest()
+        request.channel = channel
+        if let recoverSince {
+            request.recover = true
+            request.offset = recoverSince.offset
+            request.epoch = recoverSince.epoch
+        }
+        var options = TokenSubscribeOptions()
+        options.info = info
+        options.data = data
+        options.override = override
+        do {
+            var pending = try await prepareSubscribe(request, serverSide: true, tokenOptions: options, claimsFromToken: true)
+            pending.expireAt = expireAt
+            let ready = try await readForSubscribe(pending)
+            var failure: CommandFailure?
+            let overflow = state.withLock { s -> Bool in
+                switch finalizeSubscribe(&s, ready) {
+                case .success(let (result, extra)):
+                    var push = SubscribePush()
+                    push.recoverable = result.recoverable
+                    push.positioned = result.positioned
+                    push.epoch = result.epoch
+                    push.offset = result.offset
+                    push.data = result.data
+                    var messages = [JSONReplyEncoder.subscribePush(channel: channel, push)]
+                    // Recovered publications follow as ordinary pushes, in offset order.
+                    messages += result.publications.map {
+                        JSONReplyEncoder.publicationPush(channel: channel, $0, dataAsString: false)
+                    }
+                    return queue.enqueue(contentsOf: messages + extra) == .overflow
+                case .failure(let f):
+                    failure = f
+                    return false
+                }
+            }
+            if let failure {
+                switch failure {
+                case .error: await abortSubscribe(channel)
+                case .disconnect(let d): disconnect(d)
+                }
+            }
+            if overflow { disconnect(.slow, dropPending: true) }
+        } catch {
+            switch error {
+            case .error(let e):
+                if e == .alreadySubscribed { return }
+                throw e
+            case .disconnect(let d): disconnect(d)
+            }
+        }
+    }
+
+    /// Server API `refresh`: new expiry (or none), new info, or expire now.
+    public func serverRefresh(expired: Bool, expireAt: Int64?, info: [UInt8]?) {
+        if expired {
+            disconnect(.expired)
+            return
+        }
+        state.withLock { s in
+            if let expireAt { s.expireAt = expireAt > 0 ? expireAt : nil }
+            if let info { s.connInfo = info }
+        }
+    }
+}

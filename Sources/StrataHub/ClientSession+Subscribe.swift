@@ -1,0 +1,277 @@
+import Logging
+import StrataAuth
+import StrataConfig
+import StrataCore
+import StrataProtocol
+import StrataRecovery
+
+/// A subscription registered (and buffering live publications) whose reply is not written yet.
+struct PendingSubscribe: Sendable {
+    var channel: String
+    var request: SubscribeRequest
+    var options: ChannelOptions
+    var recovering = false
+    var read: HistoryResult?
+    var data: [UInt8]?
+    var expireAt: Int64?
+    var now: Int64
+}
+
+extension ClientSession {
+    /// Client subscribe (client-protocol.md §8, history-and-recovery.md §5).
+    func subscribe(_ request: SubscribeRequest, id: UInt32) async throws(CommandFailure) -> ReplyResult? {
+        let pending = try await prepareSubscribe(request, serverSide: false, tokenOptions: TokenSubscribeOptions(), claimsFromToken: false)
+        let ready: PendingSubscribe
+        do {
+            ready = try await readForSubscribe(pending)
+        } catch {
+            await abortSubscribe(pending.channel)
+            throw error
+        }
+        var failure: CommandFailure?
+        let overflow = state.withLock { s -> Bool in
+            switch finalizeSubscribe(&s, ready) {
+            case .success(let (result, extra)):
+                let reply = JSONReplyEncoder.reply(id: id, result: .subscribe(result))
+                return queue.enqueue(contentsOf: [reply] + extra) == .overflow
+            case .failure(let f):
+                failure = f
+                return false
+            }
+        }
+        if let failure {
+            await abortSubscribe(pending.channel)
+            throw failure
+        }
+        if overflow { throw .disconnect(.slow) }
+        return nil
+    }
+
+    /// Checks, permissions and registration: afterwards the subscription buffers live publications.
+    func prepareSubscribe(
+        _ request: SubscribeRequest, serverSide: Bool, tokenOptions: TokenSubscribeOptions, claimsFromToken: Bool
+    ) async throws(CommandFailure) -> PendingSubscribe {
+        let channel = request.channel
+        let config = node.config.client
+        guard !channel.isEmpty else { throw .disconnect(.badRequest) }
+        if !request.delta.isEmpty && request.delta != "fossil" { throw .disconnect(.badRequest) }
+        if channel.utf8.count > node.config.channel.maxLength { throw .error(.badRequest) }
+        let already = state.withLock { $0.subscriptions[channel] != nil }
+        if already { throw .error(.alreadySubscribed) }
+        if !serverSide, config.channelLimit > 0, state.withLock({ $0.subscriptions.count }) >= config.channelLimit {
+            throw .error(.limitExceeded)
+        }
+        var options: ChannelOptions
+        do {
+            options = try node.channels.validate(channel)
+        } catch {
+            throw .error(error)
+        }
+        if request.hasTagsFilter && !options.allowTagsFilter { throw .error(.badRequest) }
+
+        let user = self.user
+        let now = node.clock.nowSeconds()
+        var pending = PendingSubscribe(channel: channel, request: request, options: options, now: now)
+        var override = tokenOptions.override
+        var chanInfo = tokenOptions.info
+        pending.data = tokenOptions.data
+
+        if !serverSide {
+            if !request.token.isEmpty {
+                let claims: SubscriptionClaims
+                do {
+                    claims = try await node.subscriptionTokens.verifySubscriptionToken(request.token, now: now)
+                } catch {
+                    switch error {
+                    case .expired: throw .error(.tokenExpired)
+                    case .invalid: throw .error(.permissionDenied)
+                    }
+                }
+                if claims.channel != channel || claims.user != user || (!claims.client.isEmpty && claims.client != id) {
+                    throw .disconnect(.invalidToken)
+                }
+                override = claims.override
+                chanInfo = claims.info
+                pending.data = claims.data
+                pending.expireAt = claims.subscriptionExpiry
+            } else if node.channels.isPrivate(channel) {
+                throw .error(.permissionDenied)
+            } else if options.allowUserLimitedChannels && node.channels.hasUserBoundary(channel)
+                && node.channels.isUserAllowed(channel, user: user)
+            {
+                // user-limited channel listing this user
+            } else if !Permissions.canSubscribe(options, user: user, insecure: config.insecure) {
+                throw .error(.permissionDenied)
+            }
+        }
+        if let expireAt = pending.expireAt, expireAt <= now { throw .error(.expired) }
+
+        // Effective options: namespace, then token overrides, then what the client may switch on.
+        if let v = override.presence { options.presence = v }
+        if let v = override.joinLeave { options.joinLeave = v }
+        if let v = override.forcePushJoinLeave { options.forcePushJoinLeave = v }
+        if let v = override.forcePositioning { options.forcePositioning = v }
+        if let v = override.forceRecovery { options.forceRecovery = v }
+        let historyAllowed = Permissions.canReadHistory(options, user: user, subscribed: true, insecure: config.insecure)
+        var sub = Subscription(options: options)
+        sub.serverSide = serverSide
+        sub.chanInfo = chanInfo
+        sub.expireAt = pending.expireAt
+        sub.presence = options.presence
+        sub.emitJoinLeave = options.joinLeave
+        let presenceAllowed = Permissions.canReadPresence(options, user: user, subscribed: true, insecure: config.insecure)
+        sub.pushJoinLeave = options.forcePushJoinLeave || (request.joinLeave && options.joinLeave && presenceAllowed)
+        if options.keepsHistory {
+            sub.recoverable = options.forceRecovery || (request.recoverable && (options.allowRecovery || historyAllowed))
+            sub.positioned =
+                sub.recoverable || options.forcePositioning || (request.positioned && (options.allowPositioning || historyAllowed))
+        }
+        sub.delta = !request.delta.isEmpty && options.allowedDeltaTypes.contains(request.delta)
+        pending.options = options
+
+        let inserted = state.withLock { s -> Bool in
+            guard s.status == .connected, s.subscriptions[channel] == nil else { return false }
+            s.subscriptions[channel] = sub
+            return true
+        }
+        guard inserted else { throw .error(.alreadySubscribed) }
+
+        // Subscribe to the broker strictly before reading history: that is what makes recovery lossless.
+        if node.hub.addSubscriber(channel, self) {
+            do {
+                try await node.broker.subscribe(channel: channel)
+            } catch {
+                await abortSubscribe(channel)
+                throw .error(.internalError)
+            }
+        }
+        let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: chanInfo)
+        if sub.presence { try? await node.presence.add(channel: channel, info: info) }
+        if sub.emitJoinLeave { try? await node.broker.publishJoin(channel: channel, info: info) }
+        return pending
+    }
+
+    /// Reads the stream for positioning or recovery.
+    func readForSubscribe(_ p: PendingSubscribe) async throws(CommandFailure) -> PendingSubscribe {
+        var p = p
+        let sub = state.withLock { $0.subscriptions[p.channel] }
+        guard let sub, sub.positioned else { return p }
+        let cacheMode = p.options.forceRecoveryMode == .cache
+        p.recovering = sub.recoverable && (p.request.recover || (cacheMode && p.options.autoCacheRecover))
+        let filter: HistoryFilter
+        if p.recovering && cacheMode {
+            filter = HistoryFilter(limit: 1, reverse: true)
+        } else if p.recovering {
+            let limit = node.config.client.recoveryMaxPublicationLimit
+            filter = HistoryFilter(since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch), limit: limit > 0 ? limit : -1)
+        } else {
+            filter = .topOnly
+        }
+        do {
+            p.read = try await node.readStream(channel: p.channel, filter: filter, options: p.options)
+        } catch {
+            throw .error(error)
+        }
+        return p
+    }
+
+    /// Decides recovery, merges what was buffered, positions the subscription and makes it live.
+    /// Runs under the session lock; returns the result plus messages to queue right after the reply.
+    func finalizeSubscribe(_ s: inout State, _ p: PendingSubscribe) -> Result<(SubscribeResult, [[UInt8]]), CommandFailure> {
+        guard var sub = s.subscriptions[p.channel], s.status == .connected else { return .failure(.disconnect(.badRequest)) }
+        let buffered = sub.buffer ?? []
+        sub.buffer = nil
+        var result = SubscribeResult()
+        result.data = p.data
+        result.delta = sub.delta
+        if let expireAt = sub.expireAt {
+            result.expires = true
+            result.ttl = UInt32(max(0, expireAt - p.now))
+        }
+        var after: [[UInt8]] = []
+        if sub.positioned, let read = p.read {
+            let top = read.top
+            var recovered = false
+            var publications: [Publication] = []
+            if p.recovering {
+                if p.options.forceRecoveryMode == .cache {
+                    let outcome = CacheRecovery.decide(
+                        latest: read.publications.first, top: top, requestOffset: p.request.offset, requestEpoch: p.request.epoch)
+                    recovered = outcome.recovered
+                    publications = outcome.publications
+                } else {
+                    if p.request.epoch.isEmpty || p.request.epoch == top.epoch {
+                        recovered = StreamRecovery.isRecovered(
+                            publications: read.publications, requestOffset: p.request.offset, top: top.offset)
+                        if recovered { publications = read.publications }
+                    }
+                    // The "reject unrecovered" flag: an error instead of an unrecovered result (stream mode only).
+                    if !recovered && p.request.flag & SubscribeRequest.rejectUnrecoveredFlag != 0 {
+                        return .failure(.error(.unrecoverablePosition))
+                    }
+                }
+            }
+            // Only publications of this epoch can join the merge.
+            let sameEpoch = buffered.filter { $0.epoch == top.epoch }.map(\.publication)
+            let merge = StreamRecovery.merge(recovered: publications, buffered: sameEpoch)
+            if !merge.contiguous { return .failure(.disconnect(.insufficientState)) }
+            var merged = merge.publications
+            if p.options.forceRecoveryMode == .cache && p.request.delta.isEmpty, let last = merged.last { merged = [last] }
+            let maxOffset = max(top.offset, merged.last?.offset ?? 0, sameEpoch.last?.offset ?? 0)
+            result.positioned = true
+            result.recoverable = sub.recoverable
+            result.epoch = top.epoch
+            result.offset = maxOffset
+            result.wasRecovering = p.recovering
+            if recovered {
+                result.recovered = true
+                result.publications = merged.filter { $0.offset > p.request.offset || p.options.forceRecoveryMode == .cache }
+                    .map { WirePublication($0) }
+                result.offset = p.request.offset
+            }
+            sub.position = StreamPosition(offset: maxOffset, epoch: top.epoch)
+            if p.recovering { if recovered { node.metrics.recovered.increment() } else { node.metrics.notRecovered.increment() } }
+        } else {
+            // Not positioned: whatever arrived meanwhile simply follows the reply.
+            after = buffered.map(\.jsonFrame)
+        }
+        s.subscriptions[p.channel] = sub
+        return .success((result, after))
+    }
+
+    /// Undoes a subscription whose subscribe failed.
+    func abortSubscribe(_ channel: String) async {
+        let sub = state.withLock { $0.subscriptions.removeValue(forKey: channel) }
+        if let sub { await leaveChannel(channel, sub) }
+    }
+
+    /// Leaves a channel on this node: hub, broker, presence and the leave event.
+    func leaveChannel(_ channel: String, _ sub: Subscription) async {
+        if node.hub.removeSubscriber(channel, self) {
+            try? await node.broker.unsubscribe(channel: channel)
+        }
+        if sub.presence { try? await node.presence.remove(channel: channel, clientID: id) }
+        if sub.emitJoinLeave {
+            let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: sub.chanInfo)
+            try? await node.broker.publishLeave(channel: channel, info: info)
+        }
+    }
+
+    func unsubscribeCommand(_ channel: String) async throws(CommandFailure) -> ReplyResult? {
+        guard !channel.isEmpty else { throw .disconnect(.badRequest) }
+        let sub = state.withLock { $0.subscriptions.removeValue(forKey: channel) }
+        if let sub { await leaveChannel(channel, sub) }
+        return .unsubscribe
+    }
+
+    /// Server-initiated unsubscribe: the client gets an `unsubscribe` push with `reason`.
+    public func serverUnsubscribe(_ channel: String, _ reason: Unsubscribe) async {
+        let sub = state.withLock { s -> Subscription? in
+            guard let sub = s.subscriptions.removeValue(forKey: channel) else { return nil }
+            return sub
+        }
+        guard let sub else { return }
+        send(JSONReplyEncoder.unsubscribePush(channel: channel, reason))
+        await leaveChannel(channel, sub)
+    }
+}

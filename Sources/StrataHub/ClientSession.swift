@@ -1,0 +1,203 @@
+import Logging
+import StrataConfig
+import StrataCore
+import StrataProtocol
+
+/// Why a command failed: an error reply, or the end of the connection.
+enum CommandFailure: Error {
+    case error(StrataError)
+    case disconnect(Disconnect)
+}
+
+/// One client connection, whatever its transport: authentication, subscriptions, positions and
+/// the outbound queue. The transport feeds it frames (`handleFrame`) and drains `queue`.
+///
+/// Commands of one connection are handled one at a time, in order; fan-out from other tasks
+/// reaches it concurrently through `deliver…`, under the same lock that guards its subscriptions,
+/// which is what orders a subscribe reply before the live publications that follow it.
+public final class ClientSession: Sendable {
+    public let id = RandomID.uuidString()
+    public let node: Node
+    public let queue: OutboundQueue
+    let state = Locked(State())
+    let logger: Logger
+
+    enum Status {
+        case connecting
+        case connected
+        /// The connect command failed with an error reply: every later command ⇒ 3501.
+        case unusable
+        case closed
+    }
+
+    struct State {
+        var status: Status = .connecting
+        var user = ""
+        var connInfo: [UInt8]?
+        /// Unix seconds; nil = never.
+        var expireAt: Int64?
+        var subscriptions: [String: Subscription] = [:]
+        var pingPending = false
+        var cleanedUp = false
+    }
+
+    public init(node: Node) {
+        self.node = node
+        self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
+        var logger = node.logger
+        logger[metadataKey: "client"] = "\(id)"
+        self.logger = logger
+    }
+
+    public var user: String { state.withLock { $0.user } }
+    public var isConnected: Bool { state.withLock { $0.status == .connected } }
+    var clientInfo: ClientInfo { state.withLock { ClientInfo(user: $0.user, client: id, connInfo: $0.connInfo) } }
+
+    // MARK: Frames
+
+    /// Handles one transport frame of newline-separated JSON commands, in order.
+    public func handleFrame(_ frame: [UInt8]) async {
+        let decoded = JSONCommandDecoder.decodeFrame(frame)
+        for command in decoded.commands {
+            if queue.isClosed { return }
+            await handle(command)
+        }
+        if let error = decoded.error {
+            logger.debug("bad frame", metadata: ["error": "\(error)"])
+            disconnect(.badRequest)
+        }
+    }
+
+    /// A frame the JSON protocol cannot carry (binary, or invalid UTF-8).
+    public func handleUndecodableFrame() {
+        disconnect(.badRequest)
+    }
+
+    func handle(_ command: Command) async {
+        node.metrics.commands.increment()
+        let status = state.withLock { $0.status }
+        switch status {
+        case .closed:
+            return
+        case .unusable:
+            disconnect(.badRequest)
+            return
+        case .connecting:
+            guard case .connect(let request) = command.request, command.id > 0 else {
+                disconnect(.badRequest)
+                return
+            }
+            await run(command.id) { () async throws(CommandFailure) -> ReplyResult? in try await self.connect(request, id: command.id) }
+            if state.withLock({ $0.status == .connecting }) {
+                state.withLock { if $0.status == .connecting { $0.status = .unusable } }
+            }
+            return
+        case .connected:
+            break
+        }
+        if command.id == 0 {
+            if case .send(let data) = command.request {
+                handleSend(data)
+            } else {
+                handlePong()
+            }
+            return
+        }
+        let id = command.id
+        switch command.request {
+        case .connect:
+            disconnect(.badRequest)
+        case .subscribe(let r):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.subscribe(r, id: id) }
+        case .unsubscribe(let channel):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.unsubscribeCommand(channel) }
+        case .publish(let channel, let data):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.publishCommand(channel, data) }
+        case .presence(let channel):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceCommand(channel) }
+        case .presenceStats(let channel):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceStatsCommand(channel) }
+        case .history(let r):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.historyCommand(r) }
+        case .rpc(let method, _):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try self.rpcCommand(method) }
+        case .send(let data):
+            handleSend(data)
+        case .refresh(let token):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.refreshCommand(token) }
+        case .subRefresh(let channel, let token):
+            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.subRefreshCommand(channel, token) }
+        case .empty, .legacyPing:
+            disconnect(.badRequest)
+        }
+    }
+
+    /// Runs a command handler and answers: the result, an error reply, or a disconnect.
+    /// Handlers that must order their reply against fan-out (subscribe) enqueue it themselves and
+    /// return nil.
+    private func run(_ id: UInt32, _ body: () async throws(CommandFailure) -> ReplyResult?) async {
+        do {
+            if let result = try await body() { send(JSONReplyEncoder.reply(id: id, result: result)) }
+        } catch {
+            switch error {
+            case .error(let e): send(JSONReplyEncoder.error(id: id, e))
+            case .disconnect(let d): disconnect(d)
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Queues one message; an overflowing queue means the client reads too slowly (3008).
+    @discardableResult
+    func send(_ message: [UInt8]) -> Bool {
+        switch queue.enqueue(message) {
+        case .queued:
+            node.metrics.sent.increment()
+            return true
+        case .overflow:
+            node.metrics.slowDisconnects.increment()
+            disconnect(.slow, dropPending: true)
+            return false
+        case .closed:
+            return false
+        }
+    }
+
+    // MARK: Disconnect and cleanup
+
+    /// Ends the connection with `disconnect` (sent as the WebSocket close code and reason).
+    public func disconnect(_ disconnect: Disconnect, dropPending: Bool = false) {
+        let wasOpen = state.withLock { s -> Bool in
+            guard s.status != .closed else { return false }
+            s.status = .closed
+            return true
+        }
+        guard wasOpen else { return }
+        logger.debug("disconnect", metadata: ["code": "\(disconnect.code)", "reason": "\(disconnect.reason)"])
+        node.metrics.disconnects.increment()
+        queue.close(disconnect, dropPending: dropPending)
+        Task { await self.cleanup() }
+    }
+
+    /// Called by the transport when the connection is gone, whatever the reason.
+    public func transportClosed() async {
+        state.withLock { $0.status = .closed }
+        queue.close(nil, dropPending: true)
+        await cleanup()
+    }
+
+    /// Leaves every channel and the hub, once.
+    func cleanup() async {
+        let (subs, user, wasRegistered) = state.withLock { s -> ([String: Subscription], String, Bool) in
+            if s.cleanedUp { return ([:], "", false) }
+            s.cleanedUp = true
+            let subs = s.subscriptions
+            s.subscriptions = [:]
+            return (subs, s.user, true)
+        }
+        guard wasRegistered else { return }
+        for (channel, sub) in subs { await leaveChannel(channel, sub) }
+        node.hub.removeConnection(self, user: user)
+    }
+}

@@ -1,0 +1,122 @@
+import StrataCore
+import StrataHistory
+import StrataProtocol
+
+/// The node's registry of live connections and of which connections subscribe to which channel.
+public final class Hub: Sendable {
+    struct Connections {
+        var byID: [String: ClientSession] = [:]
+        var byUser: [String: Set<String>] = [:]
+    }
+
+    private let connections = Locked(Connections())
+    private let shards: [Locked<[String: [String: ClientSession]]>]
+
+    public init(shardCount: Int = 64) {
+        shards = (0..<shardCount).map { _ in Locked([:]) }
+    }
+
+    private func shard(_ channel: String) -> Locked<[String: [String: ClientSession]]> {
+        var h = Hasher()
+        h.combine(channel)
+        return shards[Int(UInt(bitPattern: h.finalize()) % UInt(shards.count))]
+    }
+
+    // MARK: Connections
+
+    func addConnection(_ s: ClientSession, user: String) {
+        connections.withLock { c in
+            c.byID[s.id] = s
+            c.byUser[user, default: []].insert(s.id)
+        }
+    }
+
+    func removeConnection(_ s: ClientSession, user: String) {
+        connections.withLock { c in
+            c.byID[s.id] = nil
+            c.byUser[user]?.remove(s.id)
+            if c.byUser[user]?.isEmpty == true { c.byUser[user] = nil }
+        }
+    }
+
+    public func userConnectionCount(_ user: String) -> Int {
+        connections.withLock { $0.byUser[user]?.count ?? 0 }
+    }
+
+    /// Connections matching a server API filter: by user, and/or a single client id.
+    public func connections(user: String?, client: String?) -> [ClientSession] {
+        connections.withLock { c in
+            if let client, !client.isEmpty {
+                guard let s = c.byID[client] else { return [] }
+                if let user, s.user != user { return [] }
+                return [s]
+            }
+            guard let user else { return Array(c.byID.values) }
+            return (c.byUser[user] ?? []).compactMap { c.byID[$0] }
+        }
+    }
+
+    public var connectionCount: Int { connections.withLock { $0.byID.count } }
+    public var userCount: Int { connections.withLock { $0.byUser.count } }
+
+    // MARK: Subscriptions
+
+    /// Adds a subscriber; returns true when it is the node's first for the channel.
+    func addSubscriber(_ channel: String, _ s: ClientSession) -> Bool {
+        shard(channel).withLock { map in
+            let first = map[channel] == nil
+            map[channel, default: [:]][s.id] = s
+            return first
+        }
+    }
+
+    /// Removes a subscriber; returns true when the channel has no subscribers left on this node.
+    func removeSubscriber(_ channel: String, _ s: ClientSession) -> Bool {
+        shard(channel).withLock { map in
+            guard map[channel]?.removeValue(forKey: s.id) != nil else { return false }
+            if map[channel]?.isEmpty == true {
+                map[channel] = nil
+                return true
+            }
+            return false
+        }
+    }
+
+    func subscribers(_ channel: String) -> [ClientSession] {
+        shard(channel).withLock { map in map[channel].map { Array($0.values) } ?? [] }
+    }
+
+    /// Channels with at least one subscriber on this node, with their subscriber counts.
+    public func channels() -> [String: Int] {
+        var out: [String: Int] = [:]
+        for s in shards { s.withLock { map in for (ch, subs) in map { out[ch] = subs.count } } }
+        return out
+    }
+
+    public var subscriptionCount: Int {
+        shards.reduce(0) { total, s in total + s.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+    }
+
+    // MARK: Fan-out
+
+    func broadcastPublication(channel: String, result: AppendResult) {
+        let subscribers = subscribers(channel)
+        guard !subscribers.isEmpty else { return }
+        let encoded = EncodedPublication(channel: channel, result: result)
+        for s in subscribers { s.deliverPublication(encoded) }
+    }
+
+    func broadcastJoin(channel: String, info: ClientInfo) {
+        let subscribers = subscribers(channel)
+        guard !subscribers.isEmpty else { return }
+        let frame = JSONReplyEncoder.joinPush(channel: channel, info: info)
+        for s in subscribers { s.deliverJoinLeave(channel: channel, frame: frame) }
+    }
+
+    func broadcastLeave(channel: String, info: ClientInfo) {
+        let subscribers = subscribers(channel)
+        guard !subscribers.isEmpty else { return }
+        let frame = JSONReplyEncoder.leavePush(channel: channel, info: info)
+        for s in subscribers { s.deliverJoinLeave(channel: channel, frame: frame) }
+    }
+}

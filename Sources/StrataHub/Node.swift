@@ -1,0 +1,193 @@
+import Logging
+import Metrics
+import StrataAuth
+import StrataConfig
+import StrataCore
+import StrataHistory
+
+/// Options of one publish beyond channel and data (server API `publish` fields).
+public struct PublishOptions: Sendable {
+    public var skipHistory = false
+    public var idempotencyKey: String?
+    public var delta = false
+    public var version: UInt64 = 0
+    public var versionEpoch = ""
+
+    public init() {}
+}
+
+/// The server's core: channel rules, the broker (and through it history), presence and the hub of
+/// live connections. Transports and the server API call into it; it never imports a transport.
+public final class Node: BrokerEventHandler, Sendable {
+    public static let version = "0.1.0"
+
+    public let config: StrataConfig
+    public let channels: ChannelResolver
+    public let broker: any Broker
+    public let presence: any PresenceManager
+    public let hub = Hub()
+    public let clock: any WallClock
+    public let logger: Logger
+    public let connectionTokens: TokenVerifier
+    public let subscriptionTokens: TokenVerifier
+    public let nodeID = RandomID.uuidString()
+    public let name: String
+    let startedAt: Int64
+
+    let metrics = NodeMetrics()
+
+    public init(
+        config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
+        clock: any WallClock = SystemClock(), logger: Logger
+    ) async throws {
+        self.config = config
+        self.channels = ChannelResolver(config: config.channel)
+        self.broker = broker
+        self.presence = presence
+        self.clock = clock
+        self.logger = logger
+        self.connectionTokens = try await TokenVerifier(keys: Self.keys(config.client.token, config.client))
+        let subKeys = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
+        self.subscriptionTokens = try await TokenVerifier(keys: Self.keys(subKeys, config.client))
+        self.name = config.node.name.isEmpty ? "strata_\(config.httpServer.port)" : config.node.name
+        self.startedAt = clock.nowSeconds()
+        try await broker.start(handler: self)
+    }
+
+    static func keys(_ t: StrataConfig.Token, _ c: StrataConfig.Client) -> TokenKeys {
+        var k = TokenKeys()
+        k.hmacSecretKey = t.hmacSecretKey
+        k.rsaPublicKeyPEM = t.rsaPublicKey
+        k.ecdsaPublicKeyPEM = t.ecdsaPublicKey
+        k.audience = t.audience
+        k.audienceRegex = t.audienceRegex
+        k.issuer = t.issuer
+        k.issuerRegex = t.issuerRegex
+        k.userIDClaim = t.userIDClaim
+        k.skipSignatureVerification = c.insecureSkipTokenSignatureVerify
+        return k
+    }
+
+    // MARK: Publishing
+
+    /// Publishes to a channel: history append (when the namespace keeps history) and fan-out, atomically.
+    /// Returns the publication's stream position (empty without history).
+    public func publish(
+        channel: String, data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:], options: PublishOptions = PublishOptions()
+    ) async throws(StrataError) -> StreamPosition {
+        let ns = try channels.options(for: channel)
+        var retention = channels.retention(ns)
+        if options.skipHistory {
+            retention.size = 0
+            retention.ttlSeconds = 0
+        }
+        let pub = Publication(data: data, info: info, tags: tags, time: clock.nowMillis())
+        let append = AppendOptions(
+            retention: retention, idempotencyKey: options.idempotencyKey, useDelta: options.delta || ns.deltaPublish,
+            version: options.version, versionEpoch: options.versionEpoch)
+        do {
+            let result = try await broker.publish(channel: channel, publication: pub, options: append)
+            metrics.published.increment()
+            return result.position
+        } catch {
+            logger.error("publish failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            throw .internalError
+        }
+    }
+
+    // MARK: History
+
+    /// Reads history; `since` with another epoch fails with 112 (history-and-recovery.md §3).
+    public func history(channel: String, filter: HistoryFilter) async throws(StrataError) -> HistoryResult {
+        let ns = try channels.options(for: channel)
+        guard ns.keepsHistory else { throw .notAvailable }
+        if filter.reverse, let since = filter.since, since.offset == 0 { throw .badRequest }
+        let result: HistoryResult
+        do {
+            result = try await broker.history(channel: channel, filter: filter, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
+        } catch {
+            logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            throw .internalError
+        }
+        if let since = filter.since, !since.epoch.isEmpty, since.epoch != result.top.epoch {
+            throw .unrecoverablePosition
+        }
+        return result
+    }
+
+    /// Like `history`, but an epoch mismatch is a result, not an error (recovery decides with it).
+    func readStream(channel: String, filter: HistoryFilter, options ns: ChannelOptions) async throws(StrataError) -> HistoryResult {
+        do {
+            return try await broker.history(channel: channel, filter: filter, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
+        } catch {
+            logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            throw .internalError
+        }
+    }
+
+    public func removeHistory(channel: String) async throws(StrataError) {
+        let ns = try channels.options(for: channel)
+        guard ns.keepsHistory else { throw .notAvailable }
+        do {
+            try await broker.removeHistory(channel: channel)
+        } catch {
+            throw .internalError
+        }
+    }
+
+    // MARK: Presence
+
+    public func presence(channel: String) async throws(StrataError) -> [ClientInfo] {
+        let ns = try channels.options(for: channel)
+        guard ns.presence else { throw .notAvailable }
+        do {
+            return try await presence.presence(channel: channel)
+        } catch {
+            throw .internalError
+        }
+    }
+
+    public func presenceStats(channel: String) async throws(StrataError) -> (numClients: Int, numUsers: Int) {
+        let ns = try channels.options(for: channel)
+        guard ns.presence else { throw .notAvailable }
+        do {
+            return try await presence.stats(channel: channel)
+        } catch {
+            throw .internalError
+        }
+    }
+
+    // MARK: Broker events
+
+    public func handlePublication(channel: String, result: AppendResult) {
+        hub.broadcastPublication(channel: channel, result: result)
+    }
+
+    public func handleJoin(channel: String, info: ClientInfo) {
+        hub.broadcastJoin(channel: channel, info: info)
+    }
+
+    public func handleLeave(channel: String, info: ClientInfo) {
+        hub.broadcastLeave(channel: channel, info: info)
+    }
+
+    /// Seconds since the node started.
+    public var uptimeSeconds: Int64 { clock.nowSeconds() - startedAt }
+
+    /// Stops every connection with `shutdown` (clients reconnect elsewhere or later).
+    public func shutdown() {
+        for s in hub.connections(user: nil, client: nil) { s.disconnect(.shutdown) }
+    }
+}
+
+/// Counters and gauges exported on the Prometheus endpoint.
+struct NodeMetrics: Sendable {
+    let published = Counter(label: "strata_node_messages_published_total")
+    let sent = Counter(label: "strata_client_messages_sent_total")
+    let commands = Counter(label: "strata_client_commands_total")
+    let connects = Counter(label: "strata_client_connects_total")
+    let disconnects = Counter(label: "strata_client_disconnects_total")
+    let slowDisconnects = Counter(label: "strata_client_slow_disconnects_total")
+    let recovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "yes")])
+    let notRecovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "no")])
+}

@@ -1,0 +1,25 @@
+import StrataConfig
+import StrataCore
+
+/// A connection's state for one channel.
+struct Subscription: Sendable {
+    var options: ChannelOptions
+    /// The server tracks the client's stream position and detects gaps.
+    var positioned = false
+    var recoverable = false
+    /// Last delivered position; the epoch is adopted from the first publication when empty.
+    var position = StreamPosition(offset: 0, epoch: "")
+    /// Publications that arrived while the subscribe was in flight; nil once live.
+    var buffer: [EncodedPublication]? = []
+    var pushJoinLeave = false
+    var emitJoinLeave = false
+    var presence = false
+    var chanInfo: [UInt8]?
+    /// Added from the token or the server API rather than by a client subscribe.
+    var serverSide = false
+    /// Unix seconds; nil = never.
+    var expireAt: Int64?
+    var delta = false
+
+    var isLive: Bool { buffer == nil }
+}

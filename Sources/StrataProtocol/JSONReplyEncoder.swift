@@ -1,0 +1,302 @@
+import StrataCore
+
+/// Encodes replies and pushes as Centrifugo's JSON protocol does: field names in proto order,
+/// false/0/""/empty omitted except the fields the protocol always sends (client-protocol.md §3).
+public enum JSONReplyEncoder {
+    /// The server ping: an empty reply.
+    public static let ping: [UInt8] = Array("{}".utf8)
+
+    public static func reply(id: UInt32, result: ReplyResult) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id")
+        w.int(id)
+        switch result {
+        case .connect(let r):
+            w.key("connect")
+            connect(&w, r)
+        case .subscribe(let r):
+            w.key("subscribe")
+            subscribe(&w, r)
+        case .unsubscribe:
+            w.key("unsubscribe")
+            w.raw(Array("{}".utf8))
+        case .publish:
+            w.key("publish")
+            w.raw(Array("{}".utf8))
+        case .presence(let clients):
+            w.key("presence")
+            presence(&w, clients)
+        case .presenceStats(let numClients, let numUsers):
+            w.key("presence_stats")
+            presenceStats(&w, numClients: numClients, numUsers: numUsers)
+        case .history(let pubs, let top):
+            w.key("history")
+            history(&w, publications: pubs, top: top)
+        case .rpc(let data):
+            w.key("rpc")
+            w.beginObject()
+            if let data, !data.isEmpty {
+                w.key("data")
+                w.raw(data)
+            }
+            w.endObject()
+        case .refresh(let expires, let ttl):
+            w.key("refresh")
+            expiring(&w, expires: expires, ttl: ttl)
+        case .subRefresh(let expires, let ttl):
+            w.key("sub_refresh")
+            expiring(&w, expires: expires, ttl: ttl)
+        }
+        w.endObject()
+        return w.bytes
+    }
+
+    public static func error(id: UInt32, _ error: StrataError) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id")
+        w.int(id)
+        w.key("error")
+        errorObject(&w, error)
+        w.endObject()
+        return w.bytes
+    }
+
+    public static func errorObject(_ w: inout JSONWriter, _ error: StrataError, includeTemporary: Bool = true) {
+        w.beginObject()
+        w.key("code")
+        w.int(error.code)
+        w.key("message")
+        w.string(error.message)
+        if includeTemporary && error.temporary {
+            w.key("temporary")
+            w.bool(true)
+        }
+        w.endObject()
+    }
+
+    // MARK: Pushes
+
+    /// `{"push":{"channel":…,"pub":{…}}}`, encoded once per publication and shared by subscribers.
+    public static func publicationPush(channel: String, _ pub: WirePublication, dataAsString: Bool) -> [UInt8] {
+        var w = JSONWriter(capacity: pub.publication.data.count + 64 + channel.utf8.count)
+        pushStart(&w, channel: channel)
+        w.key("pub")
+        publication(&w, pub.publication, isDelta: pub.isDelta, dataAsString: dataAsString, includeInfo: true)
+        pushEnd(&w)
+        return w.bytes
+    }
+
+    public static func joinPush(channel: String, info: ClientInfo) -> [UInt8] {
+        infoPush(channel: channel, kind: "join", info: info)
+    }
+
+    public static func leavePush(channel: String, info: ClientInfo) -> [UInt8] {
+        infoPush(channel: channel, kind: "leave", info: info)
+    }
+
+    private static func infoPush(channel: String, kind: StaticString, info: ClientInfo) -> [UInt8] {
+        var w = JSONWriter()
+        pushStart(&w, channel: channel)
+        w.key(kind)
+        w.beginObject()
+        w.key("info")
+        clientInfo(&w, info)
+        w.endObject()
+        pushEnd(&w)
+        return w.bytes
+    }
+
+    /// Unsubscribe pushes always carry both code and reason: centrifuge-python indexes both.
+    public static func unsubscribePush(channel: String, _ u: Unsubscribe) -> [UInt8] {
+        var w = JSONWriter()
+        pushStart(&w, channel: channel)
+        w.key("unsubscribe")
+        w.beginObject()
+        w.key("code")
+        w.int(u.code)
+        w.key("reason")
+        w.string(u.reason)
+        w.endObject()
+        pushEnd(&w)
+        return w.bytes
+    }
+
+    public static func subscribePush(channel: String, _ s: SubscribePush) -> [UInt8] {
+        var w = JSONWriter()
+        pushStart(&w, channel: channel)
+        w.key("subscribe")
+        w.beginObject()
+        if s.recoverable { w.key("recoverable"); w.bool(true) }
+        if !s.epoch.isEmpty { w.key("epoch"); w.string(s.epoch) }
+        if s.offset > 0 { w.key("offset"); w.int(s.offset) }
+        if s.positioned { w.key("positioned"); w.bool(true) }
+        if let d = s.data, !d.isEmpty { w.key("data"); w.raw(d) }
+        w.endObject()
+        pushEnd(&w)
+        return w.bytes
+    }
+
+    public static func messagePush(data: [UInt8]) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("push")
+        w.beginObject()
+        w.key("message")
+        w.beginObject()
+        w.key("data")
+        w.raw(data)
+        w.endObject()
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+
+    private static func pushStart(_ w: inout JSONWriter, channel: String) {
+        w.beginObject()
+        w.key("push")
+        w.beginObject()
+        w.key("channel")
+        w.string(channel)
+    }
+
+    private static func pushEnd(_ w: inout JSONWriter) {
+        w.endObject()
+        w.endObject()
+    }
+
+    // MARK: Bodies
+
+    static func connect(_ w: inout JSONWriter, _ r: ConnectResult) {
+        w.beginObject()
+        if !r.client.isEmpty { w.key("client"); w.string(r.client) }
+        if !r.version.isEmpty { w.key("version"); w.string(r.version) }
+        if r.expires { w.key("expires"); w.bool(true) }
+        if r.ttl > 0 { w.key("ttl"); w.int(r.ttl) }
+        if let d = r.data, !d.isEmpty { w.key("data"); w.raw(d) }
+        if !r.subs.isEmpty {
+            w.key("subs")
+            w.beginObject()
+            for (channel, sub) in r.subs {
+                w.key(channel)
+                subscribe(&w, sub)
+            }
+            w.endObject()
+        }
+        if r.ping > 0 { w.key("ping"); w.int(r.ping) }
+        if r.pong { w.key("pong"); w.bool(true) }
+        if !r.session.isEmpty { w.key("session"); w.string(r.session) }
+        if !r.node.isEmpty { w.key("node"); w.string(r.node) }
+        if r.time > 0 { w.key("time"); w.int(r.time) }
+        w.endObject()
+    }
+
+    static func subscribe(_ w: inout JSONWriter, _ r: SubscribeResult) {
+        w.beginObject()
+        if r.expires { w.key("expires"); w.bool(true) }
+        if r.ttl > 0 { w.key("ttl"); w.int(r.ttl) }
+        if r.recoverable { w.key("recoverable"); w.bool(true) }
+        if !r.epoch.isEmpty { w.key("epoch"); w.string(r.epoch) }
+        if !r.publications.isEmpty {
+            w.key("publications")
+            w.beginArray()
+            for p in r.publications {
+                w.element()
+                publication(&w, p.publication, isDelta: p.isDelta, dataAsString: r.delta, includeInfo: true)
+            }
+            w.endArray()
+        }
+        if r.recovered { w.key("recovered"); w.bool(true) }
+        if r.offset > 0 { w.key("offset"); w.int(r.offset) }
+        if r.positioned { w.key("positioned"); w.bool(true) }
+        if let d = r.data, !d.isEmpty { w.key("data"); w.raw(d) }
+        if r.wasRecovering { w.key("was_recovering"); w.bool(true) }
+        if r.delta { w.key("delta"); w.bool(true) }
+        w.endObject()
+    }
+
+    static func presence(_ w: inout JSONWriter, _ clients: [ClientInfo]) {
+        w.beginObject()
+        w.key("presence")
+        w.beginObject()
+        for c in clients {
+            w.key(c.client)
+            clientInfo(&w, c)
+        }
+        w.endObject()
+        w.endObject()
+    }
+
+    static func presenceStats(_ w: inout JSONWriter, numClients: UInt32, numUsers: UInt32) {
+        w.beginObject()
+        w.key("num_clients")
+        w.int(numClients)
+        w.key("num_users")
+        w.int(numUsers)
+        w.endObject()
+    }
+
+    /// History results always carry publications (maybe empty), epoch and offset.
+    public static func history(_ w: inout JSONWriter, publications: [Publication], top: StreamPosition) {
+        w.beginObject()
+        w.key("publications")
+        w.beginArray()
+        for p in publications {
+            w.element()
+            publication(&w, p, isDelta: false, dataAsString: false, includeInfo: true)
+        }
+        w.endArray()
+        w.key("epoch")
+        w.string(top.epoch)
+        w.key("offset")
+        w.int(top.offset)
+        w.endObject()
+    }
+
+    static func expiring(_ w: inout JSONWriter, expires: Bool, ttl: UInt32) {
+        w.beginObject()
+        if expires { w.key("expires"); w.bool(true) }
+        if ttl > 0 { w.key("ttl"); w.int(ttl) }
+        w.endObject()
+    }
+
+    public static func publication(_ w: inout JSONWriter, _ p: Publication, isDelta: Bool, dataAsString: Bool, includeInfo: Bool) {
+        w.beginObject()
+        w.key("data")
+        if dataAsString {
+            w.string(bytes: p.data)
+        } else if p.data.isEmpty {
+            w.null()
+        } else {
+            w.raw(p.data)
+        }
+        if includeInfo, let info = p.info {
+            w.key("info")
+            clientInfo(&w, info)
+        }
+        if p.offset > 0 { w.key("offset"); w.int(p.offset) }
+        if !p.tags.isEmpty {
+            w.key("tags")
+            w.beginObject()
+            for (k, v) in p.tags.sorted(by: { $0.key < $1.key }) {
+                w.key(k)
+                w.string(v)
+            }
+            w.endObject()
+        }
+        if isDelta { w.key("delta"); w.bool(true) }
+        w.endObject()
+    }
+
+    public static func clientInfo(_ w: inout JSONWriter, _ info: ClientInfo) {
+        w.beginObject()
+        w.key("user")
+        w.string(info.user)
+        w.key("client")
+        w.string(info.client)
+        if let c = info.connInfo, !c.isEmpty { w.key("conn_info"); w.raw(c) }
+        if let c = info.chanInfo, !c.isEmpty { w.key("chan_info"); w.raw(c) }
+        w.endObject()
+    }
+}

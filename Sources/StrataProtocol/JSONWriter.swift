@@ -1,0 +1,106 @@
+/// Appends compact JSON to a byte buffer. Callers decide which fields to omit (Centrifugo's
+/// omit-when-empty rules live in the encoders, next to each message).
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8]
+    /// Whether the next member of the open object needs a comma before it.
+    private var needsComma = false
+
+    public init(capacity: Int = 128) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func beginObject() {
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    public mutating func beginArray() {
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// Starts `"name":` inside an object (or an element inside an array when name is nil).
+    public mutating func key(_ name: StaticString) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func key(_ name: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        appendEscaped(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Separates array elements.
+    public mutating func element() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = false
+    }
+
+    public mutating func string(_ s: String) {
+        appendEscaped(s)
+        needsComma = true
+    }
+
+    /// A JSON string whose content is arbitrary bytes: valid UTF-8 passes through escaped as JSON
+    /// requires; invalid sequences become U+FFFD, as Go's encoder does.
+    public mutating func string(bytes raw: [UInt8]) {
+        appendEscaped(String(decoding: raw, as: UTF8.self))
+        needsComma = true
+    }
+
+    public mutating func raw(_ json: some Sequence<UInt8>) {
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    public mutating func bool(_ v: Bool) {
+        raw(v ? Array("true".utf8) : Array("false".utf8))
+    }
+
+    public mutating func int(_ v: some BinaryInteger) {
+        bytes.append(contentsOf: String(v).utf8)
+        needsComma = true
+    }
+
+    public mutating func null() {
+        raw(Array("null".utf8))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private mutating func appendEscaped(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(b)
+            case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(b)
+            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+            case 0x00..<0x20:
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(Self.hex[Int(b >> 4)])
+                bytes.append(Self.hex[Int(b & 0x0F)])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,86 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import StrataConfig
+import StrataCore
+import StrataHistory
+import StrataHub
+import StrataServerAPI
+import StrataTransport
+
+/// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.
+/// The only place that chooses a store implementation.
+public enum StrataServer {
+    /// Builds the application; `run` it with `runService()` (handles SIGTERM/SIGINT gracefully).
+    public static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
+        -> some ApplicationProtocol
+    {
+        let store = makeHistoryStore(config)
+        let node = try await Node(config: config, broker: LocalBroker(store: store), logger: logger)
+        for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
+
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        if config.health.enabled {
+            router.get(RouterPath(config.health.handlerPrefix)) { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+            }
+        }
+        if config.prometheus.enabled, let metrics {
+            router.get(RouterPath(config.prometheus.handlerPrefix)) { _, _ -> Response in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
+        HTTPAPIRoutes.register(on: router, node: node)
+        if !config.websocket.disabled { WebSocketTransport.register(on: router, node: node) }
+
+        let ws = WebSocketServerConfiguration(
+            maxFrameSize: config.websocket.messageSizeLimit, autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: false)
+        let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: ws),
+            configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: "strata"),
+            services: [NodeHousekeeping(node: node, store: store)],
+            onServerRunning: { channel in
+                logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
+            },
+            logger: logger
+        )
+    }
+
+    static func makeHistoryStore(_ config: StrataConfig) -> any HistoryStore {
+        MemoryHistoryStore()
+    }
+
+    /// Installs the Prometheus registry as the process's metrics backend (once per process).
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+}
+
+/// Background work of a running node: history expiry sweeps every second, and the goodbye to
+/// clients (3001 shutdown) when the server stops.
+struct NodeHousekeeping: Service {
+    let node: Node
+    let store: any HistoryStore
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await store.sweepExpired()
+            }
+        }
+        node.shutdown()
+        // Let writers send the close frames before the server's channels go away.
+        try? await Task.sleep(for: .milliseconds(200))
+    }
+}

@@ -1,0 +1,348 @@
+import Foundation
+import StrataAuth
+import StrataConfig
+import StrataCore
+import StrataHub
+import StrataProtocol
+
+/// The server API methods (server-api.md §2), independent of HTTP: each takes the request object
+/// and returns the encoded result object, or throws the API error.
+public struct ServerAPI: Sendable {
+    public let node: Node
+
+    public init(node: Node) {
+        self.node = node
+    }
+
+    public static let methods: [String] = [
+        "publish", "broadcast", "subscribe", "unsubscribe", "disconnect", "refresh", "presence", "presence_stats",
+        "history", "history_remove", "channels", "info", "rpc", "batch",
+    ]
+
+    public func call(_ method: String, _ params: JSONValue) async throws(StrataError) -> [UInt8] {
+        switch method {
+        case "publish": return try await publish(params)
+        case "broadcast": return try await broadcast(params)
+        case "subscribe": return try await subscribe(params)
+        case "unsubscribe": return try await unsubscribe(params)
+        case "disconnect": return try disconnect(params)
+        case "refresh": return try refresh(params)
+        case "presence": return try await presence(params)
+        case "presence_stats": return try await presenceStats(params)
+        case "history": return try await history(params)
+        case "history_remove": return try await historyRemove(params)
+        case "channels": return try channels(params)
+        case "info": return info()
+        case "rpc": return try rpc(params)
+        default: throw .apiNotFound
+        }
+    }
+
+    // MARK: Helpers
+
+    private func field<T>(_ read: () throws(FieldError) -> T) throws(StrataError) -> T {
+        do {
+            return try read()
+        } catch {
+            throw .badRequest
+        }
+    }
+
+    private func requiredChannel(_ p: JSONValue, _ key: String = "channel") throws(StrataError) -> String {
+        let channel = try field { () throws(FieldError) in try p.string(key) }
+        if channel.isEmpty { throw .badRequest }
+        return channel
+    }
+
+    /// `data` (raw JSON) or `b64data` (binary, wins when set), checked against the namespace's format.
+    private func payload(_ p: JSONValue, _ options: ChannelOptions) throws(StrataError) -> [UInt8] {
+        let b64 = try field { () throws(FieldError) in try p.string("b64data") }
+        if !b64.isEmpty {
+            guard let data = Data(base64Encoded: b64) else { throw .badRequest }
+            return Array(data)
+        }
+        let data = p.rawJSON("data") ?? []
+        switch options.publicationDataFormat {
+        case .any, .json:
+            if data.isEmpty { throw .badRequest }
+        case .jsonObject:
+            if data.first != UInt8(ascii: "{") { throw .badRequest }
+        case .binary:
+            break
+        }
+        return data
+    }
+
+    private static func positionResult(_ pos: StreamPosition) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        if pos.offset > 0 { w.key("offset"); w.int(pos.offset) }
+        if !pos.epoch.isEmpty { w.key("epoch"); w.string(pos.epoch) }
+        w.endObject()
+        return w.bytes
+    }
+
+    private static let empty: [UInt8] = Array("{}".utf8)
+
+    // MARK: Publishing
+
+    private func publishOptions(_ p: JSONValue) throws(StrataError) -> (PublishOptions, [String: String]) {
+        var o = PublishOptions()
+        o.skipHistory = try field { () throws(FieldError) in try p.bool("skip_history") }
+        let key = try field { () throws(FieldError) in try p.string("idempotency_key") }
+        o.idempotencyKey = key.isEmpty ? nil : key
+        o.delta = try field { () throws(FieldError) in try p.bool("delta") }
+        o.version = try field { () throws(FieldError) in try p.uint64("version") }
+        o.versionEpoch = try field { () throws(FieldError) in try p.string("version_epoch") }
+        let tags = try field { () throws(FieldError) in try p.stringMap("tags") }
+        return (o, tags)
+    }
+
+    func publish(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try requiredChannel(p)
+        let options = try node.channels.options(for: channel)
+        let data = try payload(p, options)
+        let (o, tags) = try publishOptions(p)
+        let pos = try await node.publish(channel: channel, data: data, tags: tags, options: o)
+        return Self.positionResult(pos)
+    }
+
+    func broadcast(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channels = try field { () throws(FieldError) in try p.stringArray("channels") }
+        if channels.isEmpty { throw .badRequest }
+        let (o, tags) = try publishOptions(p)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("responses")
+        w.beginArray()
+        for channel in channels {
+            w.element()
+            w.beginObject()
+            do throws(StrataError) {
+                if channel.isEmpty { throw .badRequest }
+                let options = try node.channels.options(for: channel)
+                let data = try payload(p, options)
+                let pos = try await node.publish(channel: channel, data: data, tags: tags, options: o)
+                w.key("result")
+                w.raw(Self.positionResult(pos))
+            } catch {
+                w.key("error")
+                JSONReplyEncoder.errorObject(&w, error, includeTemporary: false)
+            }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    // MARK: Connections
+
+    private func targets(_ p: JSONValue) throws(StrataError) -> [ClientSession] {
+        let user = try field { () throws(FieldError) in try p.string("user") }
+        let client = try field { () throws(FieldError) in try p.string("client") }
+        let hasUser = p["user"] != nil
+        return node.hub.connections(user: hasUser || client.isEmpty ? user : nil, client: client.isEmpty ? nil : client)
+    }
+
+    func subscribe(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try requiredChannel(p)
+        _ = try node.channels.options(for: channel)
+        var since: StreamPosition?
+        if let s = try field({ () throws(FieldError) in try p.object("recover_since") }) {
+            since = StreamPosition(
+                offset: try field { () throws(FieldError) in try s.uint64("offset") },
+                epoch: try field { () throws(FieldError) in try s.string("epoch") })
+        }
+        let expireAt = try field { () throws(FieldError) in try p.int64("expire_at") }
+        var override = SubscriptionOverride()
+        if let o = try field({ () throws(FieldError) in try p.object("override") }) {
+            func flag(_ n: String) -> Bool? { if case .bool(let b)? = o[n]?["value"] { b } else { nil } }
+            override.presence = flag("presence")
+            override.joinLeave = flag("join_leave")
+            override.forcePushJoinLeave = flag("force_push_join_leave")
+            override.forcePositioning = flag("force_positioning")
+            override.forceRecovery = flag("force_recovery")
+        }
+        let info = try binaryOrJSON(p, raw: "info", b64: "b64info")
+        let data = try binaryOrJSON(p, raw: "data", b64: "b64data")
+        for s in try targets(p) {
+            try await s.serverSubscribe(
+                channel: channel, info: info, data: data, recoverSince: since, expireAt: expireAt > 0 ? expireAt : nil,
+                override: override)
+        }
+        return Self.empty
+    }
+
+    private func binaryOrJSON(_ p: JSONValue, raw: String, b64: String) throws(StrataError) -> [UInt8]? {
+        let b = try field { () throws(FieldError) in try p.string(b64) }
+        if !b.isEmpty {
+            guard let d = Data(base64Encoded: b) else { throw .badRequest }
+            return Array(d)
+        }
+        return p.rawJSON(raw)
+    }
+
+    func unsubscribe(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try field { () throws(FieldError) in try p.string("channel") }
+        if !channel.isEmpty { _ = try node.channels.options(for: channel) }
+        for s in try targets(p) {
+            if channel.isEmpty { continue }
+            await s.serverUnsubscribe(channel, .server)
+        }
+        return Self.empty
+    }
+
+    func disconnect(_ p: JSONValue) throws(StrataError) -> [UInt8] {
+        let whitelist = Set(try field { () throws(FieldError) in try p.stringArray("whitelist") })
+        var d = Disconnect.forceNoReconnect
+        if let obj = try field({ () throws(FieldError) in try p.object("disconnect") }) {
+            let code = try field { () throws(FieldError) in try obj.uint32("code") }
+            let reason = try field { () throws(FieldError) in try obj.string("reason") }
+            if code > 0 {
+                guard code <= UInt32(UInt16.max) else { throw .badRequest }
+                d = Disconnect(code: UInt16(code), reason: reason)
+            }
+        }
+        for s in try targets(p) where !whitelist.contains(s.id) { s.disconnect(d) }
+        return Self.empty
+    }
+
+    func refresh(_ p: JSONValue) throws(StrataError) -> [UInt8] {
+        let expired = try field { () throws(FieldError) in try p.bool("expired") }
+        let expireAt = p["expire_at"] == nil ? nil : try field { () throws(FieldError) in try p.int64("expire_at") }
+        let info = p.rawJSON("info")
+        for s in try targets(p) { s.serverRefresh(expired: expired, expireAt: expireAt, info: info) }
+        return Self.empty
+    }
+
+    // MARK: Presence and history
+
+    func presence(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try requiredChannel(p)
+        let clients = try await node.presence(channel: channel)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("presence")
+        w.beginObject()
+        for c in clients {
+            w.key(c.client)
+            JSONReplyEncoder.clientInfo(&w, c)
+        }
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+
+    func presenceStats(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try requiredChannel(p)
+        let stats = try await node.presenceStats(channel: channel)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("num_clients")
+        w.int(stats.numClients)
+        w.key("num_users")
+        w.int(stats.numUsers)
+        w.endObject()
+        return w.bytes
+    }
+
+    func history(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try requiredChannel(p)
+        let limit = try field { () throws(FieldError) in try p.int32("limit") }
+        let reverse = try field { () throws(FieldError) in try p.bool("reverse") }
+        var since: StreamPosition?
+        if let s = try field({ () throws(FieldError) in try p.object("since") }) {
+            since = StreamPosition(
+                offset: try field { () throws(FieldError) in try s.uint64("offset") },
+                epoch: try field { () throws(FieldError) in try s.string("epoch") })
+        }
+        let result: HistoryResult
+        do {
+            result = try await node.history(channel: channel, filter: HistoryFilter(since: since, limit: Int(limit), reverse: reverse))
+        } catch {
+            // The API answers only 112 (and the namespace errors) as such; other failures are internal.
+            if error == .badRequest { throw .apiInternal }
+            throw error
+        }
+        var w = JSONWriter()
+        JSONReplyEncoder.history(&w, publications: result.publications, top: result.top)
+        return w.bytes
+    }
+
+    func historyRemove(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+        let channel = try requiredChannel(p)
+        try await node.removeHistory(channel: channel)
+        return Self.empty
+    }
+
+    func channels(_ p: JSONValue) throws(StrataError) -> [UInt8] {
+        let pattern = try field { () throws(FieldError) in try p.string("pattern") }
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("channels")
+        w.beginObject()
+        for (channel, count) in node.hub.channels().sorted(by: { $0.key < $1.key })
+        where pattern.isEmpty || Glob.matches(pattern, channel) {
+            w.key(channel)
+            w.beginObject()
+            if count > 0 { w.key("num_clients"); w.int(count) }
+            w.endObject()
+        }
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+
+    func info() -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("nodes")
+        w.beginArray()
+        w.element()
+        w.beginObject()
+        w.key("uid"); w.string(node.nodeID)
+        w.key("name"); w.string(node.name)
+        w.key("version"); w.string(Node.version)
+        w.key("num_clients"); w.int(node.hub.connectionCount)
+        w.key("num_users"); w.int(node.hub.userCount)
+        w.key("num_channels"); w.int(node.hub.channels().count)
+        let uptime = node.uptimeSeconds
+        if uptime > 0 { w.key("uptime"); w.int(uptime) }
+        w.key("num_subs"); w.int(node.hub.subscriptionCount)
+        w.endObject()
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    func rpc(_ p: JSONValue) throws(StrataError) -> [UInt8] {
+        let method = try field { () throws(FieldError) in try p.string("method") }
+        if method.isEmpty { throw .badRequest }
+        throw .apiNotFound
+    }
+}
+
+/// gobwas-style globs for `channels`: `*` any run, `?` one character.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        match(Array(pattern), 0, Array(text), 0)
+    }
+
+    private static func match(_ p: [Character], _ pi: Int, _ t: [Character], _ ti: Int) -> Bool {
+        if pi == p.count { return ti == t.count }
+        switch p[pi] {
+        case "*":
+            var k = ti
+            while k <= t.count {
+                if match(p, pi + 1, t, k) { return true }
+                k += 1
+            }
+            return false
+        case "?":
+            return ti < t.count && match(p, pi + 1, t, ti + 1)
+        default:
+            return ti < t.count && t[ti] == p[pi] && match(p, pi + 1, t, ti + 1)
+        }
+    }
+}

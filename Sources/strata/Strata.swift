@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StrataAuth
+import StrataConfig
+import StrataHub
+import StrataServer
+
+@main
+struct Strata: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "Real-time messaging server with durable channel history (Centrifugo v6 compatible).",
+        subcommands: [Serve.self, CheckConfig.self, GenConfig.self, GenToken.self, Version.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by commands that read the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Configuration file (JSON, YAML or TOML).")
+    var config: String = "config.json"
+
+    func load(requireFile: Bool = false) throws -> StrataConfig {
+        do {
+            return try ConfigLoader.load(path: config, environment: ProcessInfo.processInfo.environment, requireFile: requireFile)
+        } catch {
+            throw ValidationError("invalid configuration:\n\(error.description)")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(name: [.short, .long], help: "Port to listen on (overrides http_server.port).")
+    var port: Int?
+    @Option(name: [.short, .long], help: "Address to bind (overrides http_server.address).")
+    var address: String?
+    @Option(name: .customLong("log-level"), help: "none, trace, debug, info, warn or error (overrides log.level).")
+    var logLevel: String?
+
+    func run() async throws {
+        var config = try options.load()
+        if let port { config.httpServer.port = port }
+        if let address { config.httpServer.address = address }
+        if let logLevel { config.log.level = logLevel }
+        let level = LogLevelName.parse(config.log.level)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "strata")
+        let registry = StrataServer.bootstrapMetrics()
+        let app = try await StrataServer.makeApplication(config: config, logger: logger, metrics: registry)
+        try await app.runService()
+    }
+}
+
+enum LogLevelName {
+    static func parse(_ s: String) -> Logger.Level {
+        switch s {
+        case "trace": .trace
+        case "debug": .debug
+        case "warn", "warning": .warning
+        case "error": .error
+        case "none": .critical
+        default: .info
+        }
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "checkconfig", abstract: "Validate a configuration file.")
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(name: [.short, .long], help: "Fail on unknown keys too.")
+    var strict = false
+
+    func run() async throws {
+        let config = try options.load(requireFile: true)
+        for key in config.unknownKeys { print("unknown key: \(key)") }
+        if strict && !config.unknownKeys.isEmpty { throw ExitCode(1) }
+        print("configuration OK")
+    }
+}
+
+struct GenConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "genconfig", abstract: "Write a minimal configuration with fresh secrets.")
+
+    @Option(name: [.short, .long], help: "Where to write it.")
+    var config: String = "config.json"
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: config) else {
+            throw ValidationError("\(config) already exists")
+        }
+        let text = """
+            {
+              "client": {
+                "token": { "hmac_secret_key": "\(Secret.make())" },
+                "allowed_origins": []
+              },
+              "http_api": { "key": "\(Secret.make())" },
+              "health": { "enabled": true },
+              "channel": {
+                "without_namespace": {
+                  "allow_subscribe_for_client": true,
+                  "history_size": 100,
+                  "history_ttl": "300s",
+                  "force_recovery": true
+                }
+              }
+            }
+
+            """
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        print("wrote \(config)")
+    }
+}
+
+enum Secret {
+    static func make() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+}
+
+struct GenToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gentoken", abstract: "Print an HS256 connection token signed with client.token.hmac_secret_key.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(name: [.short, .long], help: "User id (sub claim).")
+    var user: String = ""
+    @Option(name: [.short, .long], help: "Lifetime in seconds (0: no expiry).")
+    var ttl: Int64 = 604_800
+    @Option(name: [.short, .long], help: "Make a subscription token for this channel instead.")
+    var channel: String?
+
+    func run() async throws {
+        let config = try options.load()
+        let secret = config.client.token.hmacSecretKey
+        guard !secret.isEmpty else { throw ValidationError("client.token.hmac_secret_key is not set in \(options.config)") }
+        let now = Int64(Date().timeIntervalSince1970)
+        print(TokenIssuer.hs256(secret: secret, user: user, now: now, ttlSeconds: ttl, channel: channel))
+    }
+}
+
+struct Version: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+
+    func run() async throws {
+        print("strata \(Node.version)")
+    }
+}

@@ -1,0 +1,385 @@
+"""Fixtures that run the real `strata` binary for the end-to-end suite.
+
+Binary: $STRATA_BIN, default <repo>/.build/debug/strata (build it first; the suite never builds).
+Each server gets its own JSON config (DEFAULT_CONFIG deep-merged with per-test overrides), a free
+loopback port, and is started as `strata --config CONFIG --port PORT`. It is ready when
+GET /health answers 200 (20 s limit) and is stopped with SIGTERM (SIGKILL after 5 s).
+
+Env knobs: STRATA_BIN (binary path), STRATA_IT_LOG_LEVEL (server log.level, default "info").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+from itsupport import API_KEY, ClientEvents, connection_token, new_client
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "strata"
+
+STARTUP_TIMEOUT = 20.0
+STOP_GRACE = 5.0
+
+DEFAULT_CONFIG: dict = {
+    "http_server": {"address": "127.0.0.1"},
+    "health": {"enabled": True},
+    "log": {"level": "info"},
+    "client": {"token": {"hmac_secret_key": "secret"}, "allowed_origins": ["*"]},
+    "http_api": {"key": API_KEY},
+    "channel": {
+        "without_namespace": {
+            "allow_subscribe_for_client": True,
+            "presence": True,
+            "join_leave": True,
+            "force_push_join_leave": True,
+            "allow_presence_for_subscriber": True,
+            "allow_history_for_subscriber": True,
+            "history_size": 100,
+            "history_ttl": "300s",
+        },
+        "namespaces": [
+            {
+                "name": "chat",
+                "history_size": 100,
+                "history_ttl": "300s",
+                "force_recovery": True,
+                "allow_subscribe_for_client": True,
+                "allow_history_for_subscriber": True,
+                "allow_publish_for_subscriber": True,
+                "presence": True,
+                "join_leave": True,
+                "force_push_join_leave": True,
+                "allow_presence_for_subscriber": True,
+            },
+            {"name": "nohist", "allow_subscribe_for_client": True},
+            {"name": "locked"},
+        ],
+    },
+}
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Merge `override` into `base` in place: nested dicts merge key by key, anything else
+    (lists included, e.g. channel.namespaces) replaces the value."""
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def build_config(overrides: Optional[dict] = None) -> dict:
+    cfg = copy.deepcopy(DEFAULT_CONFIG)
+    level = os.environ.get("STRATA_IT_LOG_LEVEL")
+    if level:
+        cfg["log"]["level"] = level
+    if overrides:
+        deep_merge(cfg, overrides)
+    return cfg
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, limit: int = 6000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return "<no output file>"
+    text = data[-limit:].decode("utf-8", "replace")
+    return ("...\n" if len(data) > limit else "") + (text or "<empty>")
+
+
+_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_LIVE_PROCESSES: set = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:  # a crashed/interrupted run must not leave servers behind
+    for proc in list(_LIVE_PROCESSES):
+        if proc.poll() is None:
+            proc.kill()
+
+
+class StrataServer:
+    """One running strata process."""
+
+    def __init__(self, binary: Path, config: dict, workdir: Path) -> None:
+        self.binary = binary
+        self.config = config
+        self.workdir = workdir
+        self.port = 0
+        self.proc: Optional[subprocess.Popen] = None
+        self.config_path = workdir / "config.json"
+        self.stdout_path = workdir / "stdout.log"
+        self.stderr_path = workdir / "stderr.log"
+        self.died_unexpectedly = False
+
+    # URLs -------------------------------------------------------------------------------
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/connection/websocket"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.http_url}/api"
+
+    # lifecycle --------------------------------------------------------------------------
+    def logs(self) -> str:
+        return (
+            f"--- strata stderr ({self.stderr_path}) ---\n{_tail(self.stderr_path)}\n"
+            f"--- strata stdout ({self.stdout_path}) ---\n{_tail(self.stdout_path)}"
+        )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> "StrataServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(json.dumps(self.config, indent=2))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
+        for attempt in range(3):  # the free port can be stolen between probe and bind
+            self.port = free_port()
+            with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+                self.proc = subprocess.Popen(
+                    [str(self.binary), "--config", str(self.config_path), "--port", str(self.port)],
+                    stdout=out,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    cwd=str(self.workdir),
+                    env=env,
+                )
+            _LIVE_PROCESSES.add(self.proc)
+            outcome = self._wait_healthy()
+            if outcome == "ok":
+                return self
+            if outcome == "port-in-use" and attempt < 2:
+                continue
+            self.stop()
+            pytest.fail(
+                f"strata did not become healthy ({outcome}): "
+                f"{self.binary} --config {self.config_path} --port {self.port}\n"
+                f"config: {json.dumps(self.config)}\n{self.logs()}",
+                pytrace=False,
+            )
+        raise AssertionError("unreachable")
+
+    def _wait_healthy(self) -> str:
+        assert self.proc is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        url = f"{self.http_url}/health"
+        last = "no answer"
+        while time.monotonic() < deadline:
+            code = self.proc.poll()
+            if code is not None:
+                err = _tail(self.stderr_path).lower() + _tail(self.stdout_path).lower()
+                if "address already in use" in err or "eaddrinuse" in err:
+                    return "port-in-use"
+                return f"process exited with status {code} during startup"
+            try:
+                with _NO_PROXY_OPENER.open(url, timeout=1.0) as resp:
+                    if resp.status == 200:
+                        return "ok"
+                    last = f"GET /health -> HTTP {resp.status}"
+            except urllib.error.HTTPError as e:
+                last = f"GET /health -> HTTP {e.code}"
+            except (urllib.error.URLError, OSError) as e:
+                last = f"GET /health failed: {e}"
+            time.sleep(0.05)
+        return f"GET {url} did not return 200 within {STARTUP_TIMEOUT:.0f}s (last: {last})"
+
+    def stop(self) -> Optional[int]:
+        """SIGTERM, then SIGKILL after STOP_GRACE seconds. Returns the exit status."""
+        proc = self.proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        _LIVE_PROCESSES.discard(proc)
+        return proc.returncode
+
+
+def _attach(request: pytest.FixtureRequest, server: StrataServer) -> None:
+    """Remember which servers a test used, so a failure report can include their logs."""
+    node = request.node
+    servers = getattr(node, "_strata_servers", None)
+    if servers is None:
+        servers = []
+        node._strata_servers = servers
+    if server not in servers:
+        servers.append(server)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for srv in getattr(item, "_strata_servers", []):
+            report.sections.append((f"strata :{srv.port} logs", srv.logs()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def strata_bin() -> Path:
+    path = Path(os.environ.get("STRATA_BIN") or DEFAULT_BIN)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(
+            f"strata server binary not found or not executable at {path}. "
+            "Build it (swift build) or point STRATA_BIN at it.",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def server_starter(strata_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., StrataServer]:
+    """Low-level: start a server with `overrides` deep-merged into DEFAULT_CONFIG.
+    The caller owns it (must stop it). Tests use `server_factory` / `server` instead."""
+
+    def start(overrides: Optional[dict] = None, name: str = "strata") -> StrataServer:
+        workdir = tmp_path_factory.mktemp(name)
+        return StrataServer(strata_bin, build_config(overrides), workdir).start()
+
+    return start
+
+
+def _check_stop(server: StrataServer) -> None:
+    died = not server.alive()
+    status = server.stop()
+    if died:
+        pytest.fail(
+            f"strata (port {server.port}) exited during the test with status {status}\n{server.logs()}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def server_factory(request: pytest.FixtureRequest, server_starter):
+    """Factory: `server_factory({"client": {"ping_interval": "1s"}})` starts a dedicated server
+    for this test (overrides deep-merged into the default config); it is stopped at teardown.
+    If a server died during the test, teardown reports an error with its logs."""
+    started: list[StrataServer] = []
+
+    def make(overrides: Optional[dict] = None) -> StrataServer:
+        srv = server_starter(overrides, name=request.node.name[:40].replace("[", "_").replace("]", "_"))
+        started.append(srv)
+        _attach(request, srv)
+        return srv
+
+    yield make
+    errors = []
+    for srv in started:
+        try:
+            _check_stop(srv)
+        except pytest.fail.Exception as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def _shared_server_slot():
+    """Holds the module's default-config server (see `server`); stopped after the module."""
+    slot: dict = {"server": None}
+    yield slot
+    if slot["server"] is not None:
+        slot["server"].stop()
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest, _shared_server_slot: dict, server_starter) -> StrataServer:
+    """A default-config server shared by the tests of one module (tests use unique channel
+    names). If the process dies during a test, that test fails with the server's logs and the
+    next test gets a freshly started server, so one crash does not hide the other results."""
+    srv = _shared_server_slot["server"]
+    if srv is None or not srv.alive():
+        if srv is not None:
+            srv.stop()  # reap the dead process
+        srv = server_starter(None, name="shared")
+        _shared_server_slot["server"] = srv
+    _attach(request, srv)
+    yield srv
+    if not srv.alive():
+        pytest.fail(
+            f"strata exited during this test with status {srv.proc.poll()}\n{srv.logs()}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+async def api_factory():
+    """Factory for cent.AsyncClient instances bound to a server; all are closed at teardown."""
+    from cent import AsyncClient
+
+    made: list = []
+
+    def make(srv: StrataServer, key: str = API_KEY, timeout: float = 5.0) -> AsyncClient:
+        client = AsyncClient(srv.api_url, key, timeout=timeout)
+        made.append(client)
+        return client
+
+    yield make
+    for c in made:
+        await c.close()
+
+
+@pytest.fixture
+async def api(api_factory, server):
+    """cent.AsyncClient for the default `server`."""
+    return api_factory(server)
+
+
+@pytest.fixture
+async def client_factory():
+    """Factory for centrifuge-python clients: `client, events = client_factory(server, token=...)`.
+    Token defaults to a valid connection token for user "42"; pass token="" for none.
+    The client is not connected; every client is disconnected at teardown."""
+    made: list = []
+
+    def make(srv: StrataServer, token: Optional[str] = None, user: str = "42", **kwargs: Any):
+        if token is None:
+            token = connection_token(user)
+        client, events = new_client(srv.ws_url, token=token, **kwargs)
+        made.append(client)
+        return client, events
+
+    yield make
+    for c in made:
+        try:
+            await asyncio.wait_for(c.disconnect(), 5)
+        except Exception:
+            pass
+    # Let the client's background close tasks finish before the loop goes away.
+    await asyncio.sleep(0.1)

@@ -1,0 +1,95 @@
+"""Publications: server API publish (cent) -> centrifuge-python subscriber, and client publish."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cent import Client as CentSyncClient, PublishRequest
+
+from itsupport import API_KEY, connect_client, subscribe, unique
+
+N_PUBS = 20
+
+
+async def test_api_publications_arrive_in_order_with_consecutive_offsets(server, api, client_factory):
+    client, ev = client_factory(server)
+    await connect_client(client, ev)
+    channel = unique("chat:room")
+    _, sev, sub_ctx = await subscribe(client, channel)
+
+    # namespace chat has force_recovery => recoverable + positioned; fresh stream => offset 0
+    assert sub_ctx.recoverable is True and sub_ctx.positioned is True, sub_ctx
+    assert sub_ctx.stream_position is not None
+    assert sub_ctx.stream_position.offset == 0, sub_ctx
+    epoch = sub_ctx.stream_position.epoch
+    assert epoch, "a positioned subscription must get the stream epoch"
+
+    results = []
+    for i in range(N_PUBS):
+        results.append(await api.publish(PublishRequest(channel=channel, data={"n": i, "text": f"msg {i}"})))
+
+    await sev.wait_count("on_publication", N_PUBS, timeout=10)
+    await asyncio.sleep(0.2)  # nothing extra may follow
+    pubs = [c.pub for c in sev.of("on_publication")]
+    assert len(pubs) == N_PUBS, sev.summary()
+    assert [p.data for p in pubs] == [{"n": i, "text": f"msg {i}"} for i in range(N_PUBS)]
+    assert [p.offset for p in pubs] == list(range(1, N_PUBS + 1))
+    # server API publications carry no ClientInfo
+    assert all(p.info is None for p in pubs)
+
+    # PublishResult tells the same stream positions, in the subscriber's epoch
+    assert [r.offset for r in results] == list(range(1, N_PUBS + 1))
+    assert {r.epoch for r in results} == {epoch}
+
+
+async def test_api_publish_tags_are_delivered(server, api, client_factory):
+    client, ev = client_factory(server)
+    await connect_client(client, ev)
+    channel = unique("chat:tags")
+    _, sev, _ = await subscribe(client, channel)
+    await api.publish(PublishRequest(channel=channel, data={"t": 1}, tags={"kind": "note"}))
+    ctx = await sev.wait("on_publication")
+    assert ctx.pub.data == {"t": 1}
+    assert ctx.pub.tags == {"kind": "note"}
+
+
+async def test_sync_cent_client_publish(server, client_factory):
+    """cent's synchronous Client (requests-based) against /api, run in a worker thread so the
+    event loop keeps serving the subscriber."""
+    import requests
+
+    client, ev = client_factory(server)
+    await connect_client(client, ev)
+    channel = unique("chat:sync")
+    _, sev, _ = await subscribe(client, channel)
+
+    session = requests.Session()
+    session.trust_env = False  # never route loopback through an environment proxy
+    cent_client = CentSyncClient(server.api_url, API_KEY, timeout=5.0, session=session)
+    try:
+        result = await asyncio.to_thread(cent_client.publish, PublishRequest(channel=channel, data=["a", 1, None]))
+    finally:
+        session.close()
+    assert result.offset == 1 and result.epoch
+    ctx = await sev.wait("on_publication")
+    assert ctx.pub.data == ["a", 1, None]
+    assert ctx.pub.offset == 1
+
+
+async def test_client_publish_as_subscriber_carries_client_info(server, client_factory):
+    publisher, pev = client_factory(server, user="42")
+    watcher, wev = client_factory(server, user="43")
+    await connect_client(publisher, pev)
+    await connect_client(watcher, wev)
+    channel = unique("chat:clientpub")
+    psub, _, _ = await subscribe(publisher, channel)
+    _, wsev, _ = await subscribe(watcher, channel)
+
+    await psub.publish({"hello": "world"})  # allow_publish_for_subscriber in namespace chat
+
+    ctx = await wsev.wait("on_publication")
+    assert ctx.pub.data == {"hello": "world"}
+    assert ctx.pub.offset == 1
+    assert ctx.pub.info is not None, "client-side publications carry ClientInfo"
+    assert ctx.pub.info.user == "42"
+    assert ctx.pub.info.client == publisher.client_id

@@ -1,0 +1,81 @@
+import Logging
+import StrataAuth
+import StrataConfig
+import StrataCore
+import StrataHistory
+import StrataProtocol
+import Testing
+
+@testable import StrataHub
+
+/// A node on the memory store plus helpers to drive client sessions without a network.
+struct SessionHarness {
+    let node: Node
+    let clock: ManualClock
+    static let secret = "secret"
+
+    static let defaultConfig = """
+        {"client":{"token":{"hmac_secret_key":"secret"},"ping_interval":"-1"},
+         "channel":{"without_namespace":{"allow_subscribe_for_client":true},
+          "namespaces":[
+           {"name":"chat","history_size":10,"history_ttl":"300s","force_recovery":true,"allow_subscribe_for_client":true,
+            "allow_publish_for_subscriber":true,"allow_history_for_subscriber":true,"presence":true,"join_leave":true,
+            "force_push_join_leave":true,"allow_presence_for_subscriber":true},
+           {"name":"cache","history_size":1,"history_ttl":"300s","force_recovery":true,"force_recovery_mode":"cache",
+            "allow_subscribe_for_client":true},
+           {"name":"locked","history_size":10,"history_ttl":"300s"}]}}
+        """
+
+    init(config json: String = SessionHarness.defaultConfig) async throws {
+        let root = try ConfigFormats.parse(json, format: .json)
+        let config = try ConfigLoader.decode(root)
+        clock = ManualClock(millis: SystemClock().nowMillis())
+        node = try await Node(
+            config: config, broker: LocalBroker(store: MemoryHistoryStore(clock: clock)), clock: clock,
+            logger: Logger(label: "test"))
+    }
+
+    func token(_ user: String, ttl: Int64 = 3600) -> String {
+        TokenIssuer.hs256(secret: Self.secret, user: user, now: clock.nowSeconds(), ttlSeconds: ttl)
+    }
+
+    /// A connected session for `user`, its connect reply already consumed.
+    func connected(_ user: String = "42") async throws -> ClientSession {
+        let s = ClientSession(node: node)
+        await s.handleFrame(Array(#"{"id":1,"connect":{"token":"\#(token(user))"}}"#.utf8))
+        let replies = try messages(s)
+        try #require(replies.count == 1)
+        try #require(replies[0]["connect"] != nil)
+        return s
+    }
+
+    /// Everything queued for the session, parsed.
+    func messages(_ s: ClientSession) throws -> [JSONValue] {
+        try s.queue.takeAll().map { try JSONParser.parse($0) }
+    }
+
+    func send(_ s: ClientSession, _ json: String) async {
+        await s.handleFrame(Array(json.utf8))
+    }
+
+    func publish(_ channel: String, _ text: String) async throws -> StreamPosition {
+        try await node.publish(channel: channel, data: Array("{\"t\":\"\(text)\"}".utf8))
+    }
+}
+
+extension JSONValue {
+    var int: Int64? {
+        if case .number(let n) = self { return Int64(n) }
+        return nil
+    }
+
+    var str: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    var items: [JSONValue] {
+        if case .array(let a) = self { return a }
+        return []
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit tests, then the end-to-end suite that drives the real server binary
+# with the pinned real clients. Installs what it needs first. (`make test` calls this.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/python-env.sh
+swift build --build-tests
+swift test --skip-build 2>&1 | tee .build/swift-test.log
+STRATA_BIN="$PWD/.build/debug/strata" .venv/bin/python -m pytest Tests/Integration -q -p no:cacheprovider
