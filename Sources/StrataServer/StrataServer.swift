@@ -15,9 +15,18 @@ import StrataTransport
 /// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.
 /// The only place that chooses a store implementation.
 public enum StrataServer {
-    /// Builds the application; `run` it with `runService()` (handles SIGTERM/SIGINT gracefully).
+    /// Runs the server until SIGTERM/SIGINT. On shutdown clients are first told `3001 shutdown`
+    /// (so they reconnect), then the HTTP server stops: services stop in reverse order.
+    public static func run(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws {
+        let (app, housekeeping) = try await makeApplication(config: config, logger: logger, metrics: metrics)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app), .init(service: housekeeping)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Builds the HTTP/WebSocket application and the node's background service.
     public static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
-        -> some ApplicationProtocol
+        -> (some ApplicationProtocol & Service, NodeHousekeeping)
     {
         let store = makeHistoryStore(config)
         let node = try await Node(config: config, broker: LocalBroker(store: store), logger: logger)
@@ -42,16 +51,16 @@ public enum StrataServer {
         let ws = WebSocketServerConfiguration(
             maxFrameSize: config.websocket.messageSizeLimit, autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: false)
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
-        return Application(
+        let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: ws),
             configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: "strata"),
-            services: [NodeHousekeeping(node: node, store: store)],
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             },
             logger: logger
         )
+        return (app, NodeHousekeeping(node: node, store: store))
     }
 
     static func makeHistoryStore(_ config: StrataConfig) -> any HistoryStore {
@@ -68,11 +77,11 @@ public enum StrataServer {
 
 /// Background work of a running node: history expiry sweeps every second, and the goodbye to
 /// clients (3001 shutdown) when the server stops.
-struct NodeHousekeeping: Service {
+public struct NodeHousekeeping: Service {
     let node: Node
     let store: any HistoryStore
 
-    func run() async throws {
+    public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))

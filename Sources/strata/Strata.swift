@@ -54,8 +54,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "strata")
         let registry = StrataServer.bootstrapMetrics()
-        let app = try await StrataServer.makeApplication(config: config, logger: logger, metrics: registry)
-        try await app.runService()
+        try await StrataServer.run(config: config, logger: logger, metrics: registry)
     }
 }
 
@@ -138,7 +137,7 @@ struct GenToken: AsyncParsableCommand {
     var user: String = ""
     @Option(name: [.short, .long], help: "Lifetime in seconds (0: no expiry).")
     var ttl: Int64 = 604_800
-    @Option(name: [.short, .long], help: "Make a subscription token for this channel instead.")
+    @Option(name: [.customShort("s"), .long], help: "Make a subscription token for this channel instead.")
     var channel: String?
 
     func run() async throws {

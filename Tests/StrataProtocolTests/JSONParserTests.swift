@@ -20,7 +20,7 @@ struct JSONParserAcceptTests {
         ("\"hi\"", .string("hi")),
         ("\"héllo 世界 😀\"", .string("héllo 世界 😀")),
         ("  \t\r\n 7 \n", .number("7")),
-    ])
+    ] as [(String, JSONValue)])
     func scalars(_ input: String, _ expected: JSONValue) throws {
         #expect(try JSONParser.parse(input) == expected)
     }

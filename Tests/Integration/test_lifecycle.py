@@ -1,0 +1,58 @@
+"""Process lifecycle and operator endpoints: graceful SIGTERM, /health, /metrics, checkconfig."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import urllib.request
+
+from cent import Client as CentClient, PublishRequest
+
+from itsupport import RawClient, connection_token, unique
+
+
+async def test_sigterm_tells_clients_shutdown_3001_and_exits(server_factory):
+    srv = server_factory({})
+    async with RawClient(srv.ws_url) as raw:
+        await raw.connect(connection_token("42"))
+        srv.expected_exit = True
+        srv.proc.send_signal(signal.SIGTERM)
+        code, reason = await raw.wait_closed(timeout=8)
+    assert (code, reason) == (3001, "shutdown")
+    assert srv.proc.wait(10) == 0, srv.logs()
+
+
+def test_metrics_endpoint_counts_publications(server_factory):
+    srv = server_factory({"prometheus": {"enabled": True}})
+    cent = CentClient(srv.api_url, "api-key")
+    for _ in range(3):
+        cent.publish(PublishRequest(channel=unique("chat:m"), data={"x": 1}))
+    with urllib.request.urlopen(f"{srv.http_url}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    lines = [l for l in text.splitlines() if l.startswith("strata_node_messages_published_total")]
+    assert lines and float(lines[0].split()[-1]) >= 3, text
+
+
+def test_checkconfig_names_the_bad_key(strata_bin, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"channel": {"namespaces": [{"name": "chat", "history_size": 10}]}}))
+    out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(bad)], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "channel.namespaces[0]" in out.stderr + out.stdout
+    good = tmp_path / "good.yaml"
+    good.write_text("http_api:\n  key: k\nchannel:\n  namespaces:\n    - name: chat\n      history_size: 10\n      history_ttl: 60s\n")
+    out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(good)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+async def test_gentoken_makes_a_token_the_server_accepts(server_factory, strata_bin):
+    srv = server_factory({})
+    token = subprocess.run(
+        [str(strata_bin), "gentoken", "-c", str(srv.config_path), "-u", "77", "-t", "60"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    async with RawClient(srv.ws_url) as raw:
+        res = await raw.connect(token)
+    assert res.get("client"), res
