@@ -110,6 +110,8 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // Test support shared by test targets: the HistoryStore contract suite.
+        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataHistory"], swiftSettings: strataSettings),
         .executableTarget(
             name: "strata",
             dependencies: [
@@ -121,7 +123,7 @@ let package = Package(
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery"], swiftSettings: strataSettings),
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
         .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),

@@ -108,6 +108,16 @@ public enum ConfigLoader {
         c.rpc.pingEnabled = r.bool("rpc.ping.enabled", false)
         c.rpc.pingMethod = r.string("rpc.ping.method", c.rpc.pingMethod)
         c.engine.type = r.string("engine.type", c.engine.type)
+        c.engine.lmdb.path = r.string("engine.lmdb.path", c.engine.lmdb.path)
+        let durability = r.string("engine.lmdb.durability", c.engine.lmdb.durability.rawValue)
+        if let d = StrataConfig.LMDB.Durability(rawValue: durability) {
+            c.engine.lmdb.durability = d
+        } else {
+            r.fail("engine.lmdb.durability", "unknown durability \"\(durability)\" (sync or relaxed)")
+        }
+        c.engine.lmdb.mapSize = r.int("engine.lmdb.map_size", c.engine.lmdb.mapSize)
+        c.engine.lmdb.compressMinSize = r.int("engine.lmdb.compress_min_size", c.engine.lmdb.compressMinSize)
+        c.engine.lmdb.compressionLevel = r.int("engine.lmdb.compression_level", c.engine.lmdb.compressionLevel)
         c.httpAPI.key = r.string("http_api.key", "")
         c.httpAPI.insecure = r.bool("http_api.insecure", false)
         c.httpAPI.handlerPrefix = r.string("http_api.handler_prefix", c.httpAPI.handlerPrefix)
@@ -235,9 +245,11 @@ public enum ConfigLoader {
         if !["none", "trace", "debug", "info", "warn", "error"].contains(c.log.level) {
             r.fail("log.level", "unknown level \"\(c.log.level)\" (none, trace, debug, info, warn, error)")
         }
-        if !["memory"].contains(c.engine.type) {
-            r.fail("engine.type", "engine \"\(c.engine.type)\" is not available in this build (memory)")
+        if !["memory", "lmdb"].contains(c.engine.type) {
+            r.fail("engine.type", "engine \"\(c.engine.type)\" is not available (lmdb or memory)")
         }
+        if c.engine.lmdb.mapSize < 1 << 20 { r.fail("engine.lmdb.map_size", "must be at least 1 MiB") }
+        if !(1...19).contains(c.engine.lmdb.compressionLevel) { r.fail("engine.lmdb.compression_level", "must be 1…19") }
         if !["", "transport"].contains(c.httpAPI.errorMode) { r.fail("http_api.error_mode", "must be \"\" or \"transport\"") }
         if c.websocket.messageSizeLimit <= 0 { r.fail("websocket.message_size_limit", "must be positive") }
         if c.client.queueMaxSize <= 0 { r.fail("client.queue_max_size", "must be positive") }

@@ -83,7 +83,27 @@ public struct StrataConfig: Sendable {
     }
 
     public struct Engine: Sendable {
+        /// `lmdb` (durable, embedded; the default), `memory` (Centrifugo's memory engine) or `redis`.
         public var type = "memory"
+        public var lmdb = LMDB()
+    }
+
+    /// `engine.lmdb.*`: where and how the embedded store keeps channel streams.
+    public struct LMDB: Sendable {
+        /// Directory of the LMDB environment (created if missing).
+        public var path = "storage/data"
+        /// `sync`: every acknowledged publish is fsynced (group commit); `relaxed`: the OS flushes.
+        public var durability = Durability.sync
+        /// Initial map size in bytes; the map grows automatically when full.
+        public var mapSize = 256 * 1024 * 1024
+        /// Payloads of at least this many bytes are stored zstd-compressed (0 disables compression).
+        public var compressMinSize = 512
+        public var compressionLevel = 3
+
+        public enum Durability: String, Sendable {
+            case sync
+            case relaxed
+        }
     }
 
     public struct HTTPAPI: Sendable {

@@ -16,6 +16,11 @@ public enum StreamRecovery {
         public var publications: [Publication]
         /// False when the merged sequence has a hole: the subscriber must resubscribe (3010).
         public var contiguous: Bool
+
+        public init(publications: [Publication], contiguous: Bool) {
+            self.publications = publications
+            self.contiguous = contiguous
+        }
     }
 
     /// Concatenates, orders by offset and drops duplicate offsets. Contiguity is only checked
@@ -41,6 +46,11 @@ public enum CacheRecovery {
     public struct Outcome: Equatable, Sendable {
         public var recovered: Bool
         public var publications: [Publication]
+
+        public init(recovered: Bool, publications: [Publication]) {
+            self.recovered = recovered
+            self.publications = publications
+        }
     }
 
     /// `latest` is the newest retained publication (read reverse, limit 1), `top` the stream top.

@@ -1,5 +1,6 @@
 import StrataCore
 import StrataHistory
+import StrataTesting
 import Testing
 
 @Suite("MemoryHistoryStore")

@@ -4,9 +4,13 @@ import Testing
 
 /// The behaviour every `HistoryStore` must have (history-and-recovery.md §1–3). Each check takes a
 /// factory, so the LMDB and Redis stores run the same suite as the memory store.
-struct HistoryStoreContract {
+public struct HistoryStoreContract: Sendable {
     /// Makes a store reading time from `clock`.
-    let makeStore: @Sendable (ManualClock) async throws -> any HistoryStore
+    public let makeStore: @Sendable (ManualClock) async throws -> any HistoryStore
+
+    public init(makeStore: @escaping @Sendable (ManualClock) async throws -> any HistoryStore) {
+        self.makeStore = makeStore
+    }
 
     static let retention = StreamRetention(size: 5, ttlSeconds: 60, metaTTLSeconds: 3600)
 
@@ -18,7 +22,7 @@ struct HistoryStoreContract {
 
     func offsets(_ pubs: [Publication]) -> [UInt64] { pubs.map(\.offset) }
 
-    func offsetsStartAtOneAndGrowByOne() async throws {
+    public func offsetsStartAtOneAndGrowByOne() async throws {
         let store = try await makeStore(ManualClock())
         var epoch = ""
         for i in 1...3 {
@@ -33,7 +37,7 @@ struct HistoryStoreContract {
         #expect(other.position.offset == 1)
     }
 
-    func readCreatesEpochThatPublishKeeps() async throws {
+    public func readCreatesEpochThatPublishKeeps() async throws {
         let store = try await makeStore(ManualClock())
         let read = try await store.history(channel: "c", filter: .topOnly, metaTTLSeconds: 3600)
         #expect(read.top.offset == 0)
@@ -44,7 +48,7 @@ struct HistoryStoreContract {
         #expect(r.position == StreamPosition(offset: 1, epoch: read.top.epoch))
     }
 
-    func trimsExactlyToSize() async throws {
+    public func trimsExactlyToSize() async throws {
         let store = try await makeStore(ManualClock())
         for i in 1...8 { _ = try await append(store, "t", "m\(i)") }
         let all = try await store.history(channel: "t", filter: HistoryFilter(limit: -1), metaTTLSeconds: 3600)
@@ -53,7 +57,7 @@ struct HistoryStoreContract {
         #expect(all.publications.last?.data == Array("\"m8\"".utf8))
     }
 
-    func filtersSinceLimitReverse() async throws {
+    public func filtersSinceLimitReverse() async throws {
         let store = try await makeStore(ManualClock())
         for i in 1...5 { _ = try await append(store, "f", "m\(i)") }
         let epoch = try await store.history(channel: "f", filter: .topOnly, metaTTLSeconds: 3600).top.epoch
@@ -74,7 +78,7 @@ struct HistoryStoreContract {
         #expect(try await read(1, -1, true) == [])
     }
 
-    func sinceBeforeRetainedWindowStartsAtOldest() async throws {
+    public func sinceBeforeRetainedWindowStartsAtOldest() async throws {
         let store = try await makeStore(ManualClock())
         for i in 1...8 { _ = try await append(store, "w", "m\(i)") }
         let epoch = try await store.history(channel: "w", filter: .topOnly, metaTTLSeconds: 3600).top.epoch
@@ -87,7 +91,7 @@ struct HistoryStoreContract {
         #expect(rev.publications.isEmpty)
     }
 
-    func ttlExpiresEntriesButKeepsTopAndEpoch() async throws {
+    public func ttlExpiresEntriesButKeepsTopAndEpoch() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let first = try await append(store, "e", "a")
@@ -103,7 +107,7 @@ struct HistoryStoreContract {
         #expect(next.position == StreamPosition(offset: 3, epoch: first.position.epoch))
     }
 
-    func appendRearmsTTLOfWholeEntrySet() async throws {
+    public func appendRearmsTTLOfWholeEntrySet() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         _ = try await append(store, "r", "a")
@@ -115,7 +119,7 @@ struct HistoryStoreContract {
         #expect(offsets(read.publications) == [1, 2])
     }
 
-    func metaTTLGivesNewEpoch() async throws {
+    public func metaTTLGivesNewEpoch() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let first = try await append(store, "m", "a")
@@ -128,7 +132,7 @@ struct HistoryStoreContract {
         #expect(next.position == StreamPosition(offset: 1, epoch: read.top.epoch))
     }
 
-    func readsRefreshMetaTTL() async throws {
+    public func readsRefreshMetaTTL() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let first = try await append(store, "k", "a")
@@ -139,7 +143,7 @@ struct HistoryStoreContract {
         #expect(read.top == first.position)
     }
 
-    func removeKeepsOffsetsAndEpoch() async throws {
+    public func removeKeepsOffsetsAndEpoch() async throws {
         let store = try await makeStore(ManualClock())
         _ = try await append(store, "h", "a")
         let second = try await append(store, "h", "b")
@@ -151,7 +155,7 @@ struct HistoryStoreContract {
         #expect(next.position == StreamPosition(offset: 3, epoch: second.position.epoch))
     }
 
-    func idempotentPublishReturnsFirstResult() async throws {
+    public func idempotentPublishReturnsFirstResult() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let options = AppendOptions(retention: Self.retention, idempotencyKey: "k1", idempotentResultTTLSeconds: 300)
@@ -166,7 +170,7 @@ struct HistoryStoreContract {
         #expect(later.position.offset == 2)
     }
 
-    func versionSuppressesOlder() async throws {
+    public func versionSuppressesOlder() async throws {
         let store = try await makeStore(ManualClock())
         let v2 = try await append(store, "v", "a", AppendOptions(retention: Self.retention, version: 2))
         let v1 = try await append(store, "v", "b", AppendOptions(retention: Self.retention, version: 1))
@@ -177,7 +181,7 @@ struct HistoryStoreContract {
         #expect(v3.position.offset == 2)
     }
 
-    func deltaBaseIsPreviousPublication() async throws {
+    public func deltaBaseIsPreviousPublication() async throws {
         let store = try await makeStore(ManualClock())
         let options = AppendOptions(retention: Self.retention, useDelta: true)
         let first = try await append(store, "d", "a", options)
@@ -187,7 +191,7 @@ struct HistoryStoreContract {
         #expect(second.previous?.data == Array("\"a\"".utf8))
     }
 
-    func onCommitRunsInOffsetOrder() async throws {
+    public func onCommitRunsInOffsetOrder() async throws {
         let store = try await makeStore(ManualClock())
         let seen = Locked<[UInt64]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -203,7 +207,7 @@ struct HistoryStoreContract {
         #expect(seen.withLock { $0 } == Array(1...200))
     }
 
-    func noHistoryMeansNoOffset() async throws {
+    public func noHistoryMeansNoOffset() async throws {
         let store = try await makeStore(ManualClock())
         let committed = Locked(0)
         let r = try await store.append(
@@ -214,7 +218,7 @@ struct HistoryStoreContract {
     }
 
     /// Every check, in order.
-    func runAll() async throws {
+    public func runAll() async throws {
         try await offsetsStartAtOneAndGrowByOne()
         try await readCreatesEpochThatPublishKeeps()
         try await trimsExactlyToSize()
