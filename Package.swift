@@ -47,6 +47,14 @@ let package = Package(
             dependencies: ["StrataCore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strataSettings
         ),
+        // zstd with reused contexts (stored payload compression).
+        .target(name: "StrataCompression", dependencies: ["StrataCore", "CZstd"], swiftSettings: strataSettings),
+        // The embedded durable history store: LMDB through liblmdb.
+        .target(
+            name: "StrataLMDB",
+            dependencies: ["StrataCore", "StrataHistory", "StrataCompression", "CLMDB"],
+            swiftSettings: strataSettings
+        ),
         // Pure recovery decisions: merge, recovered?, cache mode.
         .target(name: "StrataRecovery", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         // Connection and subscription tokens (JWT through jwt-kit).
@@ -100,7 +108,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataHub", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataHistory", "StrataAuth",
+                "StrataHub", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataHistory", "StrataAuth", "StrataLMDB",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +132,9 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataLMDBTests", dependencies: ["StrataLMDB", "StrataTesting", "StrataHistory"], swiftSettings: strataSettings),
         .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery"], swiftSettings: strataSettings),
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
         .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),

@@ -53,10 +53,17 @@ public struct SubscriptionClaims: Equatable, Sendable {
 
     public init() {}
 
+    /// When the subscription expires (unix seconds), or nil for never. Unlike the connection's,
+    /// the subscription ttl is not capped, but it travels as a uint32: expiries past
+    /// `SubscriptionClaims.maxExpiry` (2106-02-07) are treated as that moment.
     public var subscriptionExpiry: Int64? {
-        if let expireAt { return expireAt == 0 ? nil : expireAt }
-        return expiresAt
+        let expiry: Int64?
+        if let expireAt { expiry = expireAt == 0 ? nil : expireAt } else { expiry = expiresAt }
+        return expiry.map { min($0, Self.maxExpiry) }
     }
+
+    /// The latest expiry a subscription can have, so that `expiry - now` fits a uint32 ttl.
+    public static let maxExpiry = Int64(UInt32.max)
 }
 
 /// Why a token was refused: `invalid` maps to disconnect 3500 (or error 103 for subscription

@@ -7,6 +7,10 @@ import StrataProtocol
 /// Keys and claim checks for one kind of token (connection or subscription).
 public struct TokenKeys: Sendable {
     public var hmacSecretKey = ""
+    /// During a secret rotation: HS* tokens signed with this previous secret are still accepted
+    /// while `now < hmacPreviousSecretKeyValidUntil` (unix seconds; 0 or past ⇒ not accepted).
+    public var hmacPreviousSecretKey = ""
+    public var hmacPreviousSecretKeyValidUntil: Int64 = 0
     public var rsaPublicKeyPEM = ""
     public var ecdsaPublicKeyPEM = ""
     public var audience = ""
@@ -30,6 +34,7 @@ public final class TokenVerifier: Sendable {
     private let keys: TokenKeys
     private let collections: [String: JWTKeyCollection]
     private let hmacKey: SymmetricKey?
+    private let previousHMACKey: SymmetricKey?
     private let audienceRegex: NSRegularExpression?
     private let issuerRegex: NSRegularExpression?
 
@@ -39,6 +44,9 @@ public final class TokenVerifier: Sendable {
         // HMAC goes through swift-crypto directly: jwt-kit refuses keys shorter than the hash
         // (an assertion), while Centrifugo accepts any secret and deployments use short ones.
         self.hmacKey = keys.hmacSecretKey.isEmpty ? nil : SymmetricKey(data: Array(keys.hmacSecretKey.utf8))
+        self.previousHMACKey =
+            keys.hmacPreviousSecretKey.isEmpty || keys.hmacPreviousSecretKeyValidUntil <= 0
+            ? nil : SymmetricKey(data: Array(keys.hmacPreviousSecretKey.utf8))
         if !keys.rsaPublicKeyPEM.isEmpty {
             let key = try Insecure.RSA.PublicKey(pem: keys.rsaPublicKeyPEM)
             for (alg, digest) in [("RS256", DigestAlgorithm.sha256), ("RS384", .sha384), ("RS512", .sha512)] {
@@ -63,7 +71,7 @@ public final class TokenVerifier: Sendable {
     }
 
     /// Whether any key is configured (without keys every token is invalid).
-    public var hasKeys: Bool { !collections.isEmpty || hmacKey != nil }
+    public var hasKeys: Bool { !collections.isEmpty || hmacKey != nil || previousHMACKey != nil }
 
     public func verifyConnectionToken(_ token: String, now: Int64) async throws(TokenError) -> ConnectionClaims {
         let payload = try await verifiedPayload(token, now: now)
@@ -121,10 +129,13 @@ public final class TokenVerifier: Sendable {
         else { throw .invalid("bad payload") }
         if !keys.skipSignatureVerification {
             if alg.hasPrefix("HS") {
-                guard let hmacKey else { throw .invalid("algorithm \(alg) has no configured key") }
+                // The previous secret counts only until its valid_until (rotation, config.md).
+                let previous = now < keys.hmacPreviousSecretKeyValidUntil ? previousHMACKey : nil
+                let candidates = [hmacKey, previous].compactMap { $0 }
+                guard !candidates.isEmpty else { throw .invalid("algorithm \(alg) has no configured key") }
                 guard let signature = Base64URL.decode(parts[2]) else { throw .invalid("bad signature encoding") }
                 let input = Array(token.utf8[..<parts[1].utf8.endIndex])
-                guard HMACCheck.verify(alg: alg, key: hmacKey, input: input, signature: signature) else {
+                guard candidates.contains(where: { HMACCheck.verify(alg: alg, key: $0, input: input, signature: signature) }) else {
                     throw .invalid("signature mismatch")
                 }
             } else {
@@ -175,8 +186,10 @@ public final class TokenVerifier: Sendable {
         guard let v = payload[key], !v.isNull else { return nil }
         guard case .number(let text) = v else { throw .invalid("\(key) must be a number") }
         if let i = Int64(text) { return i }
-        if let d = Double(text) { return Int64(d) }
-        throw .invalid("\(key) must be a number")
+        // 1.5e9-style numbers are fine; out-of-range, infinite or NaN values make the token invalid
+        // (converting them with Int64(_:) would trap).
+        if let d = Double(text), let i = Int64(exactly: d.rounded(.towardZero)) { return i }
+        throw .invalid("\(key) must be a number in the int64 range")
     }
 
     /// `b64info` wins over `info`; bad base64 makes the token unusable.

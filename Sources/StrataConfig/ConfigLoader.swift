@@ -71,7 +71,12 @@ public enum ConfigLoader {
         c.client.historyMaxPublicationLimit = r.int("client.history_max_publication_limit", cl.historyMaxPublicationLimit)
         c.client.recoveryMaxPublicationLimit = r.int("client.recovery_max_publication_limit", cl.recoveryMaxPublicationLimit)
 
-        c.channel.historyMetaTTLSeconds = r.duration("channel.history_meta_ttl", c.channel.historyMetaTTLSeconds * 1000) / 1000
+        let metaTTL = r.duration("channel.history_meta_ttl", c.channel.historyMetaTTLSeconds * 1000)
+        if metaTTL <= 0 || metaTTL % 1000 != 0 {
+            r.fail("channel.history_meta_ttl", "must be a positive whole number of seconds")
+        } else {
+            c.channel.historyMetaTTLSeconds = metaTTL / 1000
+        }
         c.channel.maxLength = r.int("channel.max_length", c.channel.maxLength)
         c.channel.privatePrefix = r.string("channel.private_prefix", c.channel.privatePrefix)
         c.channel.namespaceBoundary = r.string("channel.namespace_boundary", c.channel.namespaceBoundary)

@@ -148,6 +148,8 @@ final class ConfigReader {
     /// An array of objects; from the environment it is one JSON string.
     func objects(_ path: String) -> [ConfigValue] {
         guard let (v, fromEnv) = raw(path) else { return [] }
+        // The elements' keys are checked one by one; the list itself must not count as fully known.
+        visited.remove(path)
         var value = v
         if fromEnv, case .string(let s) = v {
             do {

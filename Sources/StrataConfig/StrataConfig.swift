@@ -84,7 +84,7 @@ public struct StrataConfig: Sendable {
 
     public struct Engine: Sendable {
         /// `lmdb` (durable, embedded; the default), `memory` (Centrifugo's memory engine) or `redis`.
-        public var type = "memory"
+        public var type = "lmdb"
         public var lmdb = LMDB()
     }
 

@@ -59,7 +59,7 @@ public struct AppendResult: Sendable {
 public protocol HistoryStore: Sendable {
     func append(
         channel: String, publication: Publication, options: AppendOptions,
-        onCommit: @Sendable (AppendResult) -> Void
+        onCommit: @escaping @Sendable (AppendResult) -> Void
     ) async throws -> AppendResult
 
     /// Reads publications by `filter` and returns them with the current top position.

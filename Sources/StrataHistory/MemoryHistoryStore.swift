@@ -43,7 +43,7 @@ public final class MemoryHistoryStore: HistoryStore {
 
     public func append(
         channel: String, publication: Publication, options: AppendOptions,
-        onCommit: @Sendable (AppendResult) -> Void
+        onCommit: @escaping @Sendable (AppendResult) -> Void
     ) async throws -> AppendResult {
         let now = clock.nowMillis()
         let retention = options.retention

@@ -112,9 +112,16 @@ extension ClientSession {
         }
         let expiry = claims.subscriptionExpiry
         if let expiry, expiry <= now { throw .error(.expired) }
-        state.withLock { $0.subscriptions[channel]?.expireAt = expiry }
+        // The subscription may have expired (or been unsubscribed) while the token was checked.
+        let refreshed = state.withLock { s -> Bool in
+            guard s.subscriptions[channel] != nil else { return false }
+            s.subscriptions[channel]?.expireAt = expiry
+            return true
+        }
+        guard refreshed else { throw .error(.permissionDenied) }
         guard let expiry else { return .subRefresh(expires: false, ttl: 0) }
-        return .subRefresh(expires: true, ttl: UInt32(expiry - now))
+        // Subscription ttl is not capped (unlike the connection's), but must fit the wire type.
+        return .subRefresh(expires: true, ttl: UInt32(clamping: expiry - now))
     }
 
     /// The answer to a server ping; one per ping, never unsolicited.

@@ -24,6 +24,7 @@ extension ClientSession {
         do {
             var pending = try await prepareSubscribe(request, serverSide: true, tokenOptions: options, claimsFromToken: true)
             pending.expireAt = expireAt
+            state.withLock { $0.subscriptions[channel]?.expireAt = expireAt }
             let ready = try await readForSubscribe(pending)
             var failure: CommandFailure?
             let overflow = state.withLock { s -> Bool in

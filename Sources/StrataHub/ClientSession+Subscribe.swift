@@ -186,7 +186,7 @@ extension ClientSession {
         result.delta = sub.delta
         if let expireAt = sub.expireAt {
             result.expires = true
-            result.ttl = UInt32(max(0, expireAt - p.now))
+            result.ttl = UInt32(clamping: expireAt - p.now)
         }
         var after: [[UInt8]] = []
         if sub.positioned, let read = p.read {

@@ -57,6 +57,8 @@ public final class Node: BrokerEventHandler, Sendable {
     static func keys(_ t: StrataConfig.Token, _ c: StrataConfig.Client) -> TokenKeys {
         var k = TokenKeys()
         k.hmacSecretKey = t.hmacSecretKey
+        k.hmacPreviousSecretKey = t.hmacPreviousSecretKey
+        k.hmacPreviousSecretKeyValidUntil = t.hmacPreviousSecretKeyValidUntil
         k.rsaPublicKeyPEM = t.rsaPublicKey
         k.ecdsaPublicKeyPEM = t.ecdsaPublicKey
         k.audience = t.audience

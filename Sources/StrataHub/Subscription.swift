@@ -17,7 +17,8 @@ struct Subscription: Sendable {
     var chanInfo: [UInt8]?
     /// Added from the token or the server API rather than by a client subscribe.
     var serverSide = false
-    /// Unix seconds; nil = never.
+    /// Unix seconds; nil = never. Not refreshed (`sub_refresh`) by `expireAt` plus
+    /// `client.expired_sub_close_delay`, the subscription ends (`ClientSession.expireSubscriptions`).
     var expireAt: Int64?
     var delta = false
 

@@ -9,6 +9,7 @@ import StrataConfig
 import StrataCore
 import StrataHistory
 import StrataHub
+import StrataLMDB
 import StrataServerAPI
 import StrataTransport
 
@@ -28,7 +29,8 @@ public enum StrataServer {
     public static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
         -> (some ApplicationProtocol & Service, NodeHousekeeping)
     {
-        let store = makeHistoryStore(config)
+        let store = try makeHistoryStore(config)
+        logger.info("history store", metadata: ["engine": "\(config.engine.type)", "path": "\(config.engine.type == "lmdb" ? config.engine.lmdb.path : "-")"])
         let node = try await Node(config: config, broker: LocalBroker(store: store), logger: logger)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
 
@@ -63,8 +65,17 @@ public enum StrataServer {
         return (app, NodeHousekeeping(node: node, store: store))
     }
 
-    static func makeHistoryStore(_ config: StrataConfig) -> any HistoryStore {
-        MemoryHistoryStore()
+    static func makeHistoryStore(_ config: StrataConfig) throws -> any HistoryStore {
+        switch config.engine.type {
+        case "memory":
+            return MemoryHistoryStore()
+        default:
+            let l = config.engine.lmdb
+            return try LMDBHistoryStore(
+                options: LMDBStoreOptions(
+                    path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
+                    compressionLevel: Int32(l.compressionLevel)))
+        }
     }
 
     /// Installs the Prometheus registry as the process's metrics backend (once per process).

@@ -156,12 +156,14 @@ class StrataServer:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self) -> "StrataServer":
+    def start(self, port: Optional[int] = None) -> "StrataServer":
+        """Starts (or, after a stop or kill, restarts) the server in the same working directory, so
+        its LMDB store under storage/data is the same. `port` keeps the previous address."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(json.dumps(self.config, indent=2))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
         for attempt in range(3):  # the free port can be stolen between probe and bind
-            self.port = free_port()
+            self.port = port if port and attempt == 0 else free_port()
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(
                     [str(self.binary), "--config", str(self.config_path), "--port", str(self.port)],

@@ -30,7 +30,7 @@ struct ConfigDefaultsTests {
         #expect(c.channel.userSeparator == ",")
         #expect(c.channel.namespaces.isEmpty)
         #expect(c.channel.withoutNamespace == ChannelOptions())
-        #expect(c.engine.type == "memory")
+        #expect(c.engine.type == "lmdb")  // the embedded durable store is the default
         #expect(c.httpAPI.handlerPrefix == "/api")
         #expect(c.websocket.handlerPrefix == "/connection/websocket")
         #expect(c.websocket.messageSizeLimit == 65536)

@@ -110,7 +110,7 @@ struct JSONReplyEncoderReplyTests {
         r.time = 1_700_000_000_123
         #expect(
             reply(1, .connect(r))
-                == #"{"id":1,"connect":{"client":"c","version":"v","expires":true,"ttl":3600,"data":{"a":1},"subs":{"news":{"recoverable":true,"epoch":"E","positioned":true},"#42":{}},"ping":25,"pong":true,"session":"s","node":"n","time":1700000000123}}"#
+                == ##"{"id":1,"connect":{"client":"c","version":"v","expires":true,"ttl":3600,"data":{"a":1},"subs":{"news":{"recoverable":true,"epoch":"E","positioned":true},"#42":{}},"ping":25,"pong":true,"session":"s","node":"n","time":1700000000123}}"##
         )
     }
 

@@ -1,0 +1,162 @@
+import CLMDB
+import StrataCompression
+import StrataCore
+import StrataHistory
+
+/// Options of the embedded store (config `engine.lmdb.*`).
+public struct LMDBStoreOptions: Sendable {
+    public var path: String
+    /// Initial map size; the map doubles whenever it is full.
+    public var mapSize: Int
+    /// false: fsync on every commit (group commit); true: the OS flushes, Strata syncs every second.
+    public var relaxedDurability: Bool
+    /// Payloads of at least this many bytes are stored zstd-compressed (0: never).
+    public var compressMinSize: Int
+    public var compressionLevel: Int32
+    /// Deletions per sweep transaction, so expiry never holds the writer for long.
+    public var sweepBatch: Int
+
+    public init(
+        path: String, mapSize: Int = 256 << 20, relaxedDurability: Bool = false, compressMinSize: Int = 512,
+        compressionLevel: Int32 = 3, sweepBatch: Int = 1000
+    ) {
+        self.path = path
+        self.mapSize = mapSize
+        self.relaxedDurability = relaxedDurability
+        self.compressMinSize = compressMinSize
+        self.compressionLevel = compressionLevel
+        self.sweepBatch = sweepBatch
+    }
+}
+
+/// Channel streams on disk, in LMDB: the embedded, durable default (storage/README.md).
+///
+/// Writes (appends, removals, sweeps) run as ops on one writer thread with group commit; reads run
+/// on the caller's thread in read-only transactions and never wait for the writer, except for the
+/// rare read that must create or refresh a stream's meta.
+public final class LMDBHistoryStore: HistoryStore {
+    let env: LMDBEnvironment
+    let writer: LMDBWriter
+    let clock: any WallClock
+    let options: LMDBStoreOptions
+    /// Used on the writer thread only.
+    let compressor: UnsafeTransferBox<ZstdCompressor>
+    let decompressors = ZstdDecompressorPool()
+
+    public init(options: LMDBStoreOptions, clock: any WallClock = SystemClock()) throws {
+        self.options = options
+        self.clock = clock
+        env = try LMDBEnvironment(path: options.path, mapSize: options.mapSize, relaxedDurability: options.relaxedDurability)
+        writer = LMDBWriter(env: env)
+        compressor = UnsafeTransferBox(ZstdCompressor(level: options.compressionLevel))
+    }
+
+    /// Finishes what is queued, stops the writer and closes the environment (the directory can then
+    /// be opened again in this process).
+    public func close() {
+        writer.stop()
+        env.close()
+    }
+
+    deinit { close() }
+
+    public var path: String { options.path }
+    public var mapSize: Int { env.mapSize }
+
+    // MARK: Writer plumbing
+
+    final class Box<T>: @unchecked Sendable {
+        var value: T?
+    }
+
+    /// Runs `apply` in the writer's next transaction and returns its result after the commit.
+    func write<T: Sendable>(
+        _ apply: @escaping (LMDBTransaction) throws -> T, afterCommit: @escaping @Sendable (T) -> Void = { _ in }
+    ) async throws -> T {
+        let box = Box<T>()
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
+            writer.submit(
+                WriteOp(
+                    apply: { txn in box.value = try apply(txn) },
+                    finish: { error in
+                        if let error {
+                            cont.resume(throwing: error)
+                        } else if let value = box.value {
+                            afterCommit(value)
+                            cont.resume(returning: value)
+                        } else {
+                            cont.resume(throwing: LMDBStoreError(path: self.options.path, reason: "write produced no result"))
+                        }
+                    }))
+        }
+    }
+
+    // MARK: HistoryStore
+
+    public func append(
+        channel: String, publication: Publication, options: AppendOptions,
+        onCommit: @escaping @Sendable (AppendResult) -> Void
+    ) async throws -> AppendResult {
+        let now = clock.nowMillis()
+        if !options.retention.keepsHistory && options.idempotencyKey == nil {
+            // Pure PUB/SUB: nothing to store, but delivered in order with the channel's other publishes.
+            let result = AppendResult(position: StreamPosition(offset: 0, epoch: ""), publication: publication)
+            return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<AppendResult, any Error>) in
+                writer.submit(
+                    WriteOp(
+                        needsTransaction: false, apply: { _ in },
+                        finish: { error in
+                            if let error { return cont.resume(throwing: error) }
+                            onCommit(result)
+                            cont.resume(returning: result)
+                        }))
+            }
+        }
+        return try await write({ txn in try self.applyAppend(txn, channel, publication, options, now: now) }) { result in
+            if !result.suppressed { onCommit(result) }
+        }
+    }
+
+    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+        let now = clock.nowMillis()
+        switch try readStream(channel, filter, metaTTLSeconds: metaTTLSeconds, now: now) {
+        case .result(let r):
+            return r
+        case .needsMetaWrite:
+            _ = try await write { txn in try self.ensureMeta(txn, channel, metaTTLSeconds: metaTTLSeconds, now: now) }
+            switch try readStream(channel, filter, metaTTLSeconds: 0, now: now) {
+            case .result(let r): return r
+            case .needsMetaWrite: throw LMDBStoreError(path: options.path, reason: "stream meta missing after creation")
+            }
+        }
+    }
+
+    public func removeHistory(channel: String) async throws {
+        let now = clock.nowMillis()
+        _ = try await write { txn -> Bool in
+            guard let id = try self.channelID(txn, channel), var meta = try self.meta(txn, id) else { return true }
+            meta.first = meta.top + 1
+            meta.entriesExpireAt = 0
+            try self.putMeta(txn, id, meta)
+            // The entries themselves go in the sweeper's bounded batches.
+            try txn.put(self.env.expiry, KeySchema.expiryKey(at: now, id, .entries), [])
+            return true
+        }
+    }
+
+    public func sweepExpired() async {
+        if options.relaxedDurability { try? env.sync() }
+        // Bounded batches until nothing due is left; publishes interleave between them.
+        for _ in 0..<10_000 {
+            let now = clock.nowMillis()
+            let more = (try? await write { txn in try self.sweepBatch(txn, now: now) }) ?? false
+            if !more { return }
+        }
+    }
+}
+
+/// Moves a non-Sendable object to the writer thread, which is its only user.
+struct UnsafeTransferBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// One unit of work for the writer thread.
+final class WriteOp: @unchecked Sendable {
+    /// Runs inside the shared write transaction; may run again (after the map grew), so it keeps
+    /// its results only in state it overwrites.
+    let apply: (LMDBTransaction) throws -> Void
+    /// Called once, after the commit (nil) or the failure of the batch.
+    let finish: ((any Error)?) -> Void
+    /// False for work that only needs ordering with the others (no transaction).
+    let needsTransaction: Bool
+
+    init(needsTransaction: Bool = true, apply: @escaping (LMDBTransaction) throws -> Void, finish: @escaping ((any Error)?) -> Void) {
+        self.apply = apply
+        self.finish = finish
+        self.needsTransaction = needsTransaction
+    }
+}
+
+/// The single thread that owns LMDB write transactions.
+///
+/// Group commit: whatever was submitted while the previous commit (and its fsync) ran is applied in
+/// one transaction and made durable by one commit, so concurrent publishers share the sync cost.
+/// Completions run on this thread in submission order, after the commit.
+final class LMDBWriter: @unchecked Sendable {
+    private let env: LMDBEnvironment
+    private let condition = NSCondition()
+    private var queue: [WriteOp] = []
+    private var stopping = false
+    private let stopped = DispatchSemaphore(value: 0)
+    /// Upper bound of ops per transaction, to bound the latency of a batch.
+    let maxBatch = 4096
+
+    init(env: LMDBEnvironment) {
+        self.env = env
+        let thread = Thread { [self] in loop() }
+        thread.name = "strata-lmdb-writer"
+        thread.start()
+    }
+
+    func submit(_ op: WriteOp) {
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            op.finish(LMDBStoreError(path: env.path, reason: "store is closed"))
+            return
+        }
+        queue.append(op)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes what is queued, then stops the thread.
+    func stop() {
+        condition.lock()
+        let already = stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if !already { stopped.wait() }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                condition.unlock()
+                stopped.signal()
+                return
+            }
+            let take = min(queue.count, maxBatch)
+            let batch = Array(queue.prefix(take))
+            queue.removeFirst(take)
+            condition.unlock()
+            run(batch)
+        }
+    }
+
+    private func run(_ batch: [WriteOp]) {
+        guard batch.contains(where: \.needsTransaction) else {
+            for op in batch { op.finish(nil) }
+            return
+        }
+        var grows = 0
+        while true {
+            do {
+                try env.write { txn in
+                    for op in batch where op.needsTransaction { try op.apply(txn) }
+                }
+                for op in batch { op.finish(nil) }
+                return
+            } catch let error as LMDBError where error.isMapFull && grows < 16 {
+                // A full map grows instead of failing publishes; the batch is applied again.
+                grows += 1
+                do {
+                    try env.grow()
+                } catch {
+                    for op in batch { op.finish(error) }
+                    return
+                }
+            } catch {
+                for op in batch { op.finish(error) }
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import StrataCore
+import StrataHistory
+import StrataTesting
+import Testing
+
+@testable import StrataLMDB
+
+/// A fresh directory per store, removed with the test process's temp files.
+func temporaryDirectory(_ name: String = "lmdb") -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-\(name)-\(RandomID.uuidString())").path
+    return dir
+}
+
+@Suite("LMDBHistoryStore contract")
+struct LMDBHistoryStoreContractTests {
+    let contract = HistoryStoreContract { clock in
+        try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory(), mapSize: 8 << 20, compressMinSize: 16), clock: clock)
+    }
+
+    @Test func offsetsStartAtOne() async throws { try await contract.offsetsStartAtOneAndGrowByOne() }
+    @Test func readCreatesEpoch() async throws { try await contract.readCreatesEpochThatPublishKeeps() }
+    @Test func trimsExactly() async throws { try await contract.trimsExactlyToSize() }
+    @Test func filters() async throws { try await contract.filtersSinceLimitReverse() }
+    @Test func sinceBeforeWindow() async throws { try await contract.sinceBeforeRetainedWindowStartsAtOldest() }
+    @Test func ttlKeepsMeta() async throws { try await contract.ttlExpiresEntriesButKeepsTopAndEpoch() }
+    @Test func ttlRearms() async throws { try await contract.appendRearmsTTLOfWholeEntrySet() }
+    @Test func metaTTL() async throws { try await contract.metaTTLGivesNewEpoch() }
+    @Test func readsRefreshMeta() async throws { try await contract.readsRefreshMetaTTL() }
+    @Test func remove() async throws { try await contract.removeKeepsOffsetsAndEpoch() }
+    @Test func idempotency() async throws { try await contract.idempotentPublishReturnsFirstResult() }
+    @Test func version() async throws { try await contract.versionSuppressesOlder() }
+    @Test func deltaBase() async throws { try await contract.deltaBaseIsPreviousPublication() }
+    @Test func commitOrder() async throws { try await contract.onCommitRunsInOffsetOrder() }
+    @Test func noHistory() async throws { try await contract.noHistoryMeansNoOffset() }
+}
+
+@Suite("LMDBHistoryStore on disk")
+struct LMDBHistoryStoreDiskTests {
+    static let retention = StreamRetention(size: 100, ttlSeconds: 600, metaTTLSeconds: 86_400)
+
+    func append(_ store: LMDBHistoryStore, _ channel: String, _ data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:])
+        async throws -> AppendResult
+    {
+        try await store.append(
+            channel: channel, publication: Publication(data: data, info: info, tags: tags, time: 1234),
+            options: AppendOptions(retention: Self.retention), onCommit: { _ in })
+    }
+
+    @Test func streamsSurviveReopenWithSameEpochAndOffsets() async throws {
+        let path = temporaryDirectory()
+        let clock = ManualClock()
+        var epoch = ""
+        do {
+            let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: path), clock: clock)
+            for i in 1...5 { epoch = try await append(store, "chat:a", Array("{\"i\":\(i)}".utf8)).position.epoch }
+            store.close()
+        }
+        let reopened = try LMDBHistoryStore(options: LMDBStoreOptions(path: path), clock: clock)
+        let read = try await reopened.history(channel: "chat:a", filter: HistoryFilter(limit: -1), metaTTLSeconds: 86_400)
+        #expect(read.top == StreamPosition(offset: 5, epoch: epoch))
+        #expect(read.publications.map(\.offset) == [1, 2, 3, 4, 5])
+        #expect(read.publications.last?.data == Array("{\"i\":5}".utf8))
+        let next = try await append(reopened, "chat:a", Array("{}".utf8))
+        #expect(next.position == StreamPosition(offset: 6, epoch: epoch))
+    }
+
+    @Test func publicationFieldsRoundTripIncludingCompressedPayloads() async throws {
+        let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory(), compressMinSize: 64))
+        let big = Array(String(repeating: "{\"player\":\"ünïcødé 🎉\",\"score\":12345},", count: 200).utf8)
+        let info = ClientInfo(user: "42", client: "c1", connInfo: Array("{\"n\":1}".utf8), chanInfo: nil)
+        _ = try await append(store, "c", big, info: info, tags: ["k": "v", "a": "b"])
+        _ = try await append(store, "c", [0, 255, 10, 13])
+        let read = try await store.history(channel: "c", filter: HistoryFilter(limit: -1), metaTTLSeconds: 86_400)
+        #expect(read.publications.count == 2)
+        #expect(read.publications[0].data == big)
+        #expect(read.publications[0].info == info)
+        #expect(read.publications[0].tags == ["k": "v", "a": "b"])
+        #expect(read.publications[0].time == 1234)
+        #expect(read.publications[1].data == [0, 255, 10, 13])
+        #expect(read.publications[1].info == nil)
+    }
+
+    @Test func channelNamesLongerThanLMDBKeyLimitWork() async throws {
+        let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory()))
+        let a = "chat:" + String(repeating: "a", count: 2000)
+        let b = a + "b"  // shares the 384-byte prefix
+        _ = try await append(store, a, Array("1".utf8))
+        _ = try await append(store, a, Array("2".utf8))
+        _ = try await append(store, b, Array("3".utf8))
+        let ra = try await store.history(channel: a, filter: HistoryFilter(limit: -1), metaTTLSeconds: 86_400)
+        let rb = try await store.history(channel: b, filter: HistoryFilter(limit: -1), metaTTLSeconds: 86_400)
+        #expect(ra.publications.map(\.data) == [Array("1".utf8), Array("2".utf8)])
+        #expect(rb.publications.map(\.data) == [Array("3".utf8)])
+        #expect(ra.top.epoch != rb.top.epoch)
+    }
+
+    @Test func fullMapGrowsInsteadOfFailing() async throws {
+        let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory(), mapSize: 1 << 20, compressMinSize: 0))
+        let payload = [UInt8](repeating: 7, count: 4000)
+        for i in 0..<600 { _ = try await append(store, "grow:\(i % 7)", payload) }
+        #expect(store.mapSize > 1 << 20)
+        let read = try await store.history(channel: "grow:3", filter: HistoryFilter(limit: 1, reverse: true), metaTTLSeconds: 86_400)
+        #expect(read.publications.first?.data == payload)
+    }
+
+    @Test func sweeperRemovesExpiredEntriesPhysically() async throws {
+        let clock = ManualClock()
+        let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory(), sweepBatch: 7), clock: clock)
+        for c in 0..<5 { for _ in 0..<10 { _ = try await append(store, "s\(c)", [1]) } }
+        #expect(try store.env.stat(store.env.entries).ms_entries == 50)
+        clock.advance(seconds: 601)
+        await store.sweepExpired()
+        #expect(try store.env.stat(store.env.entries).ms_entries == 0)
+        let read = try await store.history(channel: "s2", filter: .topOnly, metaTTLSeconds: 86_400)
+        #expect(read.top.offset == 10)
+    }
+
+    @Test func foreignOrCorruptDirectoriesAreRefusedWithThePath() async throws {
+        let notDir = temporaryDirectory("file")
+        FileManager.default.createFile(atPath: notDir, contents: Data("x".utf8))
+        #expect(throws: LMDBStoreError.self) { try LMDBHistoryStore(options: LMDBStoreOptions(path: notDir)) }
+
+        let corrupt = temporaryDirectory("corrupt")
+        try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: corrupt + "/data.mdb", contents: Data(repeating: 0x42, count: 64 * 1024))
+        do {
+            _ = try LMDBHistoryStore(options: LMDBStoreOptions(path: corrupt))
+            Issue.record("a corrupt data.mdb was accepted")
+        } catch {
+            #expect("\(error)".contains(corrupt))
+        }
+        // The corrupt file was not re-initialised.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: corrupt + "/data.mdb"))
+        #expect(bytes.allSatisfy { $0 == 0x42 })
+    }
+
+    @Test func openingTheSameDirectoryTwiceIsRefused() async throws {
+        let path = temporaryDirectory()
+        let first = try LMDBHistoryStore(options: LMDBStoreOptions(path: path))
+        #expect(throws: LMDBStoreError.self) { try LMDBHistoryStore(options: LMDBStoreOptions(path: path)) }
+        _ = first
+    }
+}
