@@ -152,7 +152,10 @@ if ProcessInfo.processInfo.environment["STRATA_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
             name: "StrataBenchmarks",
-            dependencies: ["StrataHistory", "StrataProtocol", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: [
+                "StrataHistory", "StrataProtocol", "StrataLMDB", "StrataCompression", "StrataCore", "CLMDB",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
             path: "Benchmarks/StrataBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )

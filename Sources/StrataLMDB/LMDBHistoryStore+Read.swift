@@ -30,7 +30,7 @@ extension LMDBHistoryStore {
     }
 
     /// Entries in [first, top] selected by since/limit/reverse, in the order asked for.
-    private func readEntries(_ txn: LMDBTransaction, _ id: UInt64, _ meta: MetaRecord, _ filter: HistoryFilter) throws -> [Publication] {
+    func readEntries(_ txn: LMDBTransaction, _ id: UInt64, _ meta: MetaRecord, _ filter: HistoryFilter) throws -> [Publication] {
         guard filter.limit != 0, !meta.isEmpty else { return [] }
         let limit = filter.limit < 0 ? Int.max : filter.limit
         var from: UInt64

@@ -20,7 +20,7 @@ extension LMDBHistoryStore {
         return nil
     }
 
-    private func setChannelID(_ txn: LMDBTransaction, _ channel: String, _ id: UInt64) throws {
+    func setChannelID(_ txn: LMDBTransaction, _ channel: String, _ id: UInt64) throws {
         if !KeySchema.isHashedName(channel) {
             try txn.put(env.names, KeySchema.nameKey(channel), KeySchema.be64(id))
             return
@@ -35,7 +35,7 @@ extension LMDBHistoryStore {
         throw LMDBStoreError(path: options.path, reason: "too many hash collisions for a long channel name")
     }
 
-    private func allocateID(_ txn: LMDBTransaction) throws -> UInt64 {
+    func allocateID(_ txn: LMDBTransaction) throws -> UInt64 {
         let key = Array("next_id".utf8)
         let next = try txn.get(env.info, key).map { KeySchema.readBE64($0, at: 0) } ?? 1
         try txn.put(env.info, key, KeySchema.be64(next + 1))

@@ -142,3 +142,60 @@ struct LMDBHistoryStoreDiskTests {
         _ = first
     }
 }
+
+@Suite("LMDB operator tools")
+struct LMDBToolsTests {
+    @Test func exportThenImportReproducesStreams() async throws {
+        let clock = ManualClock()
+        let source = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory(), compressMinSize: 32), clock: clock)
+        let retention = StreamRetention(size: 50, ttlSeconds: 600, metaTTLSeconds: 86_400)
+        var epochs: [String: String] = [:]
+        for c in 0..<30 {
+            for i in 0..<(c % 7 + 1) {
+                let r = try await source.append(
+                    channel: "ch:\(c)", publication: Publication(data: Array(String(repeating: "{\"i\":\(i)}", count: c + 1).utf8), tags: ["n": "\(i)"]),
+                    options: AppendOptions(retention: retention), onCommit: { _ in })
+                epochs["ch:\(c)"] = r.position.epoch
+            }
+        }
+        let file = temporaryDirectory("export") + ".zst"
+        let exported = try source.export(to: file)
+        #expect(exported.channels == 30)
+        #expect(exported.entries == (0..<30).reduce(0) { $0 + $1 % 7 + 1 })
+        let target = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory()), clock: clock)
+        let imported = try await target.importExport(from: file)
+        #expect(imported.channels == 30 && imported.entries == exported.entries)
+        for c in 0..<30 {
+            let a = try await source.history(channel: "ch:\(c)", filter: HistoryFilter(limit: -1), metaTTLSeconds: 86_400)
+            let b = try await target.history(channel: "ch:\(c)", filter: HistoryFilter(limit: -1), metaTTLSeconds: 86_400)
+            #expect(a.top == b.top)
+            #expect(b.top.epoch == epochs["ch:\(c)"])
+            #expect(a.publications == b.publications)
+        }
+        // The imported stream continues where the source left off.
+        let next = try await target.append(
+            channel: "ch:3", publication: Publication(data: [1]), options: AppendOptions(retention: retention), onCommit: { _ in })
+        #expect(next.position == StreamPosition(offset: 5, epoch: epochs["ch:3"]!))
+    }
+
+    @Test func truncatedOrForeignExportIsAnError() async throws {
+        let target = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory()))
+        let bogus = temporaryDirectory("bogus")
+        FileManager.default.createFile(atPath: bogus, contents: Data("not zstd at all".utf8))
+        await #expect(throws: (any Error).self) { try await target.importExport(from: bogus) }
+    }
+
+    @Test func statsAndDump() async throws {
+        let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory()))
+        for i in 1...4 {
+            _ = try await store.append(
+                channel: "d", publication: Publication(data: Array("\(i)".utf8)),
+                options: AppendOptions(retention: StreamRetention(size: 10, ttlSeconds: 60, metaTTLSeconds: 600)), onCommit: { _ in })
+        }
+        let s = try store.stats()
+        #expect(s.channels == 1 && s.entries == 4)
+        #expect(try store.dump(channel: "d", since: 2).map(\.offset) == [3, 4])
+        #expect(try store.summary(of: "d")?.retained == 4)
+        #expect(try store.dump(channel: "none").isEmpty)
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import StrataConfig
+import StrataCore
+import StrataLMDB
+import StrataProtocol
+
+/// `strata history …`: look into and move the embedded store (it may be in use by a running server:
+/// LMDB serialises writers across processes and readers never block).
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect, dump, export and import the embedded LMDB history store.",
+        subcommands: [Stats.self, Dump.self, Export.self, Import.self])
+
+    static func openStore(_ options: ConfigOptions) throws -> LMDBHistoryStore {
+        let config = try options.load()
+        let l = config.engine.lmdb
+        return try LMDBHistoryStore(
+            options: LMDBStoreOptions(
+                path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
+                compressionLevel: Int32(l.compressionLevel)))
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sizes of the store and its largest channels.")
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "List this many channels (0: none).") var channels = 20
+
+        func run() async throws {
+            let store = try History.openStore(options)
+            defer { store.close() }
+            let s = try store.stats()
+            print("path:        \(store.path)")
+            print("channels:    \(s.channels)")
+            print("entries:     \(s.entries)")
+            print("map size:    \(s.mapSize) bytes")
+            print("used:        \(s.usedBytes) bytes")
+            print("file:        \(s.fileBytes) bytes")
+            guard channels > 0 else { return }
+            let list = try store.channels().sorted { $0.retained > $1.retained }.prefix(channels)
+            if !list.isEmpty { print("\nretained  top  epoch     channel") }
+            for c in list { print("\(c.retained)  \(c.top)  \(c.epoch)  \(c.channel)") }
+        }
+    }
+
+    struct Dump: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a channel's retained publications as JSON lines.")
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Channel name.") var channel: String
+        @Option(help: "Only publications after this offset.") var since: UInt64 = 0
+        @Option(help: "At most this many (-1: all).") var limit = -1
+
+        func run() async throws {
+            let store = try History.openStore(options)
+            defer { store.close() }
+            guard let summary = try store.summary(of: channel) else {
+                throw ValidationError("no stream for channel \(channel)")
+            }
+            FileHandle.standardError.write(Data("epoch \(summary.epoch), top \(summary.top), retained \(summary.retained)\n".utf8))
+            for p in try store.dump(channel: channel, since: since, limit: limit) {
+                // The protocol's publication encoding (data, info, offset, tags); binary payloads as strings.
+                var full = JSONWriter()
+                JSONReplyEncoder.publication(&full, p, isDelta: false, dataAsString: !JSONParser.isValid(p.data), includeInfo: true)
+                print(String(decoding: full.bytes, as: UTF8.self))
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write every stream to a zstd-compressed file.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Export file to write.") var file: String
+
+        func run() async throws {
+            let store = try History.openStore(options)
+            defer { store.close() }
+            let started = Date()
+            let (channels, entries) = try store.export(to: file) { c, e in
+                FileHandle.standardError.write(Data("… \(c) channels, \(e) publications\n".utf8))
+            }
+            print("exported \(channels) channels, \(entries) publications to \(file) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load an export into the store.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Export file to read.") var file: String
+
+        func run() async throws {
+            let store = try History.openStore(options)
+            defer { store.close() }
+            let started = Date()
+            let (channels, entries) = try await store.importExport(from: file) { c, e in
+                FileHandle.standardError.write(Data("… \(c) channels, \(e) publications\n".utf8))
+            }
+            print("imported \(channels) channels, \(entries) publications from \(file) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        }
+    }
+}
