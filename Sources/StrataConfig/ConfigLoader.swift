@@ -70,6 +70,12 @@ public enum ConfigLoader {
         c.client.connectIncludeServerTime = r.bool("client.connect_include_server_time", false)
         c.client.historyMaxPublicationLimit = r.int("client.history_max_publication_limit", cl.historyMaxPublicationLimit)
         c.client.recoveryMaxPublicationLimit = r.int("client.recovery_max_publication_limit", cl.recoveryMaxPublicationLimit)
+        c.client.recoveryStreamMaxPublicationLimit = r.int("client.recovery_stream_max_publication_limit", 0)
+        if c.client.recoveryStreamMaxPublicationLimit != 0
+            && c.client.recoveryStreamMaxPublicationLimit < c.client.recoveryMaxPublicationLimit
+        {
+            r.fail("client.recovery_stream_max_publication_limit", "must be 0 (off) or at least client.recovery_max_publication_limit")
+        }
 
         let metaTTL = r.duration("channel.history_meta_ttl", c.channel.historyMetaTTLSeconds * 1000)
         if metaTTL <= 0 || metaTTL % 1000 != 0 {

@@ -64,6 +64,9 @@ public struct StrataConfig: Sendable {
         public var connectIncludeServerTime = false
         public var historyMaxPublicationLimit = 300
         public var recoveryMaxPublicationLimit = 300
+        /// Strata extension (0 = off): recover gaps up to this many publications by sending what
+        /// exceeds `recovery_max_publication_limit` as ordinary pushes right after the reply.
+        public var recoveryStreamMaxPublicationLimit = 0
     }
 
     public struct Channel: Sendable {

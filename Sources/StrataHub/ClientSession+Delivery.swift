@@ -42,6 +42,7 @@ extension ClientSession {
                     if !sub.serverSide { s.subscriptions[p.channel] = nil }
                     return .insufficient(serverSide: sub.serverSide)
                 case .deliver:
+                    sub.positionConfirmedAt = p.publication.time
                     s.subscriptions[p.channel] = sub
                 }
             }

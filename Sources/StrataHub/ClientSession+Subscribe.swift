@@ -162,7 +162,8 @@ extension ClientSession {
         if p.recovering && cacheMode {
             filter = HistoryFilter(limit: 1, reverse: true)
         } else if p.recovering {
-            let limit = node.config.client.recoveryMaxPublicationLimit
+            let streamed = node.config.client.recoveryStreamMaxPublicationLimit
+            let limit = streamed > 0 ? streamed : node.config.client.recoveryMaxPublicationLimit
             filter = HistoryFilter(since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch), limit: limit > 0 ? limit : -1)
         } else {
             filter = .topOnly
@@ -225,11 +226,21 @@ extension ClientSession {
             result.wasRecovering = p.recovering
             if recovered {
                 result.recovered = true
-                result.publications = merged.filter { $0.offset > p.request.offset || p.options.forceRecoveryMode == .cache }
-                    .map { WirePublication($0) }
+                var missed = merged.filter { $0.offset > p.request.offset || p.options.forceRecoveryMode == .cache }
+                // Streamed long-gap recovery: the reply carries the first page, the rest follows as
+                // ordinary pushes queued right behind it, before any live publication.
+                let page = node.config.client.recoveryMaxPublicationLimit
+                if node.config.client.recoveryStreamMaxPublicationLimit > 0, page > 0, missed.count > page {
+                    after += missed[page...].map {
+                        JSONReplyEncoder.publicationPush(channel: p.channel, WirePublication($0), dataAsString: false)
+                    }
+                    missed = Array(missed[..<page])
+                }
+                result.publications = missed.map { WirePublication($0) }
                 result.offset = p.request.offset
             }
             sub.position = StreamPosition(offset: maxOffset, epoch: top.epoch)
+            sub.positionConfirmedAt = p.now * 1000
             if p.recovering { if recovered { node.metrics.recovered.increment() } else { node.metrics.notRecovered.increment() } }
         } else {
             // Not positioned: whatever arrived meanwhile simply follows the reply.

@@ -1,3 +1,4 @@
+import StrataConfig
 import StrataCore
 import StrataProtocol
 import Synchronization
@@ -112,10 +113,46 @@ extension ClientSession {
         }
     }
 
-    /// One expiry pass for this connection (the sweeper's per-session step).
+    /// One housekeeping pass for this connection (the sweeper's per-session step).
     func checkExpiry(nowMillis: Int64) async {
         if connectionExpired(nowMillis: nowMillis) { return }
         await expireSubscriptions(nowMillis: nowMillis)
+        await checkPositions(nowMillis: nowMillis)
+    }
+
+    /// Quiet positioned subscriptions compare their position with the stream top every
+    /// `client.channel_position_check_delay` (history-and-recovery.md §5): a publication lost on
+    /// the way (or a new epoch) is found even when nothing else is published. Busy channels confirm
+    /// their position with every delivery and are never read. Reads go to the local store through
+    /// the read cache, so a thousand quiet subscribers of one channel cost one read.
+    func checkPositions(nowMillis now: Int64) async {
+        let delay = node.config.client.channelPositionCheckDelayMillis
+        guard delay > 0 else { return }
+        let due = state.withLock { s -> [(String, StreamPosition, ChannelOptions)] in
+            guard s.status == .connected else { return [] }
+            var out: [(String, StreamPosition, ChannelOptions)] = []
+            for (channel, sub) in s.subscriptions where sub.positioned && sub.isLive && now - sub.positionConfirmedAt >= delay {
+                out.append((channel, sub.position, sub.options))
+                s.subscriptions[channel]?.positionConfirmedAt = now
+            }
+            return out
+        }
+        for (channel, position, options) in due {
+            guard var top = try? await node.readStream(channel: channel, filter: .topOnly, options: options).top else { continue }
+            if top == position { continue }
+            // A publication committed but not yet delivered looks the same for a moment: look again.
+            try? await Task.sleep(for: .milliseconds(100))
+            guard let again = try? await node.readStream(channel: channel, filter: .topOnly, options: options, fresh: true).top else {
+                continue
+            }
+            top = again
+            let lost = state.withLock { s -> (Bool, Bool) in
+                guard let sub = s.subscriptions[channel], sub.isLive, sub.position == position, top != position else { return (false, false) }
+                if !sub.serverSide { s.subscriptions[channel] = nil }
+                return (true, sub.serverSide)
+            }
+            if lost.0 { insufficientState(channel, serverSide: lost.1) }
+        }
     }
 }
 

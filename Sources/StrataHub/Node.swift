@@ -35,6 +35,10 @@ public final class Node: BrokerEventHandler, Sendable {
     let startedAt: Int64
 
     let metrics = NodeMetrics()
+    /// Coalesces identical stream reads (mass reconnects).
+    let readCache = StreamReadCache()
+    /// Store reads actually performed for subscribes and position checks (diagnostics and tests).
+    public let streamReads = Locked<Int>(0)
 
     public init(
         config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
@@ -118,9 +122,20 @@ public final class Node: BrokerEventHandler, Sendable {
     }
 
     /// Like `history`, but an epoch mismatch is a result, not an error (recovery decides with it).
-    func readStream(channel: String, filter: HistoryFilter, options ns: ChannelOptions) async throws(StrataError) -> HistoryResult {
+    /// Identical concurrent reads share one store read (`StreamReadCache`); `fresh` bypasses it.
+    func readStream(channel: String, filter: HistoryFilter, options ns: ChannelOptions, fresh: Bool = false) async throws(StrataError)
+        -> HistoryResult
+    {
+        let metaTTL = channels.retention(ns).metaTTLSeconds
+        let broker = self.broker
+        let reads = streamReads
+        let read: @Sendable () async throws -> HistoryResult = {
+            reads.withLock { $0 += 1 }
+            return try await broker.history(channel: channel, filter: filter, metaTTLSeconds: metaTTL)
+        }
         do {
-            return try await broker.history(channel: channel, filter: filter, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
+            if fresh { return try await read() }
+            return try await readCache.read(channel: channel, filter: filter, now: clock.nowMillis(), read)
         } catch {
             logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -132,6 +147,7 @@ public final class Node: BrokerEventHandler, Sendable {
         guard ns.keepsHistory else { throw .notAvailable }
         do {
             try await broker.removeHistory(channel: channel)
+            readCache.invalidate(channel)
         } catch {
             throw .internalError
         }
@@ -162,6 +178,7 @@ public final class Node: BrokerEventHandler, Sendable {
     // MARK: Broker events
 
     public func handlePublication(channel: String, result: AppendResult) {
+        readCache.invalidate(channel)
         hub.broadcastPublication(channel: channel, result: result)
     }
 

@@ -21,6 +21,8 @@ struct Subscription: Sendable {
     /// `client.expired_sub_close_delay`, the subscription ends (`ClientSession.expireSubscriptions`).
     var expireAt: Int64?
     var delta = false
+    /// When the position was last confirmed (a delivered publication or a position check), ms.
+    var positionConfirmedAt: Int64 = 0
 
     var isLive: Bool { buffer == nil }
 }

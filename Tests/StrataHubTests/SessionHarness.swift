@@ -12,6 +12,8 @@ import Testing
 struct SessionHarness {
     let node: Node
     let clock: ManualClock
+    /// The node's store, to append behind the node's back (a publication lost on the way).
+    let store: MemoryHistoryStore
     static let secret = "secret"
 
     static let defaultConfig = """
@@ -30,8 +32,9 @@ struct SessionHarness {
         let root = try ConfigFormats.parse(json, format: .json)
         let config = try ConfigLoader.decode(root)
         clock = ManualClock(millis: SystemClock().nowMillis())
+        store = MemoryHistoryStore(clock: clock)
         node = try await Node(
-            config: config, broker: LocalBroker(store: MemoryHistoryStore(clock: clock)), clock: clock,
+            config: config, broker: LocalBroker(store: store), clock: clock,
             logger: Logger(label: "test"))
     }
 
