@@ -105,7 +105,8 @@ extension ClientSession {
             result.pong = config.pongTimeoutMillis > 0
         }
         if config.connectIncludeServerTime { result.time = node.clock.nowMillis() }
-        startTimers()
+        schedulePings(nowMillis: node.clock.nowMillis())
+        node.timers.register(self)
         return try await finalizeConnect(result, id: commandID, pending: pending)
     }
 

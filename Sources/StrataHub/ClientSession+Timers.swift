@@ -4,45 +4,65 @@ import StrataProtocol
 import Synchronization
 
 extension ClientSession {
-    /// Closes connections that never authenticate (3502).
-    public func startStaleTimer() {
-        let delay = node.config.client.staleCloseDelayMillis
-        guard delay > 0 else { return }
-        Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(delay))
-            guard let self else { return }
-            if self.state.withLock({ $0.status == .connecting }) { self.disconnect(.stale) }
-        }
+    /// Puts the connection under the node's timers: closed with 3502 if it does not authenticate
+    /// within `client.stale_close_delay`; after connect, pings, pong deadlines and expiry.
+    public func startTimers() {
+        let stale = node.config.client.staleCloseDelayMillis
+        state.withLock { $0.staleDeadline = stale > 0 ? node.clock.nowMillis() + stale : .max }
+        node.timers.register(self)
     }
 
-    /// Server pings (the first at a random moment in [interval/2, interval)) and pong deadlines
-    /// (client-protocol.md §7), once the connection is authenticated. Expiry of the connection and
-    /// of its subscriptions is checked by the node's `ExpirySweeper`, with or without pings.
-    func startTimers() {
-        ExpirySweeper.ensureRunning(for: node)
+    /// Schedules the first ping at a random moment in [interval/2, interval) after connect, so a
+    /// mass reconnect does not make every ping fall due at once.
+    func schedulePings(nowMillis now: Int64) {
+        let interval = node.config.client.pingIntervalMillis
+        guard interval > 0 else { return }
+        let first = Int64.random(in: interval / 2..<max(interval / 2 + 1, interval))
+        state.withLock { $0.nextPingAt = now + first }
+    }
+
+    /// One timer step (client-protocol.md §6–7): stale close, ping, pong deadline, then expiry and
+    /// position checks. Called by `SessionTimers` for every live session.
+    func tick(nowMillis now: Int64) async {
         let interval = node.config.client.pingIntervalMillis
         let pongTimeout = node.config.client.pongTimeoutMillis
-        guard interval > 0 else { return }
-        Task { [weak self] in
-            var delay = Int64.random(in: interval / 2..<max(interval / 2 + 1, interval))
-            while true {
-                try? await Task.sleep(for: .milliseconds(delay))
-                guard let self, !self.queue.isClosed else { return }
-                if self.connectionExpired(nowMillis: self.node.clock.nowMillis()) { return }
-                self.state.withLock { if pongTimeout > 0 { $0.pingPending = true } }
-                self.send(JSONReplyEncoder.ping)
-                if pongTimeout > 0 {
-                    try? await Task.sleep(for: .milliseconds(pongTimeout))
-                    if self.state.withLock({ $0.pingPending && $0.status == .connected }) {
-                        self.disconnect(.noPong)
-                        return
-                    }
-                    delay = max(1, interval - pongTimeout)
-                } else {
-                    delay = interval
-                }
-            }
+        enum Action {
+            case none
+            case stale
+            case noPong
+            case ping
         }
+        let action = state.withLock { s -> Action in
+            switch s.status {
+            case .connecting, .unusable:
+                return now >= s.staleDeadline ? .stale : .none
+            case .closed:
+                return .none
+            case .connected:
+                break
+            }
+            guard interval > 0 else { return .none }
+            if s.pingPending && pongTimeout > 0 && now >= s.pongDeadline { return .noPong }
+            guard now >= s.nextPingAt else { return .none }
+            s.nextPingAt = now + interval
+            if pongTimeout > 0 {
+                s.pingPending = true
+                s.pongDeadline = now + pongTimeout
+            }
+            return .ping
+        }
+        switch action {
+        case .none: break
+        case .stale:
+            disconnect(.stale)
+            return
+        case .noPong:
+            disconnect(.noPong)
+            return
+        case .ping:
+            send(JSONReplyEncoder.ping)
+        }
+        if isConnected { await checkExpiry(nowMillis: now) }
     }
 
     /// Whether `expireAt` (unix seconds) plus a grace period (ms) has passed at `nowMillis`.
@@ -156,46 +176,65 @@ extension ClientSession {
     }
 }
 
-/// Connection and subscription expiry for every session of a node, on a ~1 s cadence.
+/// Every connection's timers, driven by one task per node instead of sleeping tasks per
+/// connection: a mass reconnect of 10k clients adds no timers, only entries in a list.
 ///
-/// One task per node (started with its first connection), not one per connection: each pass
-/// takes every session's lock once and compares a few integers, so 10k connections without
-/// expiring subscriptions cost well under a millisecond per second. Only sessions with something
-/// expired do any further (asynchronous) work. The task ends once the node is gone.
-enum ExpirySweeper {
-    /// How often a pass runs.
-    static let interval: Duration = .seconds(1)
-
+/// Each tick (every `tickMillis`, at most 1 s, finer when pings or pong timeouts are short) visits
+/// the registered sessions once: one lock and a few comparisons each unless something is due.
+public final class SessionTimers: Sendable {
     private struct Entry {
-        weak var node: Node?
+        weak var session: ClientSession?
     }
 
-    /// Nodes with a running sweeper.
-    private static let running = Mutex<[Entry]>([])
+    private let sessions = Locked<[ObjectIdentifier: Entry]>([:])
+    private let started = Locked(false)
+    let tickMillis: Int64
 
-    /// Starts the node's sweeper unless it runs already.
-    static func ensureRunning(for node: Node) {
-        let start = running.withLock { entries -> Bool in
-            entries.removeAll { $0.node == nil }
-            if entries.contains(where: { $0.node === node }) { return false }
-            entries.append(Entry(node: node))
-            return true
+    init(config: StrataConfig.Client) {
+        var tick: Int64 = 1000
+        for v in [config.pingIntervalMillis, config.pongTimeoutMillis, config.staleCloseDelayMillis] where v > 0 {
+            tick = min(tick, max(50, v / 5))
         }
-        guard start else { return }
+        tickMillis = tick
+    }
+
+    func register(_ session: ClientSession) {
+        sessions.withLock { $0[ObjectIdentifier(session)] = Entry(session: session) }
+    }
+
+    func unregister(_ session: ClientSession) {
+        sessions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(session)) }
+    }
+
+    /// Starts the node's timer task (once); it ends when the node is released.
+    func start(node: Node) {
+        let first = started.withLock { s -> Bool in
+            defer { s = true }
+            return !s
+        }
+        guard first else { return }
+        let tick = tickMillis
         Task { [weak node] in
             while true {
-                try? await Task.sleep(for: interval)
+                try? await Task.sleep(for: .milliseconds(tick))
                 guard let node else { return }
-                await sweep(node)
+                await node.timers.tick(nowMillis: node.clock.nowMillis())
             }
         }
     }
 
-    /// One pass over the node's connections, at the node clock's current time.
-    static func sweep(_ node: Node) async {
-        let now = node.clock.nowMillis()
-        for session in node.hub.connections(user: nil, client: nil) {
-            await session.checkExpiry(nowMillis: now)
+    /// One pass over every registered session.
+    func tick(nowMillis now: Int64) async {
+        let live = sessions.withLock { map -> [ClientSession] in
+            var out: [ClientSession] = []
+            out.reserveCapacity(map.count)
+            for (key, entry) in map {
+                if let s = entry.session { out.append(s) } else { map[key] = nil }
+            }
+            return out
         }
+        for s in live { await s.tick(nowMillis: now) }
     }
+
+    var count: Int { sessions.withLock { $0.count } }
 }

@@ -38,6 +38,10 @@ public final class ClientSession: Sendable {
         var expireAt: Int64?
         var subscriptions: [String: Subscription] = [:]
         var pingPending = false
+        /// Timer deadlines in unix ms (`SessionTimers`).
+        var staleDeadline: Int64 = .max
+        var nextPingAt: Int64 = .max
+        var pongDeadline: Int64 = .max
         var cleanedUp = false
     }
 
@@ -196,6 +200,7 @@ public final class ClientSession: Sendable {
             s.subscriptions = [:]
             return (subs, s.user, true)
         }
+        node.timers.unregister(self)
         guard wasRegistered else { return }
         for (channel, sub) in subs { await leaveChannel(channel, sub) }
         node.hub.removeConnection(self, user: user)

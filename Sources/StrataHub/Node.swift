@@ -37,6 +37,8 @@ public final class Node: BrokerEventHandler, Sendable {
     let metrics = NodeMetrics()
     /// Coalesces identical stream reads (mass reconnects).
     let readCache = StreamReadCache()
+    /// Pings, pong deadlines, stale connections and expiry for every session.
+    public let timers: SessionTimers
     /// Store reads actually performed for subscribes and position checks (diagnostics and tests).
     public let streamReads = Locked<Int>(0)
 
@@ -55,7 +57,9 @@ public final class Node: BrokerEventHandler, Sendable {
         self.subscriptionTokens = try await TokenVerifier(keys: Self.keys(subKeys, config.client))
         self.name = config.node.name.isEmpty ? "strata_\(config.httpServer.port)" : config.node.name
         self.startedAt = clock.nowSeconds()
+        self.timers = SessionTimers(config: config.client)
         try await broker.start(handler: self)
+        timers.start(node: self)
     }
 
     static func keys(_ t: StrataConfig.Token, _ c: StrataConfig.Client) -> TokenKeys {

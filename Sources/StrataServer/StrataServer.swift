@@ -56,7 +56,9 @@ public enum StrataServer {
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: ws),
-            configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: "strata"),
+            // A deep accept backlog: after a deploy thousands of clients reconnect at the same moment,
+            // and a full queue costs each overflowing client a one-second SYN retry.
+            configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: "strata", backlog: 4096),
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             },

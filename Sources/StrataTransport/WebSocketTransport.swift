@@ -41,7 +41,7 @@ public enum WebSocketTransport {
             },
             onUpgrade: { inbound, outbound, _ in
                 let session = ClientSession(node: node)
-                session.startStaleTimer()
+                session.startTimers()
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await writeLoop(session, outbound) }
                     await readLoop(session, inbound, outbound, messageLimit: messageLimit)

@@ -191,7 +191,7 @@ struct SubscriptionExpiryTests {
             sessions.append(s)
         }
         for s in sessions { _ = try h.messages(s) }
-        await ExpirySweeper.sweep(h.node)
+        await h.node.timers.tick(nowMillis: h.clock.nowMillis())
         for s in sessions {
             #expect(try h.messages(s).isEmpty)
             #expect(s.queue.closeReason == nil)
