@@ -188,9 +188,83 @@ let benchmarks: @Sendable () -> Void = {
     let gameState = Array(
         (0..<22).map { "{\"player\":\"Player \($0)\",\"team\":\"\($0 < 11 ? "home" : "away")\",\"x\":\($0 * 3),\"y\":\($0 * 7),\"speed\":12.5}" }
             .joined(separator: ",").utf8)
+    sweepBenchmarks()
+
     Benchmark("zstd compress 2.6 KB JSON (reused context)", configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal])) { benchmark in
         let c = ZstdCompressor(level: 3)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(try c.compress(gameState)) }
     }
+}
+
+// MARK: Expiry sweep under load
+
+/// A store holding `count` entries (1000 channels) whose TTL has passed, on a manual clock.
+func storeWithExpiredEntries(_ count: Int, relaxed: Bool) async throws -> (LMDBHistoryStore, ManualClock) {
+    let clock = ManualClock()
+    let store = try LMDBHistoryStore(
+        options: LMDBStoreOptions(path: benchDirectory("sweep"), mapSize: 4 << 30, relaxedDurability: true, compressMinSize: 0), clock: clock)
+    let shortLived = StreamRetention(size: 10_000, ttlSeconds: 10, metaTTLSeconds: 86_400)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for w in 0..<64 {
+            group.addTask {
+                for i in stride(from: w, to: count, by: 64) {
+                    _ = try await store.append(
+                        channel: "expiring:\(i % 1000)", publication: Publication(data: Array(payload100)),
+                        options: AppendOptions(retention: shortLived), onCommit: { _ in })
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    clock.advance(seconds: 11)
+    store.close()
+    // Reopen with the durability under test.
+    let reopened = try LMDBHistoryStore(
+        options: LMDBStoreOptions(path: store.path, mapSize: 4 << 30, relaxedDurability: relaxed, compressMinSize: 0), clock: clock)
+    return (reopened, clock)
+}
+
+let sweepEntries = Int(ProcessInfo.processInfo.environment["STRATA_SWEEP_ENTRIES"] ?? "") ?? 1_000_000
+
+extension Benchmark {
+    /// 5,000 durable publishes timed one by one (percentiles printed to stderr, since the setup is
+    /// too heavy for per-iteration sampling) while, optionally, the sweeper deletes the expired entries.
+    static func publishLatency(_ name: String, sweeping: Bool) {
+        Benchmark(name, configuration: .init(metrics: [.wallClock], maxDuration: .seconds(1), maxIterations: 1)) { benchmark in
+            let (store, _) = try await storeWithExpiredEntries(sweepEntries, relaxed: false)
+            let before = try store.stats().entries
+            let sweeper = Task {
+                guard sweeping else { return }
+                await store.sweepExpired()
+            }
+            var latencies: [Duration] = []
+            latencies.reserveCapacity(5000)
+            let clock = ContinuousClock()
+            benchmark.startMeasurement()
+            for _ in 0..<5000 {
+                let t0 = clock.now
+                try await publish(store, "live:channel")
+                latencies.append(clock.now - t0)
+            }
+            benchmark.stopMeasurement()
+            let remaining = try store.stats().entries
+            await sweeper.value
+            latencies.sort()
+            func pct(_ q: Double) -> String {
+                let d = latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]
+                return String(format: "%.0f", Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
+            }
+            FileHandle.standardError.write(Data("""
+                RESULT \(name): publish latency µs p50 \(pct(0.5)) p90 \(pct(0.9)) p99 \(pct(0.99)) max \(pct(0.9999)); \
+                entries \(before) before, \(remaining) when the 5,000 publishes ended\n
+                """.utf8))
+            store.close()
+        }
+    }
+}
+
+let sweepBenchmarks: @Sendable () -> Void = {
+    Benchmark.publishLatency("publish durable, idle store with 1M expired entries", sweeping: false)
+    Benchmark.publishLatency("publish durable, during the sweep of 1M expired entries", sweeping: true)
 }
