@@ -47,6 +47,8 @@ let package = Package(
             dependencies: ["StrataCore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strataSettings
         ),
+        // Fossil delta encoder and applier, pure Swift.
+        .target(name: "StrataDelta", swiftSettings: strataSettings),
         // zstd with reused contexts (stored payload compression).
         .target(name: "StrataCompression", dependencies: ["StrataCore", "CZstd"], swiftSettings: strataSettings),
         // The embedded durable history store: LMDB through liblmdb.
@@ -132,6 +134,7 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataLMDBTests", dependencies: ["StrataLMDB", "StrataTesting", "StrataHistory"], swiftSettings: strataSettings),

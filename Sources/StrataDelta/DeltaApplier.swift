@@ -18,7 +18,7 @@ public enum DeltaApplier {
         let header = delta.withUnsafeBufferPointer { delta in
             Result { () throws(DeltaError) in try readHeader(delta, maxOutputSize: maxOutputSize) }
         }
-        let declaredSize = try header.get()
+        let (declaredSize, bodyStart) = try header.get()
 
         var failure: DeltaError?
         // The output is allocated once at the declared (already bounded) size and filled in place;
@@ -27,7 +27,9 @@ public enum DeltaApplier {
             source.withUnsafeBufferPointer { source in
                 delta.withUnsafeBufferPointer { delta in
                     do throws(DeltaError) {
-                        try applyCommands(delta, source: source, into: output, written: &initialized)
+                        try applyCommands(
+                            DeltaCursor(delta, position: bodyStart), source: source,
+                            into: UnsafeMutableBufferPointer(rebasing: output[..<declaredSize]), written: &initialized)
                     } catch {
                         failure = error
                     }
@@ -38,28 +40,26 @@ public enum DeltaApplier {
         return output
     }
 
-    /// Reads `INT "\n"` and bounds the declared size.
+    /// Reads `INT "\n"` and bounds the declared size; returns it and where the commands start.
     private static func readHeader(
         _ delta: UnsafeBufferPointer<UInt8>, maxOutputSize: Int
-    ) throws(DeltaError) -> Int {
+    ) throws(DeltaError) -> (size: Int, bodyStart: Int) {
         var cursor = DeltaCursor(delta)
         let size = try cursor.readInt()
         guard cursor.readByte() == UInt8(ascii: "\n") else {
             throw DeltaError(.headerNotTerminated, at: cursor.position)
         }
         guard UInt64(size) <= UInt64(max(maxOutputSize, 0)) else { throw DeltaError(.targetTooLarge, at: 0) }
-        return Int(size)
+        return (Int(size), cursor.position)
     }
 
-    /// Runs the commands after the header into `output` (capacity = declared size), counting the
+    /// Runs the commands from `cursor` into `output` (exactly the declared size), counting the
     /// bytes written in `written` so that the array is valid even when this throws.
     private static func applyCommands(
-        _ delta: UnsafeBufferPointer<UInt8>, source: UnsafeBufferPointer<UInt8>,
+        _ cursor: DeltaCursor, source: UnsafeBufferPointer<UInt8>,
         into output: UnsafeMutableBufferPointer<UInt8>, written: inout Int
     ) throws(DeltaError) {
-        var cursor = DeltaCursor(delta)
-        _ = try cursor.readInt()
-        _ = cursor.readByte()
+        var cursor = cursor
         let declaredSize = output.count
         while !cursor.isAtEnd {
             let commandStart = cursor.position

@@ -4,8 +4,9 @@ struct DeltaCursor {
     private let bytes: UnsafeBufferPointer<UInt8>
     private(set) var position = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0) {
         self.bytes = bytes
+        self.position = position
     }
 
     var remaining: Int { bytes.count - position }
