@@ -47,6 +47,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         guard fresh else { throw LMDBStoreError(path: path, reason: "already open in this process") }
         self.path = path
         self.mapSize = mapSize
+        self.relaxed = relaxedDurability
         pthread_rwlock_init(resizeLock, nil)
 
         var envPointer: OpaquePointer?
@@ -171,8 +172,12 @@ final class LMDBEnvironment: @unchecked Sendable {
         return try body(LMDBTransaction(txn: txn, env: self))
     }
 
+    let relaxed: Bool
+
     /// Runs `body` in a write transaction and commits. Writer thread only.
-    func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+    /// `durable: false` commits without fsync even in sync mode (the next durable commit's fsync
+    /// flushes it too): for work that can be redone, never for acknowledged publications.
+    func write<T>(durable: Bool = true, _ body: (LMDBTransaction) throws -> T) throws -> T {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin(write)", path)
         guard let txn else { throw LMDBStoreError(path: path, reason: "no transaction") }
@@ -183,7 +188,11 @@ final class LMDBEnvironment: @unchecked Sendable {
             mdb_txn_abort(txn)
             throw error
         }
-        try check(mdb_txn_commit(txn), "mdb_txn_commit", path)
+        let skipSync = !durable && !relaxed
+        if skipSync { mdb_env_set_flags(env, UInt32(MDB_NOSYNC), 1) }
+        let rc = mdb_txn_commit(txn)
+        if skipSync { mdb_env_set_flags(env, UInt32(MDB_NOSYNC), 0) }
+        try check(rc, "mdb_txn_commit", path)
         return result
     }
 

@@ -9,11 +9,18 @@ final class WriteOp: @unchecked Sendable {
     let finish: ((any Error)?) -> Void
     /// False for work that only needs ordering with the others (no transaction).
     let needsTransaction: Bool
+    /// False for work that may be lost on power failure and redone (expiry sweeps): a batch of only
+    /// such ops commits without fsync, so the sweeper never takes fsync slots from publishes.
+    let needsDurability: Bool
 
-    init(needsTransaction: Bool = true, apply: @escaping (LMDBTransaction) throws -> Void, finish: @escaping ((any Error)?) -> Void) {
+    init(
+        needsTransaction: Bool = true, needsDurability: Bool = true, apply: @escaping (LMDBTransaction) throws -> Void,
+        finish: @escaping ((any Error)?) -> Void
+    ) {
         self.apply = apply
         self.finish = finish
         self.needsTransaction = needsTransaction
+        self.needsDurability = needsDurability
     }
 }
 
@@ -82,10 +89,11 @@ final class LMDBWriter: @unchecked Sendable {
             for op in batch { op.finish(nil) }
             return
         }
+        let durable = batch.contains { $0.needsTransaction && $0.needsDurability }
         var grows = 0
         while true {
             do {
-                try env.write { txn in
+                try env.write(durable: durable) { txn in
                     for op in batch where op.needsTransaction { try op.apply(txn) }
                 }
                 for op in batch { op.finish(nil) }
