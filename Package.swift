@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "StrataHub",
             dependencies: [
-                "StrataCore", "StrataProtocol", "StrataHistory", "StrataRecovery", "StrataAuth", "StrataConfig",
+                "StrataCore", "StrataProtocol", "StrataHistory", "StrataRecovery", "StrataAuth", "StrataConfig", "StrataDelta",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -142,7 +142,8 @@ let package = Package(
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
         .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),
         .testTarget(
-            name: "StrataHubTests", dependencies: ["StrataHub", "StrataHistory", "StrataConfig", "StrataProtocol", "StrataAuth"],
+            name: "StrataHubTests",
+            dependencies: ["StrataHub", "StrataHistory", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta"],
             swiftSettings: strataSettings),
     ]
 )

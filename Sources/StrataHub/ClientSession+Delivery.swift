@@ -35,6 +35,7 @@ extension ClientSession {
                 s.subscriptions[p.channel] = sub
                 return .none
             }
+            let previousOffset = sub.position.offset
             if sub.positioned && p.publication.offset > 0 {
                 switch Self.check(position: &sub.position, offset: p.publication.offset, epoch: p.epoch) {
                 case .skip: return .none
@@ -43,10 +44,20 @@ extension ClientSession {
                     return .insufficient(serverSide: sub.serverSide)
                 case .deliver:
                     sub.positionConfirmedAt = p.publication.time
-                    s.subscriptions[p.channel] = sub
                 }
             }
-            return .sent(EnqueueOutcome(queue.enqueue(p.jsonFrame)))
+            var frame = p.jsonFrame
+            if sub.delta {
+                // A delta only onto the base the client holds: the previous offset, delivered.
+                if sub.deltaReady, sub.positioned, previousOffset + 1 == p.publication.offset, let delta = p.deltaFrame {
+                    frame = delta
+                } else {
+                    frame = p.fullStringFrame
+                }
+                sub.deltaReady = sub.positioned
+            }
+            s.subscriptions[p.channel] = sub
+            return .sent(EnqueueOutcome(queue.enqueue(frame)))
         }
         switch action {
         case .none: return

@@ -230,21 +230,23 @@ extension ClientSession {
                 // Streamed long-gap recovery: the reply carries the first page, the rest follows as
                 // ordinary pushes queued right behind it, before any live publication.
                 let page = node.config.client.recoveryMaxPublicationLimit
-                if node.config.client.recoveryStreamMaxPublicationLimit > 0, page > 0, missed.count > page {
-                    after += missed[page...].map {
-                        JSONReplyEncoder.publicationPush(channel: p.channel, WirePublication($0), dataAsString: false)
-                    }
+                var wire = sub.delta ? DeltaPayload.chain(missed) : missed.map { WirePublication($0) }
+                if node.config.client.recoveryStreamMaxPublicationLimit > 0, page > 0, wire.count > page {
+                    after += wire[page...].map { JSONReplyEncoder.publicationPush(channel: p.channel, $0, dataAsString: sub.delta) }
+                    wire = Array(wire[..<page])
                     missed = Array(missed[..<page])
                 }
-                result.publications = missed.map { WirePublication($0) }
+                result.publications = wire
                 result.offset = p.request.offset
+                // After a successful recovery the client holds a base (delta.md B.2).
+                sub.deltaReady = sub.delta
             }
             sub.position = StreamPosition(offset: maxOffset, epoch: top.epoch)
             sub.positionConfirmedAt = p.now * 1000
             if p.recovering { if recovered { node.metrics.recovered.increment() } else { node.metrics.notRecovered.increment() } }
         } else {
             // Not positioned: whatever arrived meanwhile simply follows the reply.
-            after = buffered.map(\.jsonFrame)
+            after = buffered.map { sub.delta ? $0.fullStringFrame : $0.jsonFrame }
         }
         s.subscriptions[p.channel] = sub
         return .success((result, after))

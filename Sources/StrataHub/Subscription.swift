@@ -20,7 +20,11 @@ struct Subscription: Sendable {
     /// Unix seconds; nil = never. Not refreshed (`sub_refresh`) by `expireAt` plus
     /// `client.expired_sub_close_delay`, the subscription ends (`ClientSession.expireSubscriptions`).
     var expireAt: Int64?
+    /// Fossil delta negotiated: every publication's `data` travels as a JSON string.
     var delta = false
+    /// The client holds a base (a full publication since subscribing, or a successful recovery):
+    /// from now on publications published with delta may go as deltas.
+    var deltaReady = false
     /// When the position was last confirmed (a delivered publication or a position check), ms.
     var positionConfirmedAt: Int64 = 0
 

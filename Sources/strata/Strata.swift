@@ -11,7 +11,7 @@ struct Strata: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Real-time messaging server with durable channel history (Centrifugo v6 compatible).",
-        subcommands: [Serve.self, CheckConfig.self, GenConfig.self, GenToken.self, History.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, GenConfig.self, GenToken.self, History.self, Delta.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }
