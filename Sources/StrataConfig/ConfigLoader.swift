@@ -261,6 +261,10 @@ public enum ConfigLoader {
         }
         if c.engine.lmdb.mapSize < 1 << 20 { r.fail("engine.lmdb.map_size", "must be at least 1 MiB") }
         if !(1...19).contains(c.engine.lmdb.compressionLevel) { r.fail("engine.lmdb.compression_level", "must be 1…19") }
+        for (path, token) in [("client.token", c.client.token), ("client.subscription_token", c.client.subscriptionToken)]
+        where !token.jwksPublicEndpoint.isEmpty {
+            r.fail(path + ".jwks_public_endpoint", "JWKS is not supported yet: configure hmac_secret_key, rsa_public_key or ecdsa_public_key")
+        }
         if !["", "transport"].contains(c.httpAPI.errorMode) { r.fail("http_api.error_mode", "must be \"\" or \"transport\"") }
         if c.websocket.messageSizeLimit <= 0 { r.fail("websocket.message_size_limit", "must be positive") }
         if c.client.queueMaxSize <= 0 { r.fail("client.queue_max_size", "must be positive") }

@@ -110,12 +110,12 @@ async def test_cache_mode_delivers_only_the_latest_value(server_factory, api_fac
 
 
 async def test_clients_resubscribing_under_load_see_gapless_sequences(server_factory, api_factory, client_factory):
-    """100 clients bounce (disconnect + reconnect with recovery) at random moments while 600
+    """200 clients bounce (disconnect + reconnect with recovery) at random moments while 600
     publications arrive from 4 concurrent publishers; every client must end with offsets 1..600
     exactly once each."""
     srv = server_factory(CASES)
     channel = unique("chat:load")
-    total, n_clients = 600, 100
+    total, n_clients = 600, 200
     clients = []
     for _ in range(n_clients):
         client, ev = client_factory(srv, max_reconnect_delay=0.3)
@@ -150,3 +150,21 @@ async def test_clients_resubscribing_under_load_see_gapless_sequences(server_fac
             bad.append((len(offs), len(set(offs)), [o for o in range(1, total + 1) if o not in set(offs)][:5]))
         await client.disconnect()
     assert not bad, f"{len(bad)} clients saw gaps or duplicates (count, unique, first missing): {bad[:5]}"
+
+
+async def test_cache_channel_survives_a_kill_minus_9_on_lmdb(server_factory, api_factory, client_factory):
+    srv = server_factory(CASES)
+    api = api_factory(srv)
+    channel = unique("cache:persist")
+    await api.publish(PublishRequest(channel=channel, data={"price": 41}))
+    await api.publish(PublishRequest(channel=channel, data={"price": 42}))
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait(5)
+    srv.start()
+    client, ev = client_factory(srv)
+    await connect_client(client, ev)
+    sub, sev, ctx = await subscribe(client, channel)
+    assert ctx.recovered is True, ctx
+    await sev.wait_count("on_publication", 1, timeout=5)
+    assert sev.datas() == [{"price": 42}] and sev.offsets() == [2]
+    await client.disconnect()
