@@ -53,12 +53,17 @@ extension ClientSession {
         }
     }
 
-    func presenceCommand(_ channel: String) async throws(CommandFailure) -> ReplyResult? {
+    /// presence and presence_stats share the checks: presence on (108), then permission (103).
+    private func checkPresenceAccess(_ channel: String) throws(CommandFailure) {
         let options = try resolve(channel)
         guard options.presence else { throw .error(.notAvailable) }
         guard
             Permissions.canReadPresence(options, user: user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
         else { throw .error(.permissionDenied) }
+    }
+
+    func presenceCommand(_ channel: String) async throws(CommandFailure) -> ReplyResult? {
+        try checkPresenceAccess(channel)
         do {
             return .presence(try await node.presence(channel: channel))
         } catch {
@@ -67,11 +72,7 @@ extension ClientSession {
     }
 
     func presenceStatsCommand(_ channel: String) async throws(CommandFailure) -> ReplyResult? {
-        let options = try resolve(channel)
-        guard options.presence else { throw .error(.notAvailable) }
-        guard
-            Permissions.canReadPresence(options, user: user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
-        else { throw .error(.permissionDenied) }
+        try checkPresenceAccess(channel)
         do {
             let stats = try await node.presenceStats(channel: channel)
             return .presenceStats(numClients: UInt32(stats.numClients), numUsers: UInt32(stats.numUsers))

@@ -216,7 +216,7 @@ public enum JSONReplyEncoder {
         w.endObject()
     }
 
-    static func presence(_ w: inout JSONWriter, _ clients: [ClientInfo]) {
+    public static func presence(_ w: inout JSONWriter, _ clients: [ClientInfo]) {
         w.beginObject()
         w.key("presence")
         w.beginObject()
@@ -228,7 +228,7 @@ public enum JSONReplyEncoder {
         w.endObject()
     }
 
-    static func presenceStats(_ w: inout JSONWriter, numClients: UInt32, numUsers: UInt32) {
+    public static func presenceStats(_ w: inout JSONWriter, numClients: UInt32, numUsers: UInt32) {
         w.beginObject()
         w.key("num_clients")
         w.int(numClients)

@@ -72,12 +72,16 @@ public enum StrataServer {
         case "memory":
             return MemoryHistoryStore()
         default:
-            let l = config.engine.lmdb
-            return try LMDBHistoryStore(
-                options: LMDBStoreOptions(
-                    path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
-                    compressionLevel: Int32(l.compressionLevel)))
+            return try LMDBHistoryStore(options: lmdbOptions(config))
         }
+    }
+
+    /// The embedded store's options from `engine.lmdb.*` (the server and `strata history` share them).
+    public static func lmdbOptions(_ config: StrataConfig) -> LMDBStoreOptions {
+        let l = config.engine.lmdb
+        return LMDBStoreOptions(
+            path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
+            compressionLevel: Int32(l.compressionLevel))
     }
 
     /// Installs the Prometheus registry as the process's metrics backend (once per process).

@@ -220,17 +220,8 @@ public struct ServerAPI: Sendable {
 
     func presence(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
         let channel = try requiredChannel(p)
-        let clients = try await node.presence(channel: channel)
         var w = JSONWriter()
-        w.beginObject()
-        w.key("presence")
-        w.beginObject()
-        for c in clients {
-            w.key(c.client)
-            JSONReplyEncoder.clientInfo(&w, c)
-        }
-        w.endObject()
-        w.endObject()
+        JSONReplyEncoder.presence(&w, try await node.presence(channel: channel))
         return w.bytes
     }
 
@@ -238,12 +229,7 @@ public struct ServerAPI: Sendable {
         let channel = try requiredChannel(p)
         let stats = try await node.presenceStats(channel: channel)
         var w = JSONWriter()
-        w.beginObject()
-        w.key("num_clients")
-        w.int(stats.numClients)
-        w.key("num_users")
-        w.int(stats.numUsers)
-        w.endObject()
+        JSONReplyEncoder.presenceStats(&w, numClients: UInt32(stats.numClients), numUsers: UInt32(stats.numUsers))
         return w.bytes
     }
 

@@ -4,6 +4,7 @@ import StrataConfig
 import StrataCore
 import StrataLMDB
 import StrataProtocol
+import StrataServer
 
 /// `strata history …`: look into and move the embedded store (it may be in use by a running server:
 /// LMDB serialises writers across processes and readers never block).
@@ -13,12 +14,7 @@ struct History: AsyncParsableCommand {
         subcommands: [Stats.self, Dump.self, Export.self, Import.self])
 
     static func openStore(_ options: ConfigOptions) throws -> LMDBHistoryStore {
-        let config = try options.load()
-        let l = config.engine.lmdb
-        return try LMDBHistoryStore(
-            options: LMDBStoreOptions(
-                path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
-                compressionLevel: Int32(l.compressionLevel)))
+        try LMDBHistoryStore(options: StrataServer.lmdbOptions(try options.load()))
     }
 
     struct Stats: AsyncParsableCommand {

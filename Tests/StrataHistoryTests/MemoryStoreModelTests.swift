@@ -1,5 +1,6 @@
 import StrataCore
 import StrataHistory
+import StrataTesting
 import Testing
 
 /// Property test: random operation sequences against the store and against a plain reference
@@ -35,17 +36,6 @@ struct MemoryStoreModelTests {
             if reverse { list.reverse() }
             if limit >= 0 { list = Array(list.prefix(limit)) }
             return list
-        }
-    }
-
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 

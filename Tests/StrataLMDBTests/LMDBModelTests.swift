@@ -1,5 +1,6 @@
 import StrataCore
 import StrataHistory
+import StrataTesting
 import Testing
 
 @testable import StrataLMDB
@@ -10,17 +11,6 @@ import Testing
 /// when they change.
 @Suite("LMDB vs memory model")
 struct LMDBModelTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: 1...12)
     func randomSequencesAgreeAcrossReopen(seed: UInt64) async throws {
         var rng = SplitMix(state: seed &* 7919)
