@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Strata builds and tests with (only the missing ones).
+# Installs the Debian packages Strata builds and tests with (only the missing ones). fossil is the
+# reference delta encoder the codec tests compare against.
 set -euo pipefail
-packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev redis-server python3-venv)
+packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev redis-server python3-venv fossil)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
