@@ -22,6 +22,16 @@ func lmdbStore(_ name: String, relaxed: Bool = false, compressMinSize: Int = 512
     try LMDBHistoryStore(options: LMDBStoreOptions(path: benchDirectory(name), mapSize: 1 << 30, relaxedDurability: relaxed, compressMinSize: compressMinSize))
 }
 
+/// 64 concurrent publishers × 100 publishes over 16 channels: what group commit is for.
+func concurrentAppends(_ store: any HistoryStore) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for p in 0..<64 {
+            group.addTask { for _ in 0..<100 { try await publish(store, "bench:\(p % 16)") } }
+        }
+        try await group.waitForAll()
+    }
+}
+
 func publish(_ store: any HistoryStore, _ channel: String) async throws {
     _ = try await store.append(
         channel: channel, publication: Publication(data: Array(payload100)), options: AppendOptions(retention: retention), onCommit: { _ in })
@@ -108,14 +118,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("append durable, 64 concurrent publishers ×100", configuration: .init(metrics: [.wallClock, .throughput])) { benchmark in
         let store = try lmdbStore("concurrent")
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for p in 0..<64 {
-                    group.addTask { for _ in 0..<100 { try await publish(store, "bench:\(p % 16)") } }
-                }
-                try await group.waitForAll()
-            }
-        }
+        for _ in benchmark.scaledIterations { try await concurrentAppends(store) }
         benchmark.stopMeasurement()
         store.close()
     }
@@ -123,14 +126,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("append relaxed, 64 concurrent publishers ×100", configuration: .init(metrics: [.wallClock, .throughput])) { benchmark in
         let store = try lmdbStore("relaxed", relaxed: true)
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for p in 0..<64 {
-                    group.addTask { for _ in 0..<100 { try await publish(store, "bench:\(p % 16)") } }
-                }
-                try await group.waitForAll()
-            }
-        }
+        for _ in benchmark.scaledIterations { try await concurrentAppends(store) }
         benchmark.stopMeasurement()
         store.close()
     }
@@ -138,14 +134,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("append memory store, 64 concurrent publishers ×100", configuration: .init(metrics: [.wallClock, .throughput])) { benchmark in
         let store = MemoryHistoryStore()
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for p in 0..<64 {
-                    group.addTask { for _ in 0..<100 { try await publish(store, "bench:\(p % 16)") } }
-                }
-                try await group.waitForAll()
-            }
-        }
+        for _ in benchmark.scaledIterations { try await concurrentAppends(store) }
     }
 
     // MARK: Reads

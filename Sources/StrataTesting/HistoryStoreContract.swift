@@ -217,22 +217,33 @@ public struct HistoryStoreContract: Sendable {
         #expect(committed.withLock { $0 } == 1)
     }
 
-    /// Every check, in order.
-    public func runAll() async throws {
-        try await offsetsStartAtOneAndGrowByOne()
-        try await readCreatesEpochThatPublishKeeps()
-        try await trimsExactlyToSize()
-        try await filtersSinceLimitReverse()
-        try await sinceBeforeRetainedWindowStartsAtOldest()
-        try await ttlExpiresEntriesButKeepsTopAndEpoch()
-        try await appendRearmsTTLOfWholeEntrySet()
-        try await metaTTLGivesNewEpoch()
-        try await readsRefreshMetaTTL()
-        try await removeKeepsOffsetsAndEpoch()
-        try await idempotentPublishReturnsFirstResult()
-        try await versionSuppressesOlder()
-        try await deltaBaseIsPreviousPublication()
-        try await onCommitRunsInOffsetOrder()
-        try await noHistoryMeansNoOffset()
+    /// Every check of the contract, so a store's test file is one parameterized test.
+    public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+        case offsetsStartAtOneAndGrowByOne, readCreatesEpochThatPublishKeeps, trimsExactlyToSize, filtersSinceLimitReverse
+        case sinceBeforeRetainedWindowStartsAtOldest, ttlExpiresEntriesButKeepsTopAndEpoch, appendRearmsTTLOfWholeEntrySet
+        case metaTTLGivesNewEpoch, readsRefreshMetaTTL, removeKeepsOffsetsAndEpoch, idempotentPublishReturnsFirstResult
+        case versionSuppressesOlder, deltaBaseIsPreviousPublication, onCommitRunsInOffsetOrder, noHistoryMeansNoOffset
+
+        public var description: String { rawValue }
+    }
+
+    public func run(_ check: Check) async throws {
+        switch check {
+        case .offsetsStartAtOneAndGrowByOne: try await offsetsStartAtOneAndGrowByOne()
+        case .readCreatesEpochThatPublishKeeps: try await readCreatesEpochThatPublishKeeps()
+        case .trimsExactlyToSize: try await trimsExactlyToSize()
+        case .filtersSinceLimitReverse: try await filtersSinceLimitReverse()
+        case .sinceBeforeRetainedWindowStartsAtOldest: try await sinceBeforeRetainedWindowStartsAtOldest()
+        case .ttlExpiresEntriesButKeepsTopAndEpoch: try await ttlExpiresEntriesButKeepsTopAndEpoch()
+        case .appendRearmsTTLOfWholeEntrySet: try await appendRearmsTTLOfWholeEntrySet()
+        case .metaTTLGivesNewEpoch: try await metaTTLGivesNewEpoch()
+        case .readsRefreshMetaTTL: try await readsRefreshMetaTTL()
+        case .removeKeepsOffsetsAndEpoch: try await removeKeepsOffsetsAndEpoch()
+        case .idempotentPublishReturnsFirstResult: try await idempotentPublishReturnsFirstResult()
+        case .versionSuppressesOlder: try await versionSuppressesOlder()
+        case .deltaBaseIsPreviousPublication: try await deltaBaseIsPreviousPublication()
+        case .onCommitRunsInOffsetOrder: try await onCommitRunsInOffsetOrder()
+        case .noHistoryMeansNoOffset: try await noHistoryMeansNoOffset()
+        }
     }
 }
