@@ -57,6 +57,17 @@ let package = Package(
             dependencies: ["StrataCore", "StrataHistory", "StrataCompression", "CLMDB"],
             swiftSettings: strataSettings
         ),
+        // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes).
+        .target(
+            name: "StrataRedis",
+            dependencies: [
+                "StrataCore", "StrataHistory", "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Pure recovery decisions: merge, recovered?, cache mode.
         .target(name: "StrataRecovery", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         // Connection and subscription tokens (JWT through jwt-kit).
@@ -134,6 +145,7 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
         .testTarget(

@@ -1,0 +1,58 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A fixed number of `RedisConnection`s used in turn, each connected lazily and reconnected
+/// (with backoff and jitter) after it is lost.
+///
+/// Every connection pipelines already, so the pool is not about waiting for a free connection:
+/// it spreads the parsing and socket work over more than one channel (and event loop), and
+/// keeps one slow reply (a big history read) from delaying every other command. Commands go
+/// round-robin; a batch from `pipeline` stays on one connection and keeps its order.
+public final class RedisConnectionPool: Sendable {
+    public let configuration: RedisConfiguration
+    private let slots: [RedisPoolSlot]
+    private let turn = Atomic<Int>(0)
+
+    public init(
+        configuration: RedisConfiguration = RedisConfiguration(), size: Int = 4, backoff: RedisBackoff = RedisBackoff(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "strata.redis")
+    ) {
+        self.configuration = configuration
+        self.slots = (0..<max(1, size)).map { _ in
+            RedisPoolSlot(configuration: configuration, backoff: backoff, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
+    }
+
+    public var size: Int { slots.count }
+
+    public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
+        try await nextSlot().connection().send(command)
+    }
+
+    public func send(_ name: String, _ arguments: any RESPArgument...) async throws(RedisError) -> RESPValue {
+        try await send(RESPCommand(name, arguments: arguments))
+    }
+
+    /// The batch goes to one connection with one flush; see `RedisConnection.pipeline`.
+    public func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [RESPValue] {
+        try await nextSlot().connection().pipeline(commands)
+    }
+
+    /// Connects every slot now rather than on first use; throws the first failure.
+    public func connectAll() async throws(RedisError) {
+        for slot in slots { _ = try await slot.connection() }
+    }
+
+    /// Closes every connection; later commands fail with `.connectionClosed`.
+    public func close() async {
+        for slot in slots { await slot.close() }
+    }
+
+    private func nextSlot() -> RedisPoolSlot {
+        let turn = turn.wrappingAdd(1, ordering: .relaxed).oldValue
+        return slots[Int(turn.magnitude % UInt(slots.count))]
+    }
+}

@@ -1,0 +1,62 @@
+import NIOCore
+
+/// A failed Redis operation: what kind of failure (`code`) and the detail (`message`).
+///
+/// A struct over a private enum, so failure kinds can be added without breaking callers that
+/// switch on them; compare with `error.code == .connectionClosed`.
+public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case connectFailed, connectionClosed, timeout, protocolError, serverError, unexpectedReply
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The TCP connection could not be made (refused, unreachable, or not within `connectTimeout`).
+        public static let connectFailed = Code(.connectFailed)
+        /// The connection was closed or lost; commands in flight on it may or may not have run.
+        public static let connectionClosed = Code(.connectionClosed)
+        /// No reply within `ioTimeout`. The connection is closed, because later replies could no
+        /// longer be matched to their commands.
+        public static let timeout = Code(.timeout)
+        /// The server sent bytes that are not RESP (hiredis's message); the connection is closed.
+        public static let protocolError = Code(.protocolError)
+        /// Redis answered with an error reply (`-ERR ...`); the connection is fine.
+        public static let serverError = Code(.serverError)
+        /// A reply of a shape the caller did not expect.
+        public static let unexpectedReply = Code(.unexpectedReply)
+
+        public var description: String {
+            switch base {
+            case .connectFailed: "connect failed"
+            case .connectionClosed: "connection closed"
+            case .timeout: "timeout"
+            case .protocolError: "protocol error"
+            case .serverError: "server error"
+            case .unexpectedReply: "unexpected reply"
+            }
+        }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "redis \(code): \(message)" }
+}
+
+extension RedisError {
+    /// Any error from the channel, as a `RedisError`: ours pass through, NIO's mean the connection is gone.
+    static func from(_ error: any Error) -> RedisError {
+        switch error {
+        case let error as RedisError: error
+        case ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed: RedisError(.connectionClosed, "connection closed")
+        default: RedisError(.connectionClosed, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// One member of a `RedisConnectionPool`: a connection made on first use and made again after
+/// it is lost.
+///
+/// Commands in flight when a connection is lost are not retried (they may have run); the next
+/// command reconnects. While connect attempts keep failing, commands fail at once with the
+/// last connect error until the backoff delay has passed, so a dead server is not hammered and
+/// callers are not kept waiting.
+final class RedisPoolSlot: Sendable {
+    private enum State {
+        case disconnected(failures: Int, retryAt: ContinuousClock.Instant, lastError: RedisError?)
+        case connecting(Task<RedisConnection, any Error>)
+        case connected(RedisConnection)
+        case closed
+    }
+
+    private enum Next {
+        case use(RedisConnection)
+        case wait(Task<RedisConnection, any Error>)
+        case fail(RedisError)
+    }
+
+    private let configuration: RedisConfiguration
+    private let backoff: RedisBackoff
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State.disconnected(failures: 0, retryAt: .now, lastError: nil))
+
+    init(configuration: RedisConfiguration, backoff: RedisBackoff, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.backoff = backoff
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    func connection() async throws(RedisError) -> RedisConnection {
+        let next = state.withLock { state -> Next in
+            switch state {
+            case .connected(let connection) where connection.isActive:
+                return .use(connection)
+            case .connected:
+                // Lost since last use: reconnect at once, the first attempt needs no backoff.
+                return .wait(startConnecting(&state, failures: 0))
+            case .connecting(let task):
+                return .wait(task)
+            case .disconnected(let failures, let retryAt, let lastError):
+                if let lastError, ContinuousClock.now < retryAt {
+                    return .fail(RedisError(.connectFailed, "\(lastError.message) (reconnecting with backoff)"))
+                }
+                return .wait(startConnecting(&state, failures: failures))
+            case .closed:
+                return .fail(RedisError(.connectionClosed, "connection pool closed"))
+            }
+        }
+        switch next {
+        case .use(let connection):
+            return connection
+        case .fail(let error):
+            throw error
+        case .wait(let task):
+            do {
+                return try await task.value
+            } catch {
+                throw RedisError.from(error)
+            }
+        }
+    }
+
+    /// Closes the connection and refuses further use; an attempt under way closes what it gets.
+    func close() async {
+        let previous = state.withLock { state -> State in
+            defer { state = .closed }
+            return state
+        }
+        switch previous {
+        case .connected(let connection): await connection.close()
+        case .connecting(let task): await (try? task.value)?.close()
+        case .disconnected, .closed: break
+        }
+    }
+
+    private func startConnecting(_ state: inout State, failures: Int) -> Task<RedisConnection, any Error> {
+        let task = Task { () async throws -> RedisConnection in
+            try await self.connect(failures: failures)
+        }
+        state = .connecting(task)
+        return task
+    }
+
+    private func connect(failures: Int) async throws(RedisError) -> RedisConnection {
+        let connection: RedisConnection
+        do throws(RedisError) {
+            connection = try await RedisConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        } catch {
+            let delay = backoff.delay(afterFailures: failures + 1)
+            logger.warning(
+                "redis connect failed", metadata: ["error": "\(error)", "failures": "\(failures + 1)", "retry_in": "\(delay)"])
+            state.withLock { state in
+                if case .closed = state { return }
+                state = .disconnected(failures: failures + 1, retryAt: .now + delay, lastError: error)
+            }
+            throw error
+        }
+        let closedMeanwhile = state.withLock { state -> Bool in
+            if case .closed = state { return true }
+            state = .connected(connection)
+            return false
+        }
+        if closedMeanwhile {
+            await connection.close()
+            throw RedisError(.connectionClosed, "connection pool closed")
+        }
+        return connection
+    }
+}

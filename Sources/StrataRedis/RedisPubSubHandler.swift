@@ -1,0 +1,188 @@
+import Logging
+import NIOCore
+
+/// One message published to a channel this connection subscribed to.
+public struct RedisPubSubMessage: Sendable, Hashable {
+    public let channel: String
+    public let payload: [UInt8]
+
+    public init(channel: String, payload: [UInt8]) {
+        self.channel = channel
+        self.payload = payload
+    }
+}
+
+/// What `RedisPubSubConnection` writes into its channel.
+struct PubSubRequest: Sendable {
+    enum Kind: Sendable {
+        case subscribe, unsubscribe, ping
+    }
+
+    let kind: Kind
+    let channels: [String]
+    /// Succeeds once Redis has confirmed every channel (or answered the PING).
+    let promise: EventLoopPromise<Void>
+
+    var command: RESPCommand {
+        switch kind {
+        case .subscribe: RESPCommand("SUBSCRIBE", arguments: channels)
+        case .unsubscribe: RESPCommand("UNSUBSCRIBE", arguments: channels)
+        case .ping: RESPCommand("PING")
+        }
+    }
+
+    /// Redis confirms SUBSCRIBE and UNSUBSCRIBE once per channel named, duplicates included.
+    var expectedConfirmations: Int { kind == .ping ? 1 : channels.count }
+}
+
+/// The handler of a connection in subscribe mode (RESP2).
+///
+/// Two kinds of arrays arrive, interleaved: pushes (`message`, channel, payload), which go to
+/// the message stream, and confirmations (`subscribe`/`unsubscribe`, channel, count, or `pong`),
+/// which answer requests in order, like replies on a command connection. When the connection
+/// ends, waiting requests fail and the message stream finishes.
+final class RedisPubSubHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = PubSubRequest
+    typealias OutboundOut = ByteBuffer
+
+    private struct Waiting {
+        let kind: PubSubRequest.Kind
+        var remaining: Int
+        let promise: EventLoopPromise<Void>
+        let deadline: NIODeadline
+    }
+
+    private let reader: RESPReader
+    private let ioTimeout: TimeAmount
+    private let logger: Logger
+    private let messages: AsyncStream<RedisPubSubMessage>.Continuation
+    private var waiting = CircularBuffer<Waiting>()
+    private var timer = DeadlineTimer()
+    private var failure: RedisError?
+    private var closingLocally = false
+
+    init(ioTimeout: TimeAmount, messages: AsyncStream<RedisPubSubMessage>.Continuation, logger: Logger) throws(RedisError) {
+        self.reader = try RESPReader()
+        self.ioTimeout = ioTimeout
+        self.messages = messages
+        self.logger = logger
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            let error = RedisError(.connectionClosed, failure.code == .connectionClosed ? failure.message : "\(failure)")
+            request.promise.fail(error)
+            promise?.fail(error)
+            return
+        }
+        let command = request.command
+        var buffer = context.channel.allocator.buffer(capacity: command.encodedSize)
+        command.encode(into: &buffer)
+        waiting.append(
+            Waiting(kind: request.kind, remaining: request.expectedConfirmations, promise: request.promise, deadline: .now() + ioTimeout))
+        armTimer(context: context)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Bytes still arriving after a failure cannot be matched to anything; the close is under way.
+        guard failure == nil else { return }
+        do throws(RedisError) {
+            try reader.feed(unwrapInboundIn(data))
+            while let reply = try reader.next() {
+                try handle(reply)
+            }
+        } catch {
+            logger.warning("closing redis pub/sub connection", metadata: ["error": "\(error)"])
+            fail(error, context: context)
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        closingLocally = true
+        context.close(mode: mode, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("redis pub/sub connection error", metadata: ["error": "\(error)"])
+        fail(RedisError(.connectionClosed, "\(error)"), context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !closingLocally && failure == nil { logger.warning("redis server closed the pub/sub connection") }
+        failAll(RedisError(.connectionClosed, closingLocally ? "connection closed" : "server closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failAll(RedisError(.connectionClosed, "connection closed"))
+    }
+
+    private func handle(_ reply: RESPValue) throws(RedisError) {
+        switch reply {
+        case .array(let items) where items.count == 3 && items[0].string == "message":
+            guard let channel = items[1].string, let payload = items[2].bytes else {
+                throw RedisError(.protocolError, "malformed pub/sub message: \(reply)")
+            }
+            messages.yield(RedisPubSubMessage(channel: channel, payload: payload))
+        case .array(let items) where items.count == 3 && items[0].string == "subscribe":
+            try confirm(.subscribe)
+        case .array(let items) where items.count == 3 && items[0].string == "unsubscribe":
+            try confirm(.unsubscribe)
+        case .array(let items) where items.count == 2 && items[0].string == "pong":
+            try confirm(.ping)
+        case .simpleString("PONG"):
+            // PING before the first SUBSCRIBE gets the ordinary reply.
+            try confirm(.ping)
+        case .error(let message):
+            guard let head = waiting.popFirst() else {
+                throw RedisError(.protocolError, "error reply with no request waiting: \(message)")
+            }
+            head.promise.fail(RedisError(.serverError, message))
+        default:
+            throw RedisError(.protocolError, "unexpected reply on a pub/sub connection: \(reply)")
+        }
+    }
+
+    private func confirm(_ kind: PubSubRequest.Kind) throws(RedisError) {
+        guard let head = waiting.first, head.kind == kind else {
+            throw RedisError(.protocolError, "\(kind) confirmation with no matching request waiting")
+        }
+        if head.remaining > 1 {
+            waiting[waiting.startIndex].remaining -= 1
+        } else {
+            waiting.removeFirst()
+            head.promise.succeed()
+        }
+    }
+
+    private func armTimer(context: ChannelHandlerContext) {
+        guard let head = waiting.first else { return }
+        timer.arm(at: head.deadline, on: context.eventLoop) { [self] in
+            timer.fired()
+            guard let head = waiting.first else { return }
+            if head.deadline <= .now() {
+                let error = RedisError(.timeout, "no confirmation within \(ioTimeout.nanoseconds / 1_000_000) ms")
+                logger.warning("closing redis pub/sub connection", metadata: ["error": "\(error)"])
+                fail(error, context: context)
+            } else {
+                armTimer(context: context)
+            }
+        }
+    }
+
+    private func fail(_ error: RedisError, context: ChannelHandlerContext) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        let error = failure ?? error
+        failure = error
+        timer.cancel()
+        while let head = waiting.popFirst() { head.promise.fail(error) }
+        messages.finish()
+    }
+}

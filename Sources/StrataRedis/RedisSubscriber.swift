@@ -1,0 +1,197 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// What a `RedisSubscriber` reports, in order.
+public enum RedisSubscriberEvent: Sendable, Hashable {
+    case message(RedisPubSubMessage)
+    /// The connection is gone: messages published from now until `.resubscribed` are lost.
+    case disconnected
+    /// A new connection is subscribed to every channel again.
+    case resubscribed
+}
+
+/// A pub/sub subscription set that outlives connections: when the connection is lost it
+/// reconnects (backoff with jitter) and subscribes every channel again.
+///
+/// The connection carries the subscriber's intent, not just its commands: the set of channels
+/// is kept here, and SUBSCRIBE/UNSUBSCRIBE are written under the same lock that updates it, so
+/// the order on the wire is the order of the decisions and a resubscribe never brings back a
+/// channel that was just unsubscribed. Messages lost across a reconnect cannot be replayed by
+/// Redis; `.disconnected` / `.resubscribed` tell the consumer where the gap is.
+///
+/// A PING every `pingInterval` finds connections that died without a FIN or RST.
+public final class RedisSubscriber: Sendable {
+    private struct State {
+        var channels: Set<String> = []
+        var connection: RedisPubSubConnection?
+        var closed = false
+        var supervisor: Task<Void, Never>?
+    }
+
+    public let events: AsyncStream<RedisSubscriberEvent>
+    private let continuation: AsyncStream<RedisSubscriberEvent>.Continuation
+    private let configuration: RedisConfiguration
+    private let backoff: RedisBackoff
+    private let pingInterval: Duration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private init(
+        configuration: RedisConfiguration, backoff: RedisBackoff, pingInterval: Duration, eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
+        (events, continuation) = AsyncStream.makeStream(of: RedisSubscriberEvent.self)
+        self.configuration = configuration
+        self.backoff = backoff
+        self.pingInterval = pingInterval
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Makes the first connection (and throws if it fails); later ones are made in the background.
+    public static func connect(
+        _ configuration: RedisConfiguration = RedisConfiguration(), backoff: RedisBackoff = RedisBackoff(),
+        pingInterval: Duration = .seconds(5), eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "strata.redis.pubsub")
+    ) async throws(RedisError) -> RedisSubscriber {
+        let connection = try await RedisPubSubConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        let subscriber = RedisSubscriber(
+            configuration: configuration, backoff: backoff, pingInterval: pingInterval, eventLoopGroup: eventLoopGroup, logger: logger)
+        subscriber.state.withLock { state in
+            state.connection = connection
+            state.supervisor = Task { await subscriber.supervise(connection) }
+        }
+        return subscriber
+    }
+
+    /// Subscribes and returns once Redis has confirmed. While reconnecting it throws
+    /// `.connectionClosed` at once. If it throws after the request went out, the channels stay
+    /// in the set (and are subscribed again on reconnect): roll back with `unsubscribe`.
+    public func subscribe(_ channels: [String]) async throws(RedisError) {
+        let confirmed = try state.withLock { state throws(RedisError) -> EventLoopFuture<Void>? in
+            guard !state.closed else { throw RedisError(.connectionClosed, "subscriber closed") }
+            guard let connection = state.connection else {
+                throw RedisError(.connectionClosed, "pub/sub connection lost, reconnecting")
+            }
+            state.channels.formUnion(channels)
+            return connection.enqueue(.subscribe, channels)
+        }
+        do {
+            try await confirmed?.get()
+        } catch {
+            throw RedisError.from(error)
+        }
+    }
+
+    public func subscribe(_ channels: String...) async throws(RedisError) {
+        try await subscribe(channels)
+    }
+
+    /// Unsubscribes and returns once Redis has confirmed, or once the connection is gone,
+    /// which unsubscribes too. Never throws: either way the channels are no longer subscribed.
+    public func unsubscribe(_ channels: [String]) async {
+        let confirmed = state.withLock { state -> EventLoopFuture<Void>? in
+            state.channels.subtract(channels)
+            return state.connection?.enqueue(.unsubscribe, channels)
+        }
+        _ = try? await confirmed?.get()
+    }
+
+    public func unsubscribe(_ channels: String...) async {
+        await unsubscribe(channels)
+    }
+
+    /// The channels currently wanted (subscribed, or to be subscribed again on reconnect).
+    public var channels: Set<String> { state.withLock { $0.channels } }
+
+    /// Stops reconnecting, closes the connection and finishes `events`.
+    public func close() async {
+        let (connection, supervisor) = state.withLock { state in
+            state.closed = true
+            return (state.connection, state.supervisor)
+        }
+        supervisor?.cancel()
+        await connection?.close()
+        await supervisor?.value
+    }
+
+    private var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Forwards messages while a connection lives, then reconnects, until closed.
+    private func supervise(_ first: RedisPubSubConnection) async {
+        var current: RedisPubSubConnection? = first
+        while let connection = current {
+            await forward(connection)
+            state.withLock { state in
+                if state.connection === connection { state.connection = nil }
+            }
+            if isClosed { break }
+            logger.warning("redis pub/sub connection lost, reconnecting")
+            continuation.yield(.disconnected)
+            current = await reconnect()
+        }
+        continuation.finish()
+    }
+
+    /// Until the connection's message stream ends. A failed keepalive PING closes the connection,
+    /// which ends the stream after the messages already received.
+    private func forward(_ connection: RedisPubSubConnection) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    try? await Task.sleep(for: self.pingInterval)
+                    if Task.isCancelled { return }
+                    do throws(RedisError) {
+                        try await connection.ping()
+                    } catch {
+                        await connection.close()
+                        return
+                    }
+                }
+            }
+            for await message in connection.messages { continuation.yield(.message(message)) }
+            group.cancelAll()
+        }
+    }
+
+    /// A new connection with every wanted channel subscribed, or nil once closed.
+    private func reconnect() async -> RedisPubSubConnection? {
+        var failures = 0
+        while !isClosed {
+            do throws(RedisError) {
+                let connection = try await RedisPubSubConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+                let resubscribed = state.withLock { state -> EventLoopFuture<Void>?? in
+                    if state.closed { return .none }
+                    state.connection = connection
+                    return .some(connection.enqueue(.subscribe, Array(state.channels)))
+                }
+                guard let resubscribed else {
+                    await connection.close()
+                    return nil
+                }
+                do {
+                    try await resubscribed?.get()
+                } catch {
+                    state.withLock { state in
+                        if state.connection === connection { state.connection = nil }
+                    }
+                    await connection.close()
+                    throw RedisError.from(error)
+                }
+                logger.info("redis pub/sub reconnected", metadata: ["channels": "\(channels.count)"])
+                continuation.yield(.resubscribed)
+                return connection
+            } catch {
+                failures += 1
+                let delay = backoff.delay(afterFailures: failures)
+                logger.warning(
+                    "redis pub/sub reconnect failed", metadata: ["error": "\(error)", "failures": "\(failures)", "retry_in": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+        return nil
+    }
+}

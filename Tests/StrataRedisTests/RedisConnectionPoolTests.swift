@@ -1,0 +1,85 @@
+import StrataRedis
+import StrataTesting
+import Testing
+
+@Suite("RedisBackoff")
+struct RedisBackoffTests {
+    @Test func doublesUpToTheMaximumWithJitterInTheUpperHalf() {
+        let backoff = RedisBackoff(initial: .milliseconds(50), maximum: .seconds(2))
+        var rng = SplitMix(state: 5)
+        let ceilings: [Duration] = [50, 100, 200, 400, 800, 1600, 2000, 2000, 2000].map { .milliseconds($0) }
+        for (index, ceiling) in ceilings.enumerated() {
+            for _ in 0..<100 {
+                let delay = backoff.delay(afterFailures: index + 1, using: &rng)
+                #expect(delay >= ceiling / 2 && delay <= ceiling, "failure \(index + 1): \(delay)")
+            }
+        }
+        #expect(backoff.delay(afterFailures: 1_000, using: &rng) <= .seconds(2))
+    }
+}
+
+@Suite("RedisConnectionPool against redis-server", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))
+struct RedisConnectionPoolTests {
+    func connectedClients(_ server: RedisServer) async throws -> Int? {
+        let observer = try await RedisConnection.connect(server.configuration)
+        let info = try await observer.send("INFO", "clients").string ?? ""
+        await observer.close()
+        let line = info.split(separator: "\r\n").first { $0.hasPrefix("connected_clients:") }
+        return line.flatMap { Int($0.dropFirst("connected_clients:".count)) }
+    }
+
+    @Test func commandsSpreadOverEveryConnection() async throws {
+        try await withRedisServer { server in
+            let pool = RedisConnectionPool(configuration: server.configuration, size: 3)
+            try await withThrowingTaskGroup(of: RESPValue.self) { group in
+                for _ in 0..<30 { group.addTask { try await pool.send("INCR", "n") } }
+                try await group.waitForAll()
+            }
+            #expect(try await pool.send("GET", "n").int == 30)
+            let batch = try await pool.pipeline((1...100).map { RESPCommand("RPUSH", "list", $0) })
+            #expect(batch == (1...100).map { RESPValue.integer(Int64($0)) })
+            // Three pool connections plus the observer.
+            #expect(try await connectedClients(server) == 4)
+            await pool.close()
+            let error = await #expect(throws: RedisError.self) { try await pool.send("PING") }
+            #expect(error?.code == .connectionClosed)
+        }
+    }
+
+    @Test func reconnectsAfterTheServerRestarts() async throws {
+        try await withRedisServer { server in
+            let pool = RedisConnectionPool(
+                configuration: server.configuration, size: 2, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
+            try await pool.connectAll()
+            #expect(try await pool.send("SET", "k", "v") == .simpleString("OK"))
+            server.kill()
+
+            // Lost connections and refused reconnects both fail fast; nothing hangs.
+            for _ in 0..<4 {
+                let outcome = try await within(.seconds(2)) { () async -> RedisError.Code? in
+                    do throws(RedisError) {
+                        _ = try await pool.send("PING")
+                        return nil
+                    } catch {
+                        return error.code
+                    }
+                }
+                #expect(outcome == .connectionClosed || outcome == .connectFailed, "\(String(describing: outcome))")
+            }
+
+            try await server.restart()
+            // Every slot comes back once its backoff has passed.
+            let recovered = try await within(.seconds(3)) { () async -> Int in
+                var successes = 0
+                while successes < 4 {
+                    if (try? await pool.send("PING")) == .simpleString("PONG") { successes += 1 } else {
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                return successes
+            }
+            #expect(recovered == 4)
+            await pool.close()
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import StrataRedis
+import Testing
+
+@Suite("RedisSubscriber against redis-server", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))
+struct RedisSubscriberTests {
+    /// Reads events until `stop` says so; fails the test if that takes longer than `limit`.
+    func events(
+        of subscriber: RedisSubscriber, within limit: Duration = .seconds(5), until stop: @escaping @Sendable (RedisSubscriberEvent) -> Bool
+    ) async throws -> [RedisSubscriberEvent] {
+        try await within(limit) {
+            var seen: [RedisSubscriberEvent] = []
+            for await event in subscriber.events {
+                seen.append(event)
+                if stop(event) { break }
+            }
+            return seen
+        }
+    }
+
+    @Test func deliversMessagesAndKeepsTheChannelSet() async throws {
+        try await withRedisServer { server in
+            let publisher = try await RedisConnection.connect(server.configuration)
+            let subscriber = try await RedisSubscriber.connect(server.configuration, pingInterval: .milliseconds(50))
+            try await subscriber.subscribe("a", "b")
+            await subscriber.unsubscribe("b")
+            #expect(subscriber.channels == ["a"])
+            #expect(try await publisher.send("PUBLISH", "b", "dropped") == .integer(0))
+            #expect(try await publisher.send("PUBLISH", "a", "hello") == .integer(1))
+            // Several keepalive PINGs pass meanwhile without disturbing delivery.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await publisher.send("PUBLISH", "a", "again") == .integer(1))
+            let seen = try await events(of: subscriber) { $0 == .message(RedisPubSubMessage(channel: "a", payload: Array("again".utf8))) }
+            #expect(
+                seen == [
+                    .message(RedisPubSubMessage(channel: "a", payload: Array("hello".utf8))),
+                    .message(RedisPubSubMessage(channel: "a", payload: Array("again".utf8))),
+                ])
+            await subscriber.close()
+            let rest = try await events(of: subscriber) { _ in false }
+            #expect(rest == [])
+            await publisher.close()
+        }
+    }
+
+    @Test func resubscribesEveryChannelAfterTheServerRestarts() async throws {
+        try await withRedisServer { server in
+            let subscriber = try await RedisSubscriber.connect(
+                server.configuration, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)),
+                pingInterval: .milliseconds(200))
+            try await subscriber.subscribe("news", "sport", "gone")
+            await subscriber.unsubscribe("gone")
+
+            server.kill()
+            #expect(try await events(of: subscriber) { $0 == .disconnected } == [.disconnected])
+            // While reconnecting, new subscriptions are refused rather than silently deferred;
+            // unsubscribing still works, because it only changes what will be resubscribed.
+            let refused = await #expect(throws: RedisError.self) { try await subscriber.subscribe("later") }
+            #expect(refused?.code == .connectionClosed)
+            await subscriber.unsubscribe("sport")
+
+            try await server.restart()
+            #expect(try await events(of: subscriber) { $0 == .resubscribed } == [.resubscribed])
+            let publisher = try await RedisConnection.connect(server.configuration)
+            #expect(try await publisher.send("PUBLISH", "news", "back") == .integer(1))
+            #expect(try await publisher.send("PUBLISH", "sport", "x") == .integer(0))
+            #expect(try await publisher.send("PUBLISH", "gone", "x") == .integer(0))
+            #expect(try await publisher.send("PUBLISH", "later", "x") == .integer(0))
+            let seen = try await events(of: subscriber) { _ in true }
+            #expect(seen == [.message(RedisPubSubMessage(channel: "news", payload: Array("back".utf8)))])
+            await subscriber.close()
+            await publisher.close()
+        }
+    }
+}
