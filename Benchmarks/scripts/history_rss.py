@@ -31,6 +31,7 @@ SIZE_GB = float(os.environ.get("SIZE_GB", "2"))
 LIMIT_MB = int(os.environ.get("LIMIT_MB", "512"))
 PAYLOAD = 16 * 1024
 CHANNELS = 200
+READAHEAD = os.environ.get("READAHEAD", "1") != "0"
 WORK = os.environ.get("WORK", "/tmp/strata-rss-bench")
 BIN = os.path.abspath(os.environ.get("STRATA_BIN", ".build/release/strata"))
 CGROUP = "/sys/fs/cgroup/memory/strata-rss-bench"
@@ -49,7 +50,7 @@ def start(port: int, cgroup: bool) -> subprocess.Popen:
         "http_server": {"address": "127.0.0.1", "port": port}, "log": {"level": "warn"}, "health": {"enabled": True},
         "http_api": {"key": "k"},
         "engine": {"type": "lmdb", "lmdb": {"path": f"{WORK}/data", "durability": "relaxed", "compress_min_size": 0,
-                                              "map_size": 4 << 30}},
+                                              "map_size": 4 << 30, "readahead": READAHEAD}},
         "channel": {"namespaces": [{"name": "big", "history_size": 100000, "history_ttl": "24h"}]},
     }
     with open(f"{WORK}/config.json", "w") as f:
@@ -182,7 +183,7 @@ def main() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     print(json.dumps({
-        "size_gb": SIZE_GB, "publications": total, "payload_bytes": PAYLOAD, "fill_s": round(fill_s, 1),
+        "size_gb": SIZE_GB, "readahead": READAHEAD, "publications": total, "payload_bytes": PAYLOAD, "fill_s": round(fill_s, 1),
         "data_mdb_bytes": data_bytes, "caches_dropped": dropped, "limit_mb": LIMIT_MB,
         "read_publications": read_pubs, "read_payload_bytes": read_bytes, "read_errors": errors, "read_s": round(read_s, 1),
         "read_mb_per_s": round(read_bytes / read_s / 1e6, 1),

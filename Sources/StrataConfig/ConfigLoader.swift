@@ -129,6 +129,7 @@ public enum ConfigLoader {
         c.engine.lmdb.mapSize = r.int("engine.lmdb.map_size", c.engine.lmdb.mapSize)
         c.engine.lmdb.compressMinSize = r.int("engine.lmdb.compress_min_size", c.engine.lmdb.compressMinSize)
         c.engine.lmdb.compressionLevel = r.int("engine.lmdb.compression_level", c.engine.lmdb.compressionLevel)
+        c.engine.lmdb.readahead = r.bool("engine.lmdb.readahead", true)
         c.httpAPI.key = r.string("http_api.key", "")
         c.httpAPI.insecure = r.bool("http_api.insecure", false)
         c.httpAPI.handlerPrefix = r.string("http_api.handler_prefix", c.httpAPI.handlerPrefix)

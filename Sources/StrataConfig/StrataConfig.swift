@@ -102,6 +102,8 @@ public struct StrataConfig: Sendable {
         /// Payloads of at least this many bytes are stored zstd-compressed (0 disables compression).
         public var compressMinSize = 512
         public var compressionLevel = 3
+        /// OS readahead on the data file; false for stores much larger than memory.
+        public var readahead = true
 
         public enum Durability: String, Sendable {
             case sync

@@ -30,7 +30,7 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     private static let openPaths = Locked<Set<String>>([])
 
-    init(path: String, mapSize: Int, relaxedDurability: Bool) throws {
+    init(path: String, mapSize: Int, relaxedDurability: Bool, readahead: Bool = true) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
@@ -63,6 +63,9 @@ final class LMDBEnvironment: @unchecked Sendable {
             try check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs", path)
             try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize", path)
             var flags = UInt32(MDB_NOTLS)
+            // Without readahead, stores larger than memory read far faster: a channel's large
+            // payloads sit on scattered overflow pages, and readahead fills the cache with neighbours.
+            if !readahead { flags |= UInt32(MDB_NORDAHEAD) }
             if relaxedDurability { flags |= UInt32(MDB_NOSYNC) | UInt32(MDB_NOMETASYNC) }
             let rc = mdb_env_open(env, path, flags, 0o644)
             if rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH {
@@ -140,6 +143,9 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     private let closed = Locked(false)
+    /// Set under the exclusive resize lock; readers check it under the shared lock, so no read
+    /// transaction can begin on a closed environment.
+    private nonisolated(unsafe) var isClosed = false
 
     /// Closes the environment once; no transaction may run afterwards.
     func close() {
@@ -149,6 +155,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
         guard first else { return }
         pthread_rwlock_wrlock(resizeLock)
+        isClosed = true
         mdb_env_close(env)
         pthread_rwlock_unlock(resizeLock)
         let p = canonicalPath
@@ -165,6 +172,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     func read<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        guard !isClosed else { throw LMDBStoreError(path: path, reason: "store is closed") }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)", path)
         guard let txn else { throw LMDBStoreError(path: path, reason: "no transaction") }
@@ -208,6 +216,12 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Flushes buffers to disk (used in relaxed mode on a timer).
     func sync() throws {
         try check(mdb_env_sync(env, 1), "mdb_env_sync", path)
+    }
+
+    var flags: UInt32 {
+        var f: UInt32 = 0
+        mdb_env_get_flags(env, &f)
+        return f
     }
 
     func stat(_ dbi: MDB_dbi) throws -> MDB_stat {

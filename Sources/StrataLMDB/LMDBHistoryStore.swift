@@ -20,6 +20,8 @@ public struct LMDBStoreOptions: Sendable {
     /// entries as gone at once, so only disk space waits for the sweeper.)
     public var sweepBatch: Int
     public var sweepPause: Duration
+    /// OS readahead on the map; turn off for stores much larger than memory (`engine.lmdb.readahead`).
+    public var readahead = true
 
     public init(
         path: String, mapSize: Int = 256 << 20, relaxedDurability: Bool = false, compressMinSize: Int = 512,
@@ -52,7 +54,8 @@ public final class LMDBHistoryStore: HistoryStore {
     public init(options: LMDBStoreOptions, clock: any WallClock = SystemClock()) throws {
         self.options = options
         self.clock = clock
-        env = try LMDBEnvironment(path: options.path, mapSize: options.mapSize, relaxedDurability: options.relaxedDurability)
+        env = try LMDBEnvironment(
+            path: options.path, mapSize: options.mapSize, relaxedDurability: options.relaxedDurability, readahead: options.readahead)
         writer = LMDBWriter(env: env)
         compressor = UnsafeTransferBox(ZstdCompressor(level: options.compressionLevel))
     }

@@ -79,9 +79,11 @@ public enum StrataServer {
     /// The embedded store's options from `engine.lmdb.*` (the server and `strata history` share them).
     public static func lmdbOptions(_ config: StrataConfig) -> LMDBStoreOptions {
         let l = config.engine.lmdb
-        return LMDBStoreOptions(
+        var options = LMDBStoreOptions(
             path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
             compressionLevel: Int32(l.compressionLevel))
+        options.readahead = l.readahead
+        return options
     }
 
     /// Installs the Prometheus registry as the process's metrics backend (once per process).

@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 import StrataCore
 import StrataHistory
@@ -120,6 +121,16 @@ struct LMDBHistoryStoreDiskTests {
         // The corrupt file was not re-initialised.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: corrupt + "/data.mdb"))
         #expect(bytes.allSatisfy { $0 == 0x42 })
+    }
+
+    @Test func readaheadCanBeTurnedOff() async throws {
+        // Keep each store alive while its environment is inspected (releasing it closes the environment).
+        let withReadahead = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory()))
+        #expect(withReadahead.env.flags & UInt32(MDB_NORDAHEAD) == 0)
+        var options = LMDBStoreOptions(path: temporaryDirectory())
+        options.readahead = false
+        let without = try LMDBHistoryStore(options: options)
+        #expect(without.env.flags & UInt32(MDB_NORDAHEAD) != 0)
     }
 
     @Test func openingTheSameDirectoryTwiceIsRefused() async throws {
