@@ -13,10 +13,11 @@ struct RedisRequest: Sendable {
 /// the matching pipelining needs. Anything that breaks that order (a timeout, a protocol error,
 /// losing the connection) fails every waiting request and closes the channel; requests written
 /// afterwards fail at once with the same error.
-final class RedisCommandHandler: ChannelDuplexHandler {
+final class RedisCommandHandler: RESPChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
+    let connectionName = "redis connection"
 
     private struct Waiting {
         let promise: EventLoopPromise<[RESPValue]>
@@ -24,17 +25,16 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         let deadline: NIODeadline
     }
 
-    private let reader: RESPReader
+    let reader: RESPReader
     private let ioTimeout: TimeAmount
-    private let logger: Logger
+    let logger: Logger
     private var waiting = CircularBuffer<Waiting>()
     /// Replies so far for `waiting.first`, kept outside the queue so appending never copies the array.
     private var collected: [RESPValue] = []
     private var timer = DeadlineTimer()
     /// Set once the connection is unusable.
-    private var failure: RedisError?
-    /// We asked for the close, so losing the connection is no news worth a warning.
-    private var closingLocally = false
+    private(set) var failure: RedisError?
+    var closingLocally = false
 
     init(ioTimeout: TimeAmount, logger: Logger) throws(RedisError) {
         self.reader = try RESPReader()
@@ -59,42 +59,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Bytes still arriving after a failure cannot be matched to anything; the close is under way.
-        guard failure == nil else { return }
-        do throws(RedisError) {
-            try reader.feed(unwrapInboundIn(data))
-            while let reply = try reader.next() {
-                try deliver(reply)
-            }
-        } catch {
-            logger.warning("closing redis connection", metadata: ["error": "\(error)"])
-            fail(error, context: context)
-        }
-    }
-
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        closingLocally = true
-        context.close(mode: mode, promise: promise)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.warning("redis connection error", metadata: ["error": "\(error)"])
-        fail(RedisError(.connectionClosed, "\(error)"), context: context)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if !closingLocally && failure == nil { logger.warning("redis server closed the connection") }
-        failAll(RedisError(.connectionClosed, closingLocally ? "connection closed" : "server closed the connection"))
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        // Never leave a caller waiting, however the pipeline is torn down.
-        failAll(RedisError(.connectionClosed, "connection closed"))
-    }
-
-    private func deliver(_ reply: RESPValue) throws(RedisError) {
+    func handleReply(_ reply: RESPValue) throws(RedisError) {
         guard let head = waiting.first else {
             throw RedisError(.protocolError, "a reply arrived with no command waiting for it")
         }
@@ -122,12 +87,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         }
     }
 
-    private func fail(_ error: RedisError, context: ChannelHandlerContext) {
-        failAll(error)
-        context.close(promise: nil)
-    }
-
-    private func failAll(_ error: RedisError) {
+    func failAll(_ error: RedisError) {
         // Record the failure first: a failed promise's callbacks may write again, re-entering `write`.
         let error = failure ?? error
         failure = error

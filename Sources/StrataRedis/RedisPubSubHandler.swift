@@ -41,10 +41,11 @@ struct PubSubRequest: Sendable {
 /// the message stream, and confirmations (`subscribe`/`unsubscribe`, channel, count, or `pong`),
 /// which answer requests in order, like replies on a command connection. When the connection
 /// ends, waiting requests fail and the message stream finishes.
-final class RedisPubSubHandler: ChannelDuplexHandler {
+final class RedisPubSubHandler: RESPChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = PubSubRequest
     typealias OutboundOut = ByteBuffer
+    let connectionName = "redis pub/sub connection"
 
     private struct Waiting {
         let kind: PubSubRequest.Kind
@@ -53,14 +54,14 @@ final class RedisPubSubHandler: ChannelDuplexHandler {
         let deadline: NIODeadline
     }
 
-    private let reader: RESPReader
+    let reader: RESPReader
     private let ioTimeout: TimeAmount
-    private let logger: Logger
+    let logger: Logger
     private let messages: AsyncStream<RedisPubSubMessage>.Continuation
     private var waiting = CircularBuffer<Waiting>()
     private var timer = DeadlineTimer()
-    private var failure: RedisError?
-    private var closingLocally = false
+    private(set) var failure: RedisError?
+    var closingLocally = false
 
     init(ioTimeout: TimeAmount, messages: AsyncStream<RedisPubSubMessage>.Continuation, logger: Logger) throws(RedisError) {
         self.reader = try RESPReader()
@@ -86,41 +87,7 @@ final class RedisPubSubHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Bytes still arriving after a failure cannot be matched to anything; the close is under way.
-        guard failure == nil else { return }
-        do throws(RedisError) {
-            try reader.feed(unwrapInboundIn(data))
-            while let reply = try reader.next() {
-                try handle(reply)
-            }
-        } catch {
-            logger.warning("closing redis pub/sub connection", metadata: ["error": "\(error)"])
-            fail(error, context: context)
-        }
-    }
-
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        closingLocally = true
-        context.close(mode: mode, promise: promise)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.warning("redis pub/sub connection error", metadata: ["error": "\(error)"])
-        fail(RedisError(.connectionClosed, "\(error)"), context: context)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if !closingLocally && failure == nil { logger.warning("redis server closed the pub/sub connection") }
-        failAll(RedisError(.connectionClosed, closingLocally ? "connection closed" : "server closed the connection"))
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        failAll(RedisError(.connectionClosed, "connection closed"))
-    }
-
-    private func handle(_ reply: RESPValue) throws(RedisError) {
+    func handleReply(_ reply: RESPValue) throws(RedisError) {
         switch reply {
         case .array(let items) where items.count == 3 && items[0].string == "message":
             guard let channel = items[1].string, let payload = items[2].bytes else {
@@ -173,12 +140,7 @@ final class RedisPubSubHandler: ChannelDuplexHandler {
         }
     }
 
-    private func fail(_ error: RedisError, context: ChannelHandlerContext) {
-        failAll(error)
-        context.close(promise: nil)
-    }
-
-    private func failAll(_ error: RedisError) {
+    func failAll(_ error: RedisError) {
         let error = failure ?? error
         failure = error
         timer.cancel()
