@@ -41,12 +41,14 @@ let package = Package(
         .target(name: "StrataCore", swiftSettings: strataSettings),
         // Client protocol v2 codecs (JSON today).
         .target(name: "StrataProtocol", dependencies: ["StrataCore"], swiftSettings: strataSettings),
-        // The HistoryStore seam and the in-memory stream store.
+        // The HistoryStore seam, the in-memory stream store and the stored publication record.
         .target(
             name: "StrataHistory",
-            dependencies: ["StrataCore", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["StrataCore", "StrataCompression", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strataSettings
         ),
+        // The Broker and PresenceManager seams, with their single-node implementations.
+        .target(name: "StrataBroker", dependencies: ["StrataCore", "StrataHistory"], swiftSettings: strataSettings),
         // Fossil delta encoder and applier, pure Swift.
         .target(name: "StrataDelta", swiftSettings: strataSettings),
         // zstd with reused contexts (stored payload compression).
@@ -57,14 +59,21 @@ let package = Package(
             dependencies: ["StrataCore", "StrataHistory", "StrataCompression", "CLMDB"],
             swiftSettings: strataSettings
         ),
-        // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes).
+        // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes):
+        // the client (Client/), and the history store, broker and presence on it (Engine/, Lua/).
         .target(
             name: "StrataRedis",
             dependencies: [
-                "StrataCore", "StrataHistory", "CHiredis",
+                "StrataCore", "StrataHistory", "StrataBroker", "StrataCompression", "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [
+                .embedInCode("Lua/history_add.lua"), .embedInCode("Lua/history_get.lua"),
+                .embedInCode("Lua/history_remove.lua"), .embedInCode("Lua/presence_add.lua"),
+                .embedInCode("Lua/presence_remove.lua"), .embedInCode("Lua/presence_get.lua"),
             ],
             swiftSettings: strataSettings
         ),
@@ -89,8 +98,8 @@ let package = Package(
         .target(
             name: "StrataHub",
             dependencies: [
-                "StrataCore", "StrataProtocol", "StrataHistory", "StrataRecovery", "StrataAuth", "StrataConfig", "StrataDelta",
-                .product(name: "Logging", package: "swift-log"),
+                "StrataCore", "StrataProtocol", "StrataHistory", "StrataBroker", "StrataRecovery", "StrataAuth", "StrataConfig",
+                "StrataDelta", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -121,7 +130,8 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataHub", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataHistory", "StrataAuth", "StrataLMDB",
+                "StrataHub", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataHistory", "StrataBroker", "StrataAuth",
+                "StrataLMDB", "StrataRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +155,9 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker"],
+            swiftSettings: strataSettings),
         .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
         .testTarget(
@@ -155,7 +167,7 @@ let package = Package(
         .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataHubTests",
-            dependencies: ["StrataHub", "StrataHistory", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta"],
+            dependencies: ["StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta"],
             swiftSettings: strataSettings),
     ]
 )

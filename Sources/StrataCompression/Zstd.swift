@@ -70,14 +70,41 @@ public final class ZstdDecompressor {
 
 /// Decompression contexts shared by concurrent readers.
 public final class ZstdDecompressorPool: Sendable {
-    private let free = Locked<[UnsafeTransfer<ZstdDecompressor>]>([])
+    private let pool = ContextPool { ZstdDecompressor() }
 
     public init() {}
 
     public func withDecompressor<T>(_ body: (ZstdDecompressor) throws -> T) rethrows -> T {
-        let d = free.withLock { $0.popLast() }?.value ?? ZstdDecompressor()
-        defer { free.withLock { if $0.count < 16 { $0.append(UnsafeTransfer(d)) } } }
-        return try body(d)
+        try pool.with(body)
+    }
+}
+
+/// Compression contexts shared by concurrent writers (a store without a writer thread of its own).
+public final class ZstdCompressorPool: Sendable {
+    private let pool: ContextPool<ZstdCompressor>
+
+    public init(level: Int32 = 3) {
+        pool = ContextPool { ZstdCompressor(level: level) }
+    }
+
+    public func withCompressor<T>(_ body: (ZstdCompressor) throws -> T) rethrows -> T {
+        try pool.with(body)
+    }
+}
+
+/// Reuses up to 16 contexts: making one allocates its tables, which costs more than small payloads' work.
+final class ContextPool<Context>: Sendable {
+    private let free = Locked<[UnsafeTransfer<Context>]>([])
+    private let make: @Sendable () -> Context
+
+    init(make: @escaping @Sendable () -> Context) {
+        self.make = make
+    }
+
+    func with<T>(_ body: (Context) throws -> T) rethrows -> T {
+        let context = free.withLock { $0.popLast() }?.value ?? make()
+        defer { free.withLock { if $0.count < 16 { $0.append(UnsafeTransfer(context)) } } }
+        return try body(context)
     }
 }
 

@@ -7,7 +7,7 @@ public enum ConfigLoader {
         "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
         "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",
         "uni_websocket", "uni_sse", "uni_http_stream", "sse", "http_stream", "emulation", "webtransport", "init",
-        "broker", "presence_manager", "engine.redis", "client.proxy", "channel.proxy", "client.connect_code_to_unidirectional_disconnect",
+        "client.proxy", "channel.proxy", "client.connect_code_to_unidirectional_disconnect",
         "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
     ]
 
@@ -130,6 +130,15 @@ public enum ConfigLoader {
         c.engine.lmdb.compressMinSize = r.int("engine.lmdb.compress_min_size", c.engine.lmdb.compressMinSize)
         c.engine.lmdb.compressionLevel = r.int("engine.lmdb.compression_level", c.engine.lmdb.compressionLevel)
         c.engine.lmdb.readahead = r.bool("engine.lmdb.readahead", true)
+        c.engine.redis = redis("engine.redis", r)
+        for (path, keyPath) in [("broker", \StrataConfig.broker), ("presence_manager", \StrataConfig.presenceManager)] {
+            c[keyPath: keyPath].enabled = r.bool(path + ".enabled", false)
+            c[keyPath: keyPath].type = r.string(path + ".type", "memory")
+            c[keyPath: keyPath].redis = redis(path + ".redis", r)
+            if c[keyPath: keyPath].enabled && !["memory", "redis"].contains(c[keyPath: keyPath].type) {
+                r.fail(path + ".type", "\"\(c[keyPath: keyPath].type)\" is not available (memory or redis)")
+            }
+        }
         c.httpAPI.key = r.string("http_api.key", "")
         c.httpAPI.insecure = r.bool("http_api.insecure", false)
         c.httpAPI.handlerPrefix = r.string("http_api.handler_prefix", c.httpAPI.handlerPrefix)
@@ -252,13 +261,68 @@ public enum ConfigLoader {
         return ms / 1000
     }
 
+    /// One Redis section (`engine.redis`, `broker.redis`, `presence_manager.redis`).
+    static func redis(_ path: String, _ r: ConfigReader) -> StrataConfig.Redis {
+        var redis = StrataConfig.Redis()
+        redis.address = r.strings(path + ".address", redis.address)
+        redis.prefix = r.string(path + ".prefix", redis.prefix)
+        redis.connectTimeoutMillis = r.duration(path + ".connect_timeout", redis.connectTimeoutMillis)
+        redis.ioTimeoutMillis = r.duration(path + ".io_timeout", redis.ioTimeoutMillis)
+        redis.presenceTTLMillis = r.duration(path + ".presence_ttl", redis.presenceTTLMillis)
+        if redis.address.isEmpty { r.fail(path + ".address", "needs at least one address") }
+        redis.endpoints = []
+        for (i, address) in redis.address.enumerated() {
+            switch parseRedisAddress(address) {
+            case .success(let endpoint): redis.endpoints.append(endpoint)
+            case .failure(let message): r.fail("\(path).address[\(i)]", message.text)
+            }
+        }
+        for key in ["cluster_address", "sentinel_address"] where !r.strings(path + "." + key, []).isEmpty {
+            r.fail(path + "." + key, "Redis Cluster and Sentinel are not supported yet: list servers in address (sharding)")
+        }
+        for key in ["password", "user"] where !r.string(path + "." + key, "").isEmpty {
+            r.fail(path + "." + key, "Redis authentication is not supported yet")
+        }
+        if r.int(path + ".db", 0) != 0 { r.fail(path + ".db", "only database 0 is supported") }
+        if redis.prefix.isEmpty { r.fail(path + ".prefix", "must not be empty") }
+        return redis
+    }
+
+    struct AddressError: Error {
+        let text: String
+    }
+
+    /// `redis://host:port`, `host:port` or `host`; no password, TLS or database number yet.
+    static func parseRedisAddress(_ address: String) -> Result<StrataConfig.Redis.Endpoint, AddressError> {
+        var rest = Substring(address)
+        if rest.hasPrefix("rediss://") { return .failure(AddressError(text: "TLS (rediss://) is not supported yet")) }
+        if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
+        if rest.contains("@") { return .failure(AddressError(text: "Redis authentication is not supported yet")) }
+        if let slash = rest.firstIndex(of: "/") {
+            let db = rest[rest.index(after: slash)...]
+            if !(db.isEmpty || db == "0") { return .failure(AddressError(text: "only database 0 is supported")) }
+            rest = rest[..<slash]
+        }
+        var host = rest
+        var port = 6379
+        if let colon = rest.lastIndex(of: ":") {
+            host = rest[..<colon]
+            guard let p = Int(rest[rest.index(after: colon)...]), (1...65535).contains(p) else {
+                return .failure(AddressError(text: "bad port in \"\(address)\""))
+            }
+            port = p
+        }
+        guard !host.isEmpty else { return .failure(AddressError(text: "no host in \"\(address)\"")) }
+        return .success(StrataConfig.Redis.Endpoint(host: String(host), port: port))
+    }
+
     static func validate(_ c: inout StrataConfig, _ r: ConfigReader) {
         if !(1...65535).contains(c.httpServer.port) { r.fail("http_server.port", "must be between 1 and 65535") }
         if !["none", "trace", "debug", "info", "warn", "error"].contains(c.log.level) {
             r.fail("log.level", "unknown level \"\(c.log.level)\" (none, trace, debug, info, warn, error)")
         }
-        if !["memory", "lmdb"].contains(c.engine.type) {
-            r.fail("engine.type", "engine \"\(c.engine.type)\" is not available (lmdb or memory)")
+        if !["memory", "lmdb", "redis"].contains(c.engine.type) {
+            r.fail("engine.type", "engine \"\(c.engine.type)\" is not available (lmdb, memory or redis)")
         }
         if c.engine.lmdb.mapSize < 1 << 20 { r.fail("engine.lmdb.map_size", "must be at least 1 MiB") }
         if !(1...19).contains(c.engine.lmdb.compressionLevel) { r.fail("engine.lmdb.compression_level", "must be 1…19") }

@@ -6,6 +6,8 @@ public struct StrataConfig: Sendable {
     public var channel = Channel()
     public var rpc = RPC()
     public var engine = Engine()
+    public var broker = SeparateRedis()
+    public var presenceManager = SeparateRedis()
     public var httpAPI = HTTPAPI()
     public var websocket = WebSocket()
     public var health = Endpoint(enabled: false, handlerPrefix: "/health")
@@ -89,6 +91,32 @@ public struct StrataConfig: Sendable {
         /// `lmdb` (durable, embedded; the default), `memory` (Centrifugo's memory engine) or `redis`.
         public var type = "lmdb"
         public var lmdb = LMDB()
+        public var redis = Redis()
+    }
+
+    /// `engine.redis.*`, `broker.redis.*`, `presence_manager.redis.*` (Centrifugo's names).
+    public struct Redis: Sendable, Hashable {
+        /// Several addresses shard channels between the servers (consistent hashing by channel).
+        public var address = ["redis://127.0.0.1:6379"]
+        public var prefix = "centrifugo"
+        public var connectTimeoutMillis: Int64 = 1000
+        public var ioTimeoutMillis: Int64 = 4000
+        /// How long a presence entry lives unless its node refreshes it.
+        public var presenceTTLMillis: Int64 = 60_000
+        /// `address`, parsed.
+        public var endpoints: [Endpoint] = [Endpoint(host: "127.0.0.1", port: 6379)]
+
+        public struct Endpoint: Sendable, Hashable {
+            public var host: String
+            public var port: Int
+        }
+    }
+
+    /// `broker.*` / `presence_manager.*`: a separate Redis for that part, overriding the engine.
+    public struct SeparateRedis: Sendable {
+        public var enabled = false
+        public var type = "memory"
+        public var redis = Redis()
     }
 
     /// `engine.lmdb.*`: where and how the embedded store keeps channel streams.

@@ -81,9 +81,20 @@ extension ClientSession {
         send(JSONReplyEncoder.unsubscribePush(channel: channel, .insufficientState))
         Task {
             // The subscription is already gone from the session; leave the channel too.
-            if node.hub.removeSubscriber(channel, self) { try? await node.broker.unsubscribe(channel: channel) }
+            await node.removeSubscriber(channel, self)
             try? await node.presence.remove(channel: channel, clientID: id)
         }
+    }
+
+    /// The broker may have lost publications of this channel: a positioned subscription cannot
+    /// know what it missed, so it recovers; an unpositioned one never had that guarantee.
+    func deliveryGap(_ channel: String) {
+        let lost = state.withLock { s -> (Bool, Bool) in
+            guard s.status == .connected, let sub = s.subscriptions[channel], sub.positioned, sub.isLive else { return (false, false) }
+            if !sub.serverSide { s.subscriptions[channel] = nil }
+            return (true, sub.serverSide)
+        }
+        if lost.0 { insufficientState(channel, serverSide: lost.1) }
     }
 
     struct EnqueueOutcome {

@@ -137,13 +137,11 @@ extension ClientSession {
         guard inserted else { throw .error(.alreadySubscribed) }
 
         // Subscribe to the broker strictly before reading history: that is what makes recovery lossless.
-        if node.hub.addSubscriber(channel, self) {
-            do {
-                try await node.broker.subscribe(channel: channel)
-            } catch {
-                await abortSubscribe(channel)
-                throw .error(.internalError)
-            }
+        do {
+            try await node.addSubscriber(channel, self)
+        } catch {
+            await abortSubscribe(channel)
+            throw .error(.internalError)
         }
         let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: chanInfo)
         if sub.presence { try? await node.presence.add(channel: channel, info: info) }
@@ -260,9 +258,7 @@ extension ClientSession {
 
     /// Leaves a channel on this node: hub, broker, presence and the leave event.
     func leaveChannel(_ channel: String, _ sub: Subscription) async {
-        if node.hub.removeSubscriber(channel, self) {
-            try? await node.broker.unsubscribe(channel: channel)
-        }
+        await node.removeSubscriber(channel, self)
         if sub.presence { try? await node.presence.remove(channel: channel, clientID: id) }
         if sub.emitJoinLeave {
             let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: sub.chanInfo)

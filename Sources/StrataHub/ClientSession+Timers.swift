@@ -138,6 +138,25 @@ extension ClientSession {
         if connectionExpired(nowMillis: nowMillis) { return }
         await expireSubscriptions(nowMillis: nowMillis)
         await checkPositions(nowMillis: nowMillis)
+        await refreshPresence(nowMillis: nowMillis)
+    }
+
+    /// Presence entries expire in a shared store (Redis: `presence_ttl`), so while subscriptions
+    /// live their entries are added again every `client.presence_update_interval`.
+    func refreshPresence(nowMillis now: Int64) async {
+        let interval = node.config.client.presenceUpdateIntervalMillis
+        guard interval > 0 else { return }
+        let due = state.withLock { s -> [(String, ClientInfo)] in
+            guard s.status == .connected else { return [] }
+            if s.nextPresenceAt == 0 { s.nextPresenceAt = now + interval }
+            guard now >= s.nextPresenceAt else { return [] }
+            s.nextPresenceAt = now + interval
+            return s.subscriptions.compactMap { channel, sub in
+                guard sub.presence, sub.isLive else { return nil }
+                return (channel, ClientInfo(user: s.user, client: id, connInfo: s.connInfo, chanInfo: sub.chanInfo))
+            }
+        }
+        for (channel, info) in due { try? await node.presence.add(channel: channel, info: info) }
     }
 
     /// Quiet positioned subscriptions compare their position with the stream top every

@@ -42,6 +42,8 @@ public final class ClientSession: Sendable {
         var staleDeadline: Int64 = .max
         var nextPingAt: Int64 = .max
         var pongDeadline: Int64 = .max
+        /// When presence entries are next re-added (0 = not scheduled yet).
+        var nextPresenceAt: Int64 = 0
         var cleanedUp = false
     }
 

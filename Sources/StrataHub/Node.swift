@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import StrataAuth
+import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHistory
@@ -35,6 +36,8 @@ public final class Node: BrokerEventHandler, Sendable {
     let startedAt: Int64
 
     let metrics = NodeMetrics()
+    /// Orders hub changes with broker (un)subscribes per channel.
+    let channelLocks = ChannelLocks()
     /// Coalesces identical stream reads (mass reconnects).
     let readCache = StreamReadCache()
     /// Pings, pong deadlines, stale connections and expiry for every session.
@@ -179,6 +182,30 @@ public final class Node: BrokerEventHandler, Sendable {
         }
     }
 
+    // MARK: Subscribers
+
+    /// Adds a local subscriber; the node's first one for the channel subscribes the broker. Returns
+    /// once the broker delivers the channel's publications to this node, for every subscriber
+    /// (also one arriving while the first is still subscribing).
+    func addSubscriber(_ channel: String, _ session: ClientSession) async throws {
+        try await channelLocks.withLock(channel) {
+            guard hub.addSubscriber(channel, session) else { return }
+            do {
+                try await broker.subscribe(channel: channel)
+            } catch {
+                _ = hub.removeSubscriber(channel, session)
+                throw error
+            }
+        }
+    }
+
+    /// Removes a local subscriber; the last one unsubscribes the broker.
+    func removeSubscriber(_ channel: String, _ session: ClientSession) async {
+        await channelLocks.withLock(channel) {
+            if hub.removeSubscriber(channel, session) { try? await broker.unsubscribe(channel: channel) }
+        }
+    }
+
     // MARK: Broker events
 
     public func handlePublication(channel: String, result: AppendResult) {
@@ -192,6 +219,15 @@ public final class Node: BrokerEventHandler, Sendable {
 
     public func handleLeave(channel: String, info: ClientInfo) {
         hub.broadcastLeave(channel: channel, info: info)
+    }
+
+    /// Publications may have been lost between the broker and this node: positioned subscribers
+    /// are sent to recover (2500 / 3010), the others keep going (they never had a guarantee).
+    public func handleDeliveryGap(channels: [String]) {
+        for channel in channels {
+            readCache.invalidate(channel)
+            for s in hub.subscribers(channel) { s.deliveryGap(channel) }
+        }
     }
 
     /// Seconds since the node started.

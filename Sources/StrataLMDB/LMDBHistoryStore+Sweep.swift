@@ -1,5 +1,6 @@
 import CLMDB
 import StrataCore
+import StrataHistory
 
 /// Expiry off the publish path: the sweeper walks the `expiry` index in due-time order and does a
 /// bounded amount of work per transaction (`options.sweepBatch` deletions).

@@ -2,6 +2,7 @@ import CLMDB
 import Foundation
 import StrataCompression
 import StrataCore
+import StrataHistory
 
 /// Operator tooling: statistics, dumps, export and import (`strata history …`).
 extension LMDBHistoryStore {

@@ -1,5 +1,5 @@
-import StrataCompression
 import StrataCore
+import StrataHistory
 
 /// One channel's stream meta (the `meta` database). Survives the entries' TTL; its own TTL ends the epoch.
 struct MetaRecord: Equatable {
@@ -57,65 +57,5 @@ struct MetaRecord: Equatable {
         versionEpoch = try r.string()
         epoch = try r.string()
         channel = try r.string()
-    }
-}
-
-/// Stored publications (the `entries` database): flags, time, payload (maybe zstd), info, tags.
-/// The offset is the key, not part of the value.
-enum PublicationRecord {
-    static let compressedFlag: UInt8 = 1
-
-    static func encode(_ p: Publication, compressor: ZstdCompressor?, minSize: Int) -> [UInt8] {
-        var w = ByteWriter()
-        var flags: UInt8 = 0
-        var payload = p.data
-        if let compressor, minSize > 0, p.data.count >= minSize, let packed = try? compressor.compress(p.data),
-            packed.count < p.data.count
-        {
-            flags |= compressedFlag
-            payload = packed
-        }
-        w.u8(flags)
-        w.i64(p.time)
-        if flags & compressedFlag != 0 { w.u32(UInt32(p.data.count)) }
-        w.blob(payload)
-        if let info = p.info {
-            w.u8(1)
-            w.string(info.user)
-            w.string(info.client)
-            w.optionalBlob(info.connInfo)
-            w.optionalBlob(info.chanInfo)
-        } else {
-            w.u8(0)
-        }
-        w.u32(UInt32(p.tags.count))
-        for (k, v) in p.tags.sorted(by: { $0.key < $1.key }) {
-            w.string(k)
-            w.string(v)
-        }
-        return w.bytes
-    }
-
-    static func decode(_ bytes: [UInt8], offset: UInt64, decompressors: ZstdDecompressorPool) throws -> Publication {
-        var r = ByteReader(bytes)
-        let flags = try r.u8()
-        let time = try r.i64()
-        var data: [UInt8]
-        if flags & compressedFlag != 0 {
-            let size = Int(try r.u32())
-            let packed = try r.blob()
-            data = try decompressors.withDecompressor { try $0.decompress(packed, expectedSize: size) }
-        } else {
-            data = try r.blob()
-        }
-        var info: ClientInfo?
-        if try r.u8() == 1 {
-            info = ClientInfo(user: try r.string(), client: try r.string(), connInfo: try r.optionalBlob(), chanInfo: try r.optionalBlob())
-        }
-        var tags: [String: String] = [:]
-        let n = try r.u32()
-        guard n < 100_000 else { throw RecordCorrupt(what: "tag count") }
-        for _ in 0..<n { tags[try r.string()] = try r.string() }
-        return Publication(offset: offset, data: data, info: info, tags: tags, time: time)
     }
 }

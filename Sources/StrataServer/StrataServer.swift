@@ -5,11 +5,13 @@ import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHistory
 import StrataHub
 import StrataLMDB
+import StrataRedis
 import StrataServerAPI
 import StrataTransport
 
@@ -29,9 +31,8 @@ public enum StrataServer {
     public static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
         -> (some ApplicationProtocol & Service, NodeHousekeeping)
     {
-        let store = try makeHistoryStore(config)
-        logger.info("history store", metadata: ["engine": "\(config.engine.type)", "path": "\(config.engine.type == "lmdb" ? config.engine.lmdb.path : "-")"])
-        let node = try await Node(config: config, broker: LocalBroker(store: store), logger: logger)
+        let engine = try makeEngine(config, logger: logger)
+        let node = try await Node(config: config, broker: engine.broker, presence: engine.presence, logger: logger)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
 
         let router = Router(context: BasicWebSocketRequestContext.self)
@@ -64,16 +65,61 @@ public enum StrataServer {
             },
             logger: logger
         )
-        return (app, NodeHousekeeping(node: node, store: store))
+        return (app, NodeHousekeeping(node: node, store: engine.store))
     }
 
-    static func makeHistoryStore(_ config: StrataConfig) throws -> any HistoryStore {
+    /// Where history, delivery between nodes and presence live.
+    struct Engine {
+        var store: any HistoryStore
+        var broker: any Broker
+        var presence: any PresenceManager
+    }
+
+    /// `engine.type` picks the store and broker; `broker.*` / `presence_manager.*` with type
+    /// `redis` move that part to its own Redis (Centrifugo's override rules).
+    static func makeEngine(_ config: StrataConfig, logger: Logger) throws -> Engine {
+        var store: any HistoryStore
+        var broker: any Broker
+        var presence: any PresenceManager = MemoryPresenceManager()
         switch config.engine.type {
         case "memory":
-            return MemoryHistoryStore()
+            store = MemoryHistoryStore()
+            broker = LocalBroker(store: store)
+        case "redis":
+            let shards = redisShards(config.engine.redis, logger: logger)
+            let redisStore = RedisHistoryStore(shards: shards)
+            store = redisStore
+            broker = RedisBroker(store: redisStore, logger: logger)
+            presence = RedisPresenceManager(shards: shards, ttlSeconds: config.engine.redis.presenceTTLMillis / 1000)
         default:
-            return try LMDBHistoryStore(options: lmdbOptions(config))
+            store = try LMDBHistoryStore(options: lmdbOptions(config))
+            broker = LocalBroker(store: store)
         }
+        if config.broker.enabled && config.broker.type == "redis" {
+            let redisStore = RedisHistoryStore(shards: redisShards(config.broker.redis, logger: logger))
+            store = redisStore
+            broker = RedisBroker(store: redisStore, logger: logger)
+        }
+        if config.presenceManager.enabled && config.presenceManager.type == "redis" {
+            let redis = config.presenceManager.redis
+            presence = RedisPresenceManager(shards: redisShards(redis, logger: logger), ttlSeconds: redis.presenceTTLMillis / 1000)
+        }
+        logger.info(
+            "engine",
+            metadata: [
+                "history": "\(type(of: store))", "broker": "\(type(of: broker))", "presence": "\(type(of: presence))",
+                "path": "\(store is LMDBHistoryStore ? config.engine.lmdb.path : "-")",
+            ])
+        return Engine(store: store, broker: broker, presence: presence)
+    }
+
+    static func redisShards(_ redis: StrataConfig.Redis, logger: Logger) -> RedisShards {
+        let configurations = redis.endpoints.map {
+            RedisConfiguration(
+                host: $0.host, port: $0.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
+                ioTimeout: .milliseconds(redis.ioTimeoutMillis))
+        }
+        return RedisShards(configurations, prefix: redis.prefix, logger: logger)
     }
 
     /// The embedded store's options from `engine.lmdb.*` (the server and `strata history` share them).

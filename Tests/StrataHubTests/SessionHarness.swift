@@ -1,5 +1,6 @@
 import Logging
 import StrataAuth
+import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHistory

@@ -59,17 +59,28 @@ public final class RedisConnection: Sendable {
     /// inside it (the bytes go out in one write), and each command may fail on its own.
     public func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [RESPValue] {
         if commands.isEmpty { return [] }
+        do {
+            return try await enqueue(commands).get()
+        } catch {
+            throw RedisError.from(error)
+        }
+    }
+
+    /// Writes the commands now and returns their replies as a future. Futures of successive
+    /// calls complete on the connection's event loop in the order the commands went out, so
+    /// callbacks attached to them run in that order too: what lets a store report appends in
+    /// offset order without a lock of its own.
+    func enqueue(_ commands: [RESPCommand]) -> EventLoopFuture<[RESPValue]> {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
         // A write to a closed channel never reaches the handler, so its failure must fail the reply too.
         channel.writeAndFlush(RedisRequest(commands: commands, promise: promise)).whenFailure { error in
             promise.fail(RedisError.from(error))
         }
-        do {
-            return try await promise.futureResult.get()
-        } catch {
-            throw RedisError.from(error)
-        }
+        return promise.futureResult
     }
+
+    /// The event loop the connection's futures complete on.
+    var eventLoop: any EventLoop { channel.eventLoop }
 
     /// True until the connection is closed or lost.
     public var isActive: Bool { channel.isActive }

@@ -6,13 +6,18 @@ public protocol BrokerEventHandler: AnyObject, Sendable {
     func handlePublication(channel: String, result: AppendResult)
     func handleJoin(channel: String, info: ClientInfo)
     func handleLeave(channel: String, info: ClientInfo)
+    /// Publications of these channels may have been lost on the way to this node (a broker
+    /// connection dropped and came back): positioned subscribers must recover from history.
+    func handleDeliveryGap(channels: [String])
 }
 
 /// Moves publications between nodes and keeps them in history.
 ///
 /// Contract (centrifuge's `Broker`): history append and delivery are atomic per channel, so every
 /// node sees a channel's publications in offset order. A node subscribes to a channel while it has
-/// local subscribers, strictly before it reads history for them (what makes recovery lossless).
+/// local subscribers, strictly before it reads history for them (what makes recovery lossless):
+/// `subscribe` returns only once publications of the channel reach the handler.
+/// The node serialises `subscribe` and `unsubscribe` of one channel (`ChannelLocks`).
 public protocol Broker: Sendable {
     func start(handler: any BrokerEventHandler) async throws
     func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult

@@ -41,6 +41,12 @@ public final class RedisConnectionPool: Sendable {
         try await nextSlot().connection().pipeline(commands)
     }
 
+    /// The connection that always carries commands about `key` (while it lives): commands on one
+    /// connection run in the order they were sent, which per-channel ordering relies on.
+    public func connection(forKey key: String) async throws(RedisError) -> RedisConnection {
+        try await slots[Int(StableHash.fnv1a64(key) % UInt64(slots.count))].connection()
+    }
+
     /// Connects every slot now rather than on first use; throws the first failure.
     public func connectAll() async throws(RedisError) {
         for slot in slots { _ = try await slot.connection() }

@@ -1,6 +1,7 @@
 import StrataCore
 
-/// Who is in a channel. Memory today; Redis later, with expiry.
+/// Who is in a channel. Entries may expire (Redis: `presence_ttl`): the node adds them again
+/// every `client.presence_update_interval` while the subscription lives.
 public protocol PresenceManager: Sendable {
     func add(channel: String, info: ClientInfo) async throws
     func remove(channel: String, clientID: String) async throws

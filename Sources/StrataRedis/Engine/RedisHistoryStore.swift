@@ -1,0 +1,122 @@
+import NIOCore
+import StrataCompression
+import StrataCore
+import StrataHistory
+
+/// Channel streams in Redis (history-and-recovery.md §4), for several nodes on one Redis.
+///
+/// Every operation is one Lua script on the channel's shard (`Lua/history_*.lua`), so append,
+/// trim, meta, idempotency, version and the PUB/SUB message are atomic, as the LMDB store's single
+/// write transaction is. Publications are stored as `PublicationRecord`s (zstd from
+/// `compressMinSize` bytes), the offset in the entry ID.
+///
+/// Time: scripts use Redis's clock, one clock for every node. A store made with a `clock` passes
+/// that clock's time instead (tests drive TTLs with a `ManualClock`).
+public final class RedisHistoryStore: HistoryStore {
+    public let shards: RedisShards
+    private let clock: (any WallClock)?
+    private let compressMinSize: Int
+    private let compressors: ZstdCompressorPool
+    let decompressors = ZstdDecompressorPool()
+
+    public init(shards: RedisShards, clock: (any WallClock)? = nil, compressMinSize: Int = 512, compressionLevel: Int32 = 3) {
+        self.shards = shards
+        self.clock = clock
+        self.compressMinSize = compressMinSize
+        self.compressors = ZstdCompressorPool(level: compressionLevel)
+    }
+
+    /// `now` for the scripts: "" lets Redis read its own clock.
+    var nowMillisArgument: String { clock.map { String($0.nowMillis()) } ?? "" }
+    var nowSecondsArgument: String { clock.map { String($0.nowSeconds()) } ?? "" }
+
+    public func append(
+        channel: String, publication: Publication, options: AppendOptions,
+        onCommit: @escaping @Sendable (AppendResult) -> Void
+    ) async throws -> AppendResult {
+        try await append(channel: channel, publication: publication, options: options, publishTo: nil, onCommit: onCommit)
+    }
+
+    /// The append, optionally publishing the message for other nodes in the same script
+    /// (`publishTo`: the channel's PUB/SUB name). `onCommit` runs on the connection's event loop
+    /// in reply order, which is offset order: one channel's commands share one connection.
+    func append(
+        channel: String, publication: Publication, options: AppendOptions, publishTo: String?,
+        onCommit: (@Sendable (AppendResult) -> Void)?
+    ) async throws -> AppendResult {
+        let record = compressors.withCompressor { PublicationRecord.encode(publication, compressor: $0, minSize: compressMinSize) }
+        let retention = options.retention
+        let keys = shards.keys
+        let resultKey = options.idempotencyKey.map { keys.result(channel, $0) }
+        let arguments: [any RESPArgument] = [
+            record, retention.keepsHistory ? retention.size : 0, retention.ttlSeconds, publishTo ?? "",
+            retention.metaTTLSeconds, Epoch.generate(), nowMillisArgument,
+            resultKey == nil ? "" : String(options.idempotentResultTTLSeconds), options.useDelta ? "1" : "0",
+            options.version, options.versionEpoch,
+        ]
+        let connection = try await shards.connection(for: channel)
+        let decompressors = self.decompressors
+        let result = RedisScript.historyAdd.run(
+            on: connection, keys: [keys.stream(channel), keys.meta(channel), resultKey ?? ""], arguments: arguments
+        ).flatMapThrowing { reply -> AppendResult in
+            let result = try Self.appendResult(reply, publication: publication, decompressors: decompressors)
+            if !result.suppressed { onCommit?(result) }
+            return result
+        }
+        do {
+            return try await result.get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.unexpectedReply, "history_add: \(error)")
+        }
+    }
+
+    /// `{offset, epoch, from cache, suppressed, previous record}` → the append's result.
+    static func appendResult(_ reply: RESPValue, publication: Publication, decompressors: ZstdDecompressorPool) throws -> AppendResult {
+        guard let fields = reply.elements, fields.count == 5, let offset = fields[0].int, offset >= 0,
+            let epoch = fields[1].string, let fromCache = fields[2].string, let suppressed = fields[3].string,
+            let previousRecord = fields[4].bytes
+        else { throw RedisError(.unexpectedReply, "history_add returned \(reply)") }
+        let position = StreamPosition(offset: UInt64(offset), epoch: epoch)
+        if fromCache == "1" || suppressed == "1" {
+            return AppendResult(position: position, publication: publication, suppressed: true)
+        }
+        var stored = publication
+        stored.offset = position.offset
+        let previous =
+            previousRecord.isEmpty || offset < 2
+            ? nil : try PublicationRecord.decode(previousRecord, offset: position.offset - 1, decompressors: decompressors)
+        return AppendResult(position: position, publication: stored, previous: previous)
+    }
+
+    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+        let keys = shards.keys
+        let arguments: [any RESPArgument] = [
+            filter.limit != 0 ? "1" : "0", filter.since.map { String($0.offset) } ?? "", filter.limit, filter.reverse ? "1" : "0",
+            metaTTLSeconds, Epoch.generate(), nowMillisArgument,
+        ]
+        let reply = try await shards.run(
+            .historyGet, channel: channel, keys: [keys.stream(channel), keys.meta(channel)], arguments: arguments)
+        guard let fields = reply.elements, fields.count == 3, let top = fields[0].int, top >= 0, let epoch = fields[1].string,
+            let entries = fields[2].elements
+        else { throw RedisError(.unexpectedReply, "history_get returned \(reply)") }
+        var publications: [Publication] = []
+        publications.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let parts = entry.elements, parts.count == 2, let id = parts[0].string, let offset = UInt64(id.prefix { $0 != "-" }),
+                let values = parts[1].elements, values.count == 2, let record = values[1].bytes
+            else { throw RedisError(.unexpectedReply, "stream entry \(entry)") }
+            publications.append(try PublicationRecord.decode(record, offset: offset, decompressors: decompressors))
+        }
+        return HistoryResult(publications: publications, top: StreamPosition(offset: UInt64(top), epoch: epoch))
+    }
+
+    public func removeHistory(channel: String) async throws {
+        let keys = shards.keys
+        _ = try await shards.run(.historyRemove, channel: channel, keys: [keys.stream(channel), keys.meta(channel)], arguments: [])
+    }
+
+    /// Nothing to do: Redis expires keys itself, and the scripts treat expired data as gone.
+    public func sweepExpired() async {}
+}

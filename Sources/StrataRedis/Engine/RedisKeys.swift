@@ -1,0 +1,25 @@
+/// Redis key and PUB/SUB channel names, Centrifugo's layout under a prefix
+/// (history-and-recovery.md §4; `storage/README.md` for the values Strata stores in them).
+struct RedisKeys: Sendable {
+    let prefix: String
+
+    /// Stream of publications: entry ID `<offset>-0`, one field `d` with the publication record.
+    func stream(_ channel: String) -> String { prefix + ".stream." + channel }
+    /// Stream meta hash: e epoch, s top, ex / mx expiry times (ms), v / ve version.
+    func meta(_ channel: String) -> String { prefix + ".stream.meta." + channel }
+    /// Idempotent publish result: s offset, e epoch, x expiry time (ms).
+    func result(_ channel: String, _ idempotencyKey: String) -> String { prefix + ".result." + channel + "." + idempotencyKey }
+    /// Where nodes publish the channel's messages to each other.
+    func pubSub(_ channel: String) -> String { prefix + ".client." + channel }
+    /// Presence: client id → info record.
+    func presenceData(_ channel: String) -> String { prefix + ".presence.data." + channel }
+    /// Presence: client id → expiry time (s).
+    func presenceExpire(_ channel: String) -> String { prefix + ".presence.expire." + channel }
+
+    /// The channel a PUB/SUB name belongs to, or nil for a name outside this prefix.
+    func channel(fromPubSub name: String) -> String? {
+        let head = prefix + ".client."
+        guard name.hasPrefix(head) else { return nil }
+        return String(name.dropFirst(head.count))
+    }
+}

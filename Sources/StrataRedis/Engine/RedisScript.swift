@@ -1,0 +1,50 @@
+import Crypto
+import NIOCore
+
+/// A Lua script compiled into the binary (`Lua/*.lua`, embedded with `.embedInCode`), run by
+/// EVALSHA so only its 40-character digest travels per call.
+struct RedisScript: Sendable {
+    let name: String
+    let source: [UInt8]
+    /// Lowercase hex SHA-1 of the source: the name Redis caches the script under.
+    let sha: String
+
+    init(name: String, source: [UInt8]) {
+        self.name = name
+        self.source = source
+        self.sha = Insecure.SHA1.hash(data: source).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    static let historyAdd = RedisScript(name: "history_add", source: PackageResources.history_add_lua)
+    static let historyGet = RedisScript(name: "history_get", source: PackageResources.history_get_lua)
+    static let historyRemove = RedisScript(name: "history_remove", source: PackageResources.history_remove_lua)
+    static let presenceAdd = RedisScript(name: "presence_add", source: PackageResources.presence_add_lua)
+    static let presenceRemove = RedisScript(name: "presence_remove", source: PackageResources.presence_remove_lua)
+    static let presenceGet = RedisScript(name: "presence_get", source: PackageResources.presence_get_lua)
+
+    private func command(_ verb: String, _ body: [UInt8], keys: [String], arguments: [any RESPArgument]) -> RESPCommand {
+        var all: [any RESPArgument] = [body, keys.count]
+        all.append(contentsOf: keys)
+        all.append(contentsOf: arguments)
+        return RESPCommand(verb, arguments: all)
+    }
+
+    /// Runs the script on `connection`: EVALSHA, and EVAL (which also caches it) when Redis does
+    /// not know it — after a restart or SCRIPT FLUSH. The fallback is written from the reply's
+    /// callback on the event loop, so calls on one connection keep their order even then.
+    /// An error reply from the script comes back as a thrown `.serverError`.
+    func run(on connection: RedisConnection, keys: [String], arguments: [any RESPArgument]) -> EventLoopFuture<RESPValue> {
+        let evalsha = command("EVALSHA", Array(sha.utf8), keys: keys, arguments: arguments)
+        return connection.enqueue([evalsha]).flatMap { replies -> EventLoopFuture<RESPValue> in
+            let reply = replies.first ?? .null
+            if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+                let eval = command("EVAL", source, keys: keys, arguments: arguments)
+                return connection.enqueue([eval]).map { $0.first ?? .null }
+            }
+            return connection.eventLoop.makeSucceededFuture(reply)
+        }.flatMapThrowing { reply in try reply.checked() }
+    }
+}

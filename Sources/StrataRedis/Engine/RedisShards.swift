@@ -1,0 +1,57 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The Redis servers of one engine (`engine.redis.address`), each with its pool of command
+/// connections. A channel lives on exactly one of them, chosen by a jump consistent hash of its
+/// name, so its stream, meta, presence and PUB/SUB channel are always together and adding a
+/// server moves only a share of the channels.
+public final class RedisShards: Sendable {
+    public let configurations: [RedisConfiguration]
+    let pools: [RedisConnectionPool]
+    let keys: RedisKeys
+
+    public init(
+        _ configurations: [RedisConfiguration], prefix: String, poolSize: Int = 4,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "strata.redis")
+    ) {
+        precondition(!configurations.isEmpty, "at least one Redis address")
+        self.configurations = configurations
+        self.keys = RedisKeys(prefix: prefix)
+        self.pools = configurations.map {
+            RedisConnectionPool(configuration: $0, size: poolSize, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
+    }
+
+    public var count: Int { configurations.count }
+
+    /// The shard that owns `channel`.
+    public func index(for channel: String) -> Int {
+        count == 1 ? 0 : StableHash.jump(StableHash.fnv1a64(channel), buckets: count)
+    }
+
+    /// The connection for commands about `channel`: always the same one while it lives, so
+    /// they run in the order they were sent.
+    func connection(for channel: String) async throws(RedisError) -> RedisConnection {
+        try await pools[index(for: channel)].connection(forKey: channel)
+    }
+
+    /// Runs a script on the channel's shard and returns its reply (errors thrown as `RedisError`).
+    func run(_ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument]) async throws(RedisError) -> RESPValue {
+        let connection = try await connection(for: channel)
+        do {
+            return try await script.run(on: connection, keys: keys, arguments: arguments).get()
+        } catch {
+            throw RedisError.from(error)
+        }
+    }
+
+    /// Connects every pool; throws the first failure (start-up checks that Redis is there).
+    public func connectAll() async throws(RedisError) {
+        for pool in pools { try await pool.connectAll() }
+    }
+
+    public func close() async {
+        for pool in pools { await pool.close() }
+    }
+}

@@ -1,0 +1,5 @@
+-- history_remove: drops the entries, keeps top offset and epoch (history-and-recovery.md §3).
+-- KEYS: 1 stream, 2 stream meta
+redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'ex', 0) end
+return 1
