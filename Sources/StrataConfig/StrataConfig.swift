@@ -109,6 +109,11 @@ public struct StrataConfig: Sendable {
         public struct Endpoint: Sendable, Hashable {
             public var host: String
             public var port: Int
+
+            public init(host: String, port: Int) {
+                self.host = host
+                self.port = port
+            }
         }
     }
 

@@ -385,3 +385,69 @@ async def client_factory():
             pass
     # Let the client's background close tasks finish before the loop goes away.
     await asyncio.sleep(0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Redis (engine.type "redis")
+# ---------------------------------------------------------------------------------------------
+
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+
+
+class RedisProcess:
+    """A private redis-server on a free loopback port without persistence (so a restart loses
+    every key, like a crashed cache node). `kill()` is SIGKILL; `start()` again reuses the port."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def address(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> "RedisProcess":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"), "--daemonize", "no"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _LIVE_PROCESSES.add(self.proc)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited: {_tail(self.workdir / 'redis.log')}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"redis-server on {self.port} did not answer PING")
+
+    def command(self, *args: str) -> bytes:
+        """One command over a raw socket (inline form); returns the raw reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            s.sendall((" ".join(args) + "\r\n").encode())
+            return s.recv(65536)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc is not None:
+            _LIVE_PROCESSES.discard(self.proc)
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh redis-server for one test, killed at teardown."""
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.fail(f"redis-server not found at {REDIS_SERVER} (scripts/install-deps.sh installs it)", pytrace=False)
+    proc = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield proc
+    proc.kill()

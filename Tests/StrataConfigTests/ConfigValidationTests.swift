@@ -123,7 +123,7 @@ struct ConfigValidationTests {
         (#"{"http_server":{"port":70000}}"#, "http_server.port"),
         (#"{"http_server":{"port":"http"}}"#, "http_server.port"),
         (#"{"log":{"level":"verbose"}}"#, "log.level"),
-        (#"{"engine":{"type":"redis"}}"#, "engine.type"),
+        (#"{"engine":{"type":"nats"}}"#, "engine.type"),
         (#"{"client":{"channel_limit":"many"}}"#, "client.channel_limit"),
         (#"{"client":{"channel_limit":-1}}"#, "client.channel_limit"),
         (#"{"client":{"insecure":"maybe"}}"#, "client.insecure"),

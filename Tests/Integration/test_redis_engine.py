@@ -1,0 +1,183 @@
+"""engine.type "redis": several Strata nodes on one real redis-server (started per test by the
+`redis_server` fixture, no persistence). A publication through any node reaches subscribers on
+every node, history and presence are shared, recovery works on whichever node a client comes
+back to, and a Redis restart moves subscribers to recover instead of leaving them silently behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+
+import pytest
+from cent import CentApiResponseError, HistoryRequest, PresenceRequest, PublishRequest
+
+from conftest import build_config
+from itsupport import RawClient, connect_client, connection_token, subscribe, unique
+
+
+def redis_config(redis, **extra) -> dict:
+    cfg = {"engine": {"type": "redis", "redis": {"address": redis.address, "prefix": "it"}}}
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.fixture
+def two_nodes(server_factory, redis_server):
+    return server_factory(redis_config(redis_server)), server_factory(redis_config(redis_server))
+
+
+async def test_publish_on_node_a_reaches_client_on_node_b_which_recovers_there(two_nodes, api_factory, client_factory):
+    node_a, node_b = two_nodes
+    api_a = api_factory(node_a)
+    client, ev = client_factory(node_b)
+    await connect_client(client, ev)
+    channel = unique("chat:multi")
+    sub, sev, first = await subscribe(client, channel)
+    assert first.recoverable is True, first
+    epoch = first.stream_position.epoch
+
+    for i in range(1, 4):
+        await api_a.publish(PublishRequest(channel=channel, data={"n": i}))
+    await sev.wait_count("on_publication", 3)
+    assert sev.offsets() == [1, 2, 3]
+    assert sev.datas() == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+    await asyncio.wait_for(client.disconnect(), 5)
+    for i in range(4, 9):
+        await api_a.publish(PublishRequest(channel=channel, data={"n": i}))
+
+    await asyncio.wait_for(client.connect(), 10)
+    ctx = (await sev.wait_count("on_subscribed", 2, timeout=5))[1]
+    assert ctx.was_recovering is True and ctx.recovered is True, ctx
+    assert ctx.stream_position.epoch == epoch, ctx
+    await sev.wait_count("on_publication", 8, timeout=5)
+    await asyncio.sleep(0.3)  # nothing duplicated trickling in
+    assert sev.offsets() == list(range(1, 9)), sev.offsets()
+    assert sev.datas() == [{"n": i} for i in range(1, 9)]
+
+    # live delivery from node A continues
+    await api_a.publish(PublishRequest(channel=channel, data={"n": 9}))
+    await sev.wait_count("on_publication", 9)
+    assert sev.offsets() == list(range(1, 10))
+
+
+async def test_client_recovers_on_the_other_node(two_nodes, api_factory, client_factory):
+    """A client that was on node A comes back on node B with the position it had."""
+    node_a, node_b = two_nodes
+    api_b = api_factory(node_b)
+    client, ev = client_factory(node_a)
+    await connect_client(client, ev)
+    channel = unique("chat:move")
+    _, sev, first = await subscribe(client, channel)
+    await api_b.publish(PublishRequest(channel=channel, data={"n": 1}))
+    await sev.wait("on_publication")
+    await asyncio.wait_for(client.disconnect(), 5)
+    for i in range(2, 6):
+        await api_b.publish(PublishRequest(channel=channel, data={"n": i}))
+
+    async with RawClient(node_b.ws_url) as raw:
+        await raw.connect(connection_token("42"))
+        rep = await raw.call("subscribe", {"channel": channel, "recover": True, "offset": 1, "epoch": first.stream_position.epoch})
+        res = rep["subscribe"]
+        assert res.get("recovered") is True and res.get("was_recovering") is True, res
+        assert [p["offset"] for p in res["publications"]] == [2, 3, 4, 5], res
+        assert [p["data"] for p in res["publications"]] == [{"n": i} for i in range(2, 6)]
+
+
+async def test_history_and_presence_are_shared(two_nodes, api_factory, client_factory):
+    node_a, node_b = two_nodes
+    api_a, api_b = api_factory(node_a), api_factory(node_b)
+    channel = unique("chat:shared")
+    c1, e1 = client_factory(node_a, user="alice")
+    c2, e2 = client_factory(node_b, user="bob")
+    await connect_client(c1, e1)
+    await connect_client(c2, e2)
+    await subscribe(c1, channel)
+    await subscribe(c2, channel)
+    presence = await api_a.presence(PresenceRequest(channel=channel))
+    assert sorted(info.user for info in presence.presence.values()) == ["alice", "bob"]
+
+    for i in range(1, 6):
+        await api_a.publish(PublishRequest(channel=channel, data={"n": i}))
+    hist = await api_b.history(HistoryRequest(channel=channel, limit=10))
+    assert [p.offset for p in hist.publications] == [1, 2, 3, 4, 5]
+    assert [p.data for p in hist.publications] == [{"n": i} for i in range(1, 6)]
+
+    await asyncio.wait_for(c2.disconnect(), 5)
+    await asyncio.sleep(0.2)
+    presence = await api_a.presence(PresenceRequest(channel=channel))
+    assert [info.user for info in presence.presence.values()] == ["alice"]
+
+
+async def test_join_and_leave_cross_nodes(two_nodes, client_factory):
+    node_a, node_b = two_nodes
+    channel = unique("chat:joins")
+    watcher, wev = client_factory(node_a, user="watcher")
+    await connect_client(watcher, wev)
+    _, sev, _ = await subscribe(watcher, channel)
+    other, oev = client_factory(node_b, user="visitor")
+    await connect_client(other, oev)
+    await subscribe(other, channel)
+    join = await sev.wait("on_join", lambda c: c.info.user == "visitor")
+    assert join.info.user == "visitor"
+    await asyncio.wait_for(other.disconnect(), 5)
+    leave = await sev.wait("on_leave", lambda c: c.info.user == "visitor")
+    assert leave.info.user == "visitor"
+
+
+async def test_redis_restart_fails_publishes_then_subscribers_recover_with_new_epoch(
+    server_factory, redis_server, api_factory, client_factory
+):
+    node = server_factory(redis_config(redis_server))
+    api = api_factory(node)
+    client, ev = client_factory(node)
+    await connect_client(client, ev)
+    channel = unique("chat:restart")
+    _, sev, first = await subscribe(client, channel)
+    old_epoch = first.stream_position.epoch
+    await api.publish(PublishRequest(channel=channel, data={"n": 1}))
+    await sev.wait("on_publication")
+
+    redis_server.kill()
+    with pytest.raises(CentApiResponseError) as failure:
+        await api.publish(PublishRequest(channel=channel, data={"n": "lost"}))
+    assert failure.value.code == 100, failure.value
+
+    redis_server.start()  # same port, no data: the stream's epoch is gone
+    # The node resubscribes and sends the subscriber to recover (2500); the SDK resubscribes.
+    again = await sev.wait_count("on_subscribed", 2, timeout=20)
+    ctx = again[1]
+    assert ctx.was_recovering is True and ctx.recovered is False, ctx
+    assert ctx.stream_position.epoch != old_epoch, ctx
+
+    await api.publish(PublishRequest(channel=channel, data={"n": 2}))
+    await sev.wait_count("on_publication", 2, timeout=5)
+    assert sev.datas() == [{"n": 1}, {"n": 2}]
+    assert sev.offsets() == [1, 1]  # a new stream under a new epoch
+    assert node.alive()
+
+
+def test_unreachable_redis_stops_startup_with_a_clear_error(strata_bin, tmp_path):
+    cfg = build_config({"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}}})
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = subprocess.run([str(strata_bin), "--config", str(path), "--port", "0"], capture_output=True, text=True, timeout=30)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    assert "127.0.0.1:1" in text, text
+    assert "fatal error" not in text.lower(), text
+
+
+@pytest.mark.parametrize("address,message", [
+    ("rediss://127.0.0.1:6379", "TLS"),
+    ("redis://:pw@127.0.0.1:6379", "authentication"),
+    ("redis://127.0.0.1:99999", "bad port"),
+])
+def test_unsupported_redis_addresses_are_refused_by_checkconfig(strata_bin, tmp_path, address, message):
+    cfg = build_config({"engine": {"type": "redis", "redis": {"address": [address]}}})
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = subprocess.run([str(strata_bin), "checkconfig", "--config", str(path)], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "engine.redis.address[0]" in out.stdout + out.stderr and message in out.stdout + out.stderr, out

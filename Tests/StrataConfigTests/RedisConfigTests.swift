@@ -1,0 +1,59 @@
+import StrataConfig
+import Testing
+
+@Suite("Redis engine configuration")
+struct RedisConfigTests {
+    @Test func defaultsAreCentrifugos() throws {
+        let c = try decodeJSON(#"{"engine":{"type":"redis"}}"#)
+        #expect(c.engine.type == "redis")
+        #expect(c.engine.redis.endpoints == [.init(host: "127.0.0.1", port: 6379)])
+        #expect(c.engine.redis.prefix == "centrifugo")
+        #expect(c.engine.redis.connectTimeoutMillis == 1000 && c.engine.redis.ioTimeoutMillis == 4000)
+        #expect(c.engine.redis.presenceTTLMillis == 60_000)
+        #expect(!c.broker.enabled && !c.presenceManager.enabled)
+    }
+
+    @Test func severalAddressesShardAndEveryFormParses() throws {
+        let c = try decodeJSON(
+            #"{"engine":{"type":"redis","redis":{"address":["redis://10.0.0.1:6380","10.0.0.2:7000","cache-3","redis://h4/0"],"prefix":"app","io_timeout":"2s","presence_ttl":"30s"}}}"#
+        )
+        #expect(
+            c.engine.redis.endpoints == [
+                .init(host: "10.0.0.1", port: 6380), .init(host: "10.0.0.2", port: 7000), .init(host: "cache-3", port: 6379),
+                .init(host: "h4", port: 6379),
+            ])
+        #expect(c.engine.redis.prefix == "app" && c.engine.redis.ioTimeoutMillis == 2000 && c.engine.redis.presenceTTLMillis == 30_000)
+    }
+
+    @Test func aSingleAddressStringAndTheEnvironmentWork() throws {
+        let c = try decodeJSON(#"{"engine":{"type":"redis","redis":{"address":"redis://r1:6390"}}}"#)
+        #expect(c.engine.redis.endpoints == [.init(host: "r1", port: 6390)])
+        let e = try decodeJSON(
+            "{}", env: ["CENTRIFUGO_ENGINE_TYPE": "redis", "CENTRIFUGO_ENGINE_REDIS_ADDRESS": "a:1 b:2"])
+        #expect(e.engine.type == "redis" && e.engine.redis.endpoints == [.init(host: "a", port: 1), .init(host: "b", port: 2)])
+    }
+
+    @Test func brokerAndPresenceManagerSections() throws {
+        let c = try decodeJSON(
+            #"{"broker":{"enabled":true,"type":"redis","redis":{"address":"b:1"}},"presence_manager":{"enabled":true,"type":"redis","redis":{"address":"p:2","presence_ttl":"10s"}}}"#
+        )
+        #expect(c.broker.enabled && c.broker.type == "redis" && c.broker.redis.endpoints == [.init(host: "b", port: 1)])
+        #expect(c.presenceManager.redis.endpoints == [.init(host: "p", port: 2)] && c.presenceManager.redis.presenceTTLMillis == 10_000)
+    }
+
+    @Test(arguments: [
+        (#"{"engine":{"redis":{"address":["rediss://x:1"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["redis://u:p@x:1"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["redis://x:1/3"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["x:0"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":[]}}}"#, "engine.redis.address"),
+        (#"{"engine":{"redis":{"password":"pw"}}}"#, "engine.redis.password"),
+        (#"{"engine":{"redis":{"cluster_address":["c:1"]}}}"#, "engine.redis.cluster_address"),
+        (#"{"engine":{"redis":{"prefix":""}}}"#, "engine.redis.prefix"),
+        (#"{"broker":{"enabled":true,"type":"nats"}}"#, "broker.type"),
+    ])
+    func unsupportedSettingsAreRefusedWithTheirPath(_ json: String, _ path: String) {
+        let errors = configErrors(json)
+        #expect(errors.at(path) != nil, "\(errors)")
+    }
+}
