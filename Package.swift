@@ -181,7 +181,7 @@ if ProcessInfo.processInfo.environment["STRATA_BENCHMARKS"] != nil {
         .executableTarget(
             name: "StrataBenchmarks",
             dependencies: [
-                "StrataHistory", "StrataProtocol", "StrataLMDB", "StrataCompression", "StrataCore", "CLMDB",
+                "StrataHistory", "StrataProtocol", "StrataLMDB", "StrataRedis", "StrataCompression", "StrataCore", "CLMDB",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/StrataBenchmarks",

@@ -178,6 +178,7 @@ let benchmarks: @Sendable () -> Void = {
         (0..<22).map { "{\"player\":\"Player \($0)\",\"team\":\"\($0 < 11 ? "home" : "away")\",\"x\":\($0 * 3),\"y\":\($0 * 7),\"speed\":12.5}" }
             .joined(separator: ",").utf8)
     sweepBenchmarks()
+    redisBenchmarks()
 
     Benchmark("zstd compress 2.6 KB JSON (reused context)", configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal])) { benchmark in
         let c = ZstdCompressor(level: 3)
