@@ -29,13 +29,14 @@ struct SessionHarness {
            {"name":"locked","history_size":10,"history_ttl":"300s"}]}}
         """
 
-    init(config json: String = SessionHarness.defaultConfig) async throws {
+    /// `broker` wraps the store in something other than a `LocalBroker` (a test double).
+    init(config json: String = SessionHarness.defaultConfig, broker: ((MemoryHistoryStore) -> any Broker)? = nil) async throws {
         let root = try ConfigFormats.parse(json, format: .json)
         let config = try ConfigLoader.decode(root)
         clock = ManualClock(millis: SystemClock().nowMillis())
         store = MemoryHistoryStore(clock: clock)
         node = try await Node(
-            config: config, broker: LocalBroker(store: store), clock: clock,
+            config: config, broker: broker?(store) ?? LocalBroker(store: store), clock: clock,
             logger: Logger(label: "test"))
     }
 
