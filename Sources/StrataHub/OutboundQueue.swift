@@ -4,8 +4,12 @@ import StrataCore
 /// A connection's bounded queue of outgoing messages.
 ///
 /// Producers (command replies, fan-out) never wait: `enqueue` appends or reports overflow, so one
-/// slow client cannot delay a publish to anyone else. The transport's single writer drains it,
-/// joining queued messages into one frame per write (batching), then performs the close.
+/// slow client cannot delay a publish to anyone else. The transport's writer drains it with
+/// `poll`, joining queued messages into one frame per write (batching), then performs the close.
+///
+/// The writer is woken, not waiting: `onReady` installs a callback that runs once when the queue
+/// goes from idle to having work, and again only after a `poll` found it empty. A transport runs
+/// its drain right on the connection's event loop, so a delivery costs no task wake-up.
 public final class OutboundQueue: Sendable {
     public enum Event: Sendable {
         /// Messages to send as one transport frame (JSON: newline-joined).
@@ -20,7 +24,16 @@ public final class OutboundQueue: Sendable {
         var closing: Disconnect?
         var closeRequested = false
         var finished = false
-        var waiter: CheckedContinuation<Event, Never>?
+        var wake: (@Sendable () -> Void)?
+        /// A wake-up was sent and the writer has not yet found the queue empty.
+        var wakePending = false
+
+        /// The wake-up to send now, if the writer is idle.
+        mutating func wakeIfIdle() -> (@Sendable () -> Void)? {
+            guard let wake, !wakePending else { return nil }
+            wakePending = true
+            return wake
+        }
     }
 
     private let state = Locked(State())
@@ -45,25 +58,21 @@ public final class OutboundQueue: Sendable {
 
     /// Adds messages in order, all or nothing.
     public func enqueue(contentsOf messages: some Collection<[UInt8]>) -> EnqueueResult {
-        let (result, waiter, event): (EnqueueResult, CheckedContinuation<Event, Never>?, Event?) = state.withLock { s in
-            if s.closeRequested || s.finished { return (.closed, nil, nil) }
+        let (result, wake): (EnqueueResult, (@Sendable () -> Void)?) = state.withLock { s in
+            if s.closeRequested || s.finished { return (.closed, nil) }
             let added = messages.reduce(0) { $0 + $1.count }
-            if s.bytes + added > maxBytes { return (.overflow, nil, nil) }
+            if s.bytes + added > maxBytes { return (.overflow, nil) }
             s.messages.append(contentsOf: messages)
             s.bytes += added
-            if let w = s.waiter {
-                s.waiter = nil
-                return (.queued, w, Self.takeBatch(&s, maxFrameBytes))
-            }
-            return (.queued, nil, nil)
+            return (.queued, s.wakeIfIdle())
         }
-        if let waiter, let event { waiter.resume(returning: event) }
+        wake?()
         return result
     }
 
     /// Asks the writer to close after sending what is queued (or, with `dropPending`, at once).
     public func close(_ disconnect: Disconnect?, dropPending: Bool = false) {
-        let waiter: CheckedContinuation<Event, Never>? = state.withLock { s in
+        let wake: (@Sendable () -> Void)? = state.withLock { s in
             if s.closeRequested || s.finished { return nil }
             s.closeRequested = true
             s.closing = disconnect
@@ -71,12 +80,32 @@ public final class OutboundQueue: Sendable {
                 s.messages.removeAll()
                 s.bytes = 0
             }
-            let w = s.waiter
-            s.waiter = nil
-            if w != nil { s.finished = true }
-            return w
+            return s.wakeIfIdle()
         }
-        waiter?.resume(returning: .close(disconnect))
+        wake?()
+    }
+
+    /// Installs the writer's wake-up; it runs at once if work is already waiting. Once.
+    public func onReady(_ wake: @escaping @Sendable () -> Void) {
+        let now: (@Sendable () -> Void)? = state.withLock { s in
+            s.wake = wake
+            return s.messages.isEmpty && !s.closeRequested ? nil : s.wakeIfIdle()
+        }
+        now?()
+    }
+
+    /// The writer's next action without waiting: a frame, then (once) the close; nil when there
+    /// is nothing to do, after which the next enqueue or close wakes the writer again.
+    public func poll() -> Event? {
+        state.withLock { s in
+            if !s.messages.isEmpty { return Self.takeBatch(&s, maxFrameBytes) }
+            if s.closeRequested && !s.finished {
+                s.finished = true
+                return .close(s.closing)
+            }
+            s.wakePending = false
+            return nil
+        }
     }
 
     /// Removes and returns everything queued, without waiting (tests and diagnostics).
@@ -93,22 +122,6 @@ public final class OutboundQueue: Sendable {
     public var closeReason: Disconnect? { state.withLock { $0.closing } }
 
     public var isClosed: Bool { state.withLock { $0.closeRequested || $0.finished } }
-
-    /// The writer's next action; waits while there is nothing to do.
-    public func next() async -> Event {
-        await withCheckedContinuation { (cont: CheckedContinuation<Event, Never>) in
-            let event: Event? = state.withLock { s in
-                if !s.messages.isEmpty { return Self.takeBatch(&s, maxFrameBytes) }
-                if s.closeRequested || s.finished {
-                    s.finished = true
-                    return .close(s.closing)
-                }
-                s.waiter = cont
-                return nil
-            }
-            if let event { cont.resume(returning: event) }
-        }
-    }
 
     private static func takeBatch(_ s: inout State, _ limit: Int) -> Event {
         var batch: [[UInt8]] = []

@@ -35,7 +35,7 @@ public enum StrataServer {
         let node = try await Node(config: config, broker: engine.broker, presence: engine.presence, logger: logger)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
 
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: StrataRequestContext.self)
         if config.health.enabled {
             router.get(RouterPath(config.health.handlerPrefix)) { _, _ -> Response in
                 Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))

@@ -10,11 +10,11 @@ import StrataHub
 
 /// The bidirectional WebSocket endpoint (`/connection/websocket`), JSON protocol.
 ///
-/// Two tasks per connection: this handler reads frames and feeds the session in order; a writer
-/// drains the session's outbound queue, sending each batch as one text frame, and performs the
-/// close with the disconnect's code and reason.
+/// Per connection, one task reads frames and feeds the session in order; the session's outbound
+/// queue is drained on the channel's event loop (`ChannelFrameWriter`, each batch one text frame),
+/// and a second task performs the close with the disconnect's code and reason.
 public enum WebSocketTransport {
-    public static func register(on router: Router<BasicWebSocketRequestContext>, node: Node) {
+    public static func register(on router: Router<StrataRequestContext>, node: Node) {
         let config = node.config
         let origins = OriginCheck(allowedOrigins: config.client.allowedOrigins)
         let messageLimit = config.websocket.messageSizeLimit
@@ -39,11 +39,13 @@ public enum WebSocketTransport {
                 if offered.contains("centrifuge-json") { headers[.secWebSocketProtocol] = "centrifuge-json" }
                 return .upgrade(headers)
             },
-            onUpgrade: { inbound, outbound, _ in
+            onUpgrade: { inbound, outbound, context in
                 let session = ClientSession(node: node)
+                let writer = ChannelFrameWriter(channel: context.requestContext.channel, queue: session.queue)
+                writer.start()
                 session.startTimers()
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await writeLoop(session, outbound) }
+                    group.addTask { await closeWhenDone(writer, outbound) }
                     await readLoop(session, inbound, outbound, messageLimit: messageLimit)
                     await session.transportClosed()
                     await group.waitForAll()
@@ -87,29 +89,11 @@ public enum WebSocketTransport {
         }
     }
 
-    static func writeLoop(_ session: ClientSession, _ outbound: WebSocketOutboundWriter) async {
-        while true {
-            switch await session.queue.next() {
-            case .frame(let messages):
-                var size = messages.count - 1
-                for m in messages { size += m.count }
-                var buffer = ByteBufferAllocator().buffer(capacity: size)
-                for (i, m) in messages.enumerated() {
-                    if i > 0 { buffer.writeInteger(UInt8(ascii: "\n")) }
-                    buffer.writeBytes(m)
-                }
-                do {
-                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
-                } catch {
-                    session.disconnect(.writeError, dropPending: true)
-                    return
-                }
-            case .close(let disconnect):
-                if let disconnect {
-                    try? await outbound.close(.unknown(disconnect.code), reason: disconnect.reason)
-                }
-                return
-            }
+    /// Waits for the queue's close (after every frame before it went out), then closes the
+    /// WebSocket with the disconnect's code and reason.
+    static func closeWhenDone(_ writer: ChannelFrameWriter, _ outbound: WebSocketOutboundWriter) async {
+        if let disconnect = await writer.closed() {
+            try? await outbound.close(.unknown(disconnect.code), reason: disconnect.reason)
         }
     }
 }

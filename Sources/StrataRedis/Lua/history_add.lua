@@ -45,49 +45,57 @@ end
 
 local meta = redis.call('HMGET', KEYS[2], 'e', 's', 'mx', 'ex', 'v', 've')
 local epoch = meta[1]
+local top = tonumber(meta[2] or '0')
 if epoch and tonumber(meta[3] or '0') > 0 and now >= tonumber(meta[3]) then epoch = false end
 if not epoch then
   -- No stream yet, or its meta expired: a new epoch, and nothing left of an older one.
   epoch = ARGV[6]
+  top = 0
   redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('HSET', KEYS[2], 'e', epoch, 's', 0)
   meta = {epoch, '0', '0', '0', '0', ''}
 elseif tonumber(meta[4] or '0') > 0 and now >= tonumber(meta[4]) then
   -- The entry set outlived history_ttl: drop it, keep top and epoch.
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'ex', 0)
 end
 
 local metaTTL = tonumber(ARGV[5])
-if metaTTL > 0 then
-  redis.call('EXPIRE', KEYS[2], metaTTL)
-  redis.call('HSET', KEYS[2], 'mx', ms(now + metaTTL * 1000))
-else
-  redis.call('PERSIST', KEYS[2])
-  redis.call('HSET', KEYS[2], 'mx', 0)
+local function keepMeta()
+  if metaTTL > 0 then
+    redis.call('EXPIRE', KEYS[2], metaTTL)
+  else
+    redis.call('PERSIST', KEYS[2])
+  end
 end
+local expiry = metaTTL > 0 and ms(now + metaTTL * 1000) or '0'
 
 local version = tonumber(ARGV[10])
 if version > 0 then
   local stored = tonumber(meta[5] or '0') or 0
   local sameEpoch = ARGV[11] == '' or ARGV[11] == (meta[6] or '')
   if sameEpoch and stored > 0 and version <= stored then
-    return {tonumber(meta[2] or '0'), epoch, '0', '1', ''}
+    -- Suppressed: nothing appended, but a stream created here keeps its epoch.
+    redis.call('HSET', KEYS[2], 'e', epoch, 's', top, 'mx', expiry)
+    keepMeta()
+    return {top, epoch, '0', '1', ''}
   end
-  redis.call('HSET', KEYS[2], 'v', ARGV[10], 've', ARGV[11])
 end
 
 local previous = ''
-if ARGV[9] == '1' then
+if ARGV[9] == '1' and top > 0 then
   local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
   if #last > 0 then previous = last[1][2][2] end
 end
 
-local top = redis.call('HINCRBY', KEYS[2], 's', 1)
+top = top + 1
 local ttl = tonumber(ARGV[3])
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ms(top) .. '-0', 'd', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('HSET', KEYS[2], 'ex', ms(now + ttl * 1000))
+if version > 0 then
+  redis.call('HSET', KEYS[2], 'e', epoch, 's', ms(top), 'ex', ms(now + ttl * 1000), 'mx', expiry, 'v', ARGV[10], 've', ARGV[11])
+else
+  redis.call('HSET', KEYS[2], 'e', epoch, 's', ms(top), 'ex', ms(now + ttl * 1000), 'mx', expiry)
+end
+keepMeta()
 
 if ARGV[4] ~= '' then
   if ARGV[9] == '1' then
