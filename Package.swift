@@ -166,6 +166,13 @@ let package = Package(
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
         .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),
         .testTarget(
+            name: "StrataTransportTests",
+            dependencies: [
+                "StrataTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strataSettings),
+        .testTarget(
             name: "StrataHubTests",
             dependencies: ["StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta"],
             swiftSettings: strataSettings),

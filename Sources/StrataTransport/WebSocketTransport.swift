@@ -18,6 +18,7 @@ public enum WebSocketTransport {
         let config = node.config
         let origins = OriginCheck(allowedOrigins: config.client.allowedOrigins)
         let messageLimit = config.websocket.messageSizeLimit
+        let batchers = DrainBatchers()
         router.ws(
             RouterPath(config.websocket.handlerPrefix),
             shouldUpgrade: { request, _ in
@@ -41,7 +42,7 @@ public enum WebSocketTransport {
             },
             onUpgrade: { inbound, outbound, context in
                 let session = ClientSession(node: node)
-                let writer = ChannelFrameWriter(channel: context.requestContext.channel, queue: session.queue)
+                let writer = ChannelFrameWriter(channel: context.requestContext.channel, queue: session.queue, batchers: batchers)
                 writer.start()
                 session.startTimers()
                 await withTaskGroup(of: Void.self) { group in
