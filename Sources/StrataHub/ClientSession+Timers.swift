@@ -201,11 +201,10 @@ extension ClientSession {
 /// Each tick (every `tickMillis`, at most 1 s, finer when pings or pong timeouts are short) visits
 /// the registered sessions once: one lock and a few comparisons each unless something is due.
 public final class SessionTimers: Sendable {
-    private struct Entry {
-        weak var session: ClientSession?
-    }
-
-    private let sessions = Locked<[ObjectIdentifier: Entry]>([:])
+    /// Strong references: sessions leave in `cleanup`, which every transport runs when its
+    /// connection ends. (A weak reference would give each session a side table, and every retain
+    /// of it — one per delivery in fan-out — would take the runtime's slow path.)
+    private let sessions = Locked<[ObjectIdentifier: ClientSession]>([:])
     private let started = Locked(false)
     let tickMillis: Int64
 
@@ -218,7 +217,7 @@ public final class SessionTimers: Sendable {
     }
 
     func register(_ session: ClientSession) {
-        sessions.withLock { $0[ObjectIdentifier(session)] = Entry(session: session) }
+        sessions.withLock { $0[ObjectIdentifier(session)] = session }
     }
 
     func unregister(_ session: ClientSession) {
@@ -244,14 +243,7 @@ public final class SessionTimers: Sendable {
 
     /// One pass over every registered session.
     func tick(nowMillis now: Int64) async {
-        let live = sessions.withLock { map -> [ClientSession] in
-            var out: [ClientSession] = []
-            out.reserveCapacity(map.count)
-            for (key, entry) in map {
-                if let s = entry.session { out.append(s) } else { map[key] = nil }
-            }
-            return out
-        }
+        let live = sessions.withLock { Array($0.values) }
         for s in live { await s.tick(nowMillis: now) }
     }
 

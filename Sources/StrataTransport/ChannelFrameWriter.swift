@@ -57,7 +57,7 @@ final class ChannelFrameWriter: Sendable {
     /// Runs on the event loop until the queue is empty, the socket is full, or the queue closes.
     func drain() {
         var wrote = false
-        defer { if wrote { channel.flush() } }
+        defer { if wrote { flush() } }
         while true {
             if channel.isActive && !channel.isWritable {
                 channel.eventLoop.scheduleTask(in: Self.retryDelay) { self.drain() }
@@ -72,13 +72,22 @@ final class ChannelFrameWriter: Sendable {
                 wrote = true
             case .close(let disconnect):
                 if wrote {
-                    channel.flush()
+                    flush()
                     wrote = false
                 }
                 closeContinuation.yield(disconnect)
                 closeContinuation.finish()
                 return
             }
+        }
+    }
+
+    /// From the encoder's position too: only the handlers towards the socket need the flush.
+    private func flush() {
+        if let context = encoderContext.value {
+            context.flush()
+        } else {
+            channel.flush()
         }
     }
 
