@@ -4,6 +4,8 @@
 # generator runs on CPU 1. Output: JSON lines on stdout (summarize with ../shared/peers/summarize.py).
 #
 #   single node:  fanout, fanout-max, recovery-storm against one server on Redis
+#   publish:      one subscriber, 5,000 publishes back to back through the API: the cost of a
+#                 publish with history (HTTP + script + PUB/SUB), as pub/s
 #   two nodes:    subscribers on node B, publishes through node A's API (fanout, fanout-max)
 #
 # Needs a release build (swift build -c release) and the peers built (../shared/peers/setup.sh).
@@ -47,6 +49,17 @@ for t in $TESTS; do
         | sed 's/"target":"external"/"target":"strata-redis"/'
     cleanup
 done
+
+# --- publish with history: one subscriber, unpaced ------------------------------------------
+if [ "${PUBLISH_TEST:-1}" = 1 ]; then
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" centrifuge-go-redis | sed 's/"test":"fanout-max"/"test":"publish"/'
+    start_redis; R="$LAST"
+    start_strata 18100; S="$LAST"
+    FANOUT_N=1 FANOUT_M=5000 PROTO=centrifugo-v2 WS_URL=ws://127.0.0.1:18100/connection/websocket \
+        PUB_URL=http://127.0.0.1:18100/api/publish PUB_MODE=api API_KEY=bench-key SERVER_PID="$S,$R" TESTS=fanout-max \
+        "$PEERS/bench.sh" external | sed 's/"target":"external"/"target":"strata-redis"/; s/"test":"fanout-max"/"test":"publish"/'
+    cleanup
+fi
 
 # --- two nodes on one Redis: subscribers on B, publishes through A ----------------------------
 for t in $TWO_NODE_TESTS; do

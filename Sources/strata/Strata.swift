@@ -6,7 +6,16 @@ import StrataConfig
 import StrataHub
 import StrataServer
 
+/// The entry point: the plain delta commands take a fast path (`DeltaFastPath`), everything
+/// else goes through ArgumentParser.
 @main
+enum StrataMain {
+    static func main() async {
+        if let status = DeltaFastPath.run(CommandLine.arguments) { exit(status) }
+        await Strata.main()
+    }
+}
+
 struct Strata: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
