@@ -37,6 +37,18 @@ func publish(_ store: any HistoryStore, _ channel: String) async throws {
         channel: channel, publication: Publication(data: Array(payload100)), options: AppendOptions(retention: retention), onCommit: { _ in })
 }
 
+/// 1000 publications, then reads of the last 100 as a recovering client asks for them.
+func measureRecoveryRead(_ benchmark: Benchmark, _ store: any HistoryStore) async throws {
+    for _ in 0..<1000 { try await publish(store, "bench:recover") }
+    let top = try await store.history(channel: "bench:recover", filter: .topOnly, metaTTLSeconds: 86_400).top
+    let since = StreamPosition(offset: top.offset - 100, epoch: top.epoch)
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        blackHole(try await store.history(channel: "bench:recover", filter: HistoryFilter(since: since, limit: 300), metaTTLSeconds: 86_400))
+    }
+    benchmark.stopMeasurement()
+}
+
 /// Raw liblmdb: one `mdb_put` per transaction commit, fsync on (the floor for one durable write).
 final class RawLMDB {
     var env: OpaquePointer?
@@ -152,14 +164,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("recovery read: 100 missed of 1000, LMDB") { benchmark in
         let store = try lmdbStore("recover", relaxed: true)
-        for _ in 0..<1000 { try await publish(store, "bench:recover") }
-        let top = try await store.history(channel: "bench:recover", filter: .topOnly, metaTTLSeconds: 86_400).top
-        let since = StreamPosition(offset: top.offset - 100, epoch: top.epoch)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(try await store.history(channel: "bench:recover", filter: HistoryFilter(since: since, limit: 300), metaTTLSeconds: 86_400))
-        }
-        benchmark.stopMeasurement()
+        try await measureRecoveryRead(benchmark, store)
         store.close()
     }
 

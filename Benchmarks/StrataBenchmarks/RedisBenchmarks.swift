@@ -83,14 +83,7 @@ func redisBenchmarks() {
 
     Benchmark("redis recovery read: 100 missed of 1000", configuration: opsConfig) { benchmark in
         let store = redisStore(redis)
-        for _ in 0..<1000 { try await publish(store, "bench:recover") }
-        let top = try await store.history(channel: "bench:recover", filter: .topOnly, metaTTLSeconds: 86_400).top
-        let since = StreamPosition(offset: top.offset - 100, epoch: top.epoch)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(try await store.history(channel: "bench:recover", filter: HistoryFilter(since: since, limit: 300), metaTTLSeconds: 86_400))
-        }
-        benchmark.stopMeasurement()
+        try await measureRecoveryRead(benchmark, store)
         await store.shards.close()
     }
 }
