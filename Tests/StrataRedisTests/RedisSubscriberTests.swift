@@ -1,3 +1,4 @@
+import StrataCore
 import StrataRedis
 import Testing
 
@@ -39,6 +40,33 @@ struct RedisSubscriberTests {
             let rest = try await events(of: subscriber) { _ in false }
             #expect(rest == [])
             await publisher.close()
+        }
+    }
+
+    /// With a direct handler, messages arrive there in publish order, also after a reconnect, and
+    /// the event stream carries only the connection's state changes.
+    @Test func directHandlerGetsMessagesInOrderAcrossAReconnect() async throws {
+        try await withRedisServer { server in
+            let received = Locked<[String]>([])
+            let subscriber = try await RedisSubscriber.connect(
+                server.configuration, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)),
+                pingInterval: .milliseconds(200)
+            ) { message in received.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) } }
+            try await subscriber.subscribe("direct")
+            let publisher = try await RedisConnection.connect(server.configuration)
+            for i in 0..<200 { _ = try await publisher.send("PUBLISH", "direct", "m\(i)") }
+            await publisher.close()
+            server.kill()
+            try await server.launch()
+            #expect(try await events(of: subscriber, within: .seconds(10)) { $0 == .resubscribed } == [.disconnected, .resubscribed])
+            let again = try await RedisConnection.connect(server.configuration)
+            _ = try await again.send("PUBLISH", "direct", "after")
+            try await within(.seconds(5)) {
+                while received.withLock({ $0.last }) != "after" { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(received.withLock { $0 } == (0..<200).map { "m\($0)" } + ["after"])
+            await again.close()
+            await subscriber.close()
         }
     }
 

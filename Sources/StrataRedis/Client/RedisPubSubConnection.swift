@@ -23,16 +23,21 @@ public final class RedisPubSubConnection: Sendable {
         self.logger = logger
     }
 
+    /// `onMessage`, when given, receives every message on the connection's event loop, in order,
+    /// instead of `messages` (which then only finishes when the connection ends): a consumer that
+    /// does not block saves a task switch per message.
     public static func connect(
         _ configuration: RedisConfiguration = RedisConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "strata.redis.pubsub")
+        logger: Logger = Logger(label: "strata.redis.pubsub"),
+        onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws(RedisError) -> RedisPubSubConnection {
         let ioTimeout = TimeAmount(configuration.ioTimeout)
         let (messages, continuation) = AsyncStream.makeStream(of: RedisPubSubMessage.self)
         do {
             let channel = try await RedisBootstrap.connect(configuration, group: eventLoopGroup) { pipeline in
-                try pipeline.addHandler(RedisPubSubHandler(ioTimeout: ioTimeout, messages: continuation, logger: logger))
+                try pipeline.addHandler(
+                    RedisPubSubHandler(ioTimeout: ioTimeout, messages: continuation, onMessage: onMessage, logger: logger))
             }
             return RedisPubSubConnection(configuration: configuration, messages: messages, channel: channel, logger: logger)
         } catch {

@@ -58,15 +58,21 @@ final class RedisPubSubHandler: RESPChannelHandler {
     private let ioTimeout: TimeAmount
     let logger: Logger
     private let messages: AsyncStream<RedisPubSubMessage>.Continuation
+    /// When set, messages go here, on the event loop, instead of into `messages`.
+    private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     private var waiting = CircularBuffer<Waiting>()
     private var timer = DeadlineTimer()
     private(set) var failure: RedisError?
     var closingLocally = false
 
-    init(ioTimeout: TimeAmount, messages: AsyncStream<RedisPubSubMessage>.Continuation, logger: Logger) throws(RedisError) {
+    init(
+        ioTimeout: TimeAmount, messages: AsyncStream<RedisPubSubMessage>.Continuation,
+        onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil, logger: Logger
+    ) throws(RedisError) {
         self.reader = try RESPReader()
         self.ioTimeout = ioTimeout
         self.messages = messages
+        self.onMessage = onMessage
         self.logger = logger
     }
 
@@ -93,7 +99,8 @@ final class RedisPubSubHandler: RESPChannelHandler {
             guard let channel = items[1].string, let payload = items[2].bytes else {
                 throw RedisError(.protocolError, "malformed pub/sub message: \(reply)")
             }
-            messages.yield(RedisPubSubMessage(channel: channel, payload: payload))
+            let message = RedisPubSubMessage(channel: channel, payload: payload)
+            if let onMessage { onMessage(message) } else { messages.yield(message) }
         case .array(let items) where items.count == 3 && items[0].string == "subscribe":
             try confirm(.subscribe)
         case .array(let items) where items.count == 3 && items[0].string == "unsubscribe":

@@ -37,11 +37,12 @@ public final class RedisSubscriber: Sendable {
     private let pingInterval: Duration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     private let state = Mutex(State())
 
     private init(
         configuration: RedisConfiguration, backoff: RedisBackoff, pingInterval: Duration, eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        logger: Logger, onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     ) {
         (events, continuation) = AsyncStream.makeStream(of: RedisSubscriberEvent.self)
         self.configuration = configuration
@@ -49,17 +50,22 @@ public final class RedisSubscriber: Sendable {
         self.pingInterval = pingInterval
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.onMessage = onMessage
     }
 
     /// Makes the first connection (and throws if it fails); later ones are made in the background.
+    /// With `onMessage`, messages go there on the connection's event loop (in order, never
+    /// blocking it) and `events` carries only `.disconnected` and `.resubscribed`.
     public static func connect(
         _ configuration: RedisConfiguration = RedisConfiguration(), backoff: RedisBackoff = RedisBackoff(),
         pingInterval: Duration = .seconds(5), eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "strata.redis.pubsub")
+        logger: Logger = Logger(label: "strata.redis.pubsub"), onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws(RedisError) -> RedisSubscriber {
-        let connection = try await RedisPubSubConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        let connection = try await RedisPubSubConnection.connect(
+            configuration, eventLoopGroup: eventLoopGroup, logger: logger, onMessage: onMessage)
         let subscriber = RedisSubscriber(
-            configuration: configuration, backoff: backoff, pingInterval: pingInterval, eventLoopGroup: eventLoopGroup, logger: logger)
+            configuration: configuration, backoff: backoff, pingInterval: pingInterval, eventLoopGroup: eventLoopGroup, logger: logger,
+            onMessage: onMessage)
         subscriber.state.withLock { state in
             state.connection = connection
             state.supervisor = Task { await subscriber.supervise(connection) }
@@ -162,7 +168,8 @@ public final class RedisSubscriber: Sendable {
         var failures = 0
         while !isClosed {
             do throws(RedisError) {
-                let connection = try await RedisPubSubConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+                let connection = try await RedisPubSubConnection.connect(
+                    configuration, eventLoopGroup: eventLoopGroup, logger: logger, onMessage: onMessage)
                 let resubscribed = state.withLock { state -> EventLoopFuture<Void>?? in
                     if state.closed { return .none }
                     state.connection = connection

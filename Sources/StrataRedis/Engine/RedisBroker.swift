@@ -44,8 +44,12 @@ public final class RedisBroker: Broker {
         var subscribers: [RedisSubscriber] = []
         do {
             for configuration in shards.configurations {
+                // Messages are delivered on the subscriber's event loop, in order: no task switch
+                // per publication between Redis and the hub.
                 subscribers.append(
-                    try await RedisSubscriber.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger))
+                    try await RedisSubscriber.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger) { [weak self] in
+                        self?.deliver($0)
+                    })
             }
         } catch {
             for s in subscribers { await s.close() }
@@ -126,7 +130,7 @@ public final class RedisBroker: Broker {
         for await event in subscriber.events {
             switch event {
             case .message(let message):
-                deliver(message)
+                deliver(message)  // subscribers made without the direct path (`start` always uses it)
             case .disconnected:
                 logger.warning("redis pub/sub lost: publications from other nodes are not arriving")
             case .resubscribed:
