@@ -89,12 +89,19 @@ extension ClientSession {
     /// The broker may have lost publications of this channel: a positioned subscription cannot
     /// know what it missed, so it recovers; an unpositioned one never had that guarantee.
     func deliveryGap(_ channel: String) {
-        let lost = state.withLock { s -> (Bool, Bool) in
-            guard s.status == .connected, let sub = s.subscriptions[channel], sub.positioned, sub.isLive else { return (false, false) }
+        recoverIf(channel) { $0.positioned && $0.isLive }
+    }
+
+    /// If the live subscription to `channel` still meets `lost` (checked under the session lock,
+    /// where deliveries are decided too), it is sent to recover: a client-side one is removed and
+    /// told 2500, a server-side one ends the connection with 3010.
+    func recoverIf(_ channel: String, _ lost: (Subscription) -> Bool) {
+        let serverSide = state.withLock { s -> Bool? in
+            guard s.status == .connected, let sub = s.subscriptions[channel], lost(sub) else { return nil }
             if !sub.serverSide { s.subscriptions[channel] = nil }
-            return (true, sub.serverSide)
+            return sub.serverSide
         }
-        if lost.0 { insufficientState(channel, serverSide: lost.1) }
+        if let serverSide { insufficientState(channel, serverSide: serverSide) }
     }
 
     struct EnqueueOutcome {

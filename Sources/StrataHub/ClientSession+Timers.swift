@@ -185,12 +185,7 @@ extension ClientSession {
                 continue
             }
             top = again
-            let lost = state.withLock { s -> (Bool, Bool) in
-                guard let sub = s.subscriptions[channel], sub.isLive, sub.position == position, top != position else { return (false, false) }
-                if !sub.serverSide { s.subscriptions[channel] = nil }
-                return (true, sub.serverSide)
-            }
-            if lost.0 { insufficientState(channel, serverSide: lost.1) }
+            recoverIf(channel) { sub in sub.isLive && sub.position == position && top != position }
         }
     }
 }

@@ -14,6 +14,12 @@ protocol RESPChannelHandler: ChannelDuplexHandler, AnyObject where InboundIn == 
     var logger: Logger { get }
     /// "redis connection" or "redis pub/sub connection", for log lines.
     var connectionName: String { get }
+    /// What a request waits for ("reply", "confirmation"), for the timeout message.
+    var awaited: String { get }
+    var ioTimeout: TimeAmount { get }
+    var timer: DeadlineTimer { get set }
+    /// The deadline of the oldest waiting request (requests are answered in order).
+    var oldestDeadline: NIODeadline? { get }
 
     func handleReply(_ reply: RESPValue) throws(RedisError)
     /// Fails every waiting request with `error` and records it as the connection's failure.
@@ -21,6 +27,23 @@ protocol RESPChannelHandler: ChannelDuplexHandler, AnyObject where InboundIn == 
 }
 
 extension RESPChannelHandler {
+    /// Keeps a timer on the oldest waiting request; when it passes unanswered, the connection fails
+    /// with `.timeout` (later replies could no longer be matched to their requests).
+    func armTimer(context: ChannelHandlerContext) {
+        guard let deadline = oldestDeadline else { return }
+        timer.arm(at: deadline, on: context.eventLoop) { [self] in
+            timer.fired()
+            guard let oldest = oldestDeadline else { return }
+            if oldest <= .now() {
+                let error = RedisError(.timeout, "no \(awaited) within \(ioTimeout.nanoseconds / 1_000_000) ms")
+                logger.warning("closing \(connectionName)", metadata: ["error": "\(error)"])
+                fail(error, context: context)
+            } else {
+                armTimer(context: context)
+            }
+        }
+    }
+
     func fail(_ error: RedisError, context: ChannelHandlerContext) {
         failAll(error)
         context.close(promise: nil)

@@ -18,6 +18,7 @@ final class RedisCommandHandler: RESPChannelHandler {
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
     let connectionName = "redis connection"
+    let awaited = "reply"
 
     private struct Waiting {
         let promise: EventLoopPromise<[RESPValue]>
@@ -26,12 +27,13 @@ final class RedisCommandHandler: RESPChannelHandler {
     }
 
     let reader: RESPReader
-    private let ioTimeout: TimeAmount
+    let ioTimeout: TimeAmount
     let logger: Logger
     private var waiting = CircularBuffer<Waiting>()
+    var oldestDeadline: NIODeadline? { waiting.first?.deadline }
     /// Replies so far for `waiting.first`, kept outside the queue so appending never copies the array.
     private var collected: [RESPValue] = []
-    private var timer = DeadlineTimer()
+    var timer = DeadlineTimer()
     /// Set once the connection is unusable.
     private(set) var failure: RedisError?
     var closingLocally = false
@@ -70,21 +72,6 @@ final class RedisCommandHandler: RESPChannelHandler {
         var replies: [RESPValue] = []
         swap(&replies, &collected)
         head.promise.succeed(replies)
-    }
-
-    private func armTimer(context: ChannelHandlerContext) {
-        guard let head = waiting.first else { return }
-        timer.arm(at: head.deadline, on: context.eventLoop) { [self] in
-            timer.fired()
-            guard let head = waiting.first else { return }
-            if head.deadline <= .now() {
-                let error = RedisError(.timeout, "no reply within \(ioTimeout.nanoseconds / 1_000_000) ms")
-                logger.warning("closing redis connection", metadata: ["error": "\(error)"])
-                fail(error, context: context)
-            } else {
-                armTimer(context: context)
-            }
-        }
     }
 
     func failAll(_ error: RedisError) {

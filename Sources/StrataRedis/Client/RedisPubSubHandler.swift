@@ -46,6 +46,7 @@ final class RedisPubSubHandler: RESPChannelHandler {
     typealias OutboundIn = PubSubRequest
     typealias OutboundOut = ByteBuffer
     let connectionName = "redis pub/sub connection"
+    let awaited = "confirmation"
 
     private struct Waiting {
         let kind: PubSubRequest.Kind
@@ -55,13 +56,14 @@ final class RedisPubSubHandler: RESPChannelHandler {
     }
 
     let reader: RESPReader
-    private let ioTimeout: TimeAmount
+    let ioTimeout: TimeAmount
     let logger: Logger
     private let messages: AsyncStream<RedisPubSubMessage>.Continuation
     /// When set, messages go here, on the event loop, instead of into `messages`.
     private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     private var waiting = CircularBuffer<Waiting>()
-    private var timer = DeadlineTimer()
+    var oldestDeadline: NIODeadline? { waiting.first?.deadline }
+    var timer = DeadlineTimer()
     private(set) var failure: RedisError?
     var closingLocally = false
 
@@ -129,21 +131,6 @@ final class RedisPubSubHandler: RESPChannelHandler {
         } else {
             waiting.removeFirst()
             head.promise.succeed()
-        }
-    }
-
-    private func armTimer(context: ChannelHandlerContext) {
-        guard let head = waiting.first else { return }
-        timer.arm(at: head.deadline, on: context.eventLoop) { [self] in
-            timer.fired()
-            guard let head = waiting.first else { return }
-            if head.deadline <= .now() {
-                let error = RedisError(.timeout, "no confirmation within \(ioTimeout.nanoseconds / 1_000_000) ms")
-                logger.warning("closing redis pub/sub connection", metadata: ["error": "\(error)"])
-                fail(error, context: context)
-            } else {
-                armTimer(context: context)
-            }
         }
     }
 

@@ -76,13 +76,17 @@ public final class RedisBroker: Broker {
     }
 
     public func publishJoin(channel: String, info: ClientInfo) async throws {
-        let connection = try await shards.connection(for: channel)
-        _ = try await connection.send("PUBLISH", shards.keys.pubSub(channel), RedisPushMessage.join(info)).checked()
+        try await publishMessage(channel, RedisPushMessage.join(info))
     }
 
     public func publishLeave(channel: String, info: ClientInfo) async throws {
+        try await publishMessage(channel, RedisPushMessage.leave(info))
+    }
+
+    /// On the channel's connection, so it keeps its order with the channel's publications.
+    private func publishMessage(_ channel: String, _ payload: [UInt8]) async throws {
         let connection = try await shards.connection(for: channel)
-        _ = try await connection.send("PUBLISH", shards.keys.pubSub(channel), RedisPushMessage.leave(info)).checked()
+        _ = try await connection.send("PUBLISH", shards.keys.pubSub(channel), payload).checked()
     }
 
     /// Returns once Redis confirmed the subscription: from then on the channel's messages arrive.

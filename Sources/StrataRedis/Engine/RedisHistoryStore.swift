@@ -1,4 +1,3 @@
-import NIOCore
 import StrataCompression
 import StrataCore
 import StrataHistory
@@ -44,7 +43,7 @@ public final class RedisHistoryStore: HistoryStore {
         channel: String, publication: Publication, options: AppendOptions, publishTo: String?,
         onCommit: (@Sendable (AppendResult) -> Void)?
     ) async throws -> AppendResult {
-        let record = compressors.withCompressor { PublicationRecord.encode(publication, compressor: $0, minSize: compressMinSize) }
+        let record = encode(publication)
         let retention = options.retention
         let keys = shards.keys
         let resultKey = options.idempotencyKey.map { keys.result(channel, $0) }
@@ -54,22 +53,22 @@ public final class RedisHistoryStore: HistoryStore {
             resultKey == nil ? "" : String(options.idempotentResultTTLSeconds), options.useDelta ? "1" : "0",
             options.version, options.versionEpoch,
         ]
-        let connection = try await shards.connection(for: channel)
         let decompressors = self.decompressors
-        let result = RedisScript.historyAdd.run(
-            on: connection, keys: [keys.stream(channel), keys.meta(channel), resultKey ?? ""], arguments: arguments
-        ).flatMapThrowing { reply -> AppendResult in
+        return try await shards.run(
+            .historyAdd, channel: channel, keys: [keys.stream(channel), keys.meta(channel), resultKey ?? ""], arguments: arguments
+        ) { reply in
             let result = try Self.appendResult(reply, publication: publication, decompressors: decompressors)
             if !result.suppressed { onCommit?(result) }
             return result
         }
-        do {
-            return try await result.get()
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw RedisError(.unexpectedReply, "history_add: \(error)")
+    }
+
+    /// The stored record; a compression context is taken only for payloads that may be compressed.
+    private func encode(_ publication: Publication) -> [UInt8] {
+        guard compressMinSize > 0, publication.data.count >= compressMinSize else {
+            return PublicationRecord.encode(publication, compressor: nil, minSize: 0)
         }
+        return compressors.withCompressor { PublicationRecord.encode(publication, compressor: $0, minSize: compressMinSize) }
     }
 
     /// `{offset, epoch, from cache, suppressed, previous record}` → the append's result.

@@ -38,11 +38,23 @@ public final class RedisShards: Sendable {
 
     /// Runs a script on the channel's shard and returns its reply (errors thrown as `RedisError`).
     func run(_ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument]) async throws(RedisError) -> RESPValue {
+        try await run(script, channel: channel, keys: keys, arguments: arguments) { $0 }
+    }
+
+    /// Runs a script and turns its reply with `transform`, which runs on the connection's event
+    /// loop in reply order: one channel's calls share a connection, so for them that is the order
+    /// the scripts ran in (what lets the store report appends in offset order).
+    func run<T: Sendable>(
+        _ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument],
+        transform: @escaping @Sendable (RESPValue) throws -> T
+    ) async throws(RedisError) -> T {
         let connection = try await connection(for: channel)
         do {
-            return try await script.run(on: connection, keys: keys, arguments: arguments).get()
+            return try await script.run(on: connection, keys: keys, arguments: arguments).flatMapThrowing(transform).get()
+        } catch let error as RedisError {
+            throw error
         } catch {
-            throw RedisError.from(error)
+            throw RedisError(.unexpectedReply, "\(script.name): \(error)")
         }
     }
 

@@ -41,7 +41,12 @@ end
 if ARGV[1] ~= '1' then return {top, epoch, {}} end
 
 local limit = tonumber(ARGV[3])
-local entries
+-- XRANGE from..to or XREVRANGE to..from, at most `limit` entries when one is set.
+local function range(command, first, last)
+  if limit > 0 then return redis.call(command, KEYS[1], first, last, 'COUNT', limit) end
+  return redis.call(command, KEYS[1], first, last)
+end
+
 if ARGV[4] ~= '1' then
   local from = '-'
   if ARGV[2] ~= '' then
@@ -49,22 +54,12 @@ if ARGV[4] ~= '1' then
     if since >= top then return {top, epoch, {}} end
     from = ms(since + 1) .. '-0'
   end
-  if limit > 0 then
-    entries = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', limit)
-  else
-    entries = redis.call('XRANGE', KEYS[1], from, '+')
-  end
-else
-  local to = '+'
-  if ARGV[2] ~= '' then
-    local since = tonumber(ARGV[2])
-    if since <= 1 then return {top, epoch, {}} end
-    to = ms(since - 1) .. '-0'
-  end
-  if limit > 0 then
-    entries = redis.call('XREVRANGE', KEYS[1], to, '-', 'COUNT', limit)
-  else
-    entries = redis.call('XREVRANGE', KEYS[1], to, '-')
-  end
+  return {top, epoch, range('XRANGE', from, '+')}
 end
-return {top, epoch, entries}
+local to = '+'
+if ARGV[2] ~= '' then
+  local since = tonumber(ARGV[2])
+  if since <= 1 then return {top, epoch, {}} end
+  to = ms(since - 1) .. '-0'
+end
+return {top, epoch, range('XREVRANGE', to, '-')}
