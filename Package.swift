@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "StrataHub", "StrataProtocol", "StrataConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -156,7 +157,11 @@ let package = Package(
         .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(
-            name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker"],
+            name: "StrataRedisTests",
+            dependencies: [
+                "StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker", "StrataTransport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strataSettings),
         .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
@@ -169,7 +174,11 @@ let package = Package(
             name: "StrataTransportTests",
             dependencies: [
                 "StrataTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strataSettings),
         .testTarget(

@@ -9,15 +9,15 @@
 #   two nodes:    subscribers on node B, publishes through node A's API (fanout, fanout-max)
 #
 # Needs a release build (swift build -c release) and the peers built (../shared/peers/setup.sh).
-# Env: TESTS (single-node tests), TWO_NODE_TESTS, plus bench.sh's size knobs.
+# Env: TESTS (single-node tests), TWO_NODE_TESTS (empty: none), PUBLISH_TEST=0|1, SKIP_GO=1, plus bench.sh's size knobs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 PEERS="$ROOT/../shared/peers"
 STRATA="$ROOT/.build/release/strata"
 CONFIG="$ROOT/config/examples/bench-redis.json"
-TESTS="${TESTS:-fanout fanout-max recovery-storm}"
-TWO_NODE_TESTS="${TWO_NODE_TESTS:-fanout fanout-max}"
+TESTS="${TESTS-fanout fanout-max recovery-storm}"
+TWO_NODE_TESTS="${TWO_NODE_TESTS-fanout fanout-max}"
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5; }
 trap cleanup EXIT
@@ -40,7 +40,7 @@ start_go() {  # PORT
 }
 
 # --- single node ---------------------------------------------------------------------------
-[ "${SKIP_GO:-0}" = 1 ] || TESTS="$TESTS" "$PEERS/bench.sh" centrifuge-go-redis
+[ "${SKIP_GO:-0}" = 1 ] || [ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" centrifuge-go-redis
 for t in $TESTS; do
     start_redis; R="$LAST"
     start_strata 18100; S="$LAST"

@@ -56,7 +56,7 @@ public enum StrataServer {
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: ws),
+            server: .strataHTTP1WebSocket(webSocketRouter: router, configuration: ws),
             // A deep accept backlog: after a deploy thousands of clients reconnect at the same moment,
             // and a full queue costs each overflowing client a one-second SYN retry.
             configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: "strata", backlog: 4096),

@@ -1,5 +1,8 @@
+import NIOCore
+import NIOPosix
 import StrataRedis
 import StrataTesting
+import StrataTransport
 import Testing
 
 @Suite("RedisBackoff")
@@ -43,6 +46,30 @@ struct RedisConnectionPoolTests {
             await pool.close()
             let error = await #expect(throws: RedisError.self) { try await pool.send("PING") }
             #expect(error?.code == .connectionClosed)
+        }
+    }
+
+    /// A task on an event loop (as the server's connection tasks are) gets a connection of that
+    /// loop, so Redis's reply resumes it without a thread switch; off any loop it still gets one.
+    @Test func callerLoopConnectionIsOnTheCallersLoop() async throws {
+        try await withRedisServer { server in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
+            let pool = RedisConnectionPool(configuration: server.configuration, size: 6, eventLoopGroup: group)
+            for loop in group.makeIterator() {
+                for _ in 0..<4 {
+                    let sameLoop = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+                        let connection = try await pool.connectionOnCallerLoop()
+                        #expect(try await connection.send("PING") == .simpleString("PONG"))
+                        return connection.eventLoop === loop && loop.inEventLoop
+                    }
+                    #expect(sameLoop)
+                }
+            }
+            #expect(try await pool.connectionOnCallerLoop().send("PING") == .simpleString("PONG"))
+            // Two connections per loop, each used: six in all, plus the observer.
+            #expect(try await connectedClients(server) == 7)
+            await pool.close()
+            try await group.shutdownGracefully()
         }
     }
 

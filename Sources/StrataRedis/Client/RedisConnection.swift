@@ -80,7 +80,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// The event loop the connection's futures complete on.
-    var eventLoop: any EventLoop { channel.eventLoop }
+    public var eventLoop: any EventLoop { channel.eventLoop }
 
     /// True until the connection is closed or lost.
     public var isActive: Bool { channel.isActive }

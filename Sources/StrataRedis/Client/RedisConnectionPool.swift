@@ -7,12 +7,16 @@ import Synchronization
 /// (with backoff and jitter) after it is lost.
 ///
 /// Every connection pipelines already, so the pool is not about waiting for a free connection:
-/// it spreads the parsing and socket work over more than one channel (and event loop), and
-/// keeps one slow reply (a big history read) from delaying every other command. Commands go
+/// it spreads the parsing and socket work over the event loops, and keeps one slow reply (a big
+/// history read) from delaying every other command. Slots are dealt to the group's event loops
+/// in turn, so a caller running on an event loop can use a connection of its own loop
+/// (`connectionOnCallerLoop`) and get its reply without a thread switch. Other commands go
 /// round-robin; a batch from `pipeline` stays on one connection and keeps its order.
 public final class RedisConnectionPool: Sendable {
     public let configuration: RedisConfiguration
     private let slots: [RedisPoolSlot]
+    /// Slot indices per event loop, in the group's order.
+    private let slotsByLoop: [(loop: any EventLoop, slots: [Int])]
     private let turn = Atomic<Int>(0)
 
     public init(
@@ -21,8 +25,16 @@ public final class RedisConnectionPool: Sendable {
         logger: Logger = Logger(label: "strata.redis")
     ) {
         self.configuration = configuration
-        self.slots = (0..<max(1, size)).map { _ in
-            RedisPoolSlot(configuration: configuration, backoff: backoff, eventLoopGroup: eventLoopGroup, logger: logger)
+        let loops = Array(eventLoopGroup.makeIterator())
+        let size = max(1, size)
+        self.slots = (0..<size).map { index in
+            RedisPoolSlot(
+                configuration: configuration, backoff: backoff, eventLoopGroup: loops.isEmpty ? eventLoopGroup : loops[index % loops.count],
+                logger: logger)
+        }
+        self.slotsByLoop = loops.enumerated().compactMap { position, loop in
+            let mine = Array(stride(from: position, to: size, by: loops.count))
+            return mine.isEmpty ? nil : (loop, mine)
         }
     }
 
@@ -45,6 +57,16 @@ public final class RedisConnectionPool: Sendable {
     /// connection run in the order they were sent, which per-channel ordering relies on.
     public func connection(forKey key: String) async throws(RedisError) -> RedisConnection {
         try await slots[Int(StableHash.fnv1a64(key) % UInt64(slots.count))].connection()
+    }
+
+    /// A connection on the event loop the caller runs on (any connection when it runs on none):
+    /// for commands whose completion order with others does not matter.
+    public func connectionOnCallerLoop() async throws(RedisError) -> RedisConnection {
+        for (loop, mine) in slotsByLoop where loop.inEventLoop {
+            let turn = turn.wrappingAdd(1, ordering: .relaxed).oldValue
+            return try await slots[mine[Int(turn.magnitude % UInt(mine.count))]].connection()
+        }
+        return try await nextSlot().connection()
     }
 
     /// Connects every slot now rather than on first use; throws the first failure.

@@ -37,8 +37,9 @@ public final class RedisHistoryStore: HistoryStore {
     }
 
     /// The append, optionally publishing the message for other nodes in the same script
-    /// (`publishTo`: the channel's PUB/SUB name). `onCommit` runs on the connection's event loop
-    /// in reply order, which is offset order: one channel's commands share one connection.
+    /// (`publishTo`: the channel's PUB/SUB name). With an `onCommit`, the append goes on the
+    /// channel's connection, so `onCommit` runs in reply order, which is offset order. Without
+    /// one (the broker's publish: nodes hear of it through PUB/SUB), the caller's loop is used.
     func append(
         channel: String, publication: Publication, options: AppendOptions, publishTo: String?,
         onCommit: (@Sendable (AppendResult) -> Void)?
@@ -55,7 +56,8 @@ public final class RedisHistoryStore: HistoryStore {
         ]
         let decompressors = self.decompressors
         return try await shards.run(
-            .historyAdd, channel: channel, keys: [keys.stream(channel), keys.meta(channel), resultKey ?? ""], arguments: arguments
+            .historyAdd, channel: channel, keys: [keys.stream(channel), keys.meta(channel), resultKey ?? ""], arguments: arguments,
+            ordered: onCommit != nil
         ) { reply in
             let result = try Self.appendResult(reply, publication: publication, decompressors: decompressors)
             if !result.suppressed { onCommit?(result) }
@@ -96,7 +98,7 @@ public final class RedisHistoryStore: HistoryStore {
             metaTTLSeconds, Epoch.generate(), nowMillisArgument,
         ]
         let reply = try await shards.run(
-            .historyGet, channel: channel, keys: [keys.stream(channel), keys.meta(channel)], arguments: arguments)
+            .historyGet, channel: channel, keys: [keys.stream(channel), keys.meta(channel)], arguments: arguments, ordered: false)
         guard let fields = reply.elements, fields.count == 3, let top = fields[0].int, top >= 0, let epoch = fields[1].string,
             let entries = fields[2].elements
         else { throw RedisError(.unexpectedReply, "history_get returned \(reply)") }

@@ -37,18 +37,25 @@ public final class RedisShards: Sendable {
     }
 
     /// Runs a script on the channel's shard and returns its reply (errors thrown as `RedisError`).
-    func run(_ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument]) async throws(RedisError) -> RESPValue {
-        try await run(script, channel: channel, keys: keys, arguments: arguments) { $0 }
+    func run(
+        _ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument], ordered: Bool = true
+    ) async throws(RedisError) -> RESPValue {
+        try await run(script, channel: channel, keys: keys, arguments: arguments, ordered: ordered) { $0 }
     }
 
     /// Runs a script and turns its reply with `transform`, which runs on the connection's event
-    /// loop in reply order: one channel's calls share a connection, so for them that is the order
-    /// the scripts ran in (what lets the store report appends in offset order).
+    /// loop in reply order.
+    ///
+    /// `ordered`: on the channel's own connection, where one channel's calls complete in the order
+    /// they were sent (what lets the store report appends in offset order). Unordered calls go to
+    /// a connection on the caller's event loop, so the reply resumes the caller without a thread
+    /// switch; a caller that awaits each call still sees its own calls in order.
     func run<T: Sendable>(
-        _ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument],
+        _ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument], ordered: Bool = true,
         transform: @escaping @Sendable (RESPValue) throws -> T
     ) async throws(RedisError) -> T {
-        let connection = try await connection(for: channel)
+        let connection =
+            ordered ? try await connection(for: channel) : try await pools[index(for: channel)].connectionOnCallerLoop()
         do {
             return try await script.run(on: connection, keys: keys, arguments: arguments).flatMapThrowing(transform).get()
         } catch let error as RedisError {

@@ -1,0 +1,42 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// Hummingbird's HTTP/1 + WebSocket child channel, with each connection's task run on the
+/// connection's own event loop (`EventLoopTaskExecutor`). Child tasks the handler starts in task
+/// groups inherit the preference; unstructured tasks do not.
+public struct EventLoopAffineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = Inner.Value
+    let inner: Inner
+
+    public init(_ inner: Inner) {
+        self.inner = inner
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        inner.setup(channel: channel, logger: logger)
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await inner.handle(value: value, logger: logger)
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// `http1WebSocketUpgrade`, with connection tasks on their event loops.
+    public static func strataHTTP1WebSocket<WSRouter: HTTPResponderBuilder>(
+        webSocketRouter: WSRouter, configuration: WebSocketServerConfiguration
+    ) -> HTTPServerBuilder where WSRouter.Responder.Context: WebSocketRequestContext {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        return HTTPServerBuilder { responder in
+            EventLoopAffineChildChannel(
+                HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder,
+                    configuration: .init(http1: .init(idleTimeout: nil), ws: configuration)))
+        }
+    }
+}
