@@ -31,8 +31,21 @@ public struct ChannelResolver: Sendable {
     public func namespaceName(of channel: String) -> String {
         var name = Substring(channel)
         if !config.privatePrefix.isEmpty, name.hasPrefix(config.privatePrefix) { name = name.dropFirst(config.privatePrefix.count) }
-        guard !config.namespaceBoundary.isEmpty, let r = name.range(of: config.namespaceBoundary) else { return "" }
-        return String(name[..<r.lowerBound])
+        guard !config.namespaceBoundary.isEmpty, let end = Self.firstIndex(of: config.namespaceBoundary, in: name) else { return "" }
+        return String(name[..<end])
+    }
+
+    /// Where `needle` first starts in `text`, compared as UTF-8 bytes. Runs on every publish and
+    /// subscribe; Foundation's `range(of:)` goes through NSString on Linux.
+    static func firstIndex(of needle: String, in text: Substring) -> Substring.Index? {
+        let bytes = Array(needle.utf8)
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            if utf8[index...].starts(with: bytes) { return index }
+            utf8.formIndex(after: &index)
+        }
+        return nil
     }
 
     /// Options for `channel`, or 102 for an unknown namespace.

@@ -51,6 +51,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        let eventLoops = StrataServer.sizeEventLoopsToCPUAffinity(environment: ProcessInfo.processInfo.environment)
         var config = try options.load()
         if let port { config.httpServer.port = port }
         if let address { config.httpServer.address = address }
@@ -62,6 +63,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "strata")
+        logger.info("event loops", metadata: ["count": "\(eventLoops)"])
         let registry = StrataServer.bootstrapMetrics()
         try await StrataServer.run(config: config, logger: logger, metrics: registry)
     }

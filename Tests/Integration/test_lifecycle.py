@@ -56,3 +56,36 @@ async def test_gentoken_makes_a_token_the_server_accepts(server_factory, strata_
     async with RawClient(srv.ws_url) as raw:
         res = await raw.connect(token)
     assert res.get("client"), res
+
+
+def _event_loop_threads(pid: int) -> int:
+    import re
+    from pathlib import Path
+
+    names = [p.read_text().strip() for p in Path(f"/proc/{pid}/task").glob("*/comm")]
+    return sum(1 for n in names if re.fullmatch(r"NIO-SGLTN-\d+-#\d+", n))
+
+
+def test_event_loops_follow_the_cpu_affinity(server_factory, monkeypatch):
+    """Pinned to one CPU (taskset, numactl, an orchestrator), the server runs one event loop,
+    as Go sizes GOMAXPROCS; NIO_SINGLETON_GROUP_LOOP_COUNT still overrides."""
+    import os
+    import pytest
+
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip("needs at least two CPUs")
+    unpinned = server_factory({})
+    assert _event_loop_threads(unpinned.proc.pid) == len(allowed)
+    os.sched_setaffinity(0, {min(allowed)})  # the server inherits the test's mask
+    try:
+        pinned = server_factory({})
+        monkeypatch.setenv("NIO_SINGLETON_GROUP_LOOP_COUNT", "2")
+        overridden = server_factory({})
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert _event_loop_threads(pinned.proc.pid) == 1
+    assert _event_loop_threads(overridden.proc.pid) == 2
+    # The pinned server still serves.
+    cent = CentClient(pinned.api_url, "api-key")
+    cent.publish(PublishRequest(channel=unique("chat:pinned"), data={"x": 1}))

@@ -19,6 +19,10 @@ struct ChannelResolverTests {
         #expect(r.namespaceName(of: "chat:room") == "chat")
         #expect(r.namespaceName(of: "$chat:room") == "chat")
         #expect(r.namespaceName(of: "room") == "")
+        #expect(r.namespaceName(of: "ünï:cödé:x") == "ünï")
+        #expect(r.namespaceName(of: ":room") == "")
+        #expect(ChannelResolver.firstIndex(of: "::", in: "a:b::c").map { "a:b::c"[..<$0] } == "a:b")
+        #expect(ChannelResolver.firstIndex(of: "/", in: "abc") == nil)
         #expect(try r.options(for: "chat:x").historySize == 5)
         #expect(throws: StrataError.unknownChannel) { try r.options(for: "nope:x") }
     }
