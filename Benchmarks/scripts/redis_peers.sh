@@ -12,28 +12,12 @@
 # Env: TESTS (single-node tests), TWO_NODE_TESTS (empty: none), PUBLISH_TEST=0|1, SKIP_GO=1, plus bench.sh's size knobs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT="$PWD"
-PEERS="$ROOT/../shared/peers"
-STRATA="$ROOT/.build/release/strata"
+source Benchmarks/scripts/peers_common.sh
 CONFIG="$ROOT/config/examples/bench-redis.json"
 TESTS="${TESTS-fanout fanout-max recovery-storm}"
 TWO_NODE_TESTS="${TWO_NODE_TESTS-fanout fanout-max}"
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5; }
-trap cleanup EXIT
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
-ulimit -n 65536 2>/dev/null || true
 
-# Each start_* sets LAST to the new process's PID (no command substitution: a subshell would run
-# the EXIT trap and stop everything started so far).
 start_redis() { PEER_CPU=0 "$PEERS/start-redis.sh" >/tmp/strata-bench-start.out; LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST"); }
-start_strata() {  # PORT
-    local dir; dir="$(mktemp -d /tmp/strata-bench.XXXXXX)"
-    (cd "$dir" && exec taskset -c 0 "$STRATA" --config "$CONFIG" --port "$1" >"$dir/log" 2>&1 </dev/null) &
-    LAST=$!; PIDS+=("$LAST")
-    for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "strata on $1 did not start: $(cat "$dir/log")" >&2; return 1
-}
 start_go() {  # PORT
     PORT="$1" ENGINE=redis REDIS_ADDR=127.0.0.1:16379 PEER_CPU=0 "$PEERS/start-centrifuge-go.sh" >/tmp/strata-bench-start.out
     LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
@@ -43,10 +27,8 @@ start_go() {  # PORT
 [ "${SKIP_GO:-0}" = 1 ] || [ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" centrifuge-go-redis
 for t in $TESTS; do
     start_redis; R="$LAST"
-    start_strata 18100; S="$LAST"
-    PROTO=centrifugo-v2 WS_URL=ws://127.0.0.1:18100/connection/websocket PUB_URL=http://127.0.0.1:18100/api/publish \
-        PUB_MODE=api API_KEY=bench-key SERVER_PID="$S,$R" TESTS="$t" "$PEERS/bench.sh" external \
-        | sed 's/"target":"external"/"target":"strata-redis"/'
+    start_strata 18100 "$CONFIG"; S="$LAST"
+    TESTS="$t" strata_bench 18100 "$S,$R" strata-redis
     cleanup
 done
 
@@ -54,10 +36,8 @@ done
 if [ "${PUBLISH_TEST:-1}" = 1 ]; then
     FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" centrifuge-go-redis | sed 's/"test":"fanout-max"/"test":"publish"/'
     start_redis; R="$LAST"
-    start_strata 18100; S="$LAST"
-    FANOUT_N=1 FANOUT_M=5000 PROTO=centrifugo-v2 WS_URL=ws://127.0.0.1:18100/connection/websocket \
-        PUB_URL=http://127.0.0.1:18100/api/publish PUB_MODE=api API_KEY=bench-key SERVER_PID="$S,$R" TESTS=fanout-max \
-        "$PEERS/bench.sh" external | sed 's/"target":"external"/"target":"strata-redis"/; s/"test":"fanout-max"/"test":"publish"/'
+    start_strata 18100 "$CONFIG"; S="$LAST"
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$S,$R" strata-redis publish
     cleanup
 fi
 
@@ -70,8 +50,8 @@ for t in $TWO_NODE_TESTS; do
         SERVER_PID="$A,$B,$R" TESTS="$t" "$PEERS/bench.sh" external | sed 's/"target":"external"/"target":"centrifuge-go-redis-2nodes"/'
     cleanup
     start_redis; R="$LAST"
-    start_strata 18100; A="$LAST"
-    start_strata 18101; B="$LAST"
+    start_strata 18100 "$CONFIG"; A="$LAST"
+    start_strata 18101 "$CONFIG"; B="$LAST"
     PROTO=centrifugo-v2 WS_URL=ws://127.0.0.1:18101/connection/websocket PUB_URL=http://127.0.0.1:18100/api/publish \
         PUB_MODE=api API_KEY=bench-key SERVER_PID="$A,$B,$R" TESTS="$t" "$PEERS/bench.sh" external \
         | sed 's/"target":"external"/"target":"strata-redis-2nodes"/'

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Strata on its embedded LMDB store (durability: sync) beside the Go centrifuge peer's memory
+# engine, with the load generator of ../shared/peers, back to back in one run. Each server is
+# pinned to CPU 0, the generator to CPU 1. Output: JSON lines on stdout (summarize with
+# ../shared/peers/summarize.py).
+#
+#   fanout, fanout-max, recovery-storm   as bench.sh defines them
+#   publish   one subscriber, 5,000 publishes back to back through the API: the cost of a publish
+#             with history (HTTP + durable append + fan-out), as pub/s
+#
+# Needs a release build (swift build -c release) and the peers built (../shared/peers/setup.sh).
+# Env: TESTS (empty: none), PUBLISH_TEST=0|1, plus bench.sh's size knobs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source Benchmarks/scripts/peers_common.sh
+CONFIG="$ROOT/config/examples/bench-lmdb.json"
+TESTS="${TESTS-fanout fanout-max recovery-storm}"
+
+[ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" centrifuge-go-memory
+for t in $TESTS; do
+    start_strata 18100 "$CONFIG"; S="$LAST"
+    TESTS="$t" strata_bench 18100 "$S" strata-lmdb
+    cleanup
+done
+
+if [ "${PUBLISH_TEST:-1}" = 1 ]; then
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" centrifuge-go-memory | sed 's/"test":"fanout-max"/"test":"publish"/'
+    start_strata 18100 "$CONFIG"; S="$LAST"
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$S" strata-lmdb publish
+    cleanup
+fi

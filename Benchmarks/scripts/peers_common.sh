@@ -1,0 +1,26 @@
+# Shared by redis_peers.sh and lmdb_peers.sh (sourced, not run): process bookkeeping and the Strata
+# start-up, pinned to CPU 0 like the peers. Each start_* sets LAST to the new process's PID (no
+# command substitution: a subshell would run the EXIT trap and stop everything started so far).
+ROOT="$PWD"
+PEERS="$ROOT/../shared/peers"
+STRATA="$ROOT/.build/release/strata"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5; }
+trap cleanup EXIT
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+ulimit -n 65536 2>/dev/null || true
+
+start_strata() {  # PORT CONFIG — a fresh working directory, so an LMDB store starts empty
+    local dir; dir="$(mktemp -d /tmp/strata-bench.XXXXXX)"
+    (cd "$dir" && exec taskset -c 0 "$STRATA" --config "$2" --port "$1" >"$dir/log" 2>&1 </dev/null) &
+    LAST=$!; PIDS+=("$LAST")
+    for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "strata on $1 did not start: $(cat "$dir/log")" >&2; return 1
+}
+
+# bench.sh against a running Strata: strata_bench PORT SERVER_PIDS TARGET_NAME [TEST_NAME] (env: TESTS, sizes)
+strata_bench() {
+    PROTO=centrifugo-v2 WS_URL="ws://127.0.0.1:$1/connection/websocket" PUB_URL="http://127.0.0.1:$1/api/publish" \
+        PUB_MODE=api API_KEY=bench-key SERVER_PID="$2" "$PEERS/bench.sh" external \
+        | sed "s/\"target\":\"external\"/\"target\":\"$3\"/${4:+; s/\"test\":\"fanout-max\"/\"test\":\"$4\"/}"
+}
