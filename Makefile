@@ -1,5 +1,5 @@
-# The two set-up commands of the README.
-.PHONY: run test build
+# The two set-up commands of the README (run, test), and the builds.
+.PHONY: run test build release
 
 run:
 	scripts/run.sh
@@ -9,3 +9,7 @@ test:
 
 build:
 	swift build
+
+# The release binary: static Swift runtime, packed relocations (Package.swift, releaseLinkFlags).
+release:
+	swift build -c release --static-swift-stdlib --product strata

@@ -10,6 +10,16 @@ let strataSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Link flags of the release `strata` binary, which `make release` builds with the Swift runtime
+/// and Foundation inside (`--static-swift-stdlib`: nothing to install where it runs, and it starts
+/// fast; `strata delta` is a command users run in loops). lld packs the relative relocations of
+/// the position-independent binary (RELR, glibc ≥ 2.36), and the version script keeps its symbols
+/// out of the dynamic table. docs/benchmarks.md §5 has the figures.
+let releaseLinkFlags = [
+    "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/strata/exports.map",
+]
+
 let package = Package(
     name: "strata",
     platforms: [.macOS(.v15)],
@@ -150,7 +160,9 @@ let package = Package(
                 "StrataServer", "StrataConfig", "StrataAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strataSettings
+            exclude: ["exports.map"],
+            swiftSettings: strataSettings,
+            linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),

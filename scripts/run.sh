@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-swift build -c release --product strata
+swift build -c release --static-swift-stdlib --product strata   # = make release
 exec .build/release/strata --config "${STRATA_CONFIG:-config/strata.json}" "$@"

@@ -109,4 +109,29 @@ struct RedisConnectionPoolTests {
             await pool.close()
         }
     }
+
+    /// Slots that failed during an outage wait out a long backoff, but once another slot has
+    /// connected the server is known to be back: they reconnect at once instead of failing
+    /// commands for the rest of their delay (a publish after Redis restarts must not fail).
+    @Test func slotsInBackoffRetryOnceAnotherSlotConnected() async throws {
+        try await withRedisServer { server in
+            let pool = RedisConnectionPool(
+                configuration: server.configuration, size: 3, backoff: RedisBackoff(initial: .seconds(30), maximum: .seconds(30)))
+            server.kill()
+            // Round-robin: slots 0 and 1 try to connect, fail and back off for 30 s.
+            for _ in 0..<2 {
+                await #expect(throws: RedisError.self) { try await pool.send("PING") }
+            }
+
+            try await server.restart()
+            // Slot 2 never failed and connects; slots 0 and 1 follow without waiting 30 s.
+            let replies = try await within(.seconds(5)) { () async throws -> [RESPValue] in
+                var replies: [RESPValue] = []
+                for _ in 0..<6 { replies.append(try await pool.send("PING")) }
+                return replies
+            }
+            #expect(replies == Array(repeating: .simpleString("PONG"), count: 6))
+            await pool.close()
+        }
+    }
 }

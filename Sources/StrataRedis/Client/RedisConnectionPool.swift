@@ -27,10 +27,11 @@ public final class RedisConnectionPool: Sendable {
         self.configuration = configuration
         let loops = Array(eventLoopGroup.makeIterator())
         let size = max(1, size)
+        let recovery = RedisPoolRecovery()
         self.slots = (0..<size).map { index in
             RedisPoolSlot(
                 configuration: configuration, backoff: backoff, eventLoopGroup: loops.isEmpty ? eventLoopGroup : loops[index % loops.count],
-                logger: logger)
+                recovery: recovery, logger: logger)
         }
         self.slotsByLoop = loops.enumerated().compactMap { position, loop in
             let mine = Array(stride(from: position, to: size, by: loops.count))

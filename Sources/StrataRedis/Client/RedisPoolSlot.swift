@@ -2,16 +2,29 @@ import Logging
 import NIOCore
 import Synchronization
 
+/// When any slot of a pool last connected: the server is back, so slots waiting out a backoff
+/// may try again at once instead of failing commands for the rest of their delay.
+final class RedisPoolRecovery: Sendable {
+    private let lastConnect = Mutex<ContinuousClock.Instant?>(nil)
+
+    func connected() { lastConnect.withLock { $0 = .now } }
+
+    func connected(after instant: ContinuousClock.Instant) -> Bool {
+        lastConnect.withLock { $0.map { $0 > instant } ?? false }
+    }
+}
+
 /// One member of a `RedisConnectionPool`: a connection made on first use and made again after
 /// it is lost.
 ///
 /// Commands in flight when a connection is lost are not retried (they may have run); the next
 /// command reconnects. While connect attempts keep failing, commands fail at once with the
 /// last connect error until the backoff delay has passed, so a dead server is not hammered and
-/// callers are not kept waiting.
+/// callers are not kept waiting; once another slot of the pool has connected since, the wait is
+/// over.
 final class RedisPoolSlot: Sendable {
     private enum State {
-        case disconnected(failures: Int, retryAt: ContinuousClock.Instant, lastError: RedisError?)
+        case disconnected(failures: Int, failedAt: ContinuousClock.Instant, retryAt: ContinuousClock.Instant, lastError: RedisError?)
         case connecting(Task<RedisConnection, any Error>)
         case connected(RedisConnection)
         case closed
@@ -27,11 +40,16 @@ final class RedisPoolSlot: Sendable {
     private let backoff: RedisBackoff
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
-    private let state = Mutex(State.disconnected(failures: 0, retryAt: .now, lastError: nil))
+    private let recovery: RedisPoolRecovery
+    private let state = Mutex(State.disconnected(failures: 0, failedAt: .now, retryAt: .now, lastError: nil))
 
-    init(configuration: RedisConfiguration, backoff: RedisBackoff, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    init(
+        configuration: RedisConfiguration, backoff: RedisBackoff, eventLoopGroup: any EventLoopGroup, recovery: RedisPoolRecovery,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.backoff = backoff
+        self.recovery = recovery
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -46,8 +64,8 @@ final class RedisPoolSlot: Sendable {
                 return .wait(startConnecting(&state, failures: 0))
             case .connecting(let task):
                 return .wait(task)
-            case .disconnected(let failures, let retryAt, let lastError):
-                if let lastError, ContinuousClock.now < retryAt {
+            case .disconnected(let failures, let failedAt, let retryAt, let lastError):
+                if let lastError, ContinuousClock.now < retryAt, !recovery.connected(after: failedAt) {
                     return .fail(RedisError(.connectFailed, "\(lastError.message) (reconnecting with backoff)"))
                 }
                 return .wait(startConnecting(&state, failures: failures))
@@ -100,7 +118,7 @@ final class RedisPoolSlot: Sendable {
                 "redis connect failed", metadata: ["error": "\(error)", "failures": "\(failures + 1)", "retry_in": "\(delay)"])
             state.withLock { state in
                 if case .closed = state { return }
-                state = .disconnected(failures: failures + 1, retryAt: .now + delay, lastError: error)
+                state = .disconnected(failures: failures + 1, failedAt: .now, retryAt: .now + delay, lastError: error)
             }
             throw error
         }
@@ -109,6 +127,7 @@ final class RedisPoolSlot: Sendable {
             state = .connected(connection)
             return false
         }
+        recovery.connected()
         if closedMeanwhile {
             await connection.close()
             throw RedisError(.connectionClosed, "connection pool closed")
