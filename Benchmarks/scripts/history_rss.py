@@ -7,7 +7,7 @@ process held to 512 MiB RSS").
 3. Reads the whole history back through the API while sampling the server's RSS (anon and file)
    and the cgroup's peak usage; checks every read succeeded and nothing was OOM-killed.
 
-Run as root from the repository root after `swift build -c release`:
+Run as root from the repository root after `make release`:
     python3 Benchmarks/scripts/history_rss.py            # SIZE_GB=2 LIMIT_MB=512 by default
 Standard library only. Prints one JSON line with the figures.
 """

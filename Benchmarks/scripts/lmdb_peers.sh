@@ -8,7 +8,7 @@
 #   publish   one subscriber, 5,000 publishes back to back through the API: the cost of a publish
 #             with history (HTTP + durable append + fan-out), as pub/s
 #
-# Needs a release build (swift build -c release) and the peers built (../shared/peers/setup.sh).
+# Needs a release build (make release) and the peers built (../shared/peers/setup.sh).
 # Env: TESTS (empty: none), PUBLISH_TEST=0|1, plus bench.sh's size knobs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

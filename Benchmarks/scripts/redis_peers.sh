@@ -8,7 +8,7 @@
 #                 publish with history (HTTP + script + PUB/SUB), as pub/s
 #   two nodes:    subscribers on node B, publishes through node A's API (fanout, fanout-max)
 #
-# Needs a release build (swift build -c release) and the peers built (../shared/peers/setup.sh).
+# Needs a release build (make release) and the peers built (../shared/peers/setup.sh).
 # Env: TESTS (single-node tests), TWO_NODE_TESTS (empty: none), PUBLISH_TEST=0|1, SKIP_GO=1, plus bench.sh's size knobs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -65,15 +65,22 @@ enum DeltaFastPath {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
-        var out = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < out.count {
-            let n = out.withUnsafeMutableBytes { buf in buf.baseAddress.map { read(fd, $0 + filled, buf.count - filled) } ?? -1 }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            filled += n
+        let size = Int(info.st_size)
+        var complete = true
+        // Read straight into uninitialised storage: zero-filling first would write every page of
+        // a large input once more before `read` writes it again.
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initializedCount in
+            var filled = 0
+            while filled < size, let base = buffer.baseAddress {
+                let n = read(fd, base + filled, size - filled)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                filled += n
+            }
+            complete = filled == size
+            initializedCount = filled
         }
-        return out
+        return complete ? out : nil
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String?) -> Bool {
