@@ -24,8 +24,8 @@ for t in $TESTS; do
 done
 
 if [ "${PUBLISH_TEST:-1}" = 1 ]; then
-    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" centrifuge-go-memory | sed 's/"test":"fanout-max"/"test":"publish"/'
+    peer_publish_test centrifuge-go-memory
     start_strata 18100 "$CONFIG"; S="$LAST"
-    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$S" strata-lmdb publish
+    strata_publish_test 18100 "$S" strata-lmdb
     cleanup
 fi

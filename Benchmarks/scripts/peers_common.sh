@@ -24,3 +24,11 @@ strata_bench() {
         PUB_MODE=api API_KEY=bench-key SERVER_PID="$2" "$PEERS/bench.sh" external \
         | sed "s/\"target\":\"external\"/\"target\":\"$3\"/${4:+; s/\"test\":\"fanout-max\"/\"test\":\"$4\"/}"
 }
+
+# The publish test: one subscriber, 5,000 publishes back to back through the API.
+# peer_publish_test PEER (a bench.sh target) / strata_publish_test PORT SERVER_PIDS TARGET_NAME
+PUBLISH_COUNT=5000
+peer_publish_test() {
+    FANOUT_N=1 FANOUT_M="$PUBLISH_COUNT" TESTS=fanout-max "$PEERS/bench.sh" "$1" | sed 's/"test":"fanout-max"/"test":"publish"/'
+}
+strata_publish_test() { FANOUT_N=1 FANOUT_M="$PUBLISH_COUNT" TESTS=fanout-max strata_bench "$1" "$2" "$3" publish; }

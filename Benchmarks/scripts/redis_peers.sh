@@ -34,10 +34,10 @@ done
 
 # --- publish with history: one subscriber, unpaced ------------------------------------------
 if [ "${PUBLISH_TEST:-1}" = 1 ]; then
-    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" centrifuge-go-redis | sed 's/"test":"fanout-max"/"test":"publish"/'
+    peer_publish_test centrifuge-go-redis
     start_redis; R="$LAST"
     start_strata 18100 "$CONFIG"; S="$LAST"
-    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$S,$R" strata-redis publish
+    strata_publish_test 18100 "$S,$R" strata-redis
     cleanup
 fi
 
