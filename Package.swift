@@ -209,7 +209,7 @@ if ProcessInfo.processInfo.environment["STRATA_BENCHMARKS"] != nil {
         .executableTarget(
             name: "StrataBenchmarks",
             dependencies: [
-                "StrataHistory", "StrataProtocol", "StrataLMDB", "StrataRedis", "StrataCompression", "StrataCore", "CLMDB",
+                "StrataHistory", "StrataProtocol", "StrataLMDB", "StrataRedis", "StrataCompression", "StrataCore", "StrataDelta", "CLMDB",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/StrataBenchmarks",

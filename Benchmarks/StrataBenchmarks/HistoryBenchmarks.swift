@@ -184,6 +184,7 @@ let benchmarks: @Sendable () -> Void = {
             .joined(separator: ",").utf8)
     sweepBenchmarks()
     redisBenchmarks()
+    deltaBenchmarks()
 
     Benchmark("zstd compress 2.6 KB JSON (reused context)", configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal])) { benchmark in
         let c = ZstdCompressor(level: 3)

@@ -26,14 +26,15 @@ def elapsed(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def row(name: str, strata: list[str], fossil: list[str], runs: int) -> None:
+def row(name: str, size: int, strata: list[str], fossil: list[str], runs: int) -> None:
+    """One line: medians, their ratio, and target megabytes per second of each whole process."""
     elapsed(strata), elapsed(fossil)  # warm the page cache
     times_s, times_f = [], []
     for _ in range(runs):
         times_s.append(elapsed(strata))
         times_f.append(elapsed(fossil))
-    s, f = statistics.median(times_s) * 1000, statistics.median(times_f) * 1000
-    print(f"{name:<24} {s:9.2f} ms {f:9.2f} ms {f / s:7.2f}", flush=True)
+    s, f = statistics.median(times_s), statistics.median(times_f)
+    print(f"{name:<24} {s * 1000:9.2f} ms {f * 1000:9.2f} ms {f / s:7.2f} {size / s / 1e6:9.1f} {size / f / 1e6:9.1f}", flush=True)
 
 
 def main() -> None:
@@ -45,18 +46,21 @@ def main() -> None:
         (d / "one.target").write_bytes(b"b")
         for suffix in ("source", "target"):
             (d / f"vector-1mib.{suffix}").write_bytes((VECTORS / f"text_1mib_scattered_edits.{suffix}").read_bytes())
-        print(f"{'input':<24} {'strata':>12} {'fossil':>12} {'ratio':>7}   (medians of {runs} alternating runs)")
-        for name in ("one", "vector-1mib", "words-1mib", "words-8mib"):
-            src, tgt = str(d / f"{name}.source"), str(d / f"{name}.target")
-            row(f"create {name}", [STRATA, "delta", "create", src, tgt, "-o", str(d / "s.delta")],
-                ["fossil", "test-delta-create", src, tgt, str(d / "f.delta")], runs)
-        src, tgt, delta = str(d / "words-8mib.source"), d / "words-8mib.target", str(d / "f.delta")
-        subprocess.run(["fossil", "test-delta-create", src, str(tgt), delta], check=True)
-        row("apply words-8mib", [STRATA, "delta", "apply", src, delta, "-o", str(d / "s.out")],
-            ["fossil", "test-delta-apply", src, delta, str(d / "f.out")], runs)
-        if (d / "s.out").read_bytes() != tgt.read_bytes():
-            sys.exit("strata delta apply did not give the target back")
-
+        print(f"{'input':<24} {'strata':>12} {'fossil':>12} {'ratio':>7} {'MB/s S':>9} {'MB/s F':>9}"
+              f"   (medians of {runs} alternating runs; ratio = fossil time / strata time)")
+        names = ("one", "words-1kib", "words-64kib", "vector-1mib", "words-1mib", "words-8mib")
+        for name in names:
+            src, tgt = d / f"{name}.source", d / f"{name}.target"
+            row(f"create {name}", tgt.stat().st_size,
+                [STRATA, "delta", "create", str(src), str(tgt), "-o", str(d / "s.delta")],
+                ["fossil", "test-delta-create", str(src), str(tgt), str(d / "f.delta")], runs)
+        for name in names[1:]:
+            src, tgt, delta = d / f"{name}.source", d / f"{name}.target", str(d / f"{name}.delta")
+            subprocess.run(["fossil", "test-delta-create", str(src), str(tgt), delta], check=True)
+            row(f"apply {name}", tgt.stat().st_size, [STRATA, "delta", "apply", str(src), delta, "-o", str(d / "s.out")],
+                ["fossil", "test-delta-apply", str(src), delta, str(d / "f.out")], runs)
+            if (d / "s.out").read_bytes() != tgt.read_bytes():
+                sys.exit(f"strata delta apply did not give {name}.target back")
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the inputs of the whole-process delta benchmark (delta_cli_bench.sh) into DIR:
-words-1mib.{source,target} (1 MiB of words, 256 edits) and words-8mib.{source,target} (8 MiB,
-2,048 edits). Word salad from a small vocabulary repeats short strings everywhere, which gives the
+"""Writes the inputs of the delta benchmarks (delta_cli_bench.py, and the in-process ones in
+Benchmarks/StrataBenchmarks/DeltaBenchmarks.swift) into DIR: words-SIZE.{source,target} for 1 KiB
+(4 edits), 64 KiB (32), 1 MiB (256) and 8 MiB (2,048). Word salad from a small vocabulary repeats short strings everywhere, which gives the
 encoder long hash collision chains: the hard case. Seeded, so every run writes the same bytes."""
 
 import random
@@ -37,7 +37,8 @@ def edit(rng: random.Random, data: bytearray, edits: int) -> bytearray:
 def main() -> None:
     target_dir = Path(sys.argv[1])
     target_dir.mkdir(parents=True, exist_ok=True)
-    for name, size, edits in (("words-1mib", 1 << 20, 256), ("words-8mib", 8 << 20, 2048)):
+    for name, size, edits in (("words-1kib", 1 << 10, 4), ("words-64kib", 64 << 10, 32), ("words-1mib", 1 << 20, 256),
+                              ("words-8mib", 8 << 20, 2048)):
         rng = random.Random(name)
         source = words(rng, size)
         (target_dir / f"{name}.source").write_bytes(source)
