@@ -13,8 +13,9 @@ let strataSettings: [SwiftSetting] = [
 /// Link flags of the release `strata` binary, which `make release` builds with the Swift runtime
 /// and Foundation inside (`--static-swift-stdlib`: nothing to install where it runs, and it starts
 /// fast; `strata delta` is a command users run in loops). lld packs the relative relocations of
-/// the position-independent binary (RELR, glibc ≥ 2.36), and the version script keeps its symbols
-/// out of the dynamic table. docs/benchmarks.md §5 has the figures.
+/// the position-independent binary (RELR: the binary then needs glibc ≥ 2.36, as on Debian 12),
+/// and the version script keeps its symbols out of the dynamic table (nothing looks them up by
+/// name; the symbol table for debuggers stays). docs/benchmarks.md §5 has the figures.
 let releaseLinkFlags = [
     "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/strata/exports.map",

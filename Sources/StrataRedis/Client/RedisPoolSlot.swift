@@ -24,6 +24,7 @@ final class RedisPoolRecovery: Sendable {
 /// over.
 final class RedisPoolSlot: Sendable {
     private enum State {
+        /// `failedAt`: when the failed attempt began.
         case disconnected(failures: Int, failedAt: ContinuousClock.Instant, retryAt: ContinuousClock.Instant, lastError: RedisError?)
         case connecting(Task<RedisConnection, any Error>)
         case connected(RedisConnection)
@@ -109,6 +110,9 @@ final class RedisPoolSlot: Sendable {
     }
 
     private func connect(failures: Int) async throws(RedisError) -> RedisConnection {
+        // When the attempt began: a slot that connects while this attempt is still timing out
+        // proves the server back, so it counts as after the failure.
+        let attemptStart = ContinuousClock.now
         let connection: RedisConnection
         do throws(RedisError) {
             connection = try await RedisConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
@@ -118,7 +122,7 @@ final class RedisPoolSlot: Sendable {
                 "redis connect failed", metadata: ["error": "\(error)", "failures": "\(failures + 1)", "retry_in": "\(delay)"])
             state.withLock { state in
                 if case .closed = state { return }
-                state = .disconnected(failures: failures + 1, failedAt: .now, retryAt: .now + delay, lastError: error)
+                state = .disconnected(failures: failures + 1, failedAt: attemptStart, retryAt: .now + delay, lastError: error)
             }
             throw error
         }

@@ -83,7 +83,8 @@ public final class RedisBroker: Broker {
         try await publishMessage(channel, RedisPushMessage.leave(info))
     }
 
-    /// On the channel's connection, so it keeps its order with the channel's publications.
+    /// On the channel's connection. Join and leave need no order with publications, which take a
+    /// connection of the caller's loop: each caller awaits its own commands one after another.
     private func publishMessage(_ channel: String, _ payload: [UInt8]) async throws {
         let connection = try await shards.connection(for: channel)
         _ = try await connection.send("PUBLISH", shards.keys.pubSub(channel), payload).checked()
