@@ -65,6 +65,8 @@ enum DeltaFastPath {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
+        // Pipes and process substitutions (`<(…)`) have no size: read them to the end.
+        guard info.st_mode & S_IFMT == S_IFREG else { return readToEnd(fd) }
         let size = Int(info.st_size)
         var complete = true
         // Read straight into uninitialised storage: zero-filling first would write every page of
@@ -81,6 +83,18 @@ enum DeltaFastPath {
             initializedCount = filled
         }
         return complete ? out : nil
+    }
+
+    private static func readToEnd(_ fd: Int32) -> [UInt8]? {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { buf in buf.baseAddress.map { read(fd, $0, buf.count) } ?? -1 }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[..<n])
+        }
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String?) -> Bool {

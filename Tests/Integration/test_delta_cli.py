@@ -76,3 +76,21 @@ def test_fossil_applies_what_strata_creates(strata_bin, tmp_path):
     assert run(strata_bin, "delta", "create", "--fossil-c", str(src), str(tgt), "-o", str(out)).returncode == 0
     subprocess.run(["fossil", "test-delta-apply", str(src), str(out), str(back)], check=True, capture_output=True, timeout=60)
     assert back.read_bytes() == tgt.read_bytes()
+
+
+def test_inputs_from_pipes_are_read_to_the_end(strata_bin, tmp_path):
+    """A pipe or process substitution has no size to read up to: `strata delta create <(…) <(…)`."""
+    src, tgt = VECTORS / "json_pretty_football_many.source", VECTORS / "json_pretty_football_many.target"
+    out = run(strata_bin, "delta", "create", str(src), str(tgt)).stdout
+    piped = subprocess.run(
+        ["bash", "-c", f'"$0" delta create <(cat "$1") <(cat "$2")', str(strata_bin), str(src), str(tgt)],
+        capture_output=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == out and len(out) > 0
+    delta = tmp_path / "d"
+    delta.write_bytes(out)
+    applied = subprocess.run(
+        ["bash", "-c", f'"$0" delta apply <(cat "$1") "$2"', str(strata_bin), str(src), str(delta)],
+        capture_output=True, timeout=60)
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout == tgt.read_bytes()
