@@ -9,23 +9,11 @@
 #             with history (HTTP + durable append + fan-out), as pub/s
 #
 # Needs a release build (make release) and the peers built (../shared/peers/setup.sh).
-# Env: TESTS (empty: none), PUBLISH_TEST=0|1, plus bench.sh's size knobs.
+# Env: TESTS (empty: none), PUBLISH_TEST=0|1, SKIP_GO=1, plus bench.sh's size knobs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
 CONFIG="$ROOT/config/examples/bench-lmdb.json"
 TESTS="${TESTS-fanout fanout-max recovery-storm}"
 
-[ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" centrifuge-go-memory
-for t in $TESTS; do
-    start_strata 18100 "$CONFIG"; S="$LAST"
-    TESTS="$t" strata_bench 18100 "$S" strata-lmdb
-    cleanup
-done
-
-if [ "${PUBLISH_TEST:-1}" = 1 ]; then
-    peer_publish_test centrifuge-go-memory
-    start_strata 18100 "$CONFIG"; S="$LAST"
-    strata_publish_test 18100 "$S" strata-lmdb
-    cleanup
-fi
+single_node_suite centrifuge-go-memory "$CONFIG" strata-lmdb

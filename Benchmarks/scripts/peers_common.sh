@@ -25,10 +25,33 @@ strata_bench() {
         | sed "s/\"target\":\"external\"/\"target\":\"$3\"/${4:+; s/\"test\":\"fanout-max\"/\"test\":\"$4\"/}"
 }
 
-# The publish test: one subscriber, 5,000 publishes back to back through the API.
-# peer_publish_test PEER (a bench.sh target) / strata_publish_test PORT SERVER_PIDS TARGET_NAME
-PUBLISH_COUNT=5000
-peer_publish_test() {
-    FANOUT_N=1 FANOUT_M="$PUBLISH_COUNT" TESTS=fanout-max "$PEERS/bench.sh" "$1" | sed 's/"test":"fanout-max"/"test":"publish"/'
+start_redis() {  # a fresh redis-server on the peers' port, pinned to CPU 0
+    PEER_CPU=0 "$PEERS/start-redis.sh" >/tmp/strata-bench-start.out; LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
 }
-strata_publish_test() { FANOUT_N=1 FANOUT_M="$PUBLISH_COUNT" TESTS=fanout-max strata_bench "$1" "$2" "$3" publish; }
+
+# start_node CONFIG [redis]: a fresh Strata on 18100, after its own redis-server when asked; sets
+# NODE_PIDS (what the generator measures CPU and RSS of).
+start_node() {
+    NODE_PIDS=""
+    if [ "${2:-}" = redis ]; then start_redis; NODE_PIDS="$LAST,"; fi
+    start_strata 18100 "$1"; NODE_PIDS="$NODE_PIDS$LAST"
+}
+
+# single_node_suite PEER CONFIG TARGET [redis]: the peer (a bench.sh target) through $TESTS, then
+# Strata through each test on a fresh node; then the publish test (one subscriber, 5,000
+# publishes back to back through the API) on both, unless PUBLISH_TEST=0. SKIP_GO=1 skips the
+# peer's $TESTS.
+single_node_suite() {
+    local peer="$1" config="$2" target="$3" redis="${4:-}"
+    [ "${SKIP_GO:-0}" = 1 ] || [ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" "$peer"
+    for t in $TESTS; do
+        start_node "$config" "$redis"
+        TESTS="$t" strata_bench 18100 "$NODE_PIDS" "$target"
+        cleanup
+    done
+    [ "${PUBLISH_TEST:-1}" = 1 ] || return 0
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" "$peer" | sed 's/"test":"fanout-max"/"test":"publish"/'
+    start_node "$config" "$redis"
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$NODE_PIDS" "$target" publish
+    cleanup
+}

@@ -17,29 +17,13 @@ CONFIG="$ROOT/config/examples/bench-redis.json"
 TESTS="${TESTS-fanout fanout-max recovery-storm}"
 TWO_NODE_TESTS="${TWO_NODE_TESTS-fanout fanout-max}"
 
-start_redis() { PEER_CPU=0 "$PEERS/start-redis.sh" >/tmp/strata-bench-start.out; LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST"); }
 start_go() {  # PORT
     PORT="$1" ENGINE=redis REDIS_ADDR=127.0.0.1:16379 PEER_CPU=0 "$PEERS/start-centrifuge-go.sh" >/tmp/strata-bench-start.out
     LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
 }
 
-# --- single node ---------------------------------------------------------------------------
-[ "${SKIP_GO:-0}" = 1 ] || [ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" centrifuge-go-redis
-for t in $TESTS; do
-    start_redis; R="$LAST"
-    start_strata 18100 "$CONFIG"; S="$LAST"
-    TESTS="$t" strata_bench 18100 "$S,$R" strata-redis
-    cleanup
-done
-
-# --- publish with history: one subscriber, unpaced ------------------------------------------
-if [ "${PUBLISH_TEST:-1}" = 1 ]; then
-    peer_publish_test centrifuge-go-redis
-    start_redis; R="$LAST"
-    start_strata 18100 "$CONFIG"; S="$LAST"
-    strata_publish_test 18100 "$S,$R" strata-redis
-    cleanup
-fi
+# --- single node, and publish with history (one subscriber, unpaced) -------------------------
+single_node_suite centrifuge-go-redis "$CONFIG" strata-redis redis
 
 # --- two nodes on one Redis: subscribers on B, publishes through A ----------------------------
 for t in $TWO_NODE_TESTS; do

@@ -38,11 +38,10 @@ public struct ChannelResolver: Sendable {
     /// Where `needle` first starts in `text`, compared as UTF-8 bytes. Runs on every publish and
     /// subscribe; Foundation's `range(of:)` goes through NSString on Linux.
     static func firstIndex(of needle: String, in text: Substring) -> Substring.Index? {
-        let bytes = Array(needle.utf8)
         let utf8 = text.utf8
         var index = utf8.startIndex
         while index != utf8.endIndex {
-            if utf8[index...].starts(with: bytes) { return index }
+            if utf8[index...].starts(with: needle.utf8) { return index }
             utf8.formIndex(after: &index)
         }
         return nil

@@ -38,7 +38,7 @@ final class ChannelFrameWriter: Sendable {
         self.channel = channel
         self.queue = queue
         self.batcher = batchers.batcher(for: channel.eventLoop)
-        // Made off the event loop (the connection's task), used only on it.
+        // Used only on the event loop; made with the factories that work from anywhere.
         self.encoderContext = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
         self.lookedUp = .makeBoxSendingValue(false, as: Bool.self, eventLoop: channel.eventLoop)
         (closeEvents, closeContinuation) = AsyncStream.makeStream(of: Disconnect?.self, bufferingPolicy: .bufferingNewest(1))
