@@ -29,6 +29,11 @@ start_redis() {  # a fresh redis-server on the peers' port, pinned to CPU 0
     PEER_CPU=0 "$PEERS/start-redis.sh" >/tmp/strata-bench-start.out; LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
 }
 
+start_go() {  # PORT [ENGINE]: the Go centrifuge peer, pinned to CPU 0 (Redis engine: on the running redis-server)
+    PORT="$1" ENGINE="${2:-redis}" REDIS_ADDR=127.0.0.1:16379 PEER_CPU=0 "$PEERS/start-centrifuge-go.sh" >/tmp/strata-bench-start.out
+    LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
+}
+
 # start_node CONFIG [redis]: a fresh Strata on 18100, after its own redis-server when asked; sets
 # NODE_PIDS (what the generator measures CPU and RSS of).
 start_node() {
@@ -39,8 +44,10 @@ start_node() {
 
 # single_node_suite PEER CONFIG TARGET [redis]: the peer (a bench.sh target) through $TESTS, then
 # Strata through each test on a fresh node; then the publish test (one subscriber, 5,000
-# publishes back to back through the API) on both, unless PUBLISH_TEST=0. SKIP_GO=1 skips the
-# peer's $TESTS.
+# publishes back to back) unless PUBLISH_TEST=0. The peer publishes twice: through its
+# `/publish?channel=` (body = data, as bench.sh drives it) and through its `/api/publish`
+# (`{"channel","data"}`, the request Strata gets: same generator work, JSON parsed on both sides).
+# SKIP_GO=1 skips the peer's $TESTS.
 single_node_suite() {
     local peer="$1" config="$2" target="$3" redis="${4:-}"
     [ "${SKIP_GO:-0}" = 1 ] || [ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" "$peer"
@@ -51,6 +58,13 @@ single_node_suite() {
     done
     [ "${PUBLISH_TEST:-1}" = 1 ] || return 0
     FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" "$peer" | sed 's/"test":"fanout-max"/"test":"publish"/'
+    local peer_pids=""
+    if [ "$redis" = redis ]; then start_redis; peer_pids="$LAST,"; fi
+    start_go 18000 "${redis:-memory}"; peer_pids="$peer_pids$LAST"
+    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max PROTO=centrifuge-v1 WS_URL=ws://127.0.0.1:18000/connection/websocket PUB_URL=http://127.0.0.1:18000/api/publish \
+        PUB_MODE=api SERVER_PID="$peer_pids" "$PEERS/bench.sh" external \
+        | sed "s/\"target\":\"external\"/\"target\":\"$peer-api\"/; s/\"test\":\"fanout-max\"/\"test\":\"publish\"/"
+    cleanup
     start_node "$config" "$redis"
     FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$NODE_PIDS" "$target" publish
     cleanup

@@ -17,11 +17,6 @@ CONFIG="$ROOT/config/examples/bench-redis.json"
 TESTS="${TESTS-fanout fanout-max recovery-storm}"
 TWO_NODE_TESTS="${TWO_NODE_TESTS-fanout fanout-max}"
 
-start_go() {  # PORT
-    PORT="$1" ENGINE=redis REDIS_ADDR=127.0.0.1:16379 PEER_CPU=0 "$PEERS/start-centrifuge-go.sh" >/tmp/strata-bench-start.out
-    LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
-}
-
 # --- single node, and publish with history (one subscriber, unpaced) -------------------------
 single_node_suite centrifuge-go-redis "$CONFIG" strata-redis redis
 

@@ -48,18 +48,22 @@ public enum StrataServer {
                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
-        HTTPAPIRoutes.register(on: router, node: node)
         if !config.websocket.disabled { WebSocketTransport.register(on: router, node: node) }
 
         let ws = WebSocketServerConfiguration(
             maxFrameSize: config.websocket.messageSizeLimit, autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: false)
+        // The server API is answered in each connection's pipeline, before Hummingbird's router.
+        let api = APIEndpoint(node: node)
+        let serverName = "strata"
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let app = Application(
             router: router,
-            server: .strataHTTP1WebSocket(webSocketRouter: router, configuration: ws),
+            server: .strataHTTP1WebSocket(
+                webSocketRouter: router, configuration: ws,
+                channelHandlers: { api.map { [APIChannelHandler(endpoint: $0, serverName: serverName)] } ?? [] }),
             // A deep accept backlog: after a deploy thousands of clients reconnect at the same moment,
             // and a full queue costs each overflowing client a one-second SYN retry.
-            configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: "strata", backlog: 4096),
+            configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: serverName, backlog: 4096),
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             },

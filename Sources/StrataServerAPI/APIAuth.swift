@@ -1,23 +1,36 @@
+import Foundation
 import HTTPTypes
-import Hummingbird
 
 /// Server API key check (server-api.md §1): `X-API-Key`, then `Authorization: apikey KEY`, then `?api_key=`.
 struct APIAuth: Sendable {
     let key: String
     let insecure: Bool
 
-    func allows(_ request: Request) -> Bool {
+    // Force-unwrap of a constant, valid header name.
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+
+    func allows(headers: HTTPFields, query: Substring?) -> Bool {
         if insecure { return true }
         guard !key.isEmpty else { return false }
-        if let header = request.headers[HTTPField.Name("X-API-Key")!] {
+        if let header = headers[Self.apiKeyHeader] {
             return constantTimeEquals(header, key)
         }
-        if let auth = request.headers[.authorization] {
+        if let auth = headers[.authorization] {
             let parts = auth.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if parts.count == 2, parts[0].lowercased() == "apikey" { return constantTimeEquals(String(parts[1]), key) }
         }
-        if let q = request.uri.queryParameters["api_key"] { return constantTimeEquals(String(q), key) }
+        if let value = query.flatMap(Self.apiKeyParameter) { return constantTimeEquals(value, key) }
         return false
+    }
+
+    /// The percent-decoded `api_key` parameter of a query string.
+    static func apiKeyParameter(_ query: Substring) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == "api_key" else { continue }
+            return parts[1].removingPercentEncoding ?? String(parts[1])
+        }
+        return nil
     }
 
     private func constantTimeEquals(_ a: String, _ b: String) -> Bool {
