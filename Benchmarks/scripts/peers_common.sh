@@ -3,7 +3,7 @@
 # command substitution: a subshell would run the EXIT trap and stop everything started so far).
 ROOT="$PWD"
 PEERS="$ROOT/../shared/peers"
-STRATA="$ROOT/.build/release/strata"
+STRATA="${STRATA_BIN:-$ROOT/.build/release/strata}"  # STRATA_BIN: another build, for A/B runs
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5; }
 trap cleanup EXIT
