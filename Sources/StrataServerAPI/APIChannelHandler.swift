@@ -9,11 +9,12 @@ import StrataTransport
 ///
 /// Why: a publish is the call a backend makes most, and Hummingbird's per-request plumbing (the
 /// async channel in and out, the request and router, the response writer) cost more CPU than the
-/// publish itself (docs/benchmarks.md §6). Here a request costs one task for the API call.
+/// publish itself (docs/benchmarks.md §6, decision 0004). Here a request costs one task.
 ///
 /// Responses keep request order on a connection even when a client pipelines: while a call runs,
 /// or while a forwarded request's response has not ended, later requests wait in `pending`, and
-/// reading stops until they are taken.
+/// reading stops until they are taken. What would overtake them (the client's half-close, a parse
+/// error, a shutdown notice) waits too.
 public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = HTTPRequestPart
     public typealias InboundOut = HTTPRequestPart
@@ -28,7 +29,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         case calling
         /// A request for another route, passed on: done when both it and its response ended.
         case forwarding(requestEnded: Bool, responseEnded: Bool)
-        /// Told to close (body too large, `Connection: close`): whatever else arrives is dropped.
+        /// The connection is closing: whatever else arrives is dropped.
         case closing
         case removed
     }
@@ -46,8 +47,11 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private var request: APIRequest?
     private var pending = CircularBuffer<HTTPRequestPart>()
     private var readHeld = false
-    /// The server is shutting down: close once the running call has replied.
-    private var closeWhenIdle = false
+    /// The server is shutting down: no call starts any more, and the running one's reply closes.
+    private var shuttingDown = false
+    /// The client's half-close, or an error, held back until the replies before it are out.
+    private var heldEvents: [Any] = []
+    private var heldError: (any Error)?
 
     /// `maxBody`: larger request bodies get 413 and the connection closes.
     public init(endpoint: APIEndpoint, serverName: String, maxBody: Int = APIEndpoint.maxBody) {
@@ -64,6 +68,12 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     // MARK: Inbound
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .closing, .removed:
+            return
+        default:
+            break
+        }
         let part = unwrapInboundIn(data)
         if !pending.isEmpty || isWaiting {
             pending.append(part)
@@ -81,6 +91,15 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
+    /// Whether an API request is under way or requests wait: events that would end the
+    /// connection must wait behind them.
+    private var holdsEvents: Bool {
+        switch state {
+        case .readingBody, .calling: true
+        default: !pending.isEmpty
+        }
+    }
+
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (state, part) {
         case (.idle, .head(let head)):
@@ -95,7 +114,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
             guard var current = request else { return }
             request = nil  // so that appending does not copy the buffer
             guard current.body.readableBytes + chunk.readableBytes <= maxBody else {
-                reply(APIEndpoint.bodyTooLarge, close: true, context: context)
+                reply(APIEndpoint.bodyTooLarge, then: .closeAfterReadingInput, context: context)
                 return
             }
             current.body.writeBuffer(&chunk)
@@ -107,7 +126,11 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         case (.forwarding(false, let responseEnded), _):
             context.fireChannelRead(wrapInboundOut(part))
             if case .end = part {
-                state = responseEnded ? .idle : .forwarding(requestEnded: true, responseEnded: false)
+                if responseEnded {
+                    forwardedResponseEnded(context: context)
+                } else {
+                    state = .forwarding(requestEnded: true, responseEnded: false)
+                }
             }
         case (.closing, _), (.removed, _):
             break
@@ -118,19 +141,58 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
+    /// Both the forwarded request and its response ended.
+    private func forwardedResponseEnded(context: ChannelHandlerContext) {
+        if shuttingDown {
+            // Hummingbird closes the connection after this response: start nothing that waits.
+            // (After a request with `Connection: close` the HTTP decoder takes no further request.)
+            state = .closing
+            pending.removeAll()
+            return
+        }
+        state = .idle
+        takePending(context: context)
+    }
+
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Graceful shutdown: Hummingbird's state handler closes idle connections at once. It never
-        // sees API requests, so a connection in the middle of one closes here, after the reply.
         if event is ChannelShouldQuiesceEvent {
+            // Graceful shutdown. Hummingbird's state handler closes idle connections at once and
+            // the others after their response; it never sees API requests, so a connection in the
+            // middle of one closes here, after the reply. Queued requests are dropped.
+            shuttingDown = true
+            pending.removeAll()
             switch state {
             case .readingBody, .calling:
-                closeWhenIdle = true
                 return
             default:
                 break
             }
+        } else if case ChannelEvent.inputClosed = event {
+            if case .closing = state {
+                // The client read the closing reply and closed its side.
+                context.close(promise: nil)
+                return
+            }
+            if holdsEvents {
+                heldEvents.append(event)
+                return
+            }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .readingBody = state {
+            // The request being read is broken (an HTTP parse error): answer it and close.
+            request = nil
+            reply(.plain(.badRequest, "Bad Request"), then: .closeAfterReadingInput, context: context)
+            return
+        }
+        if holdsEvents {
+            if heldError == nil { heldError = error }
+            return
+        }
+        context.fireErrorCaught(error)
     }
 
     // MARK: The call
@@ -159,11 +221,18 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private func finishCall(_ reply: APIReply, close: Bool, context: ChannelHandlerContext) {
         // Removed from the pipeline (the connection closed) while the call ran: nobody to answer.
         guard case .calling = state else { return }
-        self.reply(reply, close: close, context: context)
+        self.reply(reply, then: close ? .close : .keepOpen, context: context)
     }
 
-    private func reply(_ reply: APIReply, close: Bool, context: ChannelHandlerContext) {
-        let close = close || closeWhenIdle
+    private enum AfterReply {
+        case keepOpen
+        case close
+        /// The request was not read to its end (too large, unparseable).
+        case closeAfterReadingInput
+    }
+
+    private func reply(_ reply: APIReply, then after: AfterReply, context: ChannelHandlerContext) {
+        let close = after != .keepOpen || shuttingDown
         var fields = HTTPFields()
         fields.reserveCapacity(5)
         if let contentType = reply.contentType { fields.append(HTTPField(name: .contentType, value: contentType)) }
@@ -176,26 +245,65 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
             context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: reply.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if close {
-            state = .closing
-            pending.removeAll()
+        switch after {
+        case .keepOpen where !shuttingDown:
+            state = .idle
+            takePending(context: context)
+        case .keepOpen, .close:
+            closing(context)
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
-            return
+        case .closeAfterReadingInput:
+            // Closing with unread data makes the kernel reset the connection, and the client would
+            // see the reset, not the reply. So the output closes first, what the client still
+            // sends (the rest of an oversized upload) is read and dropped, and the connection
+            // closes when the client closes its side, or after a grace period.
+            closing(context)
+            let channel = context.channel
+            written.whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
+                channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+            }
         }
-        state = .idle
-        takePending(context: context)
     }
 
-    /// Handles the parts that waited, for as long as nothing makes them wait again.
-    private func takePending(context: ChannelHandlerContext) {
-        while !pending.isEmpty, !isWaiting {
-            handle(pending.removeFirst(), context: context)
+    /// No more requests are taken: what waits is dropped and reading resumes (to drop the rest).
+    private func closing(_ context: ChannelHandlerContext) {
+        state = .closing
+        pending.removeAll()
+        heldEvents.removeAll()
+        heldError = nil
+        if readHeld {
+            readHeld = false
+            context.read()
         }
+    }
+
+    /// Handles the parts that waited, for as long as nothing makes them wait again; then what was
+    /// held back behind them.
+    private func takePending(context: ChannelHandlerContext) {
+        var forwarded = false
+        while !pending.isEmpty, !isWaiting {
+            let part = pending.removeFirst()
+            if case .forwarding = state { forwarded = true }
+            handle(part, context: context)
+            if case .forwarding = state { forwarded = true }
+        }
+        // Hummingbird's async channel hands parts on at the end of a read: outside one, that end
+        // must be signalled, or the parts sit in its buffer.
+        if forwarded { context.fireChannelReadComplete() }
         if pending.isEmpty, readHeld {
             readHeld = false
             context.read()
         }
+        guard !holdsEvents else { return }
+        if let error = heldError {
+            heldError = nil
+            context.fireErrorCaught(error)
+        }
+        let events = heldEvents
+        heldEvents.removeAll()
+        for event in events { context.fireUserInboundEventTriggered(event) }
     }
 
     // MARK: Outbound
@@ -214,8 +322,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         // The end of a forwarded request's response: the next request may go.
         guard isEnd, case .forwarding(let requestEnded, false) = state else { return }
         if requestEnded {
-            state = .idle
-            takePending(context: context)
+            forwardedResponseEnded(context: context)
         } else {
             state = .forwarding(requestEnded: false, responseEnded: true)
         }

@@ -33,7 +33,8 @@ public struct APIEndpoint: Sendable {
 
     let api: ServerAPI
     let auth: APIAuth
-    let prefix: [UInt8]
+    /// `http_api.handler_prefix` split at its slashes.
+    let prefixSegments: [[UInt8]]
     let transportErrorsByDefault: Bool
 
     /// nil when the HTTP API is disabled.
@@ -42,20 +43,22 @@ public struct APIEndpoint: Sendable {
         guard !config.disabled else { return nil }
         api = ServerAPI(node: node)
         auth = APIAuth(key: config.key, insecure: config.insecure)
-        let prefix = config.handlerPrefix.hasSuffix("/") ? String(config.handlerPrefix.dropLast()) : config.handlerPrefix
-        self.prefix = Array(prefix.utf8)
+        prefixSegments = config.handlerPrefix.utf8.split(separator: UInt8(ascii: "/")).map(Array.init)
         transportErrorsByDefault = config.errorMode == "transport"
     }
 
     /// The API method a request path names (`/api/publish?x=1` → `publish`), or nil when the path
-    /// is not one of the API's.
+    /// is not one of the API's. Empty segments do not count (`//api/publish/` names `publish`),
+    /// as with the router the API used to be behind.
     public func method(forPath path: String) -> String? {
         var utf8 = Substring(path).utf8
         if let query = utf8.firstIndex(of: UInt8(ascii: "?")) { utf8 = utf8[..<query] }
-        guard utf8.starts(with: prefix) else { return nil }
-        let rest = utf8.dropFirst(prefix.count)
-        guard rest.first == UInt8(ascii: "/") else { return nil }
-        let name = rest.dropFirst()
+        let slash = UInt8(ascii: "/")
+        var segments = utf8.split(separator: slash, omittingEmptySubsequences: true)[...]
+        for expected in prefixSegments {
+            guard let segment = segments.popFirst(), segment.elementsEqual(expected) else { return nil }
+        }
+        guard segments.count == 1, let name = segments.first else { return nil }
         return ServerAPI.methods.first { $0.utf8.elementsEqual(name) }
     }
 

@@ -70,6 +70,62 @@ import Testing
         #expect(replies[3].body.contains(#""offset":2"#))
     }
 
+    @Test func pipelinedRouterRequestsAreAllAnswered() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        // Parts taken from the queue reach the router outside a read: without the read's end
+        // signalled after them, the second /health would sit in the router's buffer for ever.
+        let replies = try await server.exchange(
+            get("/health") + get("/health") + post("/api/info", "{}") + get("/fast"), responses: 4)
+        #expect(replies.count == 4)
+        #expect(replies.map(\.body).filter { $0.hasPrefix("other:") } == ["other:/health", "other:/health", "other:/fast"])
+        #expect(replies.dropFirst(2).first?.body.hasPrefix(#"{"result""#) == true)
+    }
+
+    @Test func nothingStartsBehindAForwardedConnectionClose() async throws {
+        // NIO's HTTP decoder takes no request after one with `Connection: close`; this pins that.
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let connection = try await server.connect()
+        try await connection.send(
+            "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                + post("/api/publish", #"{"channel":"news:e","data":{"n":1}}"#))
+        let replies = try await connection.responses(1)
+        #expect(replies.first?.body == "other:/slow")
+        try await connection.waitClosed()
+        let history = try await server.exchange(post("/api/history", #"{"channel":"news:e","limit":10}"#), responses: 1)
+        #expect(!history[0].body.contains(#""n":1"#), "the publish behind the closing request must not run")
+    }
+
+    @Test func aHalfCloseWaitsForTheReply() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let connection = try await server.connect()
+        try await connection.send(post("/api/publish", #"{"channel":"news:f","data":{"n":1}}"#))
+        try await connection.channel.close(mode: .output)
+        let replies = try await connection.responses(1)
+        #expect(replies.first?.status == 200)
+        #expect(replies.first?.body.contains(#""offset":1"#) == true)
+    }
+
+    @Test func aParseErrorBehindACallWaitsForItsReply() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let connection = try await server.connect()
+        try await connection.send(post("/api/publish", #"{"channel":"news:g","data":{"n":1}}"#) + "NOT HTTP AT ALL\r\n\r\n")
+        let replies = try await connection.responses(1)
+        #expect(replies.first?.status == 200)
+        #expect(replies.first?.body.contains(#""offset":1"#) == true)
+    }
+
+    @Test func pathsWithEmptySegmentsReachTheAPI() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let replies = try await server.exchange(post("//api/info/", "{}"), responses: 1)
+        #expect(replies.first?.status == 200)
+        #expect(replies.first?.body.hasPrefix(#"{"result""#) == true)
+    }
+
     @Test func aBodyInPiecesIsPutTogether() async throws {
         let server = try await TestServer.start()
         defer { server.stop() }
@@ -84,7 +140,8 @@ import Testing
     @Test func anOversizedBodyIs413AndClosesTheConnection() async throws {
         let server = try await TestServer.start(maxBody: 64)
         defer { server.stop() }
-        let data = String(repeating: "x", count: 200)
+        // A client still uploading when the 413 goes out must get the 413, not a reset.
+        let data = String(repeating: "x", count: 1 << 20)
         let connection = try await server.connect()
         try await connection.send(post("/api/publish", #"{"channel":"news:d","data":"\#(data)"}"#))
         let replies = try await connection.responses(1)
@@ -127,6 +184,8 @@ import Testing
         #expect(endpoint.method(forPath: "/apix/publish") == nil)
         #expect(endpoint.method(forPath: "/api") == nil)
         #expect(endpoint.method(forPath: "/api/") == nil)
+        #expect(endpoint.method(forPath: "//api//publish/") == "publish")
+        #expect(endpoint.method(forPath: "/api/publish/extra") == nil)
         let custom = try #require(try await TestServer.endpoint(#"{"http_api":{"key":"k","handler_prefix":"/srv/api/"}}"#))
         #expect(custom.method(forPath: "/srv/api/info") == "info")
         #expect(custom.method(forPath: "/api/info") == nil)
@@ -150,33 +209,64 @@ import Testing
 
 // MARK: - Test server and client
 
-/// The stand-in for Hummingbird behind the API handler.
+/// The stand-in for Hummingbird behind the API handler. Like Hummingbird's async channel, it takes
+/// the parts of a read only when the read completes, and it closes after a response to
+/// `Connection: close` and when the client closes its side.
 final class OtherRoutes: ChannelInboundHandler, Sendable {
     typealias InboundIn = HTTPRequestPart
     typealias OutboundOut = HTTPResponsePart
     let paths = Locked<[String]>([])
-    let current = Locked<String>("")
+    let errors = Locked<Int>(0)
+    let buffered = Locked<[HTTPRequestPart]>([])
+    let current = Locked<HTTPRequest?>(nil)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            current.withLock { $0 = head.path ?? "" }
-            paths.withLock { $0.append(head.path ?? "") }
-        case .body:
-            break
-        case .end:
-            let path = current.withLock { $0 }
-            let delay: TimeAmount = path == "/slow" ? .milliseconds(150) : .zero
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: delay) {
-                let context = bound.value
-                let body = "other:\(path)"
-                context.write(
-                    NIOAny(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: String(body.utf8.count)]))),
-                    promise: nil)
-                context.write(NIOAny(HTTPResponsePart.body(ByteBuffer(string: body))), promise: nil)
-                context.writeAndFlush(NIOAny(HTTPResponsePart.end(nil)), promise: nil)
+        let part = unwrapInboundIn(data)
+        buffered.withLock { $0.append(part) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        let parts = buffered.withLock { parts in
+            defer { parts.removeAll() }
+            return parts
+        }
+        for part in parts {
+            switch part {
+            case .head(let head):
+                current.withLock { $0 = head }
+                paths.withLock { $0.append(head.path ?? "") }
+            case .body:
+                break
+            case .end:
+                guard let head = current.withLock({ $0 }) else { continue }
+                respond(to: head, context: context)
             }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        errors.withLock { $0 += 1 }
+    }
+
+    /// Hummingbird's loop ends when the client closes its side, and the connection closes.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
+    }
+
+    private func respond(to head: HTTPRequest, context: ChannelHandlerContext) {
+        let path = head.path ?? ""
+        let close = head.headerFields[.connection] == "close"
+        let delay: TimeAmount = path == "/slow" ? .milliseconds(150) : .zero
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: delay) {
+            let context = bound.value
+            let body = "other:\(path)"
+            context.write(
+                NIOAny(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: String(body.utf8.count)]))),
+                promise: nil)
+            context.write(NIOAny(HTTPResponsePart.body(ByteBuffer(string: body))), promise: nil)
+            context.writeAndFlush(NIOAny(HTTPResponsePart.end(nil)), promise: nil)
+            if close { context.close(promise: nil) }
         }
     }
 }
@@ -196,6 +286,7 @@ struct TestServer {
         let others = OtherRoutes()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)  // as Hummingbird's server
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
