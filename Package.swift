@@ -177,7 +177,7 @@ let package = Package(
             name: "StrataRedisTests",
             dependencies: [
                 "StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker", "StrataTransport",
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strataSettings),
         .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta"], swiftSettings: strataSettings),

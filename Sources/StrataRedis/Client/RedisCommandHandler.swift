@@ -61,6 +61,24 @@ final class RedisCommandHandler: RESPChannelHandler {
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
+    /// Set while a flush waits for the loop's current batch of work to finish.
+    private var flushPending = false
+
+    /// Flushes wait until the event loop has run what it has queued: requests made in the same
+    /// batch (concurrent publishes read from several sockets in one wake-up, each running as a
+    /// task on this loop) go out in one write instead of one system call each. A lone request
+    /// goes out one queued task later, on the same loop.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushPending else { return }
+        flushPending = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.flushPending = false
+            context.flush()
+        }
+    }
+
     func handleReply(_ reply: RESPValue) throws(RedisError) {
         guard let head = waiting.first else {
             throw RedisError(.protocolError, "a reply arrived with no command waiting for it")
