@@ -5,13 +5,17 @@ ROOT="$PWD"
 PEERS="$ROOT/../shared/peers"
 STRATA="${STRATA_BIN:-$ROOT/.build/release/strata}"  # STRATA_BIN: another build, for A/B runs
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5; }
+DIRS=()  # Strata's working directories (its LMDB store and log), removed with the servers
+cleanup() {
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5
+    for d in "${DIRS[@]:-}"; do [ -n "$d" ] && rm -rf "$d"; done; DIRS=()
+}
 trap cleanup EXIT
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 ulimit -n 65536 2>/dev/null || true
 
 start_strata() {  # PORT CONFIG — a fresh working directory, so an LMDB store starts empty
-    local dir; dir="$(mktemp -d /tmp/strata-bench.XXXXXX)"
+    local dir; dir="$(mktemp -d /tmp/strata-bench.XXXXXX)"; DIRS+=("$dir")
     (cd "$dir" && exec taskset -c 0 "$STRATA" --config "$2" --port "$1" >"$dir/log" 2>&1 </dev/null) &
     LAST=$!; PIDS+=("$LAST")
     for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
