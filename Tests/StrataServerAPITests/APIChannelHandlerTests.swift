@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
@@ -400,5 +401,68 @@ struct RawConnection {
             rest = rest[bodyEnd...]
         }
         return out
+    }
+}
+
+/// Graceful shutdown, on a testing channel: the shutdown notice is fired in the same loop turn as
+/// the request, so the call is certainly still running when it arrives.
+@Suite struct APIChannelHandlerShutdownTests {
+    /// Records the user events that reach the end of the pipeline (Hummingbird's place).
+    final class EventRecorder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = HTTPRequestPart
+        let quiesceEvents = Locked<Int>(0)
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is ChannelShouldQuiesceEvent { quiesceEvents.withLock { $0 += 1 } }
+        }
+    }
+
+    func channel() async throws -> (NIOAsyncTestingChannel, EventRecorder) {
+        let endpoint = try #require(try await TestServer.endpoint(APIChannelHandlerTests.config))
+        let recorder = EventRecorder()
+        let channel = try await NIOAsyncTestingChannel(handlers: [APIChannelHandler(endpoint: endpoint, serverName: "t"), recorder])
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        return (channel, recorder)
+    }
+
+    static func publishHead() -> HTTPRequest {
+        HTTPRequest(method: .post, scheme: nil, authority: "x", path: "/api/publish", headerFields: [HTTPField.Name("X-API-Key")!: "k"])
+    }
+
+    @Test func aCallInFlightRepliesThenCloses() async throws {
+        let (channel, recorder) = try await channel()
+        let body = ByteBuffer(string: #"{"channel":"news:q","data":{"n":1}}"#)
+        try await channel.testingEventLoop.executeInContext {
+            let pipeline = channel.pipeline.syncOperations
+            pipeline.fireChannelRead(NIOAny(HTTPRequestPart.head(Self.publishHead())))
+            pipeline.fireChannelRead(NIOAny(HTTPRequestPart.body(body)))
+            pipeline.fireChannelRead(NIOAny(HTTPRequestPart.end(nil)))
+            pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        var head: HTTPResponse?
+        var text = ""
+        for _ in 0..<500 where head == nil || channel.isActive {
+            await channel.testingEventLoop.run()
+            while let part = try await channel.readOutbound(as: HTTPResponsePart.self) {
+                switch part {
+                case .head(let h): head = h
+                case .body(let b): text += String(buffer: b)
+                case .end: break
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(head?.status == .ok)
+        #expect(head?.headerFields[.connection] == "close")
+        #expect(text.contains(#""offset":1"#), "the call runs to its reply")
+        #expect(!channel.isActive, "and the connection closes after it")
+        #expect(recorder.quiesceEvents.withLock { $0 } == 0, "the router must not close it under the call")
+    }
+
+    @Test func anIdleConnectionLeavesShutdownToTheRouter() async throws {
+        let (channel, recorder) = try await channel()
+        try await channel.testingEventLoop.executeInContext {
+            channel.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        #expect(recorder.quiesceEvents.withLock { $0 } == 1)
     }
 }
