@@ -100,29 +100,35 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    /// Takes one part; returns whether it was passed on to Hummingbird.
+    @discardableResult
+    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
         switch (state, part) {
         case (.idle, .head(let head)):
             if let path = head.path, let method = endpoint.method(forPath: path) {
                 state = .readingBody
-                request = APIRequest(method: method, head: head, body: context.channel.allocator.buffer(capacity: 0))
-            } else {
-                state = .forwarding(requestEnded: false, responseEnded: false)
-                context.fireChannelRead(wrapInboundOut(part))
+                request = APIRequest(method: method, head: head, body: ByteBuffer())
+                return false
             }
+            state = .forwarding(requestEnded: false, responseEnded: false)
+            context.fireChannelRead(wrapInboundOut(part))
+            return true
         case (.readingBody, .body(var chunk)):
-            guard var current = request else { return }
+            guard var current = request else { return false }
             request = nil  // so that appending does not copy the buffer
             guard current.body.readableBytes + chunk.readableBytes <= maxBody else {
                 reply(APIEndpoint.bodyTooLarge, then: .closeAfterReadingInput, context: context)
-                return
+                return false
             }
-            current.body.writeBuffer(&chunk)
+            // A body that came in one piece is kept as it came.
+            if current.body.readableBytes == 0 { current.body = chunk } else { current.body.writeBuffer(&chunk) }
             request = current
+            return false
         case (.readingBody, .end):
-            guard let current = request else { return }
+            guard let current = request else { return false }
             request = nil
             call(current, context: context)
+            return false
         case (.forwarding(false, let responseEnded), _):
             context.fireChannelRead(wrapInboundOut(part))
             if case .end = part {
@@ -132,12 +138,14 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
                     state = .forwarding(requestEnded: true, responseEnded: false)
                 }
             }
+            return true
         case (.closing, _), (.removed, _):
-            break
+            return false
         default:
             // Out of order parts (a body before any head): Hummingbird's loop answers those.
             state = .forwarding(requestEnded: false, responseEnded: false)
             context.fireChannelRead(wrapInboundOut(part))
+            return true
         }
     }
 
@@ -145,9 +153,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private func forwardedResponseEnded(context: ChannelHandlerContext) {
         if shuttingDown {
             // Hummingbird closes the connection after this response: start nothing that waits.
-            // (After a request with `Connection: close` the HTTP decoder takes no further request.)
-            state = .closing
-            pending.removeAll()
+            closing(context)
             return
         }
         state = .idle
@@ -284,10 +290,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private func takePending(context: ChannelHandlerContext) {
         var forwarded = false
         while !pending.isEmpty, !isWaiting {
-            let part = pending.removeFirst()
-            if case .forwarding = state { forwarded = true }
-            handle(part, context: context)
-            if case .forwarding = state { forwarded = true }
+            if handle(pending.removeFirst(), context: context) { forwarded = true }
         }
         // Hummingbird's async channel hands parts on at the end of a read: outside one, that end
         // must be signalled, or the parts sit in its buffer.

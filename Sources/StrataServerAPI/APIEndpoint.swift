@@ -127,9 +127,12 @@ public struct APIEndpoint: Sendable {
     func batch(_ params: JSONValue) async -> [UInt8] {
         var commands: [JSONValue] = []
         if case .array(let items)? = params["commands"] { commands = items }
-        var replies: [[UInt8]] = []
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("replies")
+        w.beginArray()
         for command in commands {
-            var w = JSONWriter()
+            w.element()
             w.beginObject()
             do throws(StrataError) {
                 guard case .object(let members) = command, let first = members.first else { throw .badRequest }
@@ -143,15 +146,6 @@ public struct APIEndpoint: Sendable {
                 JSONReplyEncoder.errorObject(&w, error, includeTemporary: false)
             }
             w.endObject()
-            replies.append(w.bytes)
-        }
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("replies")
-        w.beginArray()
-        for r in replies {
-            w.element()
-            w.raw(r)
         }
         w.endArray()
         w.endObject()

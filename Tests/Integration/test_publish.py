@@ -6,7 +6,7 @@ import asyncio
 
 from cent import Client as CentSyncClient, PublishRequest
 
-from itsupport import API_KEY, connect_client, subscribe, unique
+from itsupport import API_KEY, connect_client, http_request, subscribe, unique
 
 N_PUBS = 20
 
@@ -93,3 +93,36 @@ async def test_client_publish_as_subscriber_carries_client_info(server, client_f
     assert ctx.pub.info is not None, "client-side publications carry ClientInfo"
     assert ctx.pub.info.user == "42"
     assert ctx.pub.info.client == publisher.client_id
+
+
+async def test_api_batch_answers_each_command_in_order(server, api, client_factory):
+    """cent's batch: every command answered in order, a failing one with its error, the rest applied."""
+    import json
+
+    from cent import BatchRequest
+
+    client, ev = client_factory(server)
+    await connect_client(client, ev)
+    channel = unique("chat:batch")
+    _, sev, _ = await subscribe(client, channel)
+
+    result = await api.batch(BatchRequest(requests=[
+        PublishRequest(channel=channel, data={"n": 1}),
+        PublishRequest(channel=channel, data={"n": 2}),
+    ]))
+    assert [r.offset for r in result.replies] == [1, 2], result
+    await sev.wait_count("on_publication", 2, timeout=5)
+    assert [c.pub.data for c in sev.of("on_publication")] == [{"n": 1}, {"n": 2}]
+
+    # Raw: an unknown namespace and an unknown method fail alone, in their place.
+    body = json.dumps({"commands": [
+        {"publish": {"channel": "nosuchns:x", "data": {}}},
+        {"nosuch": {}},
+        {"publish": {"channel": channel, "data": {"n": 3}}},
+    ]}).encode()
+    status, raw = await asyncio.to_thread(http_request, f"{server.api_url}/batch", "POST", body, {"X-API-Key": API_KEY})
+    assert status == 200
+    replies = json.loads(raw)["replies"]
+    assert replies[0] == {"error": {"code": 102, "message": "unknown channel"}}, replies
+    assert replies[1]["error"]["code"] == 104, replies
+    assert replies[2]["publish"]["offset"] == 3, replies
