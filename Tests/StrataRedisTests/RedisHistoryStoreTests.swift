@@ -117,6 +117,49 @@ struct RedisHistoryStoreTests {
         }
     }
 
+    /// Without a clock (production) the scripts keep no expiry fields: Redis's EXPIRE alone ends
+    /// the entries (top and epoch stay), the idempotent result and then the stream's meta, on
+    /// real time. The contract suite checks TTLs under a manual clock, which takes the other path.
+    @Test func redisClockExpiresByEXPIRE() async throws {
+        try await withRedisServer { server in
+            let store = redisStore([server])
+            let retention = StreamRetention(size: 10, ttlSeconds: 1, metaTTLSeconds: 2)
+            func publish(_ data: String, key: String? = nil, resultTTL: Int64 = 1) async throws -> AppendResult {
+                try await store.append(
+                    channel: "rc", publication: Publication(data: Array(data.utf8)),
+                    options: AppendOptions(retention: retention, idempotencyKey: key, idempotentResultTTLSeconds: resultTTL),
+                    onCommit: { _ in })
+            }
+            // A long-lived result for the checks that must not race its expiry on a busy machine.
+            let first = try await publish("1", key: "kept", resultTTL: 60)
+            let repeated = try await publish("1", key: "kept", resultTTL: 60)
+            #expect(repeated.suppressed && repeated.position == first.position)
+            _ = try await publish("2", key: "brief")
+            _ = try await publish("3")
+            let admin = try await RedisConnection.connect(server.configuration)
+            let fields = try await admin.send("HKEYS", store.shards.keys.meta("rc")).elements?.compactMap(\.string) ?? []
+            #expect(Set(fields) == ["e", "s"])
+            let resultFields = try await admin.send("HKEYS", store.shards.keys.result("rc", "kept")).elements?.compactMap(\.string) ?? []
+            #expect(Set(resultFields) == ["e", "s"])
+            await admin.close()
+
+            try await Task.sleep(for: .milliseconds(1300))
+            // history_ttl passed: no entries, the position goes on (the read re-arms the meta TTL).
+            let expired = try await store.history(channel: "rc", filter: HistoryFilter(limit: -1), metaTTLSeconds: 2)
+            #expect(expired.publications.isEmpty)
+            #expect(expired.top == StreamPosition(offset: 3, epoch: first.position.epoch))
+            // The brief result's TTL passed too: the same key publishes again.
+            let again = try await publish("2", key: "brief")
+            #expect(!again.suppressed && again.position == StreamPosition(offset: 4, epoch: first.position.epoch))
+
+            try await Task.sleep(for: .milliseconds(2300))
+            // history_meta_ttl passed with no publish or read: the stream begins again.
+            let restarted = try await store.history(channel: "rc", filter: .topOnly, metaTTLSeconds: 2)
+            #expect(restarted.top.offset == 0)
+            #expect(restarted.top.epoch != first.position.epoch)
+        }
+    }
+
     @Test func failsWithRedisErrorWhenRedisIsDown() async throws {
         let server = try await RedisServer.start()
         let store = redisStore([server])

@@ -9,8 +9,9 @@ import StrataHistory
 /// write transaction is. Publications are stored as `PublicationRecord`s (zstd from
 /// `compressMinSize` bytes), the offset in the entry ID.
 ///
-/// Time: scripts use Redis's clock, one clock for every node. A store made with a `clock` passes
-/// that clock's time instead (tests drive TTLs with a `ManualClock`).
+/// Time: Redis's own EXPIRE on each key does all expiry, one clock for every node. A store made
+/// with a `clock` passes that clock's time instead, and the scripts then keep and check expiry
+/// instants of their own (tests drive TTLs with a `ManualClock`, which Redis's timers cannot follow).
 public final class RedisHistoryStore: HistoryStore {
     public let shards: RedisShards
     private let clock: (any WallClock)?
@@ -25,7 +26,7 @@ public final class RedisHistoryStore: HistoryStore {
         self.compressors = ZstdCompressorPool(level: compressionLevel)
     }
 
-    /// `now` for the scripts: "" lets Redis read its own clock.
+    /// `now` for the scripts: "" leaves time to Redis.
     var nowMillisArgument: String { clock.map { String($0.nowMillis()) } ?? "" }
     var nowSecondsArgument: String { clock.map { String($0.nowSeconds()) } ?? "" }
 

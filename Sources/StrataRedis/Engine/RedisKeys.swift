@@ -5,9 +5,9 @@ struct RedisKeys: Sendable {
 
     /// Stream of publications: entry ID `<offset>-0`, one field `d` with the publication record.
     func stream(_ channel: String) -> String { prefix + ".stream." + channel }
-    /// Stream meta hash: e epoch, s top, ex / mx expiry times (ms), v / ve version.
+    /// Stream meta hash: e epoch, s top, v / ve version; ex / mx expiry times (ms) under a test clock.
     func meta(_ channel: String) -> String { prefix + ".stream.meta." + channel }
-    /// Idempotent publish result: s offset, e epoch, x expiry time (ms).
+    /// Idempotent publish result: s offset, e epoch; x expiry time (ms) under a test clock.
     func result(_ channel: String, _ idempotencyKey: String) -> String { prefix + ".result." + channel + "." + idempotencyKey }
     /// Where nodes publish the channel's messages to each other.
     func pubSub(_ channel: String) -> String { prefix + ".client." + channel }

@@ -5,34 +5,39 @@
 -- KEYS: 1 stream, 2 stream meta, 3 idempotency result ('' when the publish has no key)
 -- ARGV: 1 publication record, 2 history size (0 = no stream), 3 history ttl (s),
 --       4 PUB/SUB channel ('' = do not publish), 5 meta ttl (s, 0 = none),
---       6 epoch for a new stream, 7 now (ms; '' = Redis TIME), 8 result ttl (s; '' = no key),
+--       6 epoch for a new stream, 7 now (ms; '' = Redis keeps time), 8 result ttl (s; '' = no key),
 --       9 delta '1'/'0', 10 version (0 = none), 11 version epoch
 -- Returns {offset, epoch, from result cache '1'/'0', suppressed '1'/'0', previous record or ''}.
 --
--- Meta fields: e epoch, s top offset, ex entries expire at (ms), mx meta expires at (ms),
--- v / ve version and version epoch. The ms fields make expiry exact at `now` even before
--- Redis's own EXPIRE has removed the keys (and let tests drive time).
+-- Meta fields: e epoch (written when the stream begins), s top offset, v / ve version and
+-- version epoch.
+--
+-- Time: with no `now`, Redis's own EXPIRE on each key is the whole of expiry: an expired key is
+-- gone on its next access, to the millisecond, so the script needs no clock. With a `now` (a
+-- store given a clock: tests drive TTLs), Redis's timers cannot follow that clock, so the
+-- expiry instants are kept in fields too and checked against `now`: ex entries expire at,
+-- mx meta expires at, x (result key) expires at, all in ms.
 
 local now = tonumber(ARGV[7])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 
 local function ms(v) return string.format('%d', v) end
 
-if ARGV[8] ~= '' then
+local resultTTL = tonumber(ARGV[8])
+if resultTTL then
   local cached = redis.call('HMGET', KEYS[3], 's', 'e', 'x')
-  if cached[1] and tonumber(cached[3] or '0') > now then
+  if cached[1] and (not now or tonumber(cached[3] or '0') > now) then
     return {tonumber(cached[1]), cached[2] or '', '1', '1', ''}
   end
 end
 
 local function remember(offset, epoch)
-  if ARGV[8] ~= '' then
-    local ttl = tonumber(ARGV[8])
-    redis.call('HSET', KEYS[3], 's', offset, 'e', epoch, 'x', ms(now + ttl * 1000))
-    redis.call('EXPIRE', KEYS[3], ttl)
+  if resultTTL then
+    if now then
+      redis.call('HSET', KEYS[3], 's', offset, 'e', epoch, 'x', ms(now + resultTTL * 1000))
+    else
+      redis.call('HSET', KEYS[3], 's', offset, 'e', epoch)
+    end
+    redis.call('EXPIRE', KEYS[3], resultTTL)
   end
 end
 
@@ -43,17 +48,20 @@ if tonumber(ARGV[2]) <= 0 then
   return {0, '', '0', '0', ''}
 end
 
+-- mx / ex exist only under a given clock; without one they are nil and read as "no expiry".
 local meta = redis.call('HMGET', KEYS[2], 'e', 's', 'mx', 'ex', 'v', 've')
 local epoch = meta[1]
 local top = tonumber(meta[2] or '0')
-if epoch and tonumber(meta[3] or '0') > 0 and now >= tonumber(meta[3]) then epoch = false end
+local fresh = false
+if epoch and now and tonumber(meta[3] or '0') > 0 and now >= tonumber(meta[3]) then epoch = false end
 if not epoch then
   -- No stream yet, or its meta expired: a new epoch, and nothing left of an older one.
   epoch = ARGV[6]
   top = 0
+  fresh = true
   redis.call('DEL', KEYS[1], KEYS[2])
-  meta = {epoch, '0', '0', '0', '0', ''}
-elseif tonumber(meta[4] or '0') > 0 and now >= tonumber(meta[4]) then
+  meta = {epoch, '0', false, false, '0', ''}
+elseif now and tonumber(meta[4] or '0') > 0 and now >= tonumber(meta[4]) then
   -- The entry set outlived history_ttl: drop it, keep top and epoch.
   redis.call('DEL', KEYS[1])
 end
@@ -66,7 +74,24 @@ local function keepMeta()
     redis.call('PERSIST', KEYS[2])
   end
 end
-local expiry = metaTTL > 0 and ms(now + metaTTL * 1000) or '0'
+
+-- HSET field/value pairs for the meta: the epoch when the stream begins, the expiry instants
+-- under a given clock.
+local function metaFields(fields, entriesExpire)
+  if fresh then
+    fields[#fields + 1] = 'e'
+    fields[#fields + 1] = epoch
+  end
+  if now then
+    fields[#fields + 1] = 'mx'
+    fields[#fields + 1] = metaTTL > 0 and ms(now + metaTTL * 1000) or '0'
+    if entriesExpire then
+      fields[#fields + 1] = 'ex'
+      fields[#fields + 1] = ms(entriesExpire)
+    end
+  end
+  return fields
+end
 
 local version = tonumber(ARGV[10])
 if version > 0 then
@@ -74,7 +99,7 @@ if version > 0 then
   local sameEpoch = ARGV[11] == '' or ARGV[11] == (meta[6] or '')
   if sameEpoch and stored > 0 and version <= stored then
     -- Suppressed: nothing appended, but a stream created here keeps its epoch.
-    redis.call('HSET', KEYS[2], 'e', epoch, 's', top, 'mx', expiry)
+    redis.call('HSET', KEYS[2], unpack(metaFields({'s', ms(top)}, nil)))
     keepMeta()
     return {top, epoch, '0', '1', ''}
   end
@@ -90,11 +115,11 @@ top = top + 1
 local ttl = tonumber(ARGV[3])
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ms(top) .. '-0', 'd', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ttl)
+local fields = {'s', ms(top)}
 if version > 0 then
-  redis.call('HSET', KEYS[2], 'e', epoch, 's', ms(top), 'ex', ms(now + ttl * 1000), 'mx', expiry, 'v', ARGV[10], 've', ARGV[11])
-else
-  redis.call('HSET', KEYS[2], 'e', epoch, 's', ms(top), 'ex', ms(now + ttl * 1000), 'mx', expiry)
+  fields[3] = 'v'; fields[4] = ARGV[10]; fields[5] = 've'; fields[6] = ARGV[11]
 end
+redis.call('HSET', KEYS[2], unpack(metaFields(fields, now and now + ttl * 1000)))
 keepMeta()
 
 if ARGV[4] ~= '' then
