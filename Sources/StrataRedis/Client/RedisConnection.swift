@@ -68,8 +68,10 @@ public final class RedisConnection: Sendable {
 
     /// Writes the commands now and returns their replies as a future. Futures of successive
     /// calls complete on the connection's event loop in the order the commands went out, so
-    /// callbacks attached to them run in that order too: what lets a store report appends in
-    /// offset order without a lock of its own.
+    /// callbacks attached to them run in that order too — if they are attached on the loop in
+    /// the same turn as the call (`RedisScript.run` does): a callback attached later from
+    /// another thread runs whenever it gets attached. That order is what lets a store report
+    /// appends in offset order without a lock of its own.
     func enqueue(_ commands: [RESPCommand]) -> EventLoopFuture<[RESPValue]> {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
         // A write to a closed channel never reaches the handler, so its failure must fail the reply too.

@@ -35,16 +35,29 @@ struct RedisScript: Sendable {
     /// Runs the script on `connection`: EVALSHA, and EVAL (which also caches it) when Redis does
     /// not know it — after a restart or SCRIPT FLUSH. The fallback is written from the reply's
     /// callback on the event loop, so calls on one connection keep their order even then.
-    /// An error reply from the script comes back as a thrown `.serverError`.
-    func run(on connection: RedisConnection, keys: [String], arguments: [any RESPArgument]) -> EventLoopFuture<RESPValue> {
+    /// An error reply from the script comes back as a thrown `.serverError`; `transform` turns
+    /// the reply into the result, on the connection's loop, in reply order.
+    ///
+    /// The write and every callback are set up in one go on the connection's loop. A callback
+    /// attached from another thread after the write runs when it is attached, which may be after
+    /// the replies to later calls have been handled: calls would then see their replies out of
+    /// order (appends reporting commits out of offset order).
+    func run<T: Sendable>(
+        on connection: RedisConnection, keys: [String], arguments: [any RESPArgument],
+        transform: @escaping @Sendable (RESPValue) throws -> T
+    ) -> EventLoopFuture<T> {
         let evalsha = command("EVALSHA", Array(sha.utf8), keys: keys, arguments: arguments)
-        return connection.enqueue([evalsha]).flatMap { replies -> EventLoopFuture<RESPValue> in
-            let reply = replies.first ?? .null
-            if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-                let eval = command("EVAL", source, keys: keys, arguments: arguments)
-                return connection.enqueue([eval]).map { $0.first ?? .null }
-            }
-            return connection.eventLoop.makeSucceededFuture(reply)
-        }.flatMapThrowing { reply in try reply.checked() }
+        let loop = connection.eventLoop
+        let chain: @Sendable () -> EventLoopFuture<T> = {
+            connection.enqueue([evalsha]).flatMap { replies -> EventLoopFuture<RESPValue> in
+                let reply = replies.first ?? .null
+                if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+                    let eval = command("EVAL", source, keys: keys, arguments: arguments)
+                    return connection.enqueue([eval]).map { $0.first ?? .null }
+                }
+                return loop.makeSucceededFuture(reply)
+            }.flatMapThrowing { reply in try transform(reply.checked()) }
+        }
+        return loop.inEventLoop ? chain() : loop.flatSubmit(chain)
     }
 }

@@ -57,7 +57,7 @@ public final class RedisShards: Sendable {
         let connection =
             ordered ? try await connection(for: channel) : try await pools[index(for: channel)].connectionOnCallerLoop()
         do {
-            return try await script.run(on: connection, keys: keys, arguments: arguments).flatMapThrowing(transform).get()
+            return try await script.run(on: connection, keys: keys, arguments: arguments, transform: transform).get()
         } catch let error as RedisError {
             throw error
         } catch {
