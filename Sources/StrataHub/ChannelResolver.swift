@@ -7,9 +7,14 @@ public struct ChannelResolver: Sendable {
     public let config: StrataConfig.Channel
     private let namespaces: [String: ChannelOptions]
     private let regexes: [String: NSRegularExpressionBox]
+    /// `config.privatePrefix` and `config.namespaceBoundary` as UTF-8, for `namespaceName`.
+    private let privatePrefix: [UInt8]
+    private let boundary: [UInt8]
 
     public init(config: StrataConfig.Channel) {
         self.config = config
+        self.privatePrefix = Array(config.privatePrefix.utf8)
+        self.boundary = Array(config.namespaceBoundary.utf8)
         var namespaces: [String: ChannelOptions] = [:]
         var regexes: [String: NSRegularExpressionBox] = [:]
         for ns in config.namespaces {
@@ -27,22 +32,34 @@ public struct ChannelResolver: Sendable {
         self.regexes = regexes
     }
 
-    /// The namespace name of a channel ("" for none): private prefix stripped, split on the first boundary.
+    /// The namespace name of a channel ("" for none): private prefix stripped, split on the first
+    /// boundary. Both compared as UTF-8 bytes, as Centrifugo does; this runs on every publish and
+    /// subscribe, so it scans the bytes in place rather than through String's Unicode-aware views.
     public func namespaceName(of channel: String) -> String {
-        var name = Substring(channel)
-        if !config.privatePrefix.isEmpty, name.hasPrefix(config.privatePrefix) { name = name.dropFirst(config.privatePrefix.count) }
-        guard !config.namespaceBoundary.isEmpty, let end = Self.firstIndex(of: config.namespaceBoundary, in: name) else { return "" }
-        return String(name[..<end])
+        guard !boundary.isEmpty else { return "" }
+        var channel = channel
+        return channel.withUTF8 { text in
+            var start = 0
+            if !privatePrefix.isEmpty, text.count >= privatePrefix.count, privatePrefix.elementsEqual(text[..<privatePrefix.count]) {
+                start = privatePrefix.count
+            }
+            let name = UnsafeBufferPointer(rebasing: text[start...])
+            guard let end = Self.firstOffset(of: boundary, in: name) else { return "" }
+            return String(decoding: UnsafeBufferPointer(rebasing: name[..<end]), as: UTF8.self)
+        }
     }
 
-    /// Where `needle` first starts in `text`, compared as UTF-8 bytes. Runs on every publish and
-    /// subscribe; Foundation's `range(of:)` goes through NSString on Linux.
-    static func firstIndex(of needle: String, in text: Substring) -> Substring.Index? {
-        let utf8 = text.utf8
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            if utf8[index...].starts(with: needle.utf8) { return index }
-            utf8.formIndex(after: &index)
+    /// Where `needle` first starts in `text` (an empty needle never matches).
+    static func firstOffset(of needle: [UInt8], in text: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first, needle.count <= text.count else { return nil }
+        var index = 0
+        while index <= text.count - needle.count {
+            if text[index] == first {
+                var matched = 1
+                while matched < needle.count, text[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return index }
+            }
+            index += 1
         }
         return nil
     }

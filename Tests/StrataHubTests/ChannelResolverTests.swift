@@ -21,8 +21,18 @@ struct ChannelResolverTests {
         #expect(r.namespaceName(of: "room") == "")
         #expect(r.namespaceName(of: "ünï:cödé:x") == "ünï")
         #expect(r.namespaceName(of: ":room") == "")
-        #expect(ChannelResolver.firstIndex(of: "::", in: "a:b::c").map { "a:b::c"[..<$0] } == "a:b")
-        #expect(ChannelResolver.firstIndex(of: "/", in: "abc") == nil)
+        #expect(r.namespaceName(of: "chat") == "")
+        #expect(r.namespaceName(of: "$") == "")
+        #expect(r.namespaceName(of: "$:x") == "")
+        #expect(r.namespaceName(of: "chat:") == "chat")
+        func firstOffset(_ needle: String, _ text: String) -> Int? {
+            Array(text.utf8).withUnsafeBufferPointer { ChannelResolver.firstOffset(of: Array(needle.utf8), in: $0) }
+        }
+        #expect(firstOffset("::", "a:b::c") == 3)
+        #expect(firstOffset("::", "a:b:") == nil)
+        #expect(firstOffset("/", "abc") == nil)
+        #expect(firstOffset("abc", "ab") == nil)
+        #expect(firstOffset("", "abc") == nil)
         #expect(try r.options(for: "chat:x").historySize == 5)
         #expect(throws: StrataError.unknownChannel) { try r.options(for: "nope:x") }
     }
