@@ -1,21 +1,17 @@
 import Foundation
-import HTTPTypes
 
 /// Server API key check (server-api.md §1): `X-API-Key`, then `Authorization: apikey KEY`, then `?api_key=`.
 struct APIAuth: Sendable {
     let key: String
     let insecure: Bool
 
-    // Force-unwrap of a constant, valid header name.
-    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
-
-    func allows(headers: HTTPFields, query: Substring?) -> Bool {
+    func allows(headers: APIRequestHeaders, query: Substring?) -> Bool {
         if insecure { return true }
         guard !key.isEmpty else { return false }
-        if let header = headers[Self.apiKeyHeader] {
+        if let header = headers.apiKey {
             return constantTimeEquals(header, key)
         }
-        if let auth = headers[.authorization] {
+        if let auth = headers.authorization {
             let parts = auth.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if parts.count == 2, parts[0].lowercased() == "apikey" { return constantTimeEquals(String(parts[1]), key) }
         }

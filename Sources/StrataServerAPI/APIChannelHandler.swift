@@ -1,25 +1,26 @@
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import StrataTransport
 
 /// Serves the HTTP server API straight off a connection's channel pipeline, on the connection's
-/// event loop. It sits after the HTTP/1 codec and before Hummingbird's async channel: API requests
-/// stop here and are answered here; every other request passes on to Hummingbird's router.
+/// event loop. It sits right after NIO's HTTP/1 decoder, before Hummingbird's conversion to HTTP
+/// types and its async channel: API requests stop here and are answered here; every other request
+/// passes on to Hummingbird's router.
 ///
 /// Why: a publish is the call a backend makes most, and Hummingbird's per-request plumbing (the
 /// async channel in and out, the request and router, the response writer) cost more CPU than the
-/// publish itself (docs/benchmarks.md §6, decision 0004). Here a request costs one task.
+/// publish itself (docs/benchmarks.md §6, decision 0004). Here a request costs one task, and API
+/// requests and replies skip the conversion between NIO's HTTP/1 types and HTTP types.
 ///
 /// Responses keep request order on a connection even when a client pipelines: while a call runs,
 /// or while a forwarded request's response has not ended, later requests wait in `pending`, and
 /// reading stops until they are taken. What would overtake them (the client's half-close, a parse
 /// error, a shutdown notice) waits too.
 public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPRequestPart
-    public typealias InboundOut = HTTPRequestPart
-    public typealias OutboundIn = HTTPResponsePart
-    public typealias OutboundOut = HTTPResponsePart
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias InboundOut = HTTPServerRequestPart
+    public typealias OutboundIn = HTTPServerResponsePart
+    public typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case idle
@@ -36,7 +37,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private struct APIRequest {
         var method: String
-        var head: HTTPRequest
+        var head: HTTPRequestHead
         var body: ByteBuffer
     }
 
@@ -45,7 +46,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private let maxBody: Int
     private var state = State.idle
     private var request: APIRequest?
-    private var pending = CircularBuffer<HTTPRequestPart>()
+    private var pending = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
     /// The server is shutting down: no call starts any more, and the running one's reply closes.
     private var shuttingDown = false
@@ -102,10 +103,10 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// Takes one part; returns whether it was passed on to Hummingbird.
     @discardableResult
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) -> Bool {
         switch (state, part) {
         case (.idle, .head(let head)):
-            if let path = head.path, let method = endpoint.method(forPath: path) {
+            if let method = endpoint.method(forPath: head.uri) {
                 state = .readingBody
                 request = APIRequest(method: method, head: head, body: ByteBuffer())
                 return false
@@ -209,12 +210,14 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let endpoint = self.endpoint
-        let path = request.head.path ?? ""
-        let close = request.head.headerFields[.connection]?.lowercased() == "close"
+        let path = request.head.uri
+        let isPost = request.head.method == .POST
+        let headers = APIRequestHeaders(request.head.headers)
+        // `Connection: close`, or HTTP/1.0 without keep-alive.
+        let close = !request.head.isKeepAlive
         Task(executorPreference: EventLoopTaskExecutor(loop)) {
             let reply = await endpoint.respond(
-                method: request.method, httpMethod: request.head.method, path: path, headers: request.head.headerFields,
-                body: Array(request.body.readableBytesView))
+                method: request.method, isPost: isPost, path: path, headers: headers, body: Array(request.body.readableBytesView))
             // The task runs on the loop (its executor preference); the check covers a hop elsewhere.
             if loop.inEventLoop {
                 handler.value.finishCall(reply, close: close, context: boundContext.value)
@@ -239,16 +242,17 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private func reply(_ reply: APIReply, then after: AfterReply, context: ChannelHandlerContext) {
         let close = after != .keepOpen || shuttingDown
-        var fields = HTTPFields()
-        fields.reserveCapacity(5)
-        if let contentType = reply.contentType { fields.append(HTTPField(name: .contentType, value: contentType)) }
-        fields.append(HTTPField(name: .contentLength, value: String(reply.body.count)))
-        fields.append(HTTPField(name: .date, value: HTTPDate.now()))
-        fields.append(HTTPField(name: .server, value: serverName))
-        if close { fields.append(HTTPField(name: .connection, value: "close")) }
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: reply.status, headerFields: fields))), promise: nil)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        if let contentType = reply.contentType { headers.add(name: "Content-Type", value: contentType) }
+        headers.add(name: "Content-Length", value: String(reply.body.count))
+        headers.add(name: "Date", value: HTTPDate.now())
+        headers.add(name: "Server", value: serverName)
+        if close { headers.add(name: "Connection", value: "close") }
+        let status = HTTPResponseStatus(statusCode: reply.status.code, reasonPhrase: reply.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if !reply.body.isEmpty {
-            context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: reply.body))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         switch after {

@@ -68,13 +68,12 @@ public struct APIEndpoint: Sendable {
         return path[path.utf8.index(after: mark)...]
     }
 
-    /// The reply to one request for `method` (a name `method(forPath:)` returned).
-    public func respond(
-        method: String, httpMethod: HTTPRequest.Method, path: String, headers: HTTPFields, body: [UInt8]
-    ) async -> APIReply {
-        guard httpMethod == .post else { return .empty(.methodNotAllowed) }
+    /// The reply to one request for `method` (a name `method(forPath:)` returned); `isPost`: the
+    /// request's HTTP method is POST, the only one the API takes.
+    public func respond(method: String, isPost: Bool, path: String, headers: APIRequestHeaders, body: [UInt8]) async -> APIReply {
+        guard isPost else { return .empty(.methodNotAllowed) }
         guard auth.allows(headers: headers, query: Self.query(ofPath: path)) else { return .empty(.unauthorized) }
-        let transportMode = transportErrorsByDefault || headers[Self.errorModeHeader] == "transport"
+        let transportMode = transportErrorsByDefault || headers.errorMode == "transport"
         let params: JSONValue
         do {
             params = try JSONParser.parse(body)
@@ -98,9 +97,6 @@ public struct APIEndpoint: Sendable {
 
     /// A body over the limit: refused without reading the rest.
     static let bodyTooLarge = APIReply.plain(.contentTooLarge, "Request Entity Too Large")
-
-    // Force-unwrap of a constant, valid header name (checked by the tests that use the mode).
-    static let errorModeHeader = HTTPField.Name("X-Centrifugo-Error-Mode")!
 
     static func errorReply(_ error: StrataError, transportMode: Bool) -> APIReply {
         var w = JSONWriter()

@@ -28,18 +28,21 @@ public struct EventLoopAffineChildChannel<Inner: ServerChildChannel>: ServerChil
 
 extension HTTPServerBuilder {
     /// `http1WebSocketUpgrade`, with connection tasks on their event loops. `channelHandlers` go
-    /// into each plain HTTP connection's pipeline, between the HTTP codec and Hummingbird (the
-    /// server API's `APIChannelHandler` answers there).
+    /// into each plain HTTP connection's pipeline right after NIO's HTTP/1 decoder, before
+    /// Hummingbird's conversion to HTTP types, and see NIO's HTTP/1 parts (the server API's
+    /// `APIChannelHandler` answers there).
     public static func strataHTTP1WebSocket<WSRouter: HTTPResponderBuilder>(
         webSocketRouter: WSRouter, configuration: WebSocketServerConfiguration,
-        channelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }
+        channelHandlers: @escaping @Sendable () -> [any ChannelHandler] = { [] }
     ) -> HTTPServerBuilder where WSRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
             EventLoopAffineChildChannel(
                 HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder,
-                    configuration: .init(http1: .init(additionalChannelHandlers: channelHandlers(), idleTimeout: nil), ws: configuration)))
+                    configuration: .init(
+                        http1: .init(additionalChannelHandlers: [HTTP1HandlerInstaller(channelHandlers())], idleTimeout: nil),
+                        ws: configuration)))
         }
     }
 }

@@ -1,0 +1,24 @@
+import NIOHTTP1
+
+/// The request headers the server API reads (server-api.md §1), taken out of a request once.
+public struct APIRequestHeaders: Sendable, Equatable {
+    /// `X-API-Key`.
+    public var apiKey: String?
+    /// `Authorization` (`apikey KEY`).
+    public var authorization: String?
+    /// `X-Centrifugo-Error-Mode` (`transport`: errors as HTTP statuses).
+    public var errorMode: String?
+
+    public init(apiKey: String? = nil, authorization: String? = nil, errorMode: String? = nil) {
+        self.apiKey = apiKey
+        self.authorization = authorization
+        self.errorMode = errorMode
+    }
+
+    /// The three headers of an HTTP/1 request head (names are case-insensitive).
+    init(_ headers: HTTPHeaders) {
+        self.init(
+            apiKey: headers.first(name: "x-api-key"), authorization: headers.first(name: "authorization"),
+            errorMode: headers.first(name: "x-centrifugo-error-mode"))
+    }
+}
