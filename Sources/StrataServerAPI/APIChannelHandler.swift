@@ -53,6 +53,9 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// The client's half-close, or an error, held back until the replies before it are out.
     private var heldEvents: [Any] = []
     private var heldError: (any Error)?
+    /// The running call came as HTTP/1.0 with keep-alive: its reply must say keep-alive too, or
+    /// the client closes.
+    private var announceKeepAlive = false
 
     /// `maxBody`: larger request bodies get 413 and the connection closes.
     public init(endpoint: APIEndpoint, serverName: String, maxBody: Int = APIEndpoint.maxBody) {
@@ -215,6 +218,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         let headers = APIRequestHeaders(request.head.headers)
         // `Connection: close`, or HTTP/1.0 without keep-alive.
         let close = !request.head.isKeepAlive
+        announceKeepAlive = request.head.version == .http1_0 && !close
         Task(executorPreference: EventLoopTaskExecutor(loop)) {
             let reply = await endpoint.respond(
                 method: request.method, isPost: isPost, path: path, headers: headers, body: Array(request.body.readableBytesView))
@@ -248,7 +252,12 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         headers.add(name: "Content-Length", value: String(reply.body.count))
         headers.add(name: "Date", value: HTTPDate.now())
         headers.add(name: "Server", value: serverName)
-        if close { headers.add(name: "Connection", value: "close") }
+        if close {
+            headers.add(name: "Connection", value: "close")
+        } else if announceKeepAlive {
+            headers.add(name: "Connection", value: "keep-alive")
+        }
+        announceKeepAlive = false
         let status = HTTPResponseStatus(statusCode: reply.status.code, reasonPhrase: reply.status.reasonPhrase)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if !reply.body.isEmpty {

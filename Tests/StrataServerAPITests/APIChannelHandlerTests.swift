@@ -162,6 +162,25 @@ import Testing
         try await connection.waitClosed()
     }
 
+    /// HTTP/1.0 closes after each response unless the client asks for keep-alive.
+    @Test func http10ClosesUnlessKeptAlive() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let kept = try await server.connect()
+        let keepAlive = post("/api/info", "{}", extraHeaders: "Connection: keep-alive\r\n").replacingOccurrences(of: "HTTP/1.1", with: "HTTP/1.0")
+        try await kept.send(keepAlive + keepAlive)
+        let both = try await kept.responses(2)
+        #expect(both.map(\.status) == [200, 200])
+        #expect(both.allSatisfy { $0.headers["connection"] == "keep-alive" })
+
+        let plain = try await server.connect()
+        try await plain.send(post("/api/info", "{}").replacingOccurrences(of: "HTTP/1.1", with: "HTTP/1.0"))
+        let replies = try await plain.responses(1)
+        #expect(replies.first?.status == 200)
+        #expect(replies.first?.headers["connection"] == "close")
+        try await plain.waitClosed()
+    }
+
     // MARK: Requests
 
     func post(_ path: String, _ body: String, key: String? = "k", extraHeaders: String = "") -> String {
