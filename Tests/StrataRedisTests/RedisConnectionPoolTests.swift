@@ -50,24 +50,28 @@ struct RedisConnectionPoolTests {
     }
 
     /// A task on an event loop (as the server's connection tasks are) gets a connection of that
-    /// loop, so Redis's reply resumes it without a thread switch; off any loop it still gets one.
+    /// loop, so Redis's reply resumes it without a thread switch, and always the same one, so a
+    /// loop turn's commands leave in one write; off any loop it still gets one.
     @Test func callerLoopConnectionIsOnTheCallersLoop() async throws {
         try await withRedisServer { server in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
             let pool = RedisConnectionPool(configuration: server.configuration, size: 6, eventLoopGroup: group)
             for loop in group.makeIterator() {
+                var used: [ObjectIdentifier] = []
                 for _ in 0..<4 {
-                    let sameLoop = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+                    let (sameLoop, id) = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
                         let connection = try await pool.connectionOnCallerLoop()
                         #expect(try await connection.send("PING") == .simpleString("PONG"))
-                        return connection.eventLoop === loop && loop.inEventLoop
+                        return (connection.eventLoop === loop && loop.inEventLoop, ObjectIdentifier(connection))
                     }
                     #expect(sameLoop)
+                    used.append(id)
                 }
+                #expect(Set(used).count == 1, "one connection per loop")
             }
             #expect(try await pool.connectionOnCallerLoop().send("PING") == .simpleString("PONG"))
-            // Two connections per loop, each used: six in all, plus the observer.
-            #expect(try await connectedClients(server) == 7)
+            // One connection per loop (the call off any loop takes the first slot, loop 0's), plus the observer.
+            #expect(try await connectedClients(server) == 4)
             await pool.close()
             try await group.shutdownGracefully()
         }
