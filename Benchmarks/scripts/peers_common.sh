@@ -73,3 +73,18 @@ single_node_suite() {
     FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$NODE_PIDS" "$target" publish
     cleanup
 }
+
+# build_publish_load: builds Benchmarks/publish-load (Go standard library only) into a fresh
+# temporary directory; sets PUBLISH_LOAD_DIR (remove it when done) and PUBLISH_LOAD (the binary).
+build_publish_load() {
+    PUBLISH_LOAD_DIR="$(mktemp -d /tmp/publish-load.XXXXXX)"
+    (cd "$ROOT/Benchmarks/publish-load" && GO111MODULE=off GOPATH="$PUBLISH_LOAD_DIR" GOCACHE="$PUBLISH_LOAD_DIR/cache" go build -o "$PUBLISH_LOAD_DIR/publish-load" .)
+    PUBLISH_LOAD="$PUBLISH_LOAD_DIR/publish-load"
+}
+
+# publish_load URL PIDS TARGET CONC [KEY]: publishers on CPU 1 against a running server for
+# $DURATION (default 5s), measuring the CPU of PIDS; one JSON line.
+publish_load() {
+    sleep 1
+    taskset -c 1 "$PUBLISH_LOAD" -url "$1" -server-pid "$2" -target "$3" -conc "$4" -key "${5:-}" -duration "${DURATION:-5s}"
+}

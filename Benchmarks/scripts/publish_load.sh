@@ -11,24 +11,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
 CONFIG="$ROOT/config/examples/bench-redis.json"
-TOOL="$(mktemp -d /tmp/publish-load.XXXXXX)"
-(cd Benchmarks/publish-load && GO111MODULE=off GOPATH="$TOOL" GOCACHE="$TOOL/cache" go build -o "$TOOL/publish-load" .)
-
-load() {  # URL PIDS TARGET CONC [KEY]
-    sleep 1
-    taskset -c 1 "$TOOL/publish-load" -url "$1" -server-pid "$2" -target "$3" -conc "$4" -key "${5:-}" \
-        -duration "${DURATION:-5s}"
-}
+build_publish_load
 
 for _ in $(seq 1 "${ROUNDS:-1}"); do
     for conc in ${CONCS:-1 8 32}; do
         start_redis; R="$LAST"
         start_go 18000 redis
-        load http://127.0.0.1:18000/api/publish "$LAST,$R" centrifuge-go-redis-api "$conc"
+        publish_load http://127.0.0.1:18000/api/publish "$LAST,$R" centrifuge-go-redis-api "$conc"
         cleanup
         start_node "$CONFIG" redis
-        load http://127.0.0.1:18100/api/publish "$NODE_PIDS" strata-redis "$conc" bench-key
+        publish_load http://127.0.0.1:18100/api/publish "$NODE_PIDS" strata-redis "$conc" bench-key
         cleanup
     done
 done
-rm -rf "$TOOL"
+rm -rf "$PUBLISH_LOAD_DIR"

@@ -5,19 +5,19 @@
 #
 #   OLD=/path/to/strata NEW=.build/release/strata ROUNDS=6 CONC=8 Benchmarks/scripts/publish_load_ab.sh
 set -euo pipefail
+# Absolute paths: each node starts in a working directory of its own.
+OLD="$(realpath "${OLD:?OLD must name a strata binary}")"
+[ -z "${NEW:-}" ] || NEW="$(realpath "$NEW")"
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
 CONFIG="$ROOT/config/examples/bench-redis.json"
-TOOL="$(mktemp -d /tmp/publish-load.XXXXXX)"
-(cd Benchmarks/publish-load && GO111MODULE=off GOPATH="$TOOL" GOCACHE="$TOOL/cache" go build -o "$TOOL/publish-load" .)
+build_publish_load
 for _ in $(seq 1 "${ROUNDS:-6}"); do
     for side in old new; do
         if [ "$side" = old ]; then STRATA="$OLD"; else STRATA="${NEW:-$ROOT/.build/release/strata}"; fi
         start_node "$CONFIG" redis
-        sleep 1
-        taskset -c 1 "$TOOL/publish-load" -url http://127.0.0.1:18100/api/publish -key bench-key -server-pid "$NODE_PIDS" \
-            -target "strata-$side" -conc "${CONC:-8}" -duration "${DURATION:-4s}"
+        publish_load http://127.0.0.1:18100/api/publish "$NODE_PIDS" "strata-$side" "${CONC:-8}" bench-key
         cleanup
     done
 done
-rm -rf "$TOOL"
+rm -rf "$PUBLISH_LOAD_DIR"

@@ -7,7 +7,7 @@ public struct ChannelResolver: Sendable {
     public let config: StrataConfig.Channel
     private let namespaces: [String: ChannelOptions]
     private let regexes: [String: NSRegularExpressionBox]
-    /// `config.privatePrefix` and `config.namespaceBoundary` as UTF-8, for `namespaceName`.
+    /// `config.privatePrefix` and `config.namespaceBoundary` as UTF-8: channel names are split as bytes.
     private let privatePrefix: [UInt8]
     private let boundary: [UInt8]
 
@@ -66,7 +66,10 @@ public struct ChannelResolver: Sendable {
 
     /// Options for `channel`, or 102 for an unknown namespace.
     public func options(for channel: String) throws(StrataError) -> ChannelOptions {
-        let ns = namespaceName(of: channel)
+        try options(namespace: namespaceName(of: channel))
+    }
+
+    private func options(namespace ns: String) throws(StrataError) -> ChannelOptions {
         if ns.isEmpty { return config.withoutNamespace }
         guard let o = namespaces[ns] else { throw .unknownChannel }
         return o
@@ -75,13 +78,13 @@ public struct ChannelResolver: Sendable {
     /// Checks length (107), namespace (102) and name rules (107: regex, or ASCII only without one).
     public func validate(_ channel: String) throws(StrataError) -> ChannelOptions {
         if channel.utf8.count > config.maxLength { throw .badRequest }
-        let options = try options(for: channel)
         let ns = namespaceName(of: channel)
+        let options = try options(namespace: ns)
         if let re = regexes[ns] {
-            var rest = Substring(channel)
-            if rest.hasPrefix(config.privatePrefix) { rest = rest.dropFirst(config.privatePrefix.count) }
-            if !ns.isEmpty { rest = rest.dropFirst(ns.count + config.namespaceBoundary.count) }
-            let s = String(rest)
+            // The name after the prefix and namespace, cut at the same bytes `namespaceName` used.
+            var skip = isPrivate(channel) ? privatePrefix.count : 0
+            if !ns.isEmpty { skip += ns.utf8.count + boundary.count }
+            let s = String(Substring(channel.utf8.dropFirst(skip)))
             if re.value.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) == nil { throw .badRequest }
         } else if !channel.utf8.allSatisfy({ $0 < 0x80 }) {
             throw .badRequest
@@ -90,7 +93,7 @@ public struct ChannelResolver: Sendable {
     }
 
     public func isPrivate(_ channel: String) -> Bool {
-        !config.privatePrefix.isEmpty && channel.hasPrefix(config.privatePrefix)
+        !privatePrefix.isEmpty && channel.utf8.starts(with: privatePrefix)
     }
 
     /// For `ns:name#u1,u2` channels: whether `user` is listed.

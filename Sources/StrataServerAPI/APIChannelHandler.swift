@@ -53,9 +53,6 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     /// The client's half-close, or an error, held back until the replies before it are out.
     private var heldEvents: [Any] = []
     private var heldError: (any Error)?
-    /// The running call came as HTTP/1.0 with keep-alive: its reply must say keep-alive too, or
-    /// the client closes.
-    private var announceKeepAlive = false
 
     /// `maxBody`: larger request bodies get 413 and the connection closes.
     public init(endpoint: APIEndpoint, serverName: String, maxBody: Int = APIEndpoint.maxBody) {
@@ -218,23 +215,26 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         let headers = APIRequestHeaders(request.head.headers)
         // `Connection: close`, or HTTP/1.0 without keep-alive.
         let close = !request.head.isKeepAlive
-        announceKeepAlive = request.head.version == .http1_0 && !close
+        // HTTP/1.0 with keep-alive: the reply must say keep-alive too, or the client closes.
+        let announceKeepAlive = request.head.version == .http1_0 && !close
         Task(executorPreference: EventLoopTaskExecutor(loop)) {
             let reply = await endpoint.respond(
                 method: request.method, isPost: isPost, path: path, headers: headers, body: Array(request.body.readableBytesView))
             // The task runs on the loop (its executor preference); the check covers a hop elsewhere.
             if loop.inEventLoop {
-                handler.value.finishCall(reply, close: close, context: boundContext.value)
+                handler.value.finishCall(reply, close: close, announceKeepAlive: announceKeepAlive, context: boundContext.value)
             } else {
-                loop.execute { handler.value.finishCall(reply, close: close, context: boundContext.value) }
+                loop.execute {
+                    handler.value.finishCall(reply, close: close, announceKeepAlive: announceKeepAlive, context: boundContext.value)
+                }
             }
         }
     }
 
-    private func finishCall(_ reply: APIReply, close: Bool, context: ChannelHandlerContext) {
+    private func finishCall(_ reply: APIReply, close: Bool, announceKeepAlive: Bool, context: ChannelHandlerContext) {
         // Removed from the pipeline (the connection closed) while the call ran: nobody to answer.
         guard case .calling = state else { return }
-        self.reply(reply, then: close ? .close : .keepOpen, context: context)
+        self.reply(reply, then: close ? .close : .keepOpen, announceKeepAlive: announceKeepAlive, context: context)
     }
 
     private enum AfterReply {
@@ -244,7 +244,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         case closeAfterReadingInput
     }
 
-    private func reply(_ reply: APIReply, then after: AfterReply, context: ChannelHandlerContext) {
+    private func reply(_ reply: APIReply, then after: AfterReply, announceKeepAlive: Bool = false, context: ChannelHandlerContext) {
         let close = after != .keepOpen || shuttingDown
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
@@ -257,8 +257,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         } else if announceKeepAlive {
             headers.add(name: "Connection", value: "keep-alive")
         }
-        announceKeepAlive = false
-        let status = HTTPResponseStatus(statusCode: reply.status.code, reasonPhrase: reply.status.reasonPhrase)
+        let status = HTTPResponseStatus(statusCode: reply.status.code)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if !reply.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
