@@ -56,6 +56,22 @@ import Testing
         #expect(replies.map(\.status) == [401, 401, 405, 200, 400])
     }
 
+    /// API errors come in the body with 200 by default, and as HTTP statuses when the request
+    /// asks for the transport error mode (`X-Centrifugo-Error-Mode: transport`).
+    @Test func errorModesPutErrorsInTheBodyOrTheStatus() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let unknown = #"{"channel":"nope:x","data":1}"#
+        let replies = try await server.exchange(
+            post("/api/publish", unknown) + post("/api/publish", unknown, extraHeaders: "X-Centrifugo-Error-Mode: transport\r\n")
+                + post("/api/publish", #"{"data":1}"#, extraHeaders: "X-Centrifugo-Error-Mode: transport\r\n"),
+            responses: 3)
+        #expect(replies.map(\.status) == [200, 404, 400])
+        #expect(replies[0].body.contains(#""error":{"code":102"#))
+        #expect(replies[1].body.contains(#""code":102"#) && !replies[1].body.contains(#""error""#))
+        #expect(replies[2].body.contains(#""code":107"#))
+    }
+
     @Test func pipelinedRequestsAreAnsweredInRequestOrder() async throws {
         let server = try await TestServer.start()
         defer { server.stop() }
