@@ -22,7 +22,7 @@ import StrataHub
 /// again shortly; messages pile up in the bounded `OutboundQueue` until that client alone is
 /// disconnected with 3008. The close goes back to the connection's task (`closed`), which performs
 /// the close handshake through Hummingbird after every frame written here.
-final class ChannelFrameWriter: Sendable {
+final class ChannelFrameWriter: Drainable {
     private let channel: any Channel
     private let queue: OutboundQueue
     private let batcher: DrainBatcher

@@ -1,31 +1,74 @@
+import DequeModule
 import NIOCore
 import StrataCore
+
+/// What a `DrainBatcher` runs on its event loop: a connection's frame writer.
+protocol Drainable: AnyObject, Sendable {
+    /// Writes what the connection has queued; on the event loop.
+    func drain()
+}
 
 /// Coalesces writer drains per event loop: a publication to 1,000 subscribers whose connections
 /// live on two event loops costs two cross-thread submissions (each may wake a sleeping loop with
 /// a syscall), not 1,000. Wake-ups arriving while a batch is pending just join it.
+///
+/// A large batch is drained in turns of `writersPerTurn`, and the loop reads its sockets between
+/// turns. Why: NIO runs a loop's ready tasks to the end before it looks at I/O again, so one
+/// drain of 1,000 writers kept the loop's sockets (the next publish's API request and PUB/SUB
+/// message, other clients' commands) waiting for the whole pass, and every pass wrote one frame
+/// per delivery. Reading between turns lets publications that arrive during a pass join the
+/// queues of the writers not yet drained, which send them together in one frame and one write,
+/// as on two nodes, where PUB/SUB messages arrive in bursts. A batch smaller than a turn is
+/// drained at once, as before. (`docs/benchmarks.md` §6 has the measurements behind both sizes.)
 final class DrainBatcher: Sendable {
+    /// Writers drained before the loop reads its sockets again: ~0.3 ms of loopback writes.
+    static let writersPerTurn = 32
+    /// When the next turn is due. NIO leaves its task loop only for a task due later; with no
+    /// socket ready, the loop waits this long (idle, on its timer) before the next turn.
+    static let turnDelay = TimeAmount.microseconds(20)
+
+    private struct State {
+        var pending: Deque<any Drainable> = []
+        /// A turn is queued on the loop (or running): wake-ups only join `pending`.
+        var scheduled = false
+    }
+
     private let eventLoop: any EventLoop
-    private let pending = Locked<[ChannelFrameWriter]>([])
+    private let state = Locked(State())
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    func schedule(_ writer: ChannelFrameWriter) {
-        let first = pending.withLock { p in
-            p.append(writer)
-            return p.count == 1
+    func schedule(_ writer: any Drainable) {
+        let first = state.withLock { s in
+            s.pending.append(writer)
+            if s.scheduled { return false }
+            s.scheduled = true
+            return true
         }
-        if first { eventLoop.execute { self.run() } }
+        if first { eventLoop.execute { self.runTurn() } }
     }
 
-    private func run() {
-        let batch = pending.withLock { p in
-            defer { p.removeAll(keepingCapacity: true) }
-            return p
+    /// Drains up to a turn of writers, then schedules the next turn if more are waiting.
+    private func runTurn() {
+        let turn: [any Drainable] = state.withLock { s in
+            let n = min(s.pending.count, Self.writersPerTurn)
+            defer { s.pending.removeFirst(n) }
+            return Array(s.pending.prefix(n))
         }
-        for writer in batch { writer.drain() }
+        for writer in turn { writer.drain() }
+        let more = state.withLock { s in
+            if s.pending.isEmpty { s.scheduled = false }
+            return s.scheduled
+        }
+        guard more else { return }
+        if turn.count == Self.writersPerTurn {
+            eventLoop.scheduleTask(in: Self.turnDelay) { self.runTurn() }
+        } else {
+            // A short turn, and new wake-ups since: no reason to wait for the sockets.
+            eventLoop.execute { self.runTurn() }
+        }
     }
 }
 
