@@ -42,6 +42,35 @@ async def test_api_publications_arrive_in_order_with_consecutive_offsets(server,
     assert {r.epoch for r in results} == {epoch}
 
 
+# More subscribers than two of the transport's drain turns (32 connections each), so a burst is
+# written over several loop turns and later publications join queues not yet drained.
+BURST_SUBSCRIBERS = 80
+BURST = 40
+
+
+async def test_burst_to_many_subscribers_arrives_whole_and_in_order(server, api, client_factory):
+    """Publications that arrive while the server is still writing earlier ones to a large audience
+    leave merged into frames (newline-joined JSON). Every real client still gets each publication
+    once, in offset order, with its own data."""
+    channel = unique("chat:burst")
+    clients = [client_factory(server, user=f"b{i}") for i in range(BURST_SUBSCRIBERS)]
+    await asyncio.gather(*(connect_client(c, ev) for c, ev in clients))
+    subs = await asyncio.gather(*(subscribe(c, channel) for c, _ in clients))
+
+    results = await asyncio.gather(*(api.publish(PublishRequest(channel=channel, data={"n": i})) for i in range(BURST)))
+    offsets = [r.offset for r in results]
+    assert sorted(offsets) == list(range(1, BURST + 1))
+    n_at = {offset: n for n, offset in enumerate(offsets)}
+
+    await asyncio.gather(*(sev.wait_count("on_publication", BURST, timeout=30) for _, sev, _ in subs))
+    await asyncio.sleep(0.2)  # nothing extra may follow
+    for _, sev, _ in subs:
+        pubs = [c.pub for c in sev.of("on_publication")]
+        assert [p.offset for p in pubs] == list(range(1, BURST + 1)), sev.summary()
+        assert [p.data for p in pubs] == [{"n": n_at[o]} for o in range(1, BURST + 1)]
+        assert not sev.of("on_unsubscribed"), sev.summary()
+
+
 async def test_api_publish_tags_are_delivered(server, api, client_factory):
     client, ev = client_factory(server)
     await connect_client(client, ev)
