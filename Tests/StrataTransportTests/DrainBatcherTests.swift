@@ -31,6 +31,25 @@ private final class CountingWriter: Drainable {
     var count: Int { drains.withLock { $0 } }
 }
 
+/// A writer that wakes itself again on every drain until stopped.
+private final class BusyWriter: Drainable {
+    let batcher: DrainBatcher
+    let state = Locked((drains: 0, stopped: false))
+
+    init(batcher: DrainBatcher) { self.batcher = batcher }
+
+    func drain() {
+        let again = state.withLock { s in
+            s.drains += 1
+            return !s.stopped
+        }
+        if again { batcher.schedule(self) }
+    }
+
+    func stop() { state.withLock { $0.stopped = true } }
+    var count: Int { state.withLock { $0.drains } }
+}
+
 @Suite("DrainBatcher: drains in turns, reading the sockets between them")
 struct DrainBatcherTests {
     let turn = DrainBatcher.writersPerTurn
@@ -95,6 +114,22 @@ struct DrainBatcherTests {
         loop.run()
         #expect(a.count == 1)
         #expect(b.count == 1)
+    }
+
+    /// A connection that is woken again on every drain (a steady stream of publications) gets at
+    /// most a turn's worth of drains per loop pass: the loop still reads its sockets.
+    @Test(.timeLimit(.minutes(1))) func endlessWakeUpsStillYieldToTheSockets() {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        let busy = BusyWriter(batcher: batcher)
+        batcher.schedule(busy)
+        loop.run()
+        #expect(busy.count == turn)
+        loop.advanceTime(by: DrainBatcher.turnDelay)
+        #expect(busy.count == 2 * turn)
+        busy.stop()
+        loop.advanceTime(by: DrainBatcher.turnDelay)
+        #expect(busy.count == 2 * turn + 1)
     }
 
     /// Once everything is drained, the next wake-up starts a new batch.
