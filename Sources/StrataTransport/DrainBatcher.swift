@@ -56,21 +56,27 @@ final class DrainBatcher: Sendable {
     private func runTurn() {
         var budget = Self.writersPerTurn
         while budget > 0 {
-            let batch: [any Drainable] = state.withLock { s in
-                let n = min(s.pending.count, budget)
-                if n == 0 { s.scheduled = false }
-                defer { s.pending.removeFirst(n) }
-                return Array(s.pending.prefix(n))
-            }
-            if batch.isEmpty { return }
+            guard let batch = take(upTo: budget) else { return }
             for writer in batch { writer.drain() }
             budget -= batch.count
         }
-        let more = state.withLock { s in
-            if s.pending.isEmpty { s.scheduled = false }
-            return s.scheduled
+        // The budget is spent: the sockets come first, if anyone is still waiting.
+        guard take(upTo: 0) != nil else { return }
+        eventLoop.scheduleTask(in: Self.turnDelay) { self.runTurn() }
+    }
+
+    /// Up to `limit` waiting writers, taken off the line; nil when none is waiting, which ends
+    /// the batch (the next wake-up starts a new one).
+    private func take(upTo limit: Int) -> [any Drainable]? {
+        state.withLock { s in
+            if s.pending.isEmpty {
+                s.scheduled = false
+                return nil
+            }
+            let n = min(s.pending.count, limit)
+            defer { s.pending.removeFirst(n) }
+            return Array(s.pending.prefix(n))
         }
-        if more { eventLoop.scheduleTask(in: Self.turnDelay) { self.runTurn() } }
     }
 }
 
