@@ -14,8 +14,13 @@ public enum TokenIssuer {
         w.int(now)
         if let channel { w.key("channel"); w.string(channel) }
         w.endObject()
+        return hs256(secret: secret, payload: w.bytes)
+    }
+
+    /// A token carrying `payload` (a JSON object of claims) as it is.
+    public static func hs256(secret: String, payload: [UInt8]) -> String {
         let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let signingInput = header + "." + Base64URL.encode(w.bytes)
+        let signingInput = header + "." + Base64URL.encode(payload)
         let signature = HMACCheck.sign256(key: SymmetricKey(data: Array(secret.utf8)), input: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
     }

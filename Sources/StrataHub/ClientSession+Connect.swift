@@ -4,35 +4,26 @@ import StrataConfig
 import StrataCore
 import StrataProtocol
 
+/// A server-side subscription the connect command sets up.
+struct PlannedSubscription: Sendable {
+    var request: SubscribeRequest
+    var source: SubscriptionSource
+    var options: TokenSubscribeOptions
+}
+
 extension ClientSession {
-    /// Connect (client-protocol.md §6): authenticate, register, subscribe server-side channels.
+    /// Connect (docs/protocol/client-protocol.md, "Connect"): authenticate, check the limits, set
+    /// up the server-side subscriptions, answer, and only then register the connection.
+    ///
+    /// A connect that fails at any step leaves nothing behind: no user, no subscription, no
+    /// presence entry, no hub or timer registration. The session becomes unusable (every later
+    /// command closes it with 3501), so a refused client can never act as a logged-in one.
     func connect(_ request: ConnectRequest, id commandID: UInt32) async throws(CommandFailure) -> ReplyResult? {
         let config = node.config.client
         let now = node.clock.nowSeconds()
-        var user = ""
-        var claims = ConnectionClaims()
-        if !request.token.isEmpty {
-            do {
-                claims = try await node.connectionTokens.verifyConnectionToken(request.token, now: now)
-            } catch {
-                switch error {
-                case .expired: throw .error(.tokenExpired)
-                case .invalid(let reason):
-                    logger.info("invalid connection token", metadata: ["reason": "\(reason)"])
-                    throw .disconnect(.invalidToken)
-                }
-            }
-            user = claims.user
-            if user.isEmpty && config.disallowAnonymousConnectionTokens { throw .disconnect(.permissionDenied) }
-        } else if !(config.allowAnonymousConnectWithoutToken || config.insecure) {
-            throw .disconnect(.badRequest)
-        }
-        if config.userConnectionLimit > 0, !user.isEmpty, node.hub.userConnectionCount(user) >= config.userConnectionLimit {
-            throw .disconnect(.connectionLimit)
-        }
-        if config.connectionLimit > 0, node.hub.connectionCount >= config.connectionLimit {
-            throw .disconnect(.connectionLimit)
-        }
+        let claims = try await authenticate(request.token, now: now)
+        let user = claims.user
+        try checkConnectionLimits(user: user)
         var result = ConnectResult()
         let expiry = config.insecure ? nil : claims.connectionExpiry
         if let expiry {
@@ -41,29 +32,86 @@ extension ClientSession {
             result.expires = true
             result.ttl = UInt32(min(expiry, now + 365 * 86_400) - now)
         }
+        let planned = try plannedSubscriptions(request, claims: claims, user: user)
+
         state.withLock { s in
             s.user = user
             s.connInfo = claims.info
             s.expireAt = expiry
         }
-
-        // Server-side subscriptions: the token's subs (or channels), plus channels the client
-        // lists in `subs` that it could subscribe to client-side anyway.
-        var serverSide: [(String, SubscribeRequest, TokenSubscribeOptions?)] = []
-        if !claims.subs.isEmpty {
-            for (ch, opts) in claims.subs.sorted(by: { $0.key < $1.key }) {
-                var r = request.subs[ch] ?? SubscribeRequest()
-                r.channel = ch
-                serverSide.append((ch, r, opts))
+        do {
+            var pending: [PendingSubscribe] = []
+            for plan in planned {
+                let p = try await prepareSubscribe(plan.request, source: plan.source, tokenOptions: plan.options)
+                pending.append(try await readForSubscribe(p))
             }
-        } else {
-            for ch in claims.channels {
-                var r = request.subs[ch] ?? SubscribeRequest()
-                r.channel = ch
-                serverSide.append((ch, r, TokenSubscribeOptions()))
+            result.client = id
+            result.version = Node.version
+            if config.pingIntervalMillis > 0 {
+                result.ping = UInt32(max(1, config.pingIntervalMillis / 1000))
+                result.pong = config.pongTimeoutMillis > 0
+            }
+            if config.connectIncludeServerTime { result.time = node.clock.nowMillis() }
+            try finalizeConnect(result, id: commandID, pending: pending)
+        } catch {
+            await rollBackConnect()
+            throw error
+        }
+        register(user: user)
+        return nil
+    }
+
+    /// The token's claims (empty for an anonymous connection); refusals per Centrifugo: an
+    /// expired token is error 109, an invalid one 3500, a missing one 3501 unless allowed.
+    private func authenticate(_ token: String, now: Int64) async throws(CommandFailure) -> ConnectionClaims {
+        let config = node.config.client
+        guard !token.isEmpty else {
+            if config.allowAnonymousConnectWithoutToken || config.insecure { return ConnectionClaims() }
+            throw .disconnect(.badRequest)
+        }
+        let claims: ConnectionClaims
+        do {
+            claims = try await node.connectionTokens.verifyConnectionToken(token, now: now)
+        } catch {
+            switch error {
+            case .expired: throw .error(.tokenExpired)
+            case .invalid(let reason):
+                logger.info("invalid connection token", metadata: ["reason": "\(reason)"])
+                throw .disconnect(.invalidToken)
             }
         }
-        for (ch, r) in request.subs.sorted(by: { $0.key < $1.key }) where !serverSide.contains(where: { $0.0 == ch }) {
+        if claims.user.isEmpty && config.disallowAnonymousConnectionTokens { throw .disconnect(.permissionDenied) }
+        return claims
+    }
+
+    private func checkConnectionLimits(user: String) throws(CommandFailure) {
+        let config = node.config.client
+        if config.userConnectionLimit > 0, !user.isEmpty, node.hub.userConnectionCount(user) >= config.userConnectionLimit {
+            throw .disconnect(.connectionLimit)
+        }
+        if config.connectionLimit > 0, node.hub.connectionCount >= config.connectionLimit {
+            throw .disconnect(.connectionLimit)
+        }
+    }
+
+    /// Server-side subscriptions: the token's `subs` (or `channels`), plus channels the client
+    /// lists in its `subs` that it could subscribe to client-side anyway. Validation only.
+    private func plannedSubscriptions(
+        _ request: ConnectRequest, claims: ConnectionClaims, user: String
+    ) throws(CommandFailure) -> [PlannedSubscription] {
+        let config = node.config.client
+        var planned: [PlannedSubscription] = []
+        func fromToken(_ channel: String, _ options: TokenSubscribeOptions) -> PlannedSubscription {
+            var r = request.subs[channel] ?? SubscribeRequest()
+            r.channel = channel
+            return PlannedSubscription(request: r, source: .connectionToken, options: options)
+        }
+        if !claims.subs.isEmpty {
+            for (ch, opts) in claims.subs.sorted(by: { $0.key < $1.key }) { planned.append(fromToken(ch, opts)) }
+        } else {
+            for ch in claims.channels { planned.append(fromToken(ch, TokenSubscribeOptions())) }
+        }
+        for (ch, r) in request.subs.sorted(by: { $0.key < $1.key }) where !planned.contains(where: { $0.request.channel == ch }) {
             let o: ChannelOptions
             do {
                 o = try node.channels.validate(ch)
@@ -73,50 +121,21 @@ extension ClientSession {
             if !node.channels.isPrivate(ch), Permissions.canSubscribe(o, user: user, insecure: config.insecure) {
                 var r = r
                 r.channel = ch
-                serverSide.append((ch, r, nil))
+                planned.append(PlannedSubscription(request: r, source: .connectRequest, options: TokenSubscribeOptions()))
             }
         }
-        if config.channelLimit > 0, serverSide.count > config.channelLimit { throw .disconnect(.channelLimit) }
-
-        node.hub.addConnection(self, user: user)
-        node.metrics.connects.increment()
-        state.withLock { $0.status = .connected }
-
-        var pending: [PendingSubscribe] = []
-        for (ch, r, opts) in serverSide {
-            do {
-                let p = try await prepareSubscribe(r, serverSide: true, tokenOptions: opts ?? TokenSubscribeOptions(), claimsFromToken: opts != nil)
-                pending.append(try await readForSubscribe(p))
-            } catch {
-                // Any failing server-side subscription fails the whole connect.
-                for p in pending { await abortSubscribe(p.channel) }
-                switch error {
-                case .error(let e):
-                    throw .error(e)
-                case .disconnect(let d): throw .disconnect(d)
-                }
-            }
-        }
-
-        result.client = id
-        result.version = Node.version
-        if config.pingIntervalMillis > 0 {
-            result.ping = UInt32(max(1, config.pingIntervalMillis / 1000))
-            result.pong = config.pongTimeoutMillis > 0
-        }
-        if config.connectIncludeServerTime { result.time = node.clock.nowMillis() }
-        schedulePings(nowMillis: node.clock.nowMillis())
-        node.timers.register(self)
-        return try await finalizeConnect(result, id: commandID, pending: pending)
+        if config.channelLimit > 0, planned.count > config.channelLimit { throw .disconnect(.channelLimit) }
+        return planned
     }
 
-    /// Finishes every server-side subscription and queues the connect reply in one critical
-    /// section, so no live publication of those channels can overtake the reply.
-    private func finalizeConnect(
-        _ base: ConnectResult, id connectID: UInt32, pending: [PendingSubscribe]
-    ) async throws(CommandFailure) -> ReplyResult? {
-        var failure: CommandFailure?
-        let overflow = state.withLock { s -> Bool in
+    /// Makes every server-side subscription live, marks the session connected and queues the
+    /// connect reply in one critical section, so no live publication of those channels can
+    /// overtake the reply and no other command sees a half-connected session.
+    private func finalizeConnect(_ base: ConnectResult, id connectID: UInt32, pending: [PendingSubscribe]) throws(CommandFailure) {
+        let outcome = state.withLock { s -> Result<Bool, CommandFailure> in
+            guard s.status == .connecting else { return .failure(.disconnect(.badRequest)) }
+            // finalizeSubscribe makes subscriptions live on connected sessions only.
+            s.status = .connected
             var result = base
             var after: [[UInt8]] = []
             for p in pending {
@@ -125,19 +144,47 @@ extension ClientSession {
                     result.subs.append((p.channel, sub))
                     after.append(contentsOf: extra)
                 case .failure(let f):
-                    failure = f
-                    return false
+                    s.status = .connecting
+                    return .failure(f)
                 }
             }
             let reply = JSONReplyEncoder.reply(id: connectID, result: .connect(result))
-            return queue.enqueue(contentsOf: [reply] + after) == .overflow
+            return .success(queue.enqueue(contentsOf: [reply] + after) == .overflow)
         }
-        if let failure {
-            for p in pending { await abortSubscribe(p.channel) }
-            throw failure
+        switch outcome {
+        case .failure(let f): throw f
+        case .success(let overflow): if overflow { throw .disconnect(.slow) }
         }
-        if overflow { throw .disconnect(.slow) }
-        return nil
+    }
+
+    /// Undoes a failed connect: leaves every channel it joined (hub, broker, presence, with the
+    /// leave event under the user it joined as), then forgets the user.
+    private func rollBackConnect() async {
+        let subscriptions = state.withLock { s -> [String: Subscription] in
+            if s.status != .closed { s.status = .unusable }
+            let subs = s.subscriptions
+            s.subscriptions = [:]
+            return subs
+        }
+        for (channel, sub) in subscriptions.sorted(by: { $0.key < $1.key }) { await leaveChannel(channel, sub) }
+        state.withLock { s in
+            s.user = ""
+            s.connInfo = nil
+            s.expireAt = nil
+        }
+    }
+
+    /// Registers a connected session with the hub (server API targets, limits, `info`) and the
+    /// timers. A transport that closed meanwhile has already cleaned up: undo at once.
+    private func register(user: String) {
+        node.hub.addConnection(self, user: user)
+        node.metrics.connects.increment()
+        schedulePings(nowMillis: node.clock.nowMillis())
+        node.timers.register(self)
+        if state.withLock({ $0.cleanedUp }) {
+            node.hub.removeConnection(self, user: user)
+            node.timers.unregister(self)
+        }
     }
 
     // MARK: Refresh
@@ -157,11 +204,26 @@ extension ClientSession {
         guard claims.user == user else { throw .disconnect(.invalidToken) }
         let expiry = claims.connectionExpiry
         if let expiry, expiry <= now { throw .error(.expired) }
-        state.withLock { s in
+        let granted = Set(claims.subs.isEmpty ? claims.channels : Array(claims.subs.keys))
+        let applied = state.withLock { s -> Bool in
+            // A token that grants other server-side channels than the ones this connection holds
+            // from its token ends the connection (3010, no reply): the client reconnects and gets
+            // exactly what the new token grants. This is what Centrifugo does; it never leaves a
+            // subscription the current token no longer grants.
+            guard !Self.tokenChannelsChanged(granted: granted, subscriptions: s.subscriptions) else { return false }
             s.expireAt = expiry
             if let info = claims.info { s.connInfo = info }
+            return true
         }
+        guard applied else { throw .disconnect(.insufficientState) }
         guard let expiry else { return .refresh(expires: false, ttl: 0) }
         return .refresh(expires: true, ttl: UInt32(min(expiry, now + 365 * 86_400) - now))
+    }
+
+    /// Whether a refreshed token's server-side channels differ from the connection's: a granted
+    /// channel it is not subscribed to, or a token-sourced subscription no longer granted.
+    static func tokenChannelsChanged(granted: Set<String>, subscriptions: [String: Subscription]) -> Bool {
+        if granted.contains(where: { subscriptions[$0] == nil }) { return true }
+        return subscriptions.contains { $0.value.source == .connectionToken && !granted.contains($0.key) }
     }
 }

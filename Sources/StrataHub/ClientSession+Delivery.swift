@@ -29,7 +29,8 @@ extension ClientSession {
             case insufficient(serverSide: Bool)
         }
         let action = state.withLock { s -> Action in
-            guard s.status == .connected, var sub = s.subscriptions[p.channel] else { return .none }
+            // A connecting session has only subscriptions being set up, which buffer.
+            guard s.status == .connected || s.status == .connecting, var sub = s.subscriptions[p.channel] else { return .none }
             if sub.buffer != nil {
                 sub.buffer!.append(p)
                 s.subscriptions[p.channel] = sub

@@ -22,7 +22,7 @@ extension ClientSession {
         options.data = data
         options.override = override
         do {
-            var pending = try await prepareSubscribe(request, serverSide: true, tokenOptions: options, claimsFromToken: true)
+            var pending = try await prepareSubscribe(request, source: .serverAPI, tokenOptions: options)
             pending.expireAt = expireAt
             state.withLock { $0.subscriptions[channel]?.expireAt = expireAt }
             let ready = try await readForSubscribe(pending)

@@ -20,7 +20,7 @@ struct PendingSubscribe: Sendable {
 extension ClientSession {
     /// Client subscribe (client-protocol.md §8, history-and-recovery.md §5).
     func subscribe(_ request: SubscribeRequest, id: UInt32) async throws(CommandFailure) -> ReplyResult? {
-        let pending = try await prepareSubscribe(request, serverSide: false, tokenOptions: TokenSubscribeOptions(), claimsFromToken: false)
+        let pending = try await prepareSubscribe(request, source: .client)
         let ready: PendingSubscribe
         do {
             ready = try await readForSubscribe(pending)
@@ -49,8 +49,9 @@ extension ClientSession {
 
     /// Checks, permissions and registration: afterwards the subscription buffers live publications.
     func prepareSubscribe(
-        _ request: SubscribeRequest, serverSide: Bool, tokenOptions: TokenSubscribeOptions, claimsFromToken: Bool
+        _ request: SubscribeRequest, source: SubscriptionSource, tokenOptions: TokenSubscribeOptions = TokenSubscribeOptions()
     ) async throws(CommandFailure) -> PendingSubscribe {
+        let serverSide = source != .client
         let channel = request.channel
         let config = node.config.client
         guard !channel.isEmpty else { throw .disconnect(.badRequest) }
@@ -114,7 +115,7 @@ extension ClientSession {
         if let v = override.forceRecovery { options.forceRecovery = v }
         let historyAllowed = Permissions.canReadHistory(options, user: user, subscribed: true, insecure: config.insecure)
         var sub = Subscription(options: options)
-        sub.serverSide = serverSide
+        sub.source = source
         sub.chanInfo = chanInfo
         sub.expireAt = pending.expireAt
         sub.presence = options.presence
@@ -129,12 +130,20 @@ extension ClientSession {
         sub.delta = !request.delta.isEmpty && options.allowedDeltaTypes.contains(request.delta)
         pending.options = options
 
-        let inserted = state.withLock { s -> Bool in
-            guard s.status == .connected, s.subscriptions[channel] == nil else { return false }
+        enum Insert { case inserted, exists, gone }
+        let insert = state.withLock { s -> Insert in
+            // Server-side subscriptions of the connect command are set up before the connection
+            // counts as connected; everything else needs a connected session.
+            guard s.status == .connected || (source.duringConnect && s.status == .connecting) else { return .gone }
+            guard s.subscriptions[channel] == nil else { return .exists }
             s.subscriptions[channel] = sub
-            return true
+            return .inserted
         }
-        guard inserted else { throw .error(.alreadySubscribed) }
+        switch insert {
+        case .inserted: break
+        case .exists: throw .error(.alreadySubscribed)
+        case .gone: throw .disconnect(.badRequest)
+        }
 
         // Subscribe to the broker strictly before reading history: that is what makes recovery lossless.
         do {
@@ -146,6 +155,21 @@ extension ClientSession {
         let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: chanInfo)
         if sub.presence { try? await node.presence.add(channel: channel, info: info) }
         if sub.emitJoinLeave { try? await node.broker.publishJoin(channel: channel, info: info) }
+        // The connection may have closed (or the server unsubscribed the channel) meanwhile: whoever
+        // removed the subscription may have left the channel before this session joined the hub
+        // and presence, so it leaves again here, or a dead session would stay in both.
+        let gone = state.withLock { s -> CommandFailure? in
+            if s.status == .closed {
+                s.subscriptions[channel] = nil
+                return .disconnect(.badRequest)  // a no-op on a closed session
+            }
+            // Unsubscribed by the server API meanwhile: a temporary error, the client may retry.
+            return s.subscriptions[channel] == nil ? .error(.internalError) : nil
+        }
+        if let gone {
+            await leaveChannel(channel, sub)
+            throw gone
+        }
         return pending
     }
 

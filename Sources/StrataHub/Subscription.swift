@@ -15,8 +15,8 @@ struct Subscription: Sendable {
     var emitJoinLeave = false
     var presence = false
     var chanInfo: [UInt8]?
-    /// Added from the token or the server API rather than by a client subscribe.
-    var serverSide = false
+    /// Who asked for the subscription; all but `.client` are server-side.
+    var source: SubscriptionSource = .client
     /// Unix seconds; nil = never. Not refreshed (`sub_refresh`) by `expireAt` plus
     /// `client.expired_sub_close_delay`, the subscription ends (`ClientSession.expireSubscriptions`).
     var expireAt: Int64?
@@ -29,4 +29,24 @@ struct Subscription: Sendable {
     var positionConfirmedAt: Int64 = 0
 
     var isLive: Bool { buffer == nil }
+    /// Added by the server (token, connect request, server API) rather than by a client
+    /// subscribe: such a subscription cannot be told to resubscribe, so losing its state ends
+    /// the connection (3010) instead of the subscription (2500).
+    var serverSide: Bool { source != .client }
+}
+
+/// Where a subscription came from (Centrifugo's `subsource`).
+enum SubscriptionSource: Sendable, Equatable {
+    /// A client `subscribe` command.
+    case client
+    /// The connection token's `subs` or `channels` claim. A `refresh` whose token grants a
+    /// different set of channels ends the connection (3010), as Centrifugo does.
+    case connectionToken
+    /// A channel the client listed in its connect request's `subs` that it may subscribe anyway.
+    case connectRequest
+    /// The server API's `subscribe`.
+    case serverAPI
+
+    /// Set up while the connect command runs, before the connection counts as connected.
+    var duringConnect: Bool { self == .connectionToken || self == .connectRequest }
 }

@@ -44,6 +44,13 @@ struct SessionHarness {
         TokenIssuer.hs256(secret: Self.secret, user: user, now: clock.nowSeconds(), ttlSeconds: ttl)
     }
 
+    /// A token for `user` expiring in an hour with `claims` (JSON members, e.g. `"channels":["a"]`) added.
+    func token(_ user: String, claims: String) -> String {
+        let now = clock.nowSeconds()
+        let payload = #"{"sub":"\#(user)","exp":\#(now + 3600),"iat":\#(now)"# + (claims.isEmpty ? "" : "," + claims) + "}"
+        return TokenIssuer.hs256(secret: Self.secret, payload: Array(payload.utf8))
+    }
+
     /// A connected session for `user`, its connect reply already consumed.
     func connected(_ user: String = "42") async throws -> ClientSession {
         let s = ClientSession(node: node)
