@@ -15,7 +15,8 @@ public struct ClientInfo: Hashable, Sendable {
     }
 }
 
-/// One message in a channel. `data` holds the exact payload bytes (compact JSON, or binary).
+/// One message in a channel. `data` holds the payload bytes exactly as published (JSON as the
+/// publisher wrote it, whitespace included, or binary), as Centrifugo keeps them.
 public struct Publication: Hashable, Sendable {
     /// Position in the channel's stream; 0 when the channel keeps no history.
     public var offset: UInt64
@@ -24,13 +25,21 @@ public struct Publication: Hashable, Sendable {
     public var tags: [String: String]
     /// Unix milliseconds when the server accepted it (kept for lag metrics, not sent to clients).
     public var time: Int64
+    /// False when `data` is not one JSON value (binary published as `b64data`). Such a payload
+    /// cannot travel in a JSON-protocol frame: Centrifugo disconnects those subscribers with
+    /// 3506 and its JSON history API answers 500, and Strata does the same.
+    public var isJSON: Bool
 
-    public init(offset: UInt64 = 0, data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:], time: Int64 = 0) {
+    public init(
+        offset: UInt64 = 0, data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:], time: Int64 = 0,
+        isJSON: Bool = true
+    ) {
         self.offset = offset
         self.data = data
         self.info = info
         self.tags = tags
         self.time = time
+        self.isJSON = isJSON
     }
 }
 

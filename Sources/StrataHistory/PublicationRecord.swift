@@ -6,6 +6,9 @@ import StrataCore
 /// the record: LMDB keeps it in the key, Redis in the stream entry ID.
 public enum PublicationRecord {
     static let compressedFlag: UInt8 = 1
+    /// The payload is not JSON (`Publication.isJSON` false). Records written before this flag
+    /// existed have it clear: they came from JSON `data` or were written raw into JSON frames.
+    static let notJSONFlag: UInt8 = 2
 
     public static func encode(_ p: Publication, compressor: ZstdCompressor?, minSize: Int) -> [UInt8] {
         var w = ByteWriter()
@@ -17,6 +20,7 @@ public enum PublicationRecord {
             flags |= compressedFlag
             payload = packed
         }
+        if !p.isJSON { flags |= notJSONFlag }
         w.u8(flags)
         w.i64(p.time)
         if flags & compressedFlag != 0 { w.u32(UInt32(p.data.count)) }
@@ -53,7 +57,7 @@ public enum PublicationRecord {
         let n = try r.u32()
         guard n < 100_000 else { throw RecordCorrupt(what: "tag count") }
         for _ in 0..<n { tags[try r.string()] = try r.string() }
-        return Publication(offset: offset, data: data, info: info, tags: tags, time: time)
+        return Publication(offset: offset, data: data, info: info, tags: tags, time: time, isJSON: flags & notJSONFlag == 0)
     }
 }
 

@@ -45,12 +45,15 @@ extension ClientSession {
         let cap = node.config.client.historyMaxPublicationLimit
         var limit = Int(r.limit)
         if cap > 0 && (limit < 0 || limit > cap) { limit = cap }
+        let result: HistoryResult
         do {
-            let result = try await node.history(channel: r.channel, filter: HistoryFilter(since: r.since, limit: limit, reverse: r.reverse))
-            return .history(publications: result.publications, top: result.top)
+            result = try await node.history(channel: r.channel, filter: HistoryFilter(since: r.since, limit: limit, reverse: r.reverse))
         } catch {
             throw .error(error)
         }
+        // A payload that is not JSON cannot go into a JSON reply: Centrifugo ends the connection.
+        guard JSONReplyEncoder.canCarry(result.publications, dataAsString: false) else { throw .disconnect(.inappropriateProtocol) }
+        return .history(publications: result.publications, top: result.top)
     }
 
     /// presence and presence_stats share the checks: presence on (108), then permission (103).

@@ -12,8 +12,8 @@ struct PlannedSubscription: Sendable {
 }
 
 extension ClientSession {
-    /// Connect (docs/protocol/client-protocol.md, "Connect"): authenticate, check the limits, set
-    /// up the server-side subscriptions, answer, and only then register the connection.
+    /// Connect: authenticate, check the limits, set up the server-side subscriptions, answer, and
+    /// only then register the connection.
     ///
     /// A connect that fails at any step leaves nothing behind: no user, no subscription, no
     /// presence entry, no hub or timer registration. The session becomes unusable (every later
@@ -58,6 +58,7 @@ extension ClientSession {
             throw error
         }
         register(user: user)
+        for plan in planned { await announceJoin(plan.request.channel) }
         return nil
     }
 
@@ -134,7 +135,9 @@ extension ClientSession {
     private func finalizeConnect(_ base: ConnectResult, id connectID: UInt32, pending: [PendingSubscribe]) throws(CommandFailure) {
         let outcome = state.withLock { s -> Result<Bool, CommandFailure> in
             guard s.status == .connecting else { return .failure(.disconnect(.badRequest)) }
-            // finalizeSubscribe makes subscriptions live on connected sessions only.
+            // finalizeSubscribe makes subscriptions live on connected sessions only; a failure
+            // restores them as they were, none live, none announced.
+            let before = s.subscriptions
             s.status = .connected
             var result = base
             var after: [[UInt8]] = []
@@ -145,6 +148,7 @@ extension ClientSession {
                     after.append(contentsOf: extra)
                 case .failure(let f):
                     s.status = .connecting
+                    s.subscriptions = before
                     return .failure(f)
                 }
             }

@@ -27,6 +27,8 @@ extension ClientSession {
             case none
             case sent(EnqueueOutcome)
             case insufficient(serverSide: Bool)
+            /// The payload is not JSON and this subscriber gets `data` as JSON (3506).
+            case cannotCarry
         }
         let action = state.withLock { s -> Action in
             // A connecting session has only subscriptions being set up, which buffer.
@@ -57,6 +59,7 @@ extension ClientSession {
                 }
                 sub.deltaReady = sub.positioned
             }
+            guard let frame else { return .cannotCarry }
             s.subscriptions[p.channel] = sub
             return .sent(EnqueueOutcome(queue.enqueue(frame)))
         }
@@ -64,6 +67,7 @@ extension ClientSession {
         case .none: return
         case .sent(let outcome): handle(outcome)
         case .insufficient(let serverSide): insufficientState(p.channel, serverSide: serverSide)
+        case .cannotCarry: disconnect(.inappropriateProtocol)
         }
     }
 

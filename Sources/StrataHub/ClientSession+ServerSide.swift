@@ -53,7 +53,11 @@ extension ClientSession {
                 case .disconnect(let d): disconnect(d)
                 }
             }
-            if overflow { disconnect(.slow, dropPending: true) }
+            if overflow {
+                disconnect(.slow, dropPending: true)
+            } else if failure == nil {
+                await announceJoin(channel)
+            }
         } catch {
             switch error {
             case .error(let e):
@@ -64,15 +68,26 @@ extension ClientSession {
         }
     }
 
-    /// Server API `refresh`: new expiry (or none), new info, or expire now.
+    /// Server API `refresh`, as Centrifugo does it: `expired` ends the connection (3005); else
+    /// `expireAt` (unix seconds, capped a year ahead) becomes its expiry — absent or 0 means it
+    /// no longer expires, a past one ends it — and the client is told with a `refresh` push.
+    /// A new `info` replaces the connection's (Centrifugo only applies it with an expiry).
     public func serverRefresh(expired: Bool, expireAt: Int64?, info: [UInt8]?) {
+        guard isConnected else { return }
         if expired {
             disconnect(.expired)
             return
         }
+        let now = node.clock.nowSeconds()
+        let expiry = min(expireAt ?? 0, now + 365 * 86_400)
+        if expiry > 0 && expiry <= now {
+            disconnect(.expired)
+            return
+        }
         state.withLock { s in
-            if let expireAt { s.expireAt = expireAt > 0 ? expireAt : nil }
+            s.expireAt = expiry > 0 ? expiry : nil
             if let info { s.connInfo = info }
         }
+        send(JSONReplyEncoder.refreshPush(expires: expiry > 0, ttl: expiry > 0 ? UInt32(clamping: expiry - now) : 0))
     }
 }

@@ -44,7 +44,17 @@ extension ClientSession {
             throw failure
         }
         if overflow { throw .disconnect(.slow) }
+        await announceJoin(pending.channel)
         return nil
+    }
+
+    /// Publishes the join of a subscription that just became live, after its reply was queued:
+    /// as with Centrifugo, a subscriber that receives joins gets its own one right after the
+    /// subscribe reply, and a subscription that never became live is never announced.
+    func announceJoin(_ channel: String) async {
+        let sub = state.withLock { s in s.subscriptions[channel] }
+        guard let sub, sub.emitJoinLeave, sub.isLive else { return }
+        try? await node.broker.publishJoin(channel: channel, info: clientInfo(chanInfo: sub.chanInfo))
     }
 
     /// Checks, permissions and registration: afterwards the subscription buffers live publications.
@@ -154,7 +164,6 @@ extension ClientSession {
         }
         let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: chanInfo)
         if sub.presence { try? await node.presence.add(channel: channel, info: info) }
-        if sub.emitJoinLeave { try? await node.broker.publishJoin(channel: channel, info: info) }
         // The connection may have closed (or the server unsubscribed the channel) meanwhile: whoever
         // removed the subscription may have left the channel before this session joined the hub
         // and presence, so it leaves again here, or a dead session would stay in both.
@@ -207,6 +216,9 @@ extension ClientSession {
         var result = SubscribeResult()
         result.data = p.data
         result.delta = sub.delta
+        // A recovery was asked for (or forced by cache mode), whether or not the channel can
+        // recover: Centrifugo reports the attempt even where recovery is off.
+        result.wasRecovering = p.request.recover || p.recovering
         if let expireAt = sub.expireAt {
             result.expires = true
             result.ttl = UInt32(clamping: expireAt - p.now)
@@ -245,10 +257,12 @@ extension ClientSession {
             result.recoverable = sub.recoverable
             result.epoch = top.epoch
             result.offset = maxOffset
-            result.wasRecovering = p.recovering
             if recovered {
                 result.recovered = true
                 var missed = merged.filter { $0.offset > p.request.offset || p.options.forceRecoveryMode == .cache }
+                guard JSONReplyEncoder.canCarry(missed, dataAsString: sub.delta) else {
+                    return .failure(.disconnect(.inappropriateProtocol))
+                }
                 // Streamed long-gap recovery: the reply carries the first page, the rest follows as
                 // ordinary pushes queued right behind it, before any live publication.
                 let page = node.config.client.recoveryMaxPublicationLimit
@@ -268,7 +282,14 @@ extension ClientSession {
             if p.recovering { if recovered { node.metrics.recovered.increment() } else { node.metrics.notRecovered.increment() } }
         } else {
             // Not positioned: whatever arrived meanwhile simply follows the reply.
-            after = buffered.map { sub.delta ? $0.fullStringFrame : $0.jsonFrame }
+            var frames: [[UInt8]] = []
+            for b in buffered {
+                guard let frame = sub.delta ? b.fullStringFrame : b.jsonFrame else {
+                    return .failure(.disconnect(.inappropriateProtocol))
+                }
+                frames.append(frame)
+            }
+            after = frames
         }
         s.subscriptions[p.channel] = sub
         return .success((result, after))
@@ -280,13 +301,13 @@ extension ClientSession {
         if let sub { await leaveChannel(channel, sub) }
     }
 
-    /// Leaves a channel on this node: hub, broker, presence and the leave event.
+    /// Leaves a channel on this node: hub, broker, presence and the leave event (only for a
+    /// subscription that became live, the only kind whose join was announced).
     func leaveChannel(_ channel: String, _ sub: Subscription) async {
         await node.removeSubscriber(channel, self)
         if sub.presence { try? await node.presence.remove(channel: channel, clientID: id) }
-        if sub.emitJoinLeave {
-            let info = ClientInfo(user: user, client: id, connInfo: state.withLock { $0.connInfo }, chanInfo: sub.chanInfo)
-            try? await node.broker.publishLeave(channel: channel, info: info)
+        if sub.emitJoinLeave && sub.isLive {
+            try? await node.broker.publishLeave(channel: channel, info: clientInfo(chanInfo: sub.chanInfo))
         }
     }
 

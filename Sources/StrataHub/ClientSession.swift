@@ -57,7 +57,12 @@ public final class ClientSession: Sendable {
 
     public var user: String { state.withLock { $0.user } }
     public var isConnected: Bool { state.withLock { $0.status == .connected } }
-    var clientInfo: ClientInfo { state.withLock { ClientInfo(user: $0.user, client: id, connInfo: $0.connInfo) } }
+    var clientInfo: ClientInfo { clientInfo(chanInfo: nil) }
+
+    /// Who this connection is, as presence, joins and publications show it.
+    func clientInfo(chanInfo: [UInt8]?) -> ClientInfo {
+        state.withLock { ClientInfo(user: $0.user, client: id, connInfo: $0.connInfo, chanInfo: chanInfo) }
+    }
 
     // MARK: Frames
 
@@ -72,11 +77,6 @@ public final class ClientSession: Sendable {
             logger.debug("bad frame", metadata: ["error": "\(error)"])
             disconnect(.badRequest)
         }
-    }
-
-    /// A frame the JSON protocol cannot carry (binary, or invalid UTF-8).
-    public func handleUndecodableFrame() {
-        disconnect(.badRequest)
     }
 
     func handle(_ command: Command) async {

@@ -9,8 +9,9 @@ public final class EncodedPublication: Sendable {
     public let channel: String
     public let publication: Publication
     public let epoch: String
-    /// `{"push":{"channel":…,"pub":{…}}}` for ordinary JSON subscribers.
-    public let jsonFrame: [UInt8]
+    /// `{"push":{"channel":…,"pub":{…}}}` for ordinary JSON subscribers; nil when the payload
+    /// is not JSON and only delta subscribers (who get `data` as a string) can receive it.
+    public let jsonFrame: [UInt8]?
     /// The previous publication of the stream, when this one was published with delta.
     let previous: Publication?
 
@@ -26,13 +27,22 @@ public final class EncodedPublication: Sendable {
         self.publication = result.publication
         self.epoch = result.position.epoch
         self.previous = result.previous
-        self.jsonFrame = JSONReplyEncoder.publicationPush(channel: channel, WirePublication(result.publication), dataAsString: false)
+        // The stream's epoch travels on a live offset-1 push, so a subscriber learns it with the
+        // first publication (Centrifugo does this on every engine).
+        let firstEpoch = result.publication.offset == 1 ? result.position.epoch : ""
+        self.jsonFrame =
+            result.publication.isJSON
+            ? JSONReplyEncoder.publicationPush(
+                channel: channel, WirePublication(result.publication), dataAsString: false, epoch: firstEpoch)
+            : nil
     }
+
 
     /// The full payload as a JSON string: what delta subscribers get when no delta applies.
     var fullStringFrame: [UInt8] {
         deltaFrames.withLock { f in
             if let full = f.full { return full }
+            // No epoch here: Centrifugo stamps it on the ordinary JSON variant only.
             let full = JSONReplyEncoder.publicationPush(channel: channel, WirePublication(publication), dataAsString: true)
             f.full = full
             return full

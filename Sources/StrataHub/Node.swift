@@ -85,8 +85,10 @@ public final class Node: BrokerEventHandler, Sendable {
 
     /// Publishes to a channel: history append (when the namespace keeps history) and fan-out, atomically.
     /// Returns the publication's stream position (empty without history).
+    /// `isJSON`: false for a binary payload that is not one JSON value (see `Publication.isJSON`).
     public func publish(
-        channel: String, data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:], options: PublishOptions = PublishOptions()
+        channel: String, data: [UInt8], isJSON: Bool = true, info: ClientInfo? = nil, tags: [String: String] = [:],
+        options: PublishOptions = PublishOptions()
     ) async throws(StrataError) -> StreamPosition {
         let ns = try channels.options(for: channel)
         var retention = channels.retention(ns)
@@ -94,7 +96,7 @@ public final class Node: BrokerEventHandler, Sendable {
             retention.size = 0
             retention.ttlSeconds = 0
         }
-        let pub = Publication(data: data, info: info, tags: tags, time: clock.nowMillis())
+        let pub = Publication(data: data, info: info, tags: tags, time: clock.nowMillis(), isJSON: isJSON)
         let append = AppendOptions(
             retention: retention, idempotencyKey: options.idempotencyKey, useDelta: options.delta || ns.deltaPublish,
             version: options.version, versionEpoch: options.versionEpoch)

@@ -46,7 +46,7 @@ public enum JSONCommandDecoder {
         if let s = try root.object("subscribe") { return Command(id: id, request: .subscribe(try subscribe(s))) }
         if let u = try root.object("unsubscribe") { return Command(id: id, request: .unsubscribe(channel: try u.string("channel"))) }
         if let p = try root.object("publish") {
-            return Command(id: id, request: .publish(channel: try p.string("channel"), data: p.rawJSON("data") ?? []))
+            return Command(id: id, request: .publish(channel: try p.string("channel"), data: p.verbatimJSON("data") ?? []))
         }
         if let p = try root.object("presence") { return Command(id: id, request: .presence(channel: try p.string("channel"))) }
         if let p = try root.object("presence_stats") {

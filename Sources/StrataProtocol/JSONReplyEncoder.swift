@@ -79,11 +79,11 @@ public enum JSONReplyEncoder {
     // MARK: Pushes
 
     /// `{"push":{"channel":…,"pub":{…}}}`, encoded once per publication and shared by subscribers.
-    public static func publicationPush(channel: String, _ pub: WirePublication, dataAsString: Bool) -> [UInt8] {
+    public static func publicationPush(channel: String, _ pub: WirePublication, dataAsString: Bool, epoch: String = "") -> [UInt8] {
         var w = JSONWriter(capacity: pub.publication.data.count + 64 + channel.utf8.count)
         pushStart(&w, channel: channel)
         w.key("pub")
-        publication(&w, pub.publication, isDelta: pub.isDelta, dataAsString: dataAsString, includeInfo: true)
+        publication(&w, pub.publication, isDelta: pub.isDelta, dataAsString: dataAsString, includeInfo: true, epoch: epoch)
         pushEnd(&w)
         return w.bytes
     }
@@ -135,6 +135,20 @@ public enum JSONReplyEncoder {
         if let d = s.data, !d.isEmpty { w.key("data"); w.raw(d) }
         w.endObject()
         pushEnd(&w)
+        return w.bytes
+    }
+
+    /// The server refreshed the connection (server API `refresh`): its new expiry, or `{}` when
+    /// it no longer expires.
+    public static func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("push")
+        w.beginObject()
+        w.key("refresh")
+        expiring(&w, expires: expires, ttl: ttl)
+        w.endObject()
+        w.endObject()
         return w.bytes
     }
 
@@ -261,7 +275,13 @@ public enum JSONReplyEncoder {
         w.endObject()
     }
 
-    public static func publication(_ w: inout JSONWriter, _ p: Publication, isDelta: Bool, dataAsString: Bool, includeInfo: Bool) {
+    /// `epoch` is sent only on a live push of offset 1, so a subscriber learns the stream's
+    /// epoch with its first publication (Centrifugo does this on every engine).
+    /// A payload that is not JSON (`Publication.isJSON`) can only go as a string (`dataAsString`):
+    /// callers check `canCarry` first and end JSON connections that would need it (3506).
+    public static func publication(
+        _ w: inout JSONWriter, _ p: Publication, isDelta: Bool, dataAsString: Bool, includeInfo: Bool, epoch: String = ""
+    ) {
         w.beginObject()
         w.key("data")
         if dataAsString {
@@ -269,7 +289,7 @@ public enum JSONReplyEncoder {
         } else if p.data.isEmpty {
             w.null()
         } else {
-            w.raw(p.data)
+            w.payload(p.data)
         }
         if includeInfo, let info = p.info {
             w.key("info")
@@ -286,7 +306,13 @@ public enum JSONReplyEncoder {
             w.endObject()
         }
         if isDelta { w.key("delta"); w.bool(true) }
+        if !epoch.isEmpty { w.key("epoch"); w.string(epoch) }
         w.endObject()
+    }
+
+    /// Whether JSON frames can carry these publications (with `data` as JSON, not as a string).
+    public static func canCarry(_ publications: some Sequence<Publication>, dataAsString: Bool) -> Bool {
+        dataAsString || publications.allSatisfy(\.isJSON)
     }
 
     public static func clientInfo(_ w: inout JSONWriter, _ info: ClientInfo) {

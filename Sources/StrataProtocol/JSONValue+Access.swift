@@ -64,6 +64,14 @@ extension JSONValue {
         return v
     }
 
+    /// The bytes of a publication payload exactly as the sender wrote them (whitespace and
+    /// newlines included; `null` is a payload too, as in Centrifugo); nil when absent. JSON
+    /// frames strip the raw newlines when they carry it (`JSONWriter.payload`).
+    public func verbatimJSON(_ key: String) -> [UInt8]? {
+        guard let m = member(key) else { return nil }
+        return Array(m.raw)
+    }
+
     /// The compact raw bytes of an embedded JSON payload field (`data`, `info`); nil when absent or null.
     public func rawJSON(_ key: String) -> [UInt8]? {
         guard let m = member(key), !m.value.isNull else { return nil }
@@ -75,6 +83,11 @@ extension JSONValue {
         guard case .object(let members) = v else { throw FieldError(field: key, reason: "expected object") }
         var out: [String: String] = [:]
         for m in members {
+            // A null value is the empty string, as Go decodes it into a map[string]string.
+            if m.value.isNull {
+                out[m.key] = ""
+                continue
+            }
             guard case .string(let s) = m.value else { throw FieldError(field: key, reason: "expected string values") }
             out[m.key] = s
         }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Appends compact JSON to a byte buffer. Callers decide which fields to omit (Centrifugo's
 /// omit-when-empty rules live in the encoders, next to each message).
 public struct JSONWriter: Sendable {
@@ -67,6 +73,23 @@ public struct JSONWriter: Sendable {
 
     public mutating func raw(_ json: some Sequence<UInt8>) {
         bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    /// A JSON payload kept as published, minus its raw newlines: a newline ends a message in a
+    /// JSON transport frame, and in valid JSON a raw newline is only ever whitespace between
+    /// tokens (inside strings it is escaped), so dropping it changes nothing a client decodes.
+    /// Centrifugo's protocol library does the same.
+    public mutating func payload(_ json: [UInt8]) {
+        let hasNewline = json.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            return memchr(base, 0x0A, buffer.count) != nil
+        }
+        if !hasNewline {
+            bytes.append(contentsOf: json)
+        } else {
+            for b in json where b != 0x0A { bytes.append(b) }
+        }
         needsComma = true
     }
 

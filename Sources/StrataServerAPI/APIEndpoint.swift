@@ -35,6 +35,8 @@ public struct APIEndpoint: Sendable {
     let auth: APIAuth
     /// `http_api.handler_prefix` split at its slashes.
     let prefixSegments: [[UInt8]]
+    /// The prefix as one path (`/api`): the older single endpoint.
+    let legacyPath: [UInt8]
     let transportErrorsByDefault: Bool
 
     /// nil when the HTTP API is disabled.
@@ -44,15 +46,18 @@ public struct APIEndpoint: Sendable {
         api = ServerAPI(node: node)
         auth = APIAuth(key: config.key, insecure: config.insecure)
         prefixSegments = config.handlerPrefix.utf8.split(separator: UInt8(ascii: "/")).map(Array.init)
+        legacyPath = prefixSegments.reduce(into: []) { path, segment in path += [UInt8(ascii: "/")] + segment }
         transportErrorsByDefault = config.errorMode == "transport"
     }
 
-    /// The API method a request path names (`/api/publish?x=1` → `publish`), or nil when the path
-    /// is not one of the API's. Empty segments do not count (`//api/publish/` names `publish`),
-    /// as with the router the API used to be behind.
+    /// The API method a request path names (`/api/publish?x=1` → `publish`), `legacyMethod` for
+    /// exactly the prefix (`POST /api` with `{"method":…,"params":…}`, as Centrifugo serves it),
+    /// or nil when the path is not one of the API's. Empty segments do not count
+    /// (`//api/publish/` names `publish`), as with the router the API used to be behind.
     public func method(forPath path: String) -> String? {
         var utf8 = Substring(path).utf8
         if let query = utf8.firstIndex(of: UInt8(ascii: "?")) { utf8 = utf8[..<query] }
+        if !prefixSegments.isEmpty, utf8.elementsEqual(legacyPath) { return Self.legacyMethod }
         let slash = UInt8(ascii: "/")
         var segments = utf8.split(separator: slash, omittingEmptySubsequences: true)[...]
         for expected in prefixSegments {
@@ -61,6 +66,9 @@ public struct APIEndpoint: Sendable {
         guard segments.count == 1, let name = segments.first else { return nil }
         return ServerAPI.methods.first { $0.utf8.elementsEqual(name) }
     }
+
+    /// What `method(forPath:)` names the single endpoint of Centrifugo's older API by.
+    public static let legacyMethod = ""
 
     /// The query string of a request path, if any (`?api_key=` authenticates too).
     static func query(ofPath path: String) -> Substring? {
@@ -74,15 +82,53 @@ public struct APIEndpoint: Sendable {
         guard isPost else { return .empty(.methodNotAllowed) }
         guard auth.allows(headers: headers, query: Self.query(ofPath: path)) else { return .empty(.unauthorized) }
         let transportMode = transportErrorsByDefault || headers.errorMode == "transport"
+        // The body is one JSON object; `null` counts as an empty one, as in Go's decoder.
         let params: JSONValue
         do {
             params = try JSONParser.parse(body)
-            guard case .object = params else { return .plain(.badRequest, "Bad Request") }
         } catch {
-            return .plain(.badRequest, "Bad Request")
+            return Self.badRequest
         }
-        if method == "batch" { return .json(.ok, await batch(params)) }
-        do throws(StrataError) {
+        switch params {
+        case .object, .null: break
+        default: return Self.badRequest
+        }
+        if method == Self.legacyMethod { return await legacy(params, transportMode: transportMode) }
+        if method == "batch" {
+            do throws(APIUndecodable) {
+                try APIRequestSchema.checkBatch(params)
+            } catch {
+                return Self.badRequest
+            }
+            return .json(.ok, await batch(params))
+        }
+        do throws(APIUndecodable) {
+            try APIRequestSchema.check(method, params)
+        } catch {
+            return Self.badRequest
+        }
+        return await reply(method, params, transportMode: transportMode)
+    }
+
+    /// Centrifugo's older single endpoint: `{"method":"publish","params":{…}}`. An unknown
+    /// method (batch included) is HTTP 400; a missing method and params of the wrong type are
+    /// error 107, as there.
+    private func legacy(_ body: JSONValue, transportMode: Bool) async -> APIReply {
+        guard case .string(let name)? = body["method"], !name.isEmpty else {
+            return Self.errorReply(.badRequest, transportMode: transportMode)
+        }
+        let method = name.lowercased()
+        guard ServerAPI.methods.contains(method), method != "batch" else { return Self.badRequest }
+        var params = body["params"] ?? .null
+        if params.isNull { params = .object([]) }
+        guard case .object = params, (try? APIRequestSchema.check(method, params)) != nil else {
+            return Self.errorReply(.badRequest, transportMode: transportMode)
+        }
+        return await reply(method, params, transportMode: transportMode)
+    }
+
+    private func reply(_ method: String, _ params: JSONValue, transportMode: Bool) async -> APIReply {
+        do throws(APIFailure) {
             let result = try await api.call(method, params)
             var w = JSONWriter(capacity: result.count + 16)
             w.beginObject()
@@ -91,9 +137,16 @@ public struct APIEndpoint: Sendable {
             w.endObject()
             return .json(.ok, w.bytes)
         } catch {
-            return Self.errorReply(error, transportMode: transportMode)
+            switch error {
+            case .error(let e): return Self.errorReply(e, transportMode: transportMode)
+            case .unencodable: return Self.internalServerError
+            }
         }
     }
+
+    /// Go's `http.Error` bodies, which Centrifugo answers undecodable requests with.
+    static let badRequest = APIReply.plain(.badRequest, "Bad Request\n")
+    static let internalServerError = APIReply.plain(.internalServerError, "Internal Server Error\n")
 
     /// A body over the limit: refused without reading the rest.
     static let bodyTooLarge = APIReply.plain(.contentTooLarge, "Request Entity Too Large")
@@ -119,31 +172,38 @@ public struct APIEndpoint: Sendable {
         return .json(.ok, w.bytes)
     }
 
-    /// `{"commands":[{"publish":{…}},…]}` ⇒ `{"replies":[{"publish":{…}},{"error":{…}}]}`.
+    /// `{"commands":[{"publish":{…}},…]}` ⇒ `{"replies":[{"publish":{…}},{"error":{…}}]}`, the
+    /// commands already type-checked (`APIRequestSchema.checkBatch`). A command naming no known
+    /// method is error 104; no commands at all answer `{}`.
     func batch(_ params: JSONValue) async -> [UInt8] {
         var commands: [JSONValue] = []
         if case .array(let items)? = params["commands"] { commands = items }
         var w = JSONWriter()
         w.beginObject()
-        w.key("replies")
-        w.beginArray()
-        for command in commands {
-            w.element()
-            w.beginObject()
-            do throws(StrataError) {
-                guard case .object(let members) = command, let first = members.first else { throw .badRequest }
-                guard ServerAPI.methods.contains(first.key), first.key != "batch" else { throw .apiNotFound }
-                guard case .object = first.value else { throw .badRequest }
-                let result = try await api.call(first.key, first.value)
-                w.key(first.key)
-                w.raw(result)
-            } catch {
-                w.key("error")
-                JSONReplyEncoder.errorObject(&w, error, includeTemporary: false)
+        if !commands.isEmpty {
+            w.key("replies")
+            w.beginArray()
+            for command in commands {
+                w.element()
+                w.beginObject()
+                do throws(APIFailure) {
+                    guard case .object(let members) = command,
+                        let first = members.first(where: { ServerAPI.methods.contains($0.key) && $0.key != "batch" })
+                    else { throw .error(.apiNotFound) }
+                    let result = try await api.call(first.key, first.value.isNull ? .object([]) : first.value)
+                    w.key(first.key)
+                    w.raw(result)
+                } catch {
+                    w.key("error")
+                    switch error {
+                    case .error(let e): JSONReplyEncoder.errorObject(&w, e, includeTemporary: false)
+                    case .unencodable: JSONReplyEncoder.errorObject(&w, .apiInternal, includeTemporary: false)
+                    }
+                }
+                w.endObject()
             }
-            w.endObject()
+            w.endArray()
         }
-        w.endArray()
         w.endObject()
         return w.bytes
     }

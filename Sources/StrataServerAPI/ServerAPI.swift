@@ -5,8 +5,17 @@ import StrataCore
 import StrataHub
 import StrataProtocol
 
-/// The server API methods (server-api.md §2), independent of HTTP: each takes the request object
-/// and returns the encoded result object, or throws the API error.
+/// Why an API call gave no result.
+public enum APIFailure: Error, Equatable {
+    /// An API error (`{"error":{…}}`).
+    case error(StrataError)
+    /// The result holds what JSON cannot carry (a binary publication in `history`): Centrifugo's
+    /// JSON API answers HTTP 500 for it.
+    case unencodable
+}
+
+/// The server API methods, independent of HTTP (`APIEndpoint` serves them): each takes the
+/// request object and returns the encoded result object, or throws the API error.
 public struct ServerAPI: Sendable {
     public let node: Node
 
@@ -19,7 +28,21 @@ public struct ServerAPI: Sendable {
         "history", "history_remove", "channels", "info", "rpc", "batch",
     ]
 
-    public func call(_ method: String, _ params: JSONValue) async throws(StrataError) -> [UInt8] {
+    /// Runs `method` with its (already type-checked) request object: the encoded result
+    /// object, or the API error.
+    public func call(_ method: String, _ params: JSONValue) async throws(APIFailure) -> [UInt8] {
+        let result: [UInt8]?
+        do throws(StrataError) {
+            result = try await dispatch(method, params)
+        } catch {
+            throw .error(error)
+        }
+        guard let result else { throw .unencodable }
+        return result
+    }
+
+    /// nil: the result cannot be encoded as JSON (a publication that is not JSON in `history`).
+    private func dispatch(_ method: String, _ params: JSONValue) async throws(StrataError) -> [UInt8]? {
         switch method {
         case "publish": return try await publish(params)
         case "broadcast": return try await broadcast(params)
@@ -54,14 +77,16 @@ public struct ServerAPI: Sendable {
         return channel
     }
 
-    /// `data` (raw JSON) or `b64data` (binary, wins when set), checked against the namespace's format.
-    private func payload(_ p: JSONValue, _ options: ChannelOptions) throws(StrataError) -> [UInt8] {
+    /// `data` (JSON, kept byte for byte; `null` too) or `b64data` (binary, wins when set, and
+    /// JSON only if it parses as one value), checked against the namespace's format.
+    private func payload(_ p: JSONValue, _ options: ChannelOptions) throws(StrataError) -> (data: [UInt8], isJSON: Bool) {
         let b64 = try field { () throws(FieldError) in try p.string("b64data") }
         if !b64.isEmpty {
             guard let data = Data(base64Encoded: b64) else { throw .badRequest }
-            return Array(data)
+            let bytes = Array(data)
+            return (bytes, JSONParser.isValid(bytes))
         }
-        let data = p.rawJSON("data") ?? []
+        let data = p.verbatimJSON("data") ?? []
         switch options.publicationDataFormat {
         case .any, .json:
             if data.isEmpty { throw .badRequest }
@@ -70,7 +95,7 @@ public struct ServerAPI: Sendable {
         case .binary:
             break
         }
-        return data
+        return (data, true)
     }
 
     private static func positionResult(_ pos: StreamPosition) -> [UInt8] {
@@ -101,9 +126,9 @@ public struct ServerAPI: Sendable {
     func publish(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
         let channel = try requiredChannel(p)
         let options = try node.channels.options(for: channel)
-        let data = try payload(p, options)
+        let payload = try payload(p, options)
         let (o, tags) = try publishOptions(p)
-        let pos = try await node.publish(channel: channel, data: data, tags: tags, options: o)
+        let pos = try await node.publish(channel: channel, data: payload.data, isJSON: payload.isJSON, tags: tags, options: o)
         return Self.positionResult(pos)
     }
 
@@ -121,8 +146,8 @@ public struct ServerAPI: Sendable {
             do throws(StrataError) {
                 if channel.isEmpty { throw .badRequest }
                 let options = try node.channels.options(for: channel)
-                let data = try payload(p, options)
-                let pos = try await node.publish(channel: channel, data: data, tags: tags, options: o)
+                let payload = try payload(p, options)
+                let pos = try await node.publish(channel: channel, data: payload.data, isJSON: payload.isJSON, tags: tags, options: o)
                 w.key("result")
                 w.raw(Self.positionResult(pos))
             } catch {
@@ -233,7 +258,9 @@ public struct ServerAPI: Sendable {
         return w.bytes
     }
 
-    func history(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
+    /// nil when a publication is not JSON: the JSON API cannot return it (Centrifugo answers 500).
+    /// Payloads are compacted, as Go's encoder does with the raw JSON it writes.
+    func history(_ p: JSONValue) async throws(StrataError) -> [UInt8]? {
         let channel = try requiredChannel(p)
         let limit = try field { () throws(FieldError) in try p.int32("limit") }
         let reverse = try field { () throws(FieldError) in try p.bool("reverse") }
@@ -251,8 +278,14 @@ public struct ServerAPI: Sendable {
             if error == .badRequest { throw .apiInternal }
             throw error
         }
+        guard JSONReplyEncoder.canCarry(result.publications, dataAsString: false) else { return nil }
+        let compacted = result.publications.map { p in
+            var p = p
+            p.data = JSONParser.compact(p.data)
+            return p
+        }
         var w = JSONWriter()
-        JSONReplyEncoder.history(&w, publications: result.publications, top: result.top)
+        JSONReplyEncoder.history(&w, publications: compacted, top: result.top)
         return w.bytes
     }
 

@@ -217,12 +217,36 @@ public struct HistoryStoreContract: Sendable {
         #expect(committed.withLock { $0 } == 1)
     }
 
+    /// Payloads come back byte for byte (whitespace and newlines of JSON, binary), large ones
+    /// too (which stores may compress), and so does whether a payload is JSON: a binary one must
+    /// never be written into a JSON frame as if it were.
+    public func payloadBytesAndKindSurvive() async throws {
+        let store = try await makeStore(ManualClock())
+        let retention = AppendOptions(retention: Self.retention)
+        let spaced = Array("{ \"z\" : 1,\n  \"a\" : [1.50, 2] }".utf8)
+        let binary: [UInt8] = [0x00, 0xFF, 0x0A, 0x7B]
+        let large = Array(String(repeating: "{\"k\": \"v v\"}\n", count: 200).utf8)
+        let payloads: [([UInt8], Bool)] = [(spaced, true), (binary, false), (large, false), (large, true)]
+        var delivered: [Publication] = []
+        for (data, isJSON) in payloads {
+            let r = try await store.append(
+                channel: "raw", publication: Publication(data: data, isJSON: isJSON), options: retention, onCommit: { _ in })
+            delivered.append(r.publication)
+        }
+        #expect(delivered.map(\.data) == payloads.map(\.0))
+        #expect(delivered.map(\.isJSON) == payloads.map(\.1))
+        let read = try await store.history(channel: "raw", filter: HistoryFilter(limit: -1), metaTTLSeconds: 3600)
+        #expect(read.publications.map(\.data) == payloads.map(\.0))
+        #expect(read.publications.map(\.isJSON) == payloads.map(\.1))
+    }
+
     /// Every check of the contract, so a store's test file is one parameterized test.
     public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case offsetsStartAtOneAndGrowByOne, readCreatesEpochThatPublishKeeps, trimsExactlyToSize, filtersSinceLimitReverse
         case sinceBeforeRetainedWindowStartsAtOldest, ttlExpiresEntriesButKeepsTopAndEpoch, appendRearmsTTLOfWholeEntrySet
         case metaTTLGivesNewEpoch, readsRefreshMetaTTL, removeKeepsOffsetsAndEpoch, idempotentPublishReturnsFirstResult
         case versionSuppressesOlder, deltaBaseIsPreviousPublication, onCommitRunsInOffsetOrder, noHistoryMeansNoOffset
+        case payloadBytesAndKindSurvive
 
         public var description: String { rawValue }
     }
@@ -244,6 +268,7 @@ public struct HistoryStoreContract: Sendable {
         case .deltaBaseIsPreviousPublication: try await deltaBaseIsPreviousPublication()
         case .onCommitRunsInOffsetOrder: try await onCommitRunsInOffsetOrder()
         case .noHistoryMeansNoOffset: try await noHistoryMeansNoOffset()
+        case .payloadBytesAndKindSurvive: try await payloadBytesAndKindSurvive()
         }
     }
 }

@@ -61,13 +61,11 @@ public enum WebSocketTransport {
         _ session: ClientSession, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, messageLimit: Int
     ) async {
         var message: [UInt8] = []
-        var isText = true
         do {
             for try await frame in inbound {
                 switch frame.opcode {
                 case .text, .binary:
                     message.removeAll(keepingCapacity: true)
-                    isText = frame.opcode == .text
                 case .continuation:
                     break
                 }
@@ -78,11 +76,9 @@ public enum WebSocketTransport {
                 }
                 message.append(contentsOf: frame.data.readableBytesView)
                 guard frame.fin else { continue }
-                if isText {
-                    await session.handleFrame(message)
-                } else {
-                    session.handleUndecodableFrame()
-                }
+                // A binary message holding JSON commands is processed too, as Centrifugo does:
+                // the JSON protocol does not depend on the frame type.
+                await session.handleFrame(message)
                 if session.queue.isClosed { break }
             }
         } catch {

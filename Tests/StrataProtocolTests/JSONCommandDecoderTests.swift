@@ -111,15 +111,16 @@ struct JSONCommandDecoderCommandTests {
         #expect(!plain.reverse)
     }
 
-    @Test func publishKeepsDataAsCompactRawJSON() throws {
-        let cmd = try decode("{\"id\":4,\"publish\":{\"channel\":\"c\",\"data\":{ \"b\" : [1, 2],\n \"s\": \"a  b\", \"u\":\"\\u00e9\" }}}")
+    /// Publication data is opaque bytes, as in Centrifugo: kept exactly as the client wrote it.
+    @Test func publishKeepsDataByteForByte() throws {
+        let cmd = try decode("{\"id\":4,\"publish\":{\"channel\":\"c\",\"data\":{ \"b\" : [1, 2], \"s\": \"a  b\", \"u\":\"\\u00e9\" }}}")
         guard case .publish(let channel, let data) = cmd.request else { Issue.record("got \(kind(cmd.request))"); return }
         #expect(channel == "c")
-        #expect(text(data) == #"{"b":[1,2],"s":"a  b","u":"\u00e9"}"#)
+        #expect(text(data) == #"{ "b" : [1, 2], "s": "a  b", "u":"\u00e9" }"#)
     }
 
-    @Test("publish data of any JSON type", arguments: [
-        (#""text""#, #""text""#), ("[ 1 , 2 ]", "[1,2]"), ("12.50", "12.50"), ("true", "true"), ("null", ""),
+    @Test("publish data of any JSON type, null too", arguments: [
+        (#""text""#, #""text""#), ("[ 1 , 2 ]", "[ 1 , 2 ]"), ("12.50", "12.50"), ("true", "true"), ("null", "null"),
     ])
     func publishDataTypes(_ data: String, _ expected: String) throws {
         guard case .publish(_, let d) = try decode(#"{"id":4,"publish":{"channel":"c","data":"# + data + "}}").request else {

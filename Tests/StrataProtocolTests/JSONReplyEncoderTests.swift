@@ -278,6 +278,38 @@ struct JSONReplyEncoderDeltaTests {
         #expect(pubs.first?["data"]?["a"] == .array([.number("1")]))
     }
 
+    /// A live push of offset 1 carries the stream's epoch after the other fields, where
+    /// Centrifugo's encoder puts it; other offsets and string (delta) data carry none unless asked.
+    @Test func offsetOnePushCarriesTheEpoch() {
+        let first = JSONReplyEncoder.publicationPush(
+            channel: "c", WirePublication(Publication(offset: 1, data: bytes("1"), tags: ["t": "v"])), dataAsString: false, epoch: "EP")
+        #expect(text(first) == #"{"push":{"channel":"c","pub":{"data":1,"offset":1,"tags":{"t":"v"},"epoch":"EP"}}}"#)
+        let second = JSONReplyEncoder.publicationPush(channel: "c", WirePublication(Publication(offset: 2, data: bytes("2"))), dataAsString: false)
+        #expect(text(second) == #"{"push":{"channel":"c","pub":{"data":2,"offset":2}}}"#)
+    }
+
+    @Test func payloadKeepsItsBytesButNotItsNewlines() {
+        var w = JSONWriter()
+        w.payload(bytes("{ \"a\" :\n [1,\r\n 2.50] }"))
+        #expect(text(w.bytes) == "{ \"a\" : [1,\r 2.50] }")
+        var plain = JSONWriter()
+        plain.payload(bytes(#"{"a":"x\ny"}"#))
+        #expect(text(plain.bytes) == #"{"a":"x\ny"}"#)
+    }
+
+    @Test func onlyJSONPayloadsTravelAsJSON() {
+        let json = Publication(data: bytes("1"))
+        let binary = Publication(data: [0xFF], isJSON: false)
+        #expect(JSONReplyEncoder.canCarry([json], dataAsString: false))
+        #expect(!JSONReplyEncoder.canCarry([json, binary], dataAsString: false))
+        #expect(JSONReplyEncoder.canCarry([json, binary], dataAsString: true))
+    }
+
+    @Test func refreshPush() {
+        #expect(text(JSONReplyEncoder.refreshPush(expires: true, ttl: 60)) == #"{"push":{"refresh":{"expires":true,"ttl":60}}}"#)
+        #expect(text(JSONReplyEncoder.refreshPush(expires: false, ttl: 0)) == #"{"push":{"refresh":{}}}"#)
+    }
+
     @Test func invalidUTF8BecomesReplacementCharacter() {
         var w = JSONWriter()
         w.string(bytes: [0x61, 0xFF, 0x62])

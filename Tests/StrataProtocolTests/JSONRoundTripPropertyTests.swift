@@ -1,4 +1,5 @@
 import Testing
+import StrataCore
 import StrataProtocol
 
 /// SplitMix64: small, seeded, reproducible.
@@ -205,6 +206,31 @@ struct JSONRoundTripPropertyTests {
             }
             #expect(same(value, tree, checkRaw: false), "seed \(seed) iteration \(iteration)")
             #expect(JSONParser.compact(spaced) == compactBytes(tree), "seed \(seed) iteration \(iteration): \(text(spaced))")
+        }
+    }
+
+    /// Publication payloads travel as published (Centrifugo keeps them opaque): a pretty-printed
+    /// document reaches a JSON subscriber with exactly its bytes minus raw newlines, the frame
+    /// stays one line, and it decodes to the same document.
+    @Test("payloads keep their bytes in a publication push, minus newlines", arguments: [11, 4242] as [UInt64])
+    func payloadsKeepTheirBytes(seed: UInt64) throws {
+        var g = Generator(rng: SeededRNG(state: seed))
+        for iteration in 0..<150 {
+            let tree = g.tree(depth: 0)
+            let spaced = pretty(tree, &g)
+            let frame = JSONReplyEncoder.publicationPush(
+                channel: "c", WirePublication(Publication(offset: 2, data: spaced)), dataAsString: false)
+            #expect(!frame.contains(0x0A), "seed \(seed) iteration \(iteration)")
+            let root: JSONValue
+            do {
+                root = try JSONParser.parse(frame)
+            } catch {
+                Issue.record("seed \(seed) iteration \(iteration): \(error) in \(text(frame))")
+                continue
+            }
+            let data = try #require(root["push"]?["pub"]?.member("data"))
+            #expect(Array(data.raw) == spaced.filter { $0 != 0x0A }, "seed \(seed) iteration \(iteration)")
+            #expect(same(data.value, tree, checkRaw: false), "seed \(seed) iteration \(iteration)")
         }
     }
 

@@ -218,13 +218,16 @@ import Testing
         #expect(endpoint.method(forPath: "/api/history_remove?api_key=k") == "history_remove")
         #expect(endpoint.method(forPath: "/api/publishx") == nil)
         #expect(endpoint.method(forPath: "/apix/publish") == nil)
-        #expect(endpoint.method(forPath: "/api") == nil)
+        // The prefix itself is Centrifugo's older single endpoint (`{"method":…,"params":…}`).
+        #expect(endpoint.method(forPath: "/api") == APIEndpoint.legacyMethod)
+        #expect(endpoint.method(forPath: "/api?api_key=k") == APIEndpoint.legacyMethod)
         #expect(endpoint.method(forPath: "/api/") == nil)
         #expect(endpoint.method(forPath: "//api//publish/") == "publish")
         #expect(endpoint.method(forPath: "/api/publish/extra") == nil)
         let custom = try #require(try await TestServer.endpoint(#"{"http_api":{"key":"k","handler_prefix":"/srv/api/"}}"#))
         #expect(custom.method(forPath: "/srv/api/info") == "info")
         #expect(custom.method(forPath: "/api/info") == nil)
+        #expect(custom.method(forPath: "/srv/api") == APIEndpoint.legacyMethod)
     }
 
     @Test func aDisabledAPIHasNoEndpoint() async throws {
