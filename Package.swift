@@ -54,12 +54,14 @@ let package = Package(
         .target(name: "StrataCore", swiftSettings: strataSettings),
         // Client protocol v2 codecs (JSON today).
         .target(name: "StrataProtocol", dependencies: ["StrataCore"], swiftSettings: strataSettings),
-        // The HistoryStore seam, the in-memory stream store and the stored publication record.
+        // The HistoryStore seam and the in-memory stream store.
         .target(
             name: "StrataHistory",
-            dependencies: ["StrataCore", "StrataCompression", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["StrataCore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strataSettings
         ),
+        // The at-rest publication record (zstd-compressed payloads) of the LMDB and Redis stores.
+        .target(name: "StrataRecordFormat", dependencies: ["StrataCore", "StrataCompression"], swiftSettings: strataSettings),
         // The Broker and PresenceManager seams, with their single-node implementations.
         .target(name: "StrataBroker", dependencies: ["StrataCore", "StrataHistory"], swiftSettings: strataSettings),
         // Fossil delta encoder and applier, pure Swift.
@@ -69,7 +71,7 @@ let package = Package(
         // The embedded durable history store: LMDB through liblmdb.
         .target(
             name: "StrataLMDB",
-            dependencies: ["StrataCore", "StrataHistory", "StrataCompression", "CLMDB"],
+            dependencies: ["StrataCore", "StrataHistory", "StrataRecordFormat", "StrataCompression", "CLMDB"],
             swiftSettings: strataSettings
         ),
         // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes):
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "StrataRedis",
             dependencies: [
-                "StrataCore", "StrataHistory", "StrataBroker", "StrataCompression", "CHiredis",
+                "StrataCore", "StrataHistory", "StrataRecordFormat", "StrataBroker", "StrataCompression", "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,7 +106,7 @@ let package = Package(
         // Configuration model with Centrifugo v6 key names; JSON, YAML and TOML loaders.
         .target(
             name: "StrataConfig",
-            dependencies: ["StrataCore", .product(name: "Yams", package: "Yams"), .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strataSettings
         ),
         // Node, hub, client sessions, broker and presence seams.
@@ -118,17 +120,31 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // WebSocket transport (Hummingbird) feeding client sessions.
+        // The HTTP server's plumbing that every HTTP endpoint shares: connection tasks on their
+        // event loop, handlers ahead of Hummingbird's HTTP types codec, the router's context.
         .target(
-            name: "StrataTransport",
+            name: "StrataHTTP",
             dependencies: [
-                "StrataHub", "StrataProtocol", "StrataConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // WebSocket transport (Hummingbird) feeding client sessions.
+        .target(
+            name: "StrataTransport",
+            dependencies: [
+                "StrataHub", "StrataHTTP", "StrataConfig", "StrataCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strataSettings
@@ -137,7 +153,7 @@ let package = Package(
         .target(
             name: "StrataServerAPI",
             dependencies: [
-                "StrataHub", "StrataProtocol", "StrataConfig", "StrataTransport",
+                "StrataHub", "StrataHTTP", "StrataProtocol", "StrataConfig", "StrataCore", "StrataAuth",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -148,9 +164,10 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataHub", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataHistory", "StrataBroker", "StrataAuth",
-                "StrataLMDB", "StrataRedis",
+                "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
+                "StrataBroker", "StrataLMDB", "StrataRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -164,8 +181,9 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataServer", "StrataConfig", "StrataAuth",
+                "StrataServer", "StrataConfig", "StrataAuth", "StrataCore", "StrataDelta", "StrataHub", "StrataLMDB", "StrataProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["exports.map"],
             swiftSettings: strataSettings,
@@ -173,37 +191,52 @@ let package = Package(
         ),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataProtocolTests", dependencies: ["StrataProtocol"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataProtocolTests", dependencies: ["StrataProtocol", "StrataCore", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataHistoryTests", dependencies: ["StrataHistory", "StrataTesting", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataRedisTests",
             dependencies: [
-                "StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker", "StrataTransport",
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                "StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker", "StrataHTTP", "StrataCore",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
-        .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
         .testTarget(
-            name: "StrataLMDBTests", dependencies: ["StrataLMDB", "StrataTesting", "StrataHistory"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery"], swiftSettings: strataSettings),
+            name: "StrataRecordFormatTests", dependencies: ["StrataRecordFormat", "StrataCompression", "StrataCore", "StrataTesting"],
+            swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataLMDBTests", dependencies: ["StrataLMDB", "StrataTesting", "StrataHistory", "StrataCore", "CLMDB"],
+            swiftSettings: strataSettings),
+        .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataAuthTests", dependencies: ["StrataAuth"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataAuthTests",
+            dependencies: [
+                "StrataAuth", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: strataSettings),
         .testTarget(
             name: "StrataTransportTests",
             dependencies: [
-                "StrataTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                "StrataTransport", "StrataHTTP", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"), "StrataCore",
             ],
             swiftSettings: strataSettings),
         .testTarget(
             name: "StrataServerAPITests",
             dependencies: [
-                "StrataServerAPI", "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataCore",
+                "StrataServerAPI", "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataCore", "StrataProtocol",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -213,7 +246,10 @@ let package = Package(
             swiftSettings: strataSettings),
         .testTarget(
             name: "StrataHubTests",
-            dependencies: ["StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta"],
+            dependencies: [
+                "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta", "StrataCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strataSettings),
     ]
 )
@@ -227,7 +263,7 @@ if ProcessInfo.processInfo.environment["STRATA_BENCHMARKS"] != nil {
         .executableTarget(
             name: "StrataBenchmarks",
             dependencies: [
-                "StrataHistory", "StrataProtocol", "StrataLMDB", "StrataRedis", "StrataCompression", "StrataCore", "StrataDelta", "CLMDB",
+                "StrataHistory", "StrataLMDB", "StrataRedis", "StrataCompression", "StrataCore", "StrataDelta", "CLMDB",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/StrataBenchmarks",

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/python-env.sh
+python3 scripts/check-modules.py   # Package.swift declares exactly what each target imports
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/swift-test.log
 STRATA_BIN="$PWD/.build/debug/strata" .venv/bin/python -m pytest Tests/Integration -q -p no:cacheprovider

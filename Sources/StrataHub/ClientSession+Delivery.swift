@@ -1,26 +1,8 @@
 import StrataCore
 import StrataProtocol
+import StrataRecovery
 
 extension ClientSession {
-    /// What to do with a publication for a positioned subscription (history-and-recovery.md §5).
-    enum PositionCheck: Equatable {
-        case deliver
-        case skip
-        case insufficientState
-    }
-
-    static func check(position: inout StreamPosition, offset: UInt64, epoch: String) -> PositionCheck {
-        if position.epoch.isEmpty {
-            position.epoch = epoch
-        } else if epoch != position.epoch {
-            return .insufficientState
-        }
-        if offset > position.offset + 1 { return .insufficientState }
-        if offset < position.offset + 1 { return .skip }
-        position.offset = offset
-        return .deliver
-    }
-
     /// Fan-out entry point; never blocks on the network.
     func deliverPublication(_ p: EncodedPublication) {
         enum Action {
@@ -40,7 +22,7 @@ extension ClientSession {
             }
             let previousOffset = sub.position.offset
             if sub.positioned && p.publication.offset > 0 {
-                switch Self.check(position: &sub.position, offset: p.publication.offset, epoch: p.epoch) {
+                switch LivePosition.check(&sub.position, offset: p.publication.offset, epoch: p.epoch) {
                 case .skip: return .none
                 case .insufficientState:
                     if !sub.serverSide { s.subscriptions[p.channel] = nil }

@@ -225,61 +225,43 @@ extension ClientSession {
         }
         var after: [[UInt8]] = []
         if sub.positioned, let read = p.read {
-            let top = read.top
-            var recovered = false
-            var publications: [Publication] = []
-            if p.recovering {
-                if p.options.forceRecoveryMode == .cache {
-                    let outcome = CacheRecovery.decide(
-                        latest: read.publications.first, top: top, requestOffset: p.request.offset, requestEpoch: p.request.epoch)
-                    recovered = outcome.recovered
-                    publications = outcome.publications
-                } else {
-                    if p.request.epoch.isEmpty || p.request.epoch == top.epoch {
-                        recovered = StreamRecovery.isRecovered(
-                            publications: read.publications, requestOffset: p.request.offset, top: top.offset)
-                        if recovered { publications = read.publications }
-                    }
-                    // The "reject unrecovered" flag: an error instead of an unrecovered result (stream mode only).
-                    if !recovered && p.request.flag & SubscribeRequest.rejectUnrecoveredFlag != 0 {
-                        return .failure(.error(.unrecoverablePosition))
-                    }
-                }
+            let config = node.config.client
+            let input = SubscribeDecision.Input(
+                mode: p.options.forceRecoveryMode == .cache ? .cache(latestOnly: p.request.delta.isEmpty) : .stream,
+                recovering: p.recovering, since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch),
+                rejectUnrecovered: p.request.flag & SubscribeRequest.rejectUnrecoveredFlag != 0, read: read,
+                buffered: buffered.map { ($0.publication, $0.epoch) }, replyLimit: config.recoveryMaxPublicationLimit,
+                streamsLongGaps: config.recoveryStreamMaxPublicationLimit > 0)
+            let positioned: SubscribeDecision.Positioned
+            switch SubscribeDecision.decide(input) {
+            case .reject: return .failure(.error(.unrecoverablePosition))
+            case .insufficientState: return .failure(.disconnect(.insufficientState))
+            case .positioned(let outcome): positioned = outcome
             }
-            // Only publications of this epoch can join the merge.
-            let sameEpoch = buffered.filter { $0.epoch == top.epoch }.map(\.publication)
-            let merge = StreamRecovery.merge(recovered: publications, buffered: sameEpoch)
-            if !merge.contiguous { return .failure(.disconnect(.insufficientState)) }
-            var merged = merge.publications
-            if p.options.forceRecoveryMode == .cache && p.request.delta.isEmpty, let last = merged.last { merged = [last] }
-            let maxOffset = max(top.offset, merged.last?.offset ?? 0, sameEpoch.last?.offset ?? 0)
             result.positioned = true
             result.recoverable = sub.recoverable
-            result.epoch = top.epoch
-            result.offset = maxOffset
-            if recovered {
+            result.epoch = positioned.epoch
+            result.offset = positioned.replyOffset
+            if positioned.recovery == .recovered {
                 result.recovered = true
-                var missed = merged.filter { $0.offset > p.request.offset || p.options.forceRecoveryMode == .cache }
-                guard JSONReplyEncoder.canCarry(missed, dataAsString: sub.delta) else {
+                guard JSONReplyEncoder.canCarry(positioned.publications, dataAsString: sub.delta) else {
                     return .failure(.disconnect(.inappropriateProtocol))
                 }
-                // Streamed long-gap recovery: the reply carries the first page, the rest follows as
-                // ordinary pushes queued right behind it, before any live publication.
-                let page = node.config.client.recoveryMaxPublicationLimit
-                var wire = sub.delta ? DeltaPayload.chain(missed) : missed.map { WirePublication($0) }
-                if node.config.client.recoveryStreamMaxPublicationLimit > 0, page > 0, wire.count > page {
-                    after += wire[page...].map { JSONReplyEncoder.publicationPush(channel: p.channel, $0, dataAsString: sub.delta) }
-                    wire = Array(wire[..<page])
-                    missed = Array(missed[..<page])
-                }
-                result.publications = wire
-                result.offset = p.request.offset
+                // Delta subscribers get a chain: each publication against the one before it, across
+                // the reply and the pushes that follow it (streamed long-gap recovery).
+                let wire = sub.delta ? DeltaPayload.chain(positioned.publications) : positioned.publications.map { WirePublication($0) }
+                result.publications = Array(wire[..<positioned.inReply])
+                after += wire[positioned.inReply...].map { JSONReplyEncoder.publicationPush(channel: p.channel, $0, dataAsString: sub.delta) }
                 // After a successful recovery the client holds a base (delta.md B.2).
                 sub.deltaReady = sub.delta
             }
-            sub.position = StreamPosition(offset: maxOffset, epoch: top.epoch)
+            sub.position = positioned.position
             sub.positionConfirmedAt = p.now * 1000
-            if p.recovering { if recovered { node.metrics.recovered.increment() } else { node.metrics.notRecovered.increment() } }
+            switch positioned.recovery {
+            case .recovered: node.metrics.recovered.increment()
+            case .notRecovered: node.metrics.notRecovered.increment()
+            case .notAttempted: break
+            }
         } else {
             // Not positioned: whatever arrived meanwhile simply follows the reply.
             var frames: [[UInt8]] = []

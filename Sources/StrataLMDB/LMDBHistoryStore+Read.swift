@@ -1,6 +1,7 @@
 import CLMDB
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// The read side: read-only transactions on the caller's thread.
 extension LMDBHistoryStore {

@@ -1,6 +1,7 @@
 import CLMDB
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// Expiry off the publish path: the sweeper walks the `expiry` index in due-time order and does a
 /// bounded amount of work per transaction (`options.sweepBatch` deletions).

@@ -3,6 +3,7 @@ import Foundation
 import StrataCompression
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// Operator tooling: statistics, dumps, export and import (`strata history …`).
 extension LMDBHistoryStore {

@@ -1,6 +1,7 @@
 import CLMDB
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// The write side: every function here runs on the writer thread inside its transaction.
 extension LMDBHistoryStore {

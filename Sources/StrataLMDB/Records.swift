@@ -1,5 +1,6 @@
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// One channel's stream meta (the `meta` database). Survives the entries' TTL; its own TTL ends the epoch.
 struct MetaRecord: Equatable {

@@ -13,6 +13,7 @@ import StrataHub
 import StrataLMDB
 import StrataRedis
 import StrataServerAPI
+import StrataHTTP
 import StrataTransport
 
 /// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOHTTP1
-import StrataTransport
+import StrataHTTP
 
 /// Serves the HTTP server API straight off a connection's channel pipeline, on the connection's
 /// event loop. It sits right after NIO's HTTP/1 decoder, before Hummingbird's conversion to HTTP

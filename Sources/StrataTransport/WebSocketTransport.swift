@@ -6,6 +6,7 @@ import NIOCore
 import NIOWebSocket
 import StrataConfig
 import StrataCore
+import StrataHTTP
 import StrataHub
 
 /// The bidirectional WebSocket endpoint (`/connection/websocket`), JSON protocol.

@@ -1,3 +1,4 @@
+import StrataTesting
 import Testing
 @testable import StrataDelta
 
@@ -23,7 +24,7 @@ struct DeltaChecksumTests {
 
     @Test("matches the byte-wise definition for every length up to 100")
     func matchesReference() {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix(state: 7)
         for length in 0...100 {
             let data = (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
             #expect(DeltaChecksum.checksum(data) == Self.reference(data))

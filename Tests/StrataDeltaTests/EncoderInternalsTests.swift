@@ -1,3 +1,4 @@
+import StrataTesting
 import Testing
 @testable import StrataDelta
 
@@ -6,7 +7,7 @@ import Testing
 struct EncoderInternalsTests {
     @Test("fast modulo equals the % operator")
     func fastModulo() {
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix(state: 11)
         let divisors: [UInt32] = [1, 2, 3, 7, 16, 1000, 65_536, 65_537, 268_435_455, UInt32.max]
         for divisor in divisors + (0..<50).map({ _ in UInt32.random(in: 1 ... .max, using: &rng) }) {
             let modulo = FastModulo(divisor: divisor)
@@ -18,7 +19,7 @@ struct EncoderInternalsTests {
 
     @Test("sliding the rolling hash equals hashing the window afresh, in both byte modes")
     func rollingHash() {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix(state: 3)
         let data = (0..<300).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
         data.withUnsafeBufferPointer { buffer in
             guard let start = buffer.baseAddress else { return }

@@ -1,3 +1,4 @@
+import StrataTesting
 import Testing
 @testable import StrataDelta
 
@@ -37,7 +38,7 @@ struct EncoderTests {
 
     @Test("the modes differ only in bucket choice: high bytes change the hash, ASCII does not")
     func modesOnAscii() {
-        var rng = SeededGenerator(seed: 99)
+        var rng = SplitMix(state: 99)
         let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"].map(bytes)
         var source: [UInt8] = []
         while source.count < 4000 { source += words[Int.random(in: 0..<words.count, using: &rng)] + [0x20] }

@@ -1,3 +1,4 @@
+import StrataTesting
 import Testing
 @testable import StrataDelta
 
@@ -7,7 +8,7 @@ struct PropertyTests {
     /// A source of one of several flavours (random bytes, small-alphabet text, runs that make long
     /// collision chains) and a target derived from it by random edits.
     static func pair(seed: UInt64) -> (source: [UInt8], target: [UInt8]) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix(state: seed)
         let length = [0, 5, 16, 17, 40, 200, 1000, 6000][Int.random(in: 0..<8, using: &rng)]
         let flavour = Int.random(in: 0..<3, using: &rng)
         func byte() -> UInt8 {
@@ -54,7 +55,7 @@ struct PropertyTests {
     /// its (possibly damaged) header declares. Either way nothing traps or over-reads.
     @Test("flipped, truncated and spliced deltas never crash", arguments: 0..<4)
     func mutations(batch: UInt64) {
-        var rng = SeededGenerator(seed: 0xD1FF + batch)
+        var rng = SplitMix(state: 0xD1FF + batch)
         var accepted = 0
         var rejected = 0
         for seed in batch * 150..<(batch + 1) * 150 {
@@ -91,7 +92,7 @@ struct PropertyTests {
 
     @Test("a delta applied to the wrong base is caught by the checksum or a bounds check")
     func wrongBase() {
-        var rng = SeededGenerator(seed: 5)
+        var rng = SplitMix(state: 5)
         var caught = 0
         for seed in UInt64(1000)..<1100 {
             let (source, target) = Self.pair(seed: seed)

@@ -1,18 +1,7 @@
 import Testing
 import StrataCore
 import StrataProtocol
-
-/// SplitMix64: small, seeded, reproducible.
-private struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import StrataTesting
 
 /// The generator's own tree (JSONMember cannot be built outside the module, and an independent
 /// model keeps the comparison honest).
@@ -26,7 +15,7 @@ private indirect enum Tree {
 }
 
 private struct Generator {
-    var rng: SeededRNG
+    var rng: SplitMix
 
     /// Scalars that stress escaping and UTF-8: quotes, backslashes, every control range, multi-byte.
     static let palette: [Unicode.Scalar] = {
@@ -170,7 +159,7 @@ private func rewrite(_ v: JSONValue, _ w: inout JSONWriter) {
 struct JSONRoundTripPropertyTests {
     @Test("random trees survive write → parse", arguments: [0x5EED_0001, 0xC0FF_EE42, 20_260_704] as [UInt64])
     func roundTrip(seed: UInt64) throws {
-        var g = Generator(rng: SeededRNG(state: seed))
+        var g = Generator(rng: SplitMix(state: seed))
         for iteration in 0..<150 {
             let tree = g.tree(depth: 0)
             let written = compactBytes(tree)
@@ -193,7 +182,7 @@ struct JSONRoundTripPropertyTests {
 
     @Test("whitespace-padded documents parse the same and compact back", arguments: [7, 1234] as [UInt64])
     func prettyRoundTrip(seed: UInt64) throws {
-        var g = Generator(rng: SeededRNG(state: seed))
+        var g = Generator(rng: SplitMix(state: seed))
         for iteration in 0..<150 {
             let tree = g.tree(depth: 0)
             let spaced = pretty(tree, &g)
@@ -214,7 +203,7 @@ struct JSONRoundTripPropertyTests {
     /// stays one line, and it decodes to the same document.
     @Test("payloads keep their bytes in a publication push, minus newlines", arguments: [11, 4242] as [UInt64])
     func payloadsKeepTheirBytes(seed: UInt64) throws {
-        var g = Generator(rng: SeededRNG(state: seed))
+        var g = Generator(rng: SplitMix(state: seed))
         for iteration in 0..<150 {
             let tree = g.tree(depth: 0)
             let spaced = pretty(tree, &g)
@@ -236,7 +225,7 @@ struct JSONRoundTripPropertyTests {
 
     @Test func generatorProducesAllShapes() {
         // Guards the property tests against a degenerate generator.
-        var g = Generator(rng: SeededRNG(state: 0x5EED_0001))
+        var g = Generator(rng: SplitMix(state: 0x5EED_0001))
         var kinds = Set<String>()
         for _ in 0..<150 {
             func visit(_ t: Tree) {

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import StrataRedis
 import StrataTesting
-import StrataTransport
+import StrataHTTP
 import Testing
 
 @Suite("RedisBackoff")

@@ -4,6 +4,7 @@ import NIOPosix
 import StrataBroker
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// The broker for several nodes on Redis: a publish runs `history_add.lua`, which appends to the
 /// stream and PUBLISHes to the channel's PUB/SUB name in one step; every node subscribed to that

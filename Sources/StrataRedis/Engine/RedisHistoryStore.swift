@@ -1,6 +1,7 @@
 import StrataCompression
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// Channel streams in Redis (history-and-recovery.md §4), for several nodes on one Redis.
 ///

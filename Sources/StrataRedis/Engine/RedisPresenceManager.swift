@@ -1,6 +1,7 @@
 import StrataBroker
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// Presence in Redis, shared by every node: a hash of client id → info and a sorted set of
 /// expiry times per channel (`Lua/presence_*.lua`). An entry lives `ttl` seconds unless its node

@@ -1,5 +1,6 @@
 import StrataCore
 import StrataHistory
+import StrataRecordFormat
 
 /// What nodes send each other on a channel's PUB/SUB name, with Centrifugo's prefixes
 /// (history-and-recovery.md §4); the records are Strata's (`PublicationRecord`, `ClientInfoRecord`).

@@ -1,0 +1,172 @@
+import StrataCore
+
+/// The whole decision of a positioned subscribe, as one pure function: what the reply says (epoch,
+/// offset, recovered), which publications the client gets (in the reply, and streamed after it),
+/// and where the subscription's live position starts. The session calls it under its lock with
+/// the store's read and what arrived meanwhile, then encodes the outcome (`docs/recovery.md`).
+public enum SubscribeDecision {
+    /// How the channel recovers.
+    public enum Mode: Sendable, Equatable {
+        /// Every missed publication, or none (stream mode).
+        case stream
+        /// Only the latest value (`force_recovery_mode: cache`). `latestOnly`: non-delta
+        /// subscribers get just the newest publication even when several arrived meanwhile.
+        case cache(latestOnly: Bool)
+    }
+
+    public struct Input: Sendable, Equatable {
+        public var mode: Mode
+        /// The client asked to recover (or cache mode recovers on its own) and may.
+        public var recovering: Bool
+        /// The client's position (`offset`, `epoch` of the subscribe request).
+        public var since: StreamPosition
+        /// The "reject unrecovered" flag: error 112 instead of an unrecovered result (stream mode).
+        public var rejectUnrecovered: Bool
+        /// What the store returned: stream mode reads `since` the client's offset (limited),
+        /// cache mode the newest publication (reverse, limit 1), otherwise only the top.
+        public var read: HistoryResult
+        /// Live publications that arrived while the subscribe was in flight, in arrival order,
+        /// each with the epoch it was published under.
+        public var buffered: [(publication: Publication, epoch: String)]
+        /// At most this many recovered publications go in the reply (0: no limit); with
+        /// `streamsLongGaps` the rest follow as pushes, else the reply carries them all (the read
+        /// limit already decided whether everything was recovered).
+        public var replyLimit: Int
+        public var streamsLongGaps: Bool
+
+        public init(
+            mode: Mode, recovering: Bool, since: StreamPosition, rejectUnrecovered: Bool, read: HistoryResult,
+            buffered: [(publication: Publication, epoch: String)], replyLimit: Int = 0, streamsLongGaps: Bool = false
+        ) {
+            self.mode = mode
+            self.recovering = recovering
+            self.since = since
+            self.rejectUnrecovered = rejectUnrecovered
+            self.read = read
+            self.buffered = buffered
+            self.replyLimit = replyLimit
+            self.streamsLongGaps = streamsLongGaps
+        }
+
+        public static func == (a: Input, b: Input) -> Bool {
+            a.mode == b.mode && a.recovering == b.recovering && a.since == b.since && a.rejectUnrecovered == b.rejectUnrecovered
+                && a.read == b.read && a.replyLimit == b.replyLimit && a.streamsLongGaps == b.streamsLongGaps
+                && a.buffered.map(\.publication) == b.buffered.map(\.publication) && a.buffered.map(\.epoch) == b.buffered.map(\.epoch)
+        }
+    }
+
+    public enum Recovery: Sendable, Equatable {
+        case notAttempted
+        case recovered
+        case notRecovered
+    }
+
+    public struct Positioned: Sendable, Equatable {
+        /// The stream's epoch (the reply's `epoch` and the live position's).
+        public var epoch: String
+        /// The reply's `offset`: the client's own offset after a recovery (it advances it with
+        /// the publications it gets), else the newest offset the subscription starts after.
+        public var replyOffset: UInt64
+        /// Where live delivery continues: the next publication must be `position.offset + 1`.
+        public var position: StreamPosition
+        public var recovery: Recovery
+        /// What the client gets, in offset order: the first `inReply` in the reply's
+        /// `publications`, the rest as pushes right behind it, before any live publication.
+        public var publications: [Publication]
+        public var inReply: Int
+
+        public init(
+            epoch: String, replyOffset: UInt64, position: StreamPosition, recovery: Recovery, publications: [Publication], inReply: Int
+        ) {
+            self.epoch = epoch
+            self.replyOffset = replyOffset
+            self.position = position
+            self.recovery = recovery
+            self.publications = publications
+            self.inReply = inReply
+        }
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case positioned(Positioned)
+        /// Not recovered and the client asked for an error instead (112).
+        case reject
+        /// History and the buffered publications leave a hole: the subscription cannot start
+        /// consistently (client-side: resubscribe; the session maps it to 3010).
+        case insufficientState
+    }
+
+    public static func decide(_ input: Input) -> Outcome {
+        let top = input.read.top
+        var recovery = Recovery.notAttempted
+        var recoveredPublications: [Publication] = []
+        if input.recovering {
+            switch input.mode {
+            case .cache:
+                let outcome = CacheRecovery.decide(
+                    latest: input.read.publications.first, top: top, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+                recovery = outcome.recovered ? .recovered : .notRecovered
+                recoveredPublications = outcome.publications
+            case .stream:
+                var recovered = false
+                if input.since.epoch.isEmpty || input.since.epoch == top.epoch {
+                    recovered = StreamRecovery.isRecovered(
+                        publications: input.read.publications, requestOffset: input.since.offset, top: top.offset)
+                    if recovered { recoveredPublications = input.read.publications }
+                }
+                if !recovered && input.rejectUnrecovered { return .reject }
+                recovery = recovered ? .recovered : .notRecovered
+            }
+        }
+
+        // Only publications of the stream's current epoch can join; anything buffered from an
+        // older epoch was published before the epoch the read saw.
+        let sameEpoch = input.buffered.filter { $0.epoch == top.epoch }.map(\.publication)
+        let merge = StreamRecovery.merge(recovered: recoveredPublications, buffered: sameEpoch)
+        if !merge.contiguous { return .insufficientState }
+        var merged = merge.publications
+        if case .cache(latestOnly: true) = input.mode, let last = merged.last { merged = [last] }
+        let newest = max(top.offset, merged.last?.offset ?? 0, sameEpoch.last?.offset ?? 0)
+        let position = StreamPosition(offset: newest, epoch: top.epoch)
+
+        guard recovery == .recovered else {
+            // Not recovering (or not recovered): the subscription starts after everything read
+            // or buffered, and the client gets none of it.
+            return .positioned(
+                Positioned(epoch: top.epoch, replyOffset: newest, position: position, recovery: recovery, publications: [], inReply: 0))
+        }
+        let isCache = if case .cache = input.mode { true } else { false }
+        let missed = merged.filter { isCache || $0.offset > input.since.offset }
+        var inReply = missed.count
+        if input.streamsLongGaps, input.replyLimit > 0, missed.count > input.replyLimit { inReply = input.replyLimit }
+        return .positioned(
+            Positioned(
+                epoch: top.epoch, replyOffset: input.since.offset, position: position, recovery: .recovered, publications: missed,
+                inReply: inReply))
+    }
+}
+
+/// What to do with a live publication for a positioned subscription at `position`.
+public enum LivePosition {
+    public enum Check: Equatable, Sendable {
+        case deliver
+        /// Already delivered (a duplicate offset).
+        case skip
+        /// A gap or another epoch: the subscription lost its place.
+        case insufficientState
+    }
+
+    /// Advances `position` when the publication is the next one; adopts the epoch of the first
+    /// publication when the position has none yet.
+    public static func check(_ position: inout StreamPosition, offset: UInt64, epoch: String) -> Check {
+        if position.epoch.isEmpty {
+            position.epoch = epoch
+        } else if epoch != position.epoch {
+            return .insufficientState
+        }
+        if offset > position.offset + 1 { return .insufficientState }
+        if offset < position.offset + 1 { return .skip }
+        position.offset = offset
+        return .deliver
+    }
+}
