@@ -15,7 +15,7 @@ let strataSettings: [SwiftSetting] = [
 /// fast; `strata delta` is a command users run in loops). lld packs the relative relocations of
 /// the position-independent binary (RELR: the binary then needs glibc ≥ 2.36, as on Debian 12),
 /// and the version script keeps its symbols out of the dynamic table (nothing looks them up by
-/// name; the symbol table for debuggers stays). docs/benchmarks.md §5 has the figures.
+/// name; the symbol table for debuggers stays). docs/benchmarks-log.md §5 has the figures.
 let releaseLinkFlags = [
     "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/strata/exports.map",
@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -117,6 +118,7 @@ let package = Package(
                 "StrataDelta", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: strataSettings
         ),
@@ -138,7 +140,7 @@ let package = Package(
         .target(
             name: "StrataTransport",
             dependencies: [
-                "StrataHub", "StrataHTTP", "StrataConfig", "StrataCore",
+                "StrataHub", "StrataHTTP", "StrataConfig", "StrataCore", "StrataProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -176,8 +178,9 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // Test support shared by test targets: the HistoryStore contract suite.
-        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataHistory"], swiftSettings: strataSettings),
+        // Test support shared by test targets: the HistoryStore, Broker and PresenceManager
+        // contract suites, the broker event recorder, a seeded generator.
+        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataHistory", "StrataBroker"], swiftSettings: strataSettings),
         .executableTarget(
             name: "strata",
             dependencies: [
@@ -203,6 +206,8 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataBrokerTests", dependencies: ["StrataBroker", "StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
         .testTarget(

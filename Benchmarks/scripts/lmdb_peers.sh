@@ -9,11 +9,13 @@
 #             with history (HTTP + durable append + fan-out), as pub/s
 #
 # Needs a release build (make release) and the peers built (../shared/peers/setup.sh).
-# Env: TESTS (empty: none), PUBLISH_TEST=0|1, SKIP_GO=1, plus bench.sh's size knobs.
+# Env: PEER (a bench.sh target: centrifuge-go-memory by default, `centrifugo` for the real
+# Centrifugo v6.9.1), TESTS (empty: none), PUBLISH_TEST=0|1, SKIP_GO=1 (skip the peer's tests),
+# plus bench.sh's size knobs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
 CONFIG="$ROOT/config/examples/bench-lmdb.json"
 TESTS="${TESTS-fanout fanout-max recovery-storm}"
 
-single_node_suite centrifuge-go-memory "$CONFIG" strata-lmdb
+single_node_suite "${PEER:-centrifuge-go-memory}" "$CONFIG" strata-lmdb

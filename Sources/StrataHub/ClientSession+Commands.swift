@@ -51,8 +51,8 @@ extension ClientSession {
         } catch {
             throw .error(error)
         }
-        // A payload that is not JSON cannot go into a JSON reply: Centrifugo ends the connection.
-        guard JSONReplyEncoder.canCarry(result.publications, dataAsString: false) else { throw .disconnect(.inappropriateProtocol) }
+        // A payload the codec cannot carry (not JSON, in a JSON reply): Centrifugo ends the connection.
+        guard codec.canCarry(result.publications, delta: false) else { throw .disconnect(.inappropriateProtocol) }
         return .history(publications: result.publications, top: result.top)
     }
 

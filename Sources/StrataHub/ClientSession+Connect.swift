@@ -152,7 +152,7 @@ extension ClientSession {
                     return .failure(f)
                 }
             }
-            let reply = JSONReplyEncoder.reply(id: connectID, result: .connect(result))
+            let reply = codec.reply(id: connectID, .connect(result))
             return .success(queue.enqueue(contentsOf: [reply] + after) == .overflow)
         }
         switch outcome {

@@ -31,15 +31,17 @@ extension ClientSession {
                     sub.positionConfirmedAt = p.publication.time
                 }
             }
-            var frame = p.jsonFrame
+            var frame: [UInt8]?
             if sub.delta {
                 // A delta only onto the base the client holds: the previous offset, delivered.
-                if sub.deltaReady, sub.positioned, previousOffset + 1 == p.publication.offset, let delta = p.deltaFrame {
+                if sub.deltaReady, sub.positioned, previousOffset + 1 == p.publication.offset, let delta = p.frame(.delta, codec: codec) {
                     frame = delta
                 } else {
-                    frame = p.fullStringFrame
+                    frame = p.frame(.full, codec: codec)
                 }
                 sub.deltaReady = sub.positioned
+            } else {
+                frame = p.frame(.plain, codec: codec)
             }
             guard let frame else { return .cannotCarry }
             s.subscriptions[p.channel] = sub
@@ -53,9 +55,11 @@ extension ClientSession {
         }
     }
 
-    func deliverJoinLeave(channel: String, frame: [UInt8]) {
-        let push = state.withLock { s in s.status == .connected && s.subscriptions[channel]?.pushJoinLeave == true && s.subscriptions[channel]?.isLive == true }
-        if push { send(frame) }
+    func deliverJoinLeave(channel: String, _ push: SharedPush) {
+        let wanted = state.withLock { s in
+            s.status == .connected && s.subscriptions[channel]?.pushJoinLeave == true && s.subscriptions[channel]?.isLive == true
+        }
+        if wanted { send(push.frame(for: codec)) }
     }
 
     /// A gap or an epoch change: client-side subscriptions are told to resubscribe (2500),
@@ -65,7 +69,7 @@ extension ClientSession {
             disconnect(.insufficientState)
             return
         }
-        send(JSONReplyEncoder.unsubscribePush(channel: channel, .insufficientState))
+        send(codec.unsubscribePush(channel: channel, .insufficientState))
         Task {
             // The subscription is already gone from the session; leave the channel too.
             await node.removeSubscriber(channel, self)

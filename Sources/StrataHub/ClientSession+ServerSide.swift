@@ -36,10 +36,10 @@ extension ClientSession {
                     push.epoch = result.epoch
                     push.offset = result.offset
                     push.data = result.data
-                    var messages = [JSONReplyEncoder.subscribePush(channel: channel, push)]
+                    var messages = [codec.subscribePush(channel: channel, push)]
                     // Recovered publications follow as ordinary pushes, in offset order.
-                    messages += result.publications.map {
-                        JSONReplyEncoder.publicationPush(channel: channel, $0, dataAsString: false)
+                    messages += result.publications.compactMap {
+                        codec.publicationPush(channel: channel, $0, delta: false, epoch: "")
                     }
                     return queue.enqueue(contentsOf: messages + extra) == .overflow
                 case .failure(let f):
@@ -88,6 +88,6 @@ extension ClientSession {
             s.expireAt = expiry > 0 ? expiry : nil
             if let info { s.connInfo = info }
         }
-        send(JSONReplyEncoder.refreshPush(expires: expiry > 0, ttl: expiry > 0 ? UInt32(clamping: expiry - now) : 0))
+        send(codec.refreshPush(expires: expiry > 0, ttl: expiry > 0 ? UInt32(clamping: expiry - now) : 0))
     }
 }

@@ -32,7 +32,7 @@ extension ClientSession {
         let overflow = state.withLock { s -> Bool in
             switch finalizeSubscribe(&s, ready) {
             case .success(let (result, extra)):
-                let reply = JSONReplyEncoder.reply(id: id, result: .subscribe(result))
+                let reply = codec.reply(id: id, .subscribe(result))
                 return queue.enqueue(contentsOf: [reply] + extra) == .overflow
             case .failure(let f):
                 failure = f
@@ -244,14 +244,14 @@ extension ClientSession {
             result.offset = positioned.replyOffset
             if positioned.recovery == .recovered {
                 result.recovered = true
-                guard JSONReplyEncoder.canCarry(positioned.publications, dataAsString: sub.delta) else {
+                guard codec.canCarry(positioned.publications, delta: sub.delta) else {
                     return .failure(.disconnect(.inappropriateProtocol))
                 }
                 // Delta subscribers get a chain: each publication against the one before it, across
                 // the reply and the pushes that follow it (streamed long-gap recovery).
                 let wire = sub.delta ? DeltaPayload.chain(positioned.publications) : positioned.publications.map { WirePublication($0) }
                 result.publications = Array(wire[..<positioned.inReply])
-                after += wire[positioned.inReply...].map { JSONReplyEncoder.publicationPush(channel: p.channel, $0, dataAsString: sub.delta) }
+                after += wire[positioned.inReply...].compactMap { codec.publicationPush(channel: p.channel, $0, delta: sub.delta, epoch: "") }
                 // After a successful recovery the client holds a base (delta.md B.2).
                 sub.deltaReady = sub.delta
             }
@@ -266,7 +266,7 @@ extension ClientSession {
             // Not positioned: whatever arrived meanwhile simply follows the reply.
             var frames: [[UInt8]] = []
             for b in buffered {
-                guard let frame = sub.delta ? b.fullStringFrame : b.jsonFrame else {
+                guard let frame = b.frame(sub.delta ? .full : .plain, codec: codec) else {
                     return .failure(.disconnect(.inappropriateProtocol))
                 }
                 frames.append(frame)
@@ -307,7 +307,7 @@ extension ClientSession {
             return sub
         }
         guard let sub else { return }
-        send(JSONReplyEncoder.unsubscribePush(channel: channel, reason))
+        send(codec.unsubscribePush(channel: channel, reason))
         await leaveChannel(channel, sub)
     }
 }

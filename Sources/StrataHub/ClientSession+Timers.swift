@@ -60,7 +60,7 @@ extension ClientSession {
             disconnect(.noPong)
             return
         case .ping:
-            send(JSONReplyEncoder.ping)
+            send(codec.ping)
         }
         if isConnected { await checkExpiry(nowMillis: now) }
     }
@@ -114,7 +114,7 @@ extension ClientSession {
             for channel in expired {
                 if let sub = s.subscriptions.removeValue(forKey: channel) { removed.append((channel, sub)) }
             }
-            let pushes = removed.map { JSONReplyEncoder.unsubscribePush(channel: $0.0, .expired) }
+            let pushes = removed.map { codec.unsubscribePush(channel: $0.0, .expired) }
             return .unsubscribed(removed, overflow: queue.enqueue(contentsOf: pushes) == .overflow)
         }
         switch outcome {

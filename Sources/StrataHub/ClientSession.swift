@@ -18,6 +18,8 @@ enum CommandFailure: Error {
 public final class ClientSession: Sendable {
     public let id = RandomID.uuidString()
     public let node: Node
+    /// The client protocol's encoding this connection speaks, chosen by its transport.
+    public let codec: any ClientCodec
     public let queue: OutboundQueue
     let state = Locked(State())
     let logger: Logger
@@ -47,8 +49,9 @@ public final class ClientSession: Sendable {
         var cleanedUp = false
     }
 
-    public init(node: Node) {
+    public init(node: Node, codec: any ClientCodec) {
         self.node = node
+        self.codec = codec
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
         var logger = node.logger
         logger[metadataKey: "client"] = "\(id)"
@@ -66,9 +69,9 @@ public final class ClientSession: Sendable {
 
     // MARK: Frames
 
-    /// Handles one transport frame of newline-separated JSON commands, in order.
+    /// Handles the commands of one transport message, in order.
     public func handleFrame(_ frame: [UInt8]) async {
-        let decoded = JSONCommandDecoder.decodeFrame(frame)
+        let decoded = codec.decode(frame)
         for command in decoded.commands {
             if queue.isClosed { return }
             await handle(command)
@@ -143,10 +146,10 @@ public final class ClientSession: Sendable {
     /// return nil.
     private func run(_ id: UInt32, _ body: () async throws(CommandFailure) -> ReplyResult?) async {
         do {
-            if let result = try await body() { send(JSONReplyEncoder.reply(id: id, result: result)) }
+            if let result = try await body() { send(codec.reply(id: id, result)) }
         } catch {
             switch error {
-            case .error(let e): send(JSONReplyEncoder.error(id: id, e))
+            case .error(let e): send(codec.error(id: id, e))
             case .disconnect(let d): disconnect(d)
             }
         }

@@ -1,69 +1,96 @@
+import Atomics
 import StrataCore
 import StrataHistory
 import StrataProtocol
 
-/// One publication on its way to every local subscriber of a channel, encoded once per wire
-/// variant instead of once per subscriber. The delta variants are made on first use, so channels
-/// without delta subscribers never pay for them, and channels with many pay once.
-public final class EncodedPublication: Sendable {
+/// One publication on its way to every local subscriber of a channel. The hub hands out the
+/// publication; each subscriber's codec makes the bytes, at most once per codec kind and wire
+/// variant for the whole fan-out, never once per subscriber. A variant is encoded by the first
+/// subscriber that needs it, so channels without delta subscribers never pay for deltas.
+public final class EncodedPublication: @unchecked Sendable {
     public let channel: String
     public let publication: Publication
     public let epoch: String
-    /// `{"push":{"channel":…,"pub":{…}}}` for ordinary JSON subscribers; nil when the payload
-    /// is not JSON and only delta subscribers (who get `data` as a string) can receive it.
-    public let jsonFrame: [UInt8]?
     /// The previous publication of the stream, when this one was published with delta.
     let previous: Publication?
 
-    private struct DeltaFrames {
-        var full: [UInt8]?
-        var delta: [UInt8]??
+    /// How a subscriber gets the publication.
+    enum Variant: Int, CaseIterable {
+        /// Subscriptions without delta.
+        case plain
+        /// Delta subscriptions, when no delta applies: the full payload (JSON: as a string).
+        case full
+        /// Delta subscriptions holding the previous publication: the delta against it.
+        case delta
     }
 
-    private let deltaFrames = Locked(DeltaFrames())
+    /// An encoded frame, or nil when the codec cannot carry the publication (or, for `delta`,
+    /// when no delta applies).
+    private final class Frame: Sendable {
+        let bytes: [UInt8]?
+        init(_ bytes: [UInt8]?) { self.bytes = bytes }
+    }
+
+    /// One write-once slot per variant and codec kind, in one allocation. Reading a filled slot is
+    /// one atomic load, which keeps a fan-out to thousands of subscribers free of locks. Two
+    /// threads may race to fill an empty plain or full slot and both encode; the first stored
+    /// wins. Deltas are dear, so they are made under a lock, exactly once. (Why `@unchecked
+    /// Sendable`: the slots are only touched through atomic operations.)
+    private typealias Slot = UnsafeAtomicLazyReference<Frame>
+    private static let slotCount = Variant.allCases.count * CodecKind.slots
+    private let slots: UnsafeMutablePointer<Slot.Storage>
+    private let deltaLock = Locked(())
 
     public init(channel: String, result: AppendResult) {
         self.channel = channel
         self.publication = result.publication
         self.epoch = result.position.epoch
         self.previous = result.previous
-        // The stream's epoch travels on a live offset-1 push, so a subscriber learns it with the
-        // first publication (Centrifugo does this on every engine).
-        let firstEpoch = result.publication.offset == 1 ? result.position.epoch : ""
-        self.jsonFrame =
-            result.publication.isJSON
-            ? JSONReplyEncoder.publicationPush(
-                channel: channel, WirePublication(result.publication), dataAsString: false, epoch: firstEpoch)
-            : nil
+        self.slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: Slot.Storage(), count: Self.slotCount)
     }
 
-
-    /// The full payload as a JSON string: what delta subscribers get when no delta applies.
-    var fullStringFrame: [UInt8] {
-        deltaFrames.withLock { f in
-            if let full = f.full { return full }
-            // No epoch here: Centrifugo stamps it on the ordinary JSON variant only.
-            let full = JSONReplyEncoder.publicationPush(channel: channel, WirePublication(publication), dataAsString: true)
-            f.full = full
-            return full
-        }
+    deinit {
+        for i in 0..<Self.slotCount { _ = slots[i].dispose() }
+        slots.deinitialize(count: Self.slotCount)
+        slots.deallocate()
     }
 
-    /// The delta against the previous publication as a JSON string, or nil (no base, not smaller,
-    /// or not valid UTF-8). Computed at most once per publication.
-    var deltaFrame: [UInt8]? {
-        deltaFrames.withLock { f in
-            if let cached = f.delta { return cached }
-            var frame: [UInt8]?
-            if let prev = previous, prev.offset + 1 == publication.offset,
-                let delta = DeltaPayload.make(previous: prev.data, current: publication.data)
-            {
-                var d = publication
-                d.data = delta
-                frame = JSONReplyEncoder.publicationPush(channel: channel, WirePublication(d, isDelta: true), dataAsString: true)
+    /// The frame of `variant` in `codec`'s format; nil when there is none (see `Frame`).
+    func frame(_ variant: Variant, codec: any ClientCodec) -> [UInt8]? {
+        let slot = Slot(at: slots + (variant.rawValue * CodecKind.slots + codec.kind.slot))
+        if let frame = slot.load() { return frame.bytes }
+        if variant == .delta {
+            return deltaLock.withLock { _ in
+                if let frame = slot.load() { return frame.bytes }
+                return slot.storeIfNilThenLoad(Frame(encodeDelta(codec))).bytes
             }
-            f.delta = .some(frame)
-            return frame
         }
+        return slot.storeIfNilThenLoad(Frame(encode(variant, codec))).bytes
+    }
+
+    private func encode(_ variant: Variant, _ codec: any ClientCodec) -> [UInt8]? {
+        switch variant {
+        case .plain:
+            // The stream's epoch travels on a live offset-1 push, so a subscriber learns it with
+            // the first publication (Centrifugo does this on every engine, for non-delta pushes).
+            let firstEpoch = publication.offset == 1 ? epoch : ""
+            return codec.publicationPush(channel: channel, WirePublication(publication), delta: false, epoch: firstEpoch)
+        case .full:
+            return codec.publicationPush(channel: channel, WirePublication(publication), delta: true, epoch: "")
+        case .delta:
+            return encodeDelta(codec)
+        }
+    }
+
+    /// The delta against the previous publication, or nil (no base, not smaller, or not valid
+    /// UTF-8). The delta bytes are the same for every codec; only their framing differs.
+    private func encodeDelta(_ codec: any ClientCodec) -> [UInt8]? {
+        guard let prev = previous, prev.offset + 1 == publication.offset,
+            let delta = DeltaPayload.make(previous: prev.data, current: publication.data)
+        else { return nil }
+        var d = publication
+        d.data = delta
+        return codec.publicationPush(channel: channel, WirePublication(d, isDelta: true), delta: true, epoch: "")
     }
 }

@@ -109,14 +109,14 @@ public final class Hub: Sendable {
     func broadcastJoin(channel: String, info: ClientInfo) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
-        let frame = JSONReplyEncoder.joinPush(channel: channel, info: info)
-        for s in subscribers { s.deliverJoinLeave(channel: channel, frame: frame) }
+        let push = SharedPush { $0.joinPush(channel: channel, info: info) }
+        for s in subscribers { s.deliverJoinLeave(channel: channel, push) }
     }
 
     func broadcastLeave(channel: String, info: ClientInfo) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
-        let frame = JSONReplyEncoder.leavePush(channel: channel, info: info)
-        for s in subscribers { s.deliverJoinLeave(channel: channel, frame: frame) }
+        let push = SharedPush { $0.leavePush(channel: channel, info: info) }
+        for s in subscribers { s.deliverJoinLeave(channel: channel, push) }
     }
 }

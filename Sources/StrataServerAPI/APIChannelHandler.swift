@@ -9,7 +9,7 @@ import StrataHTTP
 ///
 /// Why: a publish is the call a backend makes most, and Hummingbird's per-request plumbing (the
 /// async channel in and out, the request and router, the response writer) cost more CPU than the
-/// publish itself (docs/benchmarks.md §6, decision 0004). Here a request costs one task, and API
+/// publish itself (docs/benchmarks-log.md §6, decision 0004). Here a request costs one task, and API
 /// requests and replies skip the conversion between NIO's HTTP/1 types and HTTP types.
 ///
 /// Responses keep request order on a connection even when a client pipelines: while a call runs,

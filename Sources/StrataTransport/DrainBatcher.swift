@@ -19,7 +19,7 @@ protocol Drainable: AnyObject, Sendable {
 /// per delivery. Reading between turns lets publications that arrive during a pass join the
 /// queues of the writers not yet drained, which send them together in one frame and one write,
 /// as on two nodes, where PUB/SUB messages arrive in bursts. A batch smaller than a turn is
-/// drained at once, as before, with the wake-ups that arrive while it is written. (`docs/benchmarks.md` §6 has the measurements behind both sizes.)
+/// drained at once, as before, with the wake-ups that arrive while it is written. (`docs/benchmarks-log.md` §6 has the measurements behind both sizes.)
 final class DrainBatcher: Sendable {
     /// Writers drained before the loop reads its sockets again: ~0.3 ms of loopback writes.
     static let writersPerTurn = 32

@@ -8,6 +8,7 @@ import StrataConfig
 import StrataCore
 import StrataHTTP
 import StrataHub
+import StrataProtocol
 
 /// The bidirectional WebSocket endpoint (`/connection/websocket`), JSON protocol.
 ///
@@ -42,7 +43,8 @@ public enum WebSocketTransport {
                 return .upgrade(headers)
             },
             onUpgrade: { inbound, outbound, context in
-                let session = ClientSession(node: node)
+                // The JSON protocol (a Protobuf request was refused above).
+                let session = ClientSession(node: node, codec: JSONCodec())
                 let writer = ChannelFrameWriter(channel: context.requestContext.channel, queue: session.queue, batchers: batchers)
                 writer.start()
                 session.startTimers()

@@ -9,6 +9,13 @@ import Testing
 
 @testable import StrataHub
 
+extension ClientSession {
+    /// A session speaking the JSON protocol, as the WebSocket transport makes them.
+    convenience init(node: Node) {
+        self.init(node: node, codec: JSONCodec())
+    }
+}
+
 /// A node on the memory store plus helpers to drive client sessions without a network.
 struct SessionHarness {
     let node: Node

@@ -1,46 +1,12 @@
 import StrataBroker
 import StrataCore
 import StrataHistory
+import StrataTesting
 import Testing
 
 @testable import StrataRedis
 
-/// Records what a broker reports, as a node would receive it.
-final class RecordingHandler: BrokerEventHandler {
-    enum Event: Equatable, Sendable {
-        case publication(String, UInt64, String, [UInt8], previous: [UInt8]?)
-        case join(String, String)
-        case leave(String, String)
-        case gap([String])
-    }
-
-    let events: AsyncStream<Event>
-    private let continuation: AsyncStream<Event>.Continuation
-
-    init() {
-        (events, continuation) = AsyncStream.makeStream(of: Event.self)
-    }
-
-    func handlePublication(channel: String, result: AppendResult) {
-        continuation.yield(
-            .publication(channel, result.position.offset, result.position.epoch, result.publication.data, previous: result.previous?.data))
-    }
-    func handleJoin(channel: String, info: ClientInfo) { continuation.yield(.join(channel, info.client)) }
-    func handleLeave(channel: String, info: ClientInfo) { continuation.yield(.leave(channel, info.client)) }
-    func handleDeliveryGap(channels: [String]) { continuation.yield(.gap(channels.sorted())) }
-
-    func next(_ count: Int, within limit: Duration = .seconds(5)) async throws -> [Event] {
-        let events = self.events
-        return try await within(limit) {
-            var out: [Event] = []
-            for await e in events {
-                out.append(e)
-                if out.count == count { break }
-            }
-            return out
-        }
-    }
-}
+typealias RecordingHandler = BrokerEventRecorder
 
 @Suite("RedisBroker: nodes on one Redis", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))
 struct RedisBrokerTests {

@@ -1,4 +1,5 @@
 import StrataRedis
+import StrataTesting
 import Testing
 
 @Suite("Redis connection failures", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))

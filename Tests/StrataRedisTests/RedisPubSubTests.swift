@@ -1,4 +1,5 @@
 import StrataRedis
+import StrataTesting
 import Testing
 
 @Suite("RedisPubSubConnection against redis-server", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))

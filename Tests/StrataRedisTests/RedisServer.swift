@@ -134,28 +134,3 @@ func withRedisServer<T>(_ body: (RedisServer) async throws -> T) async throws ->
     return try await body(server)
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "did not finish within \(limit)" }
-}
-
-/// Runs `body` but gives up after `limit`, so a hang fails the test instead of stalling the run.
-///
-/// A task group would wait for a hung child before returning; here the loser is left running
-/// unstructured and the first result wins.
-func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let (results, continuation) = AsyncStream.makeStream(of: Result<T, any Error>.self)
-    let worker = Task {
-        do { continuation.yield(.success(try await body())) } catch { continuation.yield(.failure(error)) }
-    }
-    let timer = Task {
-        try? await Task.sleep(for: limit)
-        continuation.yield(.failure(TimedOut(limit: limit)))
-    }
-    defer {
-        worker.cancel()
-        timer.cancel()
-    }
-    for await result in results { return try result.get() }
-    throw TimedOut(limit: limit)
-}

@@ -1,5 +1,6 @@
 import StrataCore
 import StrataRedis
+import StrataTesting
 import Testing
 
 @Suite("RedisSubscriber against redis-server", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))

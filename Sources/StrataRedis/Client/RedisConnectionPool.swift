@@ -66,7 +66,7 @@ public final class RedisConnectionPool: Sendable {
     /// read and answers in one write. Dealt in turn over the loop's connections, one turn's batch
     /// cost a write, a read and a reply write per connection: at 8 publishes in flight that was
     /// 90 µs of CPU per publish (server and Redis) against 72 µs on one connection
-    /// (docs/benchmarks.md §6).
+    /// (docs/benchmarks-log.md §6).
     public func connectionOnCallerLoop() async throws(RedisError) -> RedisConnection {
         for (loop, slot) in firstSlotByLoop where loop.inEventLoop {
             return try await slots[slot].connection()

@@ -1,0 +1,99 @@
+import StrataCore
+
+/// Which wire format a codec speaks. Publications and other shared pushes keep one encoded frame
+/// per kind (`slot`), so a message is encoded at most once per format however many sessions of
+/// that format receive it.
+public struct CodecKind: Hashable, Sendable, CustomStringConvertible {
+    /// The cache slot of this kind: 0 ..< `CodecKind.slots`.
+    public let slot: Int
+    public let name: String
+
+    public init(slot: Int, name: String) {
+        precondition((0..<Self.slots).contains(slot), "codec slot out of range")
+        self.slot = slot
+        self.name = name
+    }
+
+    /// How many formats a shared message can hold frames for (JSON, Protobuf, room to spare).
+    public static let slots = 4
+    public static let json = CodecKind(slot: 0, name: "json")
+
+    public var description: String { name }
+}
+
+/// Commands decoded from one transport message, and the error that stopped decoding, if any.
+/// Commands before a malformed one are kept: Centrifugo runs them before failing.
+public struct CommandBatch: Sendable {
+    public var commands: [Command]
+    public var error: (any Error)?
+
+    public init(commands: [Command], error: (any Error)?) {
+        self.commands = commands
+        self.error = error
+    }
+}
+
+/// The client protocol's encoding, chosen per connection when it opens (the JSON protocol today;
+/// Protobuf arrives with the transports). Sessions and the hub speak in `Command`s, `ReplyResult`s
+/// and publications; a codec turns those into the bytes of one message, and transport messages
+/// into commands. How messages are put into transport frames stays with the transport.
+public protocol ClientCodec: Sendable {
+    var kind: CodecKind { get }
+
+    /// The commands of one transport message.
+    func decode(_ message: [UInt8]) -> CommandBatch
+
+    func reply(id: UInt32, _ result: ReplyResult) -> [UInt8]
+    func error(id: UInt32, _ error: StrataError) -> [UInt8]
+    /// The server's ping (the client answers with an empty command).
+    var ping: [UInt8] { get }
+
+    /// Whether this codec can carry these publications to a subscriber that negotiated delta
+    /// (`delta`) or not: the JSON protocol cannot put a payload that is not JSON into `data`.
+    func canCarry(_ publications: [Publication], delta: Bool) -> Bool
+    /// A publication push; nil when `canCarry` says no. `delta`: the subscription negotiated
+    /// delta compression (the publication's data may itself be a delta, `pub.isDelta`).
+    /// `epoch`: sent with the live push of offset 1.
+    func publicationPush(channel: String, _ pub: WirePublication, delta: Bool, epoch: String) -> [UInt8]?
+    func joinPush(channel: String, info: ClientInfo) -> [UInt8]
+    func leavePush(channel: String, info: ClientInfo) -> [UInt8]
+    func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8]
+    func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8]
+    func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8]
+}
+
+/// The JSON client protocol: newline-separated commands in, one JSON object per message out.
+public struct JSONCodec: ClientCodec {
+    public init() {}
+
+    public var kind: CodecKind { .json }
+
+    public func decode(_ message: [UInt8]) -> CommandBatch {
+        let out = JSONCommandDecoder.decodeFrame(message)
+        return CommandBatch(commands: out.commands, error: out.error)
+    }
+
+    public func reply(id: UInt32, _ result: ReplyResult) -> [UInt8] { JSONReplyEncoder.reply(id: id, result: result) }
+    public func error(id: UInt32, _ error: StrataError) -> [UInt8] { JSONReplyEncoder.error(id: id, error) }
+    public var ping: [UInt8] { JSONReplyEncoder.ping }
+
+    /// Delta subscribers get `data` as a JSON string, which carries any bytes.
+    public func canCarry(_ publications: [Publication], delta: Bool) -> Bool {
+        JSONReplyEncoder.canCarry(publications, dataAsString: delta)
+    }
+
+    public func publicationPush(channel: String, _ pub: WirePublication, delta: Bool, epoch: String) -> [UInt8]? {
+        guard delta || pub.publication.isJSON else { return nil }
+        return JSONReplyEncoder.publicationPush(channel: channel, pub, dataAsString: delta, epoch: epoch)
+    }
+
+    public func joinPush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.joinPush(channel: channel, info: info) }
+    public func leavePush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.leavePush(channel: channel, info: info) }
+    public func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] {
+        JSONReplyEncoder.unsubscribePush(channel: channel, reason)
+    }
+    public func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] {
+        JSONReplyEncoder.subscribePush(channel: channel, push)
+    }
+    public func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { JSONReplyEncoder.refreshPush(expires: expires, ttl: ttl) }
+}

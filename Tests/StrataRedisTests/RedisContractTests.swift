@@ -1,0 +1,29 @@
+import StrataBroker
+import StrataCore
+import StrataTesting
+import Testing
+
+@testable import StrataRedis
+
+/// The Redis broker and presence manager against the same contracts as the local ones, each check
+/// on a private redis-server.
+@Suite("Redis engine against the broker and presence contracts", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))
+struct RedisContractTests {
+    @Test(arguments: BrokerContract.Check.allCases)
+    func broker(_ check: BrokerContract.Check) async throws {
+        try await BrokerContract {
+            let server = try await RedisServer.start()
+            let broker = RedisBroker(store: RedisHistoryStore(shards: RedisShards([server.configuration], prefix: "c", poolSize: 2)))
+            return (broker, { await broker.close(); server.stop() })
+        }.run(check)
+    }
+
+    @Test(arguments: PresenceContract.Check.allCases)
+    func presence(_ check: PresenceContract.Check) async throws {
+        try await PresenceContract {
+            let server = try await RedisServer.start()
+            let presence = RedisPresenceManager(shards: RedisShards([server.configuration], prefix: "p", poolSize: 1), ttlSeconds: 60)
+            return (presence, { server.stop() })
+        }.run(check)
+    }
+}
