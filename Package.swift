@@ -8,6 +8,9 @@ import PackageDescription
 /// Settings shared by every Strata target (Swift 6 language mode is the tools-version default).
 let strataSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // A file sees only the members of modules it imports itself, so `import` lines (and the
+    // graph scripts/check-modules.py reads from them) are the real dependencies.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 /// Link flags of the release `strata` binary, which `make release` builds with the Swift runtime
@@ -175,6 +178,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strataSettings
         ),

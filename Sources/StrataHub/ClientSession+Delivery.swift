@@ -1,3 +1,5 @@
+import Metrics
+import StrataBroker
 import StrataCore
 import StrataProtocol
 import StrataRecovery

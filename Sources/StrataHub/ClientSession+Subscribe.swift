@@ -1,5 +1,7 @@
 import Logging
+import Metrics
 import StrataAuth
+import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataProtocol

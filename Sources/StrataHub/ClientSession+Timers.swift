@@ -1,3 +1,5 @@
+import Metrics
+import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataProtocol

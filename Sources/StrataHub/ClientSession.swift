@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import StrataConfig
 import StrataCore
 import StrataProtocol

@@ -8,13 +8,14 @@ import ServiceLifecycle
 import StrataBroker
 import StrataConfig
 import StrataCore
+import StrataHTTP
 import StrataHistory
 import StrataHub
 import StrataLMDB
 import StrataRedis
 import StrataServerAPI
-import StrataHTTP
 import StrataTransport
+import UnixSignals
 
 /// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.
 /// The only place that chooses a store implementation.

@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
 import Testing
 @testable import StrataDelta
 

@@ -1,6 +1,7 @@
 import StrataBroker
 import StrataCore
 import StrataHistory
+import StrataProtocol
 import Testing
 
 @testable import StrataHub

@@ -1,3 +1,4 @@
+import Foundation
 import StrataAuth
 import StrataCore
 import StrataProtocol

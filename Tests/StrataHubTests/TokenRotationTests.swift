@@ -1,5 +1,7 @@
+import Foundation
 import StrataAuth
 import StrataCore
+import StrataProtocol
 import Testing
 
 @testable import StrataHub

@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
 import HTTPTypes
 import Logging
 import NIOCore

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import StrataBroker
 import StrataConfig
