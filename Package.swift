@@ -6,6 +6,8 @@ import class Foundation.ProcessInfo
 import PackageDescription
 
 /// Settings shared by every Strata target (Swift 6 language mode is the tools-version default).
+/// Declarations shared between modules are `package`, not `public`: the only product is the
+/// `strata` executable, so nothing is API for code outside this package.
 let strataSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     // A file sees only the members of modules it imports itself, so `import` lines (and the

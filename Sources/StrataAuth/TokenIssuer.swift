@@ -2,9 +2,9 @@ import Crypto
 import StrataProtocol
 
 /// Makes HS256 tokens for `strata gentoken` and tests (any secret length, as Centrifugo allows).
-public enum TokenIssuer {
+package enum TokenIssuer {
     /// A connection token (or, with `channel`, a subscription token) for `user`, valid `ttlSeconds` (0 = no exp).
-    public static func hs256(secret: String, user: String, now: Int64, ttlSeconds: Int64, channel: String? = nil) -> String {
+    package static func hs256(secret: String, user: String, now: Int64, ttlSeconds: Int64, channel: String? = nil) -> String {
         var w = JSONWriter()
         w.beginObject()
         w.key("sub")
@@ -18,7 +18,7 @@ public enum TokenIssuer {
     }
 
     /// A token carrying `payload` (a JSON object of claims) as it is.
-    public static func hs256(secret: String, payload: [UInt8]) -> String {
+    package static func hs256(secret: String, payload: [UInt8]) -> String {
         let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let signingInput = header + "." + Base64URL.encode(payload)
         let signature = HMACCheck.sign256(key: SymmetricKey(data: Array(secret.utf8)), input: Array(signingInput.utf8))

@@ -5,23 +5,23 @@ import StrataCore
 import StrataProtocol
 
 /// Keys and claim checks for one kind of token (connection or subscription).
-public struct TokenKeys: Sendable {
-    public var hmacSecretKey = ""
+package struct TokenKeys: Sendable {
+    package var hmacSecretKey = ""
     /// During a secret rotation: HS* tokens signed with this previous secret are still accepted
     /// while `now < hmacPreviousSecretKeyValidUntil` (unix seconds; 0 or past ⇒ not accepted).
-    public var hmacPreviousSecretKey = ""
-    public var hmacPreviousSecretKeyValidUntil: Int64 = 0
-    public var rsaPublicKeyPEM = ""
-    public var ecdsaPublicKeyPEM = ""
-    public var audience = ""
-    public var audienceRegex = ""
-    public var issuer = ""
-    public var issuerRegex = ""
-    public var userIDClaim = ""
+    package var hmacPreviousSecretKey = ""
+    package var hmacPreviousSecretKeyValidUntil: Int64 = 0
+    package var rsaPublicKeyPEM = ""
+    package var ecdsaPublicKeyPEM = ""
+    package var audience = ""
+    package var audienceRegex = ""
+    package var issuer = ""
+    package var issuerRegex = ""
+    package var userIDClaim = ""
     /// Development only: accept any signature.
-    public var skipSignatureVerification = false
+    package var skipSignatureVerification = false
 
-    public init() {}
+    package init() {}
 }
 
 /// Verifies JWTs with jwt-kit and reads their claims.
@@ -30,7 +30,7 @@ public struct TokenKeys: Sendable {
 /// configured key families only (so `none`, or an RS256 token when only HMAC is set, is invalid).
 /// Claims are then read from the payload bytes with the protocol's JSON parser, so `info` keeps
 /// its exact bytes.
-public final class TokenVerifier: Sendable {
+package final class TokenVerifier: Sendable {
     private let keys: TokenKeys
     private let collections: [String: JWTKeyCollection]
     private let hmacKey: SymmetricKey?
@@ -38,7 +38,7 @@ public final class TokenVerifier: Sendable {
     private let audienceRegex: NSRegularExpression?
     private let issuerRegex: NSRegularExpression?
 
-    public init(keys: TokenKeys) async throws {
+    package init(keys: TokenKeys) async throws {
         self.keys = keys
         var collections: [String: JWTKeyCollection] = [:]
         // HMAC goes through swift-crypto directly: jwt-kit refuses keys shorter than the hash
@@ -71,9 +71,9 @@ public final class TokenVerifier: Sendable {
     }
 
     /// Whether any key is configured (without keys every token is invalid).
-    public var hasKeys: Bool { !collections.isEmpty || hmacKey != nil || previousHMACKey != nil }
+    package var hasKeys: Bool { !collections.isEmpty || hmacKey != nil || previousHMACKey != nil }
 
-    public func verifyConnectionToken(_ token: String, now: Int64) async throws(TokenError) -> ConnectionClaims {
+    package func verifyConnectionToken(_ token: String, now: Int64) async throws(TokenError) -> ConnectionClaims {
         let payload = try await verifiedPayload(token, now: now)
         if payload["channel"] != nil { throw .invalid("connection token must not have a channel claim") }
         var c = ConnectionClaims()
@@ -99,7 +99,7 @@ public final class TokenVerifier: Sendable {
         return c
     }
 
-    public func verifySubscriptionToken(_ token: String, now: Int64) async throws(TokenError) -> SubscriptionClaims {
+    package func verifySubscriptionToken(_ token: String, now: Int64) async throws(TokenError) -> SubscriptionClaims {
         let payload = try await verifiedPayload(token, now: now)
         var c = SubscriptionClaims()
         c.user = try userID(payload)

@@ -2,7 +2,7 @@ import StrataCore
 import StrataHistory
 
 /// What a broker reports back to its node: publications, joins and leaves for local subscribers.
-public protocol BrokerEventHandler: AnyObject, Sendable {
+package protocol BrokerEventHandler: AnyObject, Sendable {
     func handlePublication(channel: String, result: AppendResult)
     func handleJoin(channel: String, info: ClientInfo)
     func handleLeave(channel: String, info: ClientInfo)
@@ -18,7 +18,7 @@ public protocol BrokerEventHandler: AnyObject, Sendable {
 /// local subscribers, strictly before it reads history for them (what makes recovery lossless):
 /// `subscribe` returns only once publications of the channel reach the handler.
 /// The node serialises `subscribe` and `unsubscribe` of one channel (`ChannelLocks`).
-public protocol Broker: Sendable {
+package protocol Broker: Sendable {
     func start(handler: any BrokerEventHandler) async throws
     func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult
     func publishJoin(channel: String, info: ClientInfo) async throws
@@ -30,7 +30,7 @@ public protocol Broker: Sendable {
 }
 
 /// The single-node broker: history in a local `HistoryStore` (memory or LMDB), delivery in process.
-public final class LocalBroker: Broker {
+package final class LocalBroker: Broker {
     private let store: any HistoryStore
     private let handler = Locked<WeakHandler>(WeakHandler())
 
@@ -38,39 +38,39 @@ public final class LocalBroker: Broker {
         weak var value: (any BrokerEventHandler)?
     }
 
-    public init(store: any HistoryStore) {
+    package init(store: any HistoryStore) {
         self.store = store
     }
 
-    public func start(handler: any BrokerEventHandler) async throws {
+    package func start(handler: any BrokerEventHandler) async throws {
         self.handler.withLock { $0.value = handler }
     }
 
     private var current: (any BrokerEventHandler)? { handler.withLock { $0.value } }
 
-    public func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult {
+    package func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult {
         let handler = current
         return try await store.append(channel: channel, publication: publication, options: options) { result in
             handler?.handlePublication(channel: channel, result: result)
         }
     }
 
-    public func publishJoin(channel: String, info: ClientInfo) async throws {
+    package func publishJoin(channel: String, info: ClientInfo) async throws {
         current?.handleJoin(channel: channel, info: info)
     }
 
-    public func publishLeave(channel: String, info: ClientInfo) async throws {
+    package func publishLeave(channel: String, info: ClientInfo) async throws {
         current?.handleLeave(channel: channel, info: info)
     }
 
-    public func subscribe(channel: String) async throws {}
-    public func unsubscribe(channel: String) async throws {}
+    package func subscribe(channel: String) async throws {}
+    package func unsubscribe(channel: String) async throws {}
 
-    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+    package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
         try await store.history(channel: channel, filter: filter, metaTTLSeconds: metaTTLSeconds)
     }
 
-    public func removeHistory(channel: String) async throws {
+    package func removeHistory(channel: String) async throws {
         try await store.removeHistory(channel: channel)
     }
 }

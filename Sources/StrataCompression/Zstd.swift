@@ -2,18 +2,18 @@ import CZstd
 import StrataCore
 
 /// zstd failures (corrupt frames, sizes that do not match).
-public struct ZstdError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { "zstd: \(message)" }
+package struct ZstdError: Error, Hashable, Sendable, CustomStringConvertible {
+    package let message: String
+    package var description: String { "zstd: \(message)" }
 }
 
 /// A compression context reused across calls (zstd's advice: context creation costs more than a
 /// small compression). Not thread-safe: one per thread, or borrow from a `ZstdPool`.
-public final class ZstdCompressor {
+package final class ZstdCompressor {
     private let ctx: OpaquePointer
-    public let level: Int32
+    package let level: Int32
 
-    public init(level: Int32 = 3) {
+    package init(level: Int32 = 3) {
         // ZSTD_createCCtx only fails when out of memory.
         guard let ctx = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx: out of memory") }
         self.ctx = ctx
@@ -22,7 +22,7 @@ public final class ZstdCompressor {
 
     deinit { ZSTD_freeCCtx(ctx) }
 
-    public func compress(_ input: [UInt8]) throws(ZstdError) -> [UInt8] {
+    package func compress(_ input: [UInt8]) throws(ZstdError) -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
         var out = [UInt8](repeating: 0, count: bound)
         let n = out.withUnsafeMutableBytes { dst in
@@ -37,12 +37,12 @@ public final class ZstdCompressor {
 }
 
 /// A decompression context reused across calls. Not thread-safe.
-public final class ZstdDecompressor {
+package final class ZstdDecompressor {
     private let ctx: OpaquePointer
     /// Refuses frames that claim more than this (a corrupt or hostile size field).
-    public let maxOutput: Int
+    package let maxOutput: Int
 
-    public init(maxOutput: Int = 64 * 1024 * 1024) {
+    package init(maxOutput: Int = 64 * 1024 * 1024) {
         guard let ctx = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
         self.ctx = ctx
         self.maxOutput = maxOutput
@@ -51,7 +51,7 @@ public final class ZstdDecompressor {
     deinit { ZSTD_freeDCtx(ctx) }
 
     /// Decompresses a frame whose content size is `expectedSize` (stored beside it).
-    public func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(ZstdError) -> [UInt8] {
+    package func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(ZstdError) -> [UInt8] {
         guard expectedSize >= 0, expectedSize <= maxOutput else { throw ZstdError(message: "size \(expectedSize) out of range") }
         var out = [UInt8](repeating: 0, count: expectedSize)
         let n = out.withUnsafeMutableBytes { dst in
@@ -62,32 +62,32 @@ public final class ZstdDecompressor {
         return out
     }
 
-    public func decompress(_ input: [UInt8], expectedSize: Int) throws(ZstdError) -> [UInt8] {
+    package func decompress(_ input: [UInt8], expectedSize: Int) throws(ZstdError) -> [UInt8] {
         let result = input.withUnsafeBytes { buf in Result { () throws(ZstdError) in try decompress(buf, expectedSize: expectedSize) } }
         return try result.get()
     }
 }
 
 /// Decompression contexts shared by concurrent readers.
-public final class ZstdDecompressorPool: Sendable {
+package final class ZstdDecompressorPool: Sendable {
     private let pool = ContextPool { ZstdDecompressor() }
 
-    public init() {}
+    package init() {}
 
-    public func withDecompressor<T>(_ body: (ZstdDecompressor) throws -> T) rethrows -> T {
+    package func withDecompressor<T>(_ body: (ZstdDecompressor) throws -> T) rethrows -> T {
         try pool.with(body)
     }
 }
 
 /// Compression contexts shared by concurrent writers (a store without a writer thread of its own).
-public final class ZstdCompressorPool: Sendable {
+package final class ZstdCompressorPool: Sendable {
     private let pool: ContextPool<ZstdCompressor>
 
-    public init(level: Int32 = 3) {
+    package init(level: Int32 = 3) {
         pool = ContextPool { ZstdCompressor(level: level) }
     }
 
-    public func withCompressor<T>(_ body: (ZstdCompressor) throws -> T) rethrows -> T {
+    package func withCompressor<T>(_ body: (ZstdCompressor) throws -> T) rethrows -> T {
         try pool.with(body)
     }
 }

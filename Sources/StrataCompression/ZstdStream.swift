@@ -2,13 +2,13 @@ import CZstd
 import Foundation
 
 /// Writes a zstd-compressed file incrementally (exports of any size, in constant memory).
-public final class ZstdFileWriter {
+package final class ZstdFileWriter {
     private let ctx: OpaquePointer
     private let handle: FileHandle
     private var pending: [UInt8] = []
     private var out: [UInt8]
 
-    public init(path: String, level: Int32 = 3) throws {
+    package init(path: String, level: Int32 = 3) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw ZstdError(message: "cannot create \(path)")
         }
@@ -22,7 +22,7 @@ public final class ZstdFileWriter {
 
     deinit { ZSTD_freeCCtx(ctx) }
 
-    public func write(_ bytes: [UInt8]) throws {
+    package func write(_ bytes: [UInt8]) throws {
         pending.append(contentsOf: bytes)
         if pending.count >= 1 << 20 { try flush(end: false) }
     }
@@ -45,14 +45,14 @@ public final class ZstdFileWriter {
         pending.removeAll(keepingCapacity: true)
     }
 
-    public func finish() throws {
+    package func finish() throws {
         try flush(end: true)
         try handle.close()
     }
 }
 
 /// Reads a zstd-compressed file incrementally.
-public final class ZstdFileReader {
+package final class ZstdFileReader {
     private let ctx: OpaquePointer
     private let handle: FileHandle
     private var input: [UInt8] = []
@@ -61,7 +61,7 @@ public final class ZstdFileReader {
     private var decodedPos = 0
     private var eof = false
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard let h = FileHandle(forReadingAtPath: path) else { throw ZstdError(message: "cannot open \(path)") }
         guard let ctx = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
         self.ctx = ctx
@@ -74,7 +74,7 @@ public final class ZstdFileReader {
     }
 
     /// Exactly `count` bytes, or nil at a clean end of file; a truncated file is an error.
-    public func read(_ count: Int) throws -> [UInt8]? {
+    package func read(_ count: Int) throws -> [UInt8]? {
         while decoded.count - decodedPos < count {
             if try !fill() {
                 if decoded.count == decodedPos { return nil }

@@ -1,46 +1,46 @@
 /// Options of one channel namespace (or of channels without a namespace), Centrifugo key names.
-public struct ChannelOptions: Equatable, Sendable {
-    public var name = ""
-    public var historySize = 0
-    public var historyTTLSeconds: Int64 = 0
+package struct ChannelOptions: Equatable, Sendable {
+    package var name = ""
+    package var historySize = 0
+    package var historyTTLSeconds: Int64 = 0
     /// 0 = fall back to `channel.history_meta_ttl`.
-    public var historyMetaTTLSeconds: Int64 = 0
-    public var forcePositioning = false
-    public var allowPositioning = false
-    public var forceRecovery = false
-    public var allowRecovery = false
-    public var forceRecoveryMode: RecoveryMode = .stream
-    public var autoCacheRecover = false
-    public var allowedDeltaTypes: [String] = []
-    public var deltaPublish = false
-    public var presence = false
-    public var joinLeave = false
-    public var forcePushJoinLeave = false
-    public var allowSubscribeForClient = false
-    public var allowSubscribeForAnonymous = false
-    public var allowPublishForClient = false
-    public var allowPublishForSubscriber = false
-    public var allowPublishForAnonymous = false
-    public var allowHistoryForClient = false
-    public var allowHistoryForSubscriber = false
-    public var allowHistoryForAnonymous = false
-    public var allowPresenceForClient = false
-    public var allowPresenceForSubscriber = false
-    public var allowPresenceForAnonymous = false
-    public var allowUserLimitedChannels = false
-    public var allowTagsFilter = false
-    public var channelRegex = ""
-    public var publicationDataFormat: DataFormat = .any
+    package var historyMetaTTLSeconds: Int64 = 0
+    package var forcePositioning = false
+    package var allowPositioning = false
+    package var forceRecovery = false
+    package var allowRecovery = false
+    package var forceRecoveryMode: RecoveryMode = .stream
+    package var autoCacheRecover = false
+    package var allowedDeltaTypes: [String] = []
+    package var deltaPublish = false
+    package var presence = false
+    package var joinLeave = false
+    package var forcePushJoinLeave = false
+    package var allowSubscribeForClient = false
+    package var allowSubscribeForAnonymous = false
+    package var allowPublishForClient = false
+    package var allowPublishForSubscriber = false
+    package var allowPublishForAnonymous = false
+    package var allowHistoryForClient = false
+    package var allowHistoryForSubscriber = false
+    package var allowHistoryForAnonymous = false
+    package var allowPresenceForClient = false
+    package var allowPresenceForSubscriber = false
+    package var allowPresenceForAnonymous = false
+    package var allowUserLimitedChannels = false
+    package var allowTagsFilter = false
+    package var channelRegex = ""
+    package var publicationDataFormat: DataFormat = .any
 
-    public init() {}
+    package init() {}
 
-    public enum RecoveryMode: String, Sendable {
+    package enum RecoveryMode: String, Sendable {
         case stream
         case cache
     }
 
     /// `publication_data_format`: "" accepts any non-empty JSON payload.
-    public enum DataFormat: String, Sendable {
+    package enum DataFormat: String, Sendable {
         case any = ""
         case json
         case jsonObject = "json_object"
@@ -48,5 +48,5 @@ public struct ChannelOptions: Equatable, Sendable {
     }
 
     /// A channel keeps a stream only when both size and TTL are set.
-    public var keepsHistory: Bool { historySize > 0 && historyTTLSeconds > 0 }
+    package var keepsHistory: Bool { historySize > 0 && historyTTLSeconds > 0 }
 }

@@ -3,11 +3,11 @@ import TOMLKit
 import Yams
 
 /// Reads JSON, YAML and TOML documents into a `ConfigValue` tree, choosing by file extension.
-public enum ConfigFormats {
-    public enum Format: String, Sendable {
+package enum ConfigFormats {
+    package enum Format: String, Sendable {
         case json, yaml, toml
 
-        public init?(path: String) {
+        package init?(path: String) {
             let ext = (path as NSString).pathExtension.lowercased()
             switch ext {
             case "json": self = .json
@@ -18,7 +18,7 @@ public enum ConfigFormats {
         }
     }
 
-    public static func parse(_ text: String, format: Format) throws(ConfigError) -> ConfigValue {
+    package static func parse(_ text: String, format: Format) throws(ConfigError) -> ConfigValue {
         do {
             switch format {
             case .json:
@@ -85,7 +85,7 @@ public enum ConfigFormats {
 extension ConfigValue: Decodable {
     /// JSON documents decode straight into the tree; the order of attempts keeps `true` a bool and
     /// `10` an integer.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null

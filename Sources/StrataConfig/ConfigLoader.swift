@@ -1,7 +1,7 @@
 import Foundation
 
 /// Builds a validated `StrataConfig` from a file (JSON, YAML or TOML) and the environment.
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// Sections Centrifugo has that Strata accepts and ignores (config.md §10).
     static let ignoredSections: Set<String> = [
         "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
@@ -12,7 +12,7 @@ public enum ConfigLoader {
     ]
 
     /// Loads `path`; a missing file is not an error when `requireFile` is false (Centrifugo starts on defaults).
-    public static func load(path: String?, environment: [String: String], requireFile: Bool = false) throws(ConfigErrors) -> StrataConfig {
+    package static func load(path: String?, environment: [String: String], requireFile: Bool = false) throws(ConfigErrors) -> StrataConfig {
         var root = ConfigValue.object([:])
         if let path {
             if FileManager.default.fileExists(atPath: path) {
@@ -35,7 +35,7 @@ public enum ConfigLoader {
         return try decode(root, environment: environment)
     }
 
-    public static func decode(_ root: ConfigValue, environment: [String: String] = [:]) throws(ConfigErrors) -> StrataConfig {
+    package static func decode(_ root: ConfigValue, environment: [String: String] = [:]) throws(ConfigErrors) -> StrataConfig {
         guard case .object = root else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "top level must be an object")])
         }

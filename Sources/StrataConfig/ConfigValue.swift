@@ -1,5 +1,5 @@
 /// A configuration document in any of the three formats, as one tree.
-public indirect enum ConfigValue: Equatable, Sendable {
+package indirect enum ConfigValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -22,20 +22,20 @@ public indirect enum ConfigValue: Equatable, Sendable {
 }
 
 /// A bad configuration value, named by its key path (e.g. `channel.namespaces[0].history_ttl`).
-public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let path: String
-    public let message: String
+package struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    package let path: String
+    package let message: String
 
-    public init(path: String, message: String) {
+    package init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+    package var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
 /// Every problem found while loading, so `checkconfig` can list them all at once.
-public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
-    public let errors: [ConfigError]
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+package struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    package let errors: [ConfigError]
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Go-style durations ("300s", "1m30s", "720h", "1000ms", "-1"), as Centrifugo writes them.
-public enum Durations {
+package enum Durations {
     /// Parses to milliseconds. A bare number means seconds; "-1" (or -1) disables a timer.
-    public static func parseMillis(_ text: String) -> Int64? {
+    package static func parseMillis(_ text: String) -> Int64? {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t.isEmpty { return nil }
         if let n = Int64(t) { return n < 0 ? -1 : n * 1000 }

@@ -7,20 +7,20 @@ import Darwin
 #endif
 
 /// Wall-clock time, injectable so TTL tests run without sleeping.
-public protocol WallClock: Sendable {
+package protocol WallClock: Sendable {
     /// Milliseconds since the Unix epoch.
     func nowMillis() -> Int64
 }
 
 extension WallClock {
-    public func nowSeconds() -> Int64 { nowMillis() / 1000 }
+    package func nowSeconds() -> Int64 { nowMillis() / 1000 }
 }
 
 /// The system's real-time clock.
-public struct SystemClock: WallClock {
-    public init() {}
+package struct SystemClock: WallClock {
+    package init() {}
 
-    public func nowMillis() -> Int64 {
+    package func nowMillis() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
@@ -28,15 +28,15 @@ public struct SystemClock: WallClock {
 }
 
 /// A clock that moves only when told to; for tests of TTLs and timers.
-public final class ManualClock: WallClock {
+package final class ManualClock: WallClock {
     private let millis: Mutex<Int64>
 
-    public init(millis: Int64 = 1_767_225_600_000) {
+    package init(millis: Int64 = 1_767_225_600_000) {
         self.millis = Mutex(millis)
     }
 
-    public func nowMillis() -> Int64 { millis.withLock { $0 } }
+    package func nowMillis() -> Int64 { millis.withLock { $0 } }
 
-    public func advance(seconds: Int64) { millis.withLock { $0 += seconds * 1000 } }
-    public func advance(millis delta: Int64) { millis.withLock { $0 += delta } }
+    package func advance(seconds: Int64) { millis.withLock { $0 += seconds * 1000 } }
+    package func advance(millis delta: Int64) { millis.withLock { $0 += delta } }
 }

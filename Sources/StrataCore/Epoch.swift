@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Stream epochs: 8 random ASCII letters, as Centrifugo v6.9 generates them. Opaque to clients.
-public enum Epoch {
+package enum Epoch {
     private static let letters: InlineArray<52, UInt8> = [
         97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122,
         65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90,
@@ -20,7 +20,7 @@ public enum Epoch {
     /// would otherwise pay a getrandom call each. SplitMix64 is a bijection, so epochs made by one
     /// process never repeat within 2^64 draws, and each process starts somewhere random. An epoch
     /// is no secret (every client sees it); it only has to differ from the one before.
-    public static func generate() -> String {
+    package static func generate() -> String {
         let count = drawn.wrappingAdd(1, ordering: .relaxed).oldValue
         var value = splitMix64(seed &+ count &* 0x9E37_79B9_7F4A_7C15)
         return String(unsafeUninitializedCapacity: 8) { buffer in

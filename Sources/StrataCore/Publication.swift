@@ -1,13 +1,13 @@
 /// Who published or who is present: `user` and `client` are always sent, the infos only when set.
-public struct ClientInfo: Hashable, Sendable {
-    public var user: String
-    public var client: String
+package struct ClientInfo: Hashable, Sendable {
+    package var user: String
+    package var client: String
     /// Raw JSON (or binary) from the connection token's `info`.
-    public var connInfo: [UInt8]?
+    package var connInfo: [UInt8]?
     /// Raw JSON (or binary) from the subscription token's `info`.
-    public var chanInfo: [UInt8]?
+    package var chanInfo: [UInt8]?
 
-    public init(user: String, client: String, connInfo: [UInt8]? = nil, chanInfo: [UInt8]? = nil) {
+    package init(user: String, client: String, connInfo: [UInt8]? = nil, chanInfo: [UInt8]? = nil) {
         self.user = user
         self.client = client
         self.connInfo = connInfo
@@ -17,20 +17,20 @@ public struct ClientInfo: Hashable, Sendable {
 
 /// One message in a channel. `data` holds the payload bytes exactly as published (JSON as the
 /// publisher wrote it, whitespace included, or binary), as Centrifugo keeps them.
-public struct Publication: Hashable, Sendable {
+package struct Publication: Hashable, Sendable {
     /// Position in the channel's stream; 0 when the channel keeps no history.
-    public var offset: UInt64
-    public var data: [UInt8]
-    public var info: ClientInfo?
-    public var tags: [String: String]
+    package var offset: UInt64
+    package var data: [UInt8]
+    package var info: ClientInfo?
+    package var tags: [String: String]
     /// Unix milliseconds when the server accepted it (kept for lag metrics, not sent to clients).
-    public var time: Int64
+    package var time: Int64
     /// False when `data` is not one JSON value (binary published as `b64data`). Such a payload
     /// cannot travel in a JSON-protocol frame: Centrifugo disconnects those subscribers with
     /// 3506 and its JSON history API answers 500, and Strata does the same.
-    public var isJSON: Bool
+    package var isJSON: Bool
 
-    public init(
+    package init(
         offset: UInt64 = 0, data: [UInt8], info: ClientInfo? = nil, tags: [String: String] = [:], time: Int64 = 0,
         isJSON: Bool = true
     ) {
@@ -44,14 +44,14 @@ public struct Publication: Hashable, Sendable {
 }
 
 /// A place in a stream: offset under an epoch. Offset 0 means "before the first publication".
-public struct StreamPosition: Hashable, Sendable, CustomStringConvertible {
-    public var offset: UInt64
-    public var epoch: String
+package struct StreamPosition: Hashable, Sendable, CustomStringConvertible {
+    package var offset: UInt64
+    package var epoch: String
 
-    public init(offset: UInt64, epoch: String) {
+    package init(offset: UInt64, epoch: String) {
         self.offset = offset
         self.epoch = epoch
     }
 
-    public var description: String { "\(offset)@\(epoch)" }
+    package var description: String { "\(offset)@\(epoch)" }
 }

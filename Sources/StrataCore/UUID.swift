@@ -1,6 +1,6 @@
 /// Random (version 4) UUID strings for connection ids, without pulling Foundation into the core.
-public enum RandomID {
-    public static func uuidString() -> String {
+package enum RandomID {
+    package static func uuidString() -> String {
         var rng = SystemRandomNumberGenerator()
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40

@@ -1,10 +1,10 @@
 /// Applies fossil deltas, validating everything: a delta comes from the network and may be
 /// truncated, corrupted, meant for another base, or hostile.
-public enum DeltaApplier {
+package enum DeltaApplier {
     /// Default bound on the declared target size: 64 MiB, well above any publication a
     /// Centrifugo-style server accepts, and small enough that a forged header cannot make us
     /// allocate gigabytes.
-    public static let defaultMaxOutputSize = 64 << 20
+    package static let defaultMaxOutputSize = 64 << 20
 
     /// The target that `delta` describes relative to `source`.
     ///
@@ -12,7 +12,7 @@ public enum DeltaApplier {
     /// the alphabet or 32 bits, copies outside `source`, inserts longer than the rest of the delta,
     /// output beyond or short of the declared size, a declared size above `maxOutputSize`, unknown
     /// operators, a missing `;` trailer, bytes after it, and a checksum that does not match.
-    public static func apply(
+    package static func apply(
         source: [UInt8], delta: [UInt8], maxOutputSize: Int = defaultMaxOutputSize
     ) throws(DeltaError) -> [UInt8] {
         let header = delta.withUnsafeBufferPointer { delta in

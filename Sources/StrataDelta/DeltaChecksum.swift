@@ -1,14 +1,14 @@
 /// fossil's 32-bit delta checksum: the sum (mod 2^32) of the data read as big-endian u32 words,
 /// a 1–3 byte tail counting as if zero-padded on the right. The applier compares it with the
 /// trailer of every delta, which catches a delta applied to the wrong base.
-public enum DeltaChecksum {
+package enum DeltaChecksum {
     /// The checksum of `bytes`.
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBufferPointer { checksum($0) }
     }
 
     /// The checksum of `bytes`, without copying.
-    public static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         guard let start = bytes.baseAddress else { return 0 }
         let raw = UnsafeRawPointer(start)
         let count = bytes.count

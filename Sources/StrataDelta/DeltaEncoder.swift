@@ -2,10 +2,10 @@
 ///
 /// Follows fossil's `delta_create` step for step (shared/spec/delta.md, A.4), so its output is
 /// byte-identical to the reference encoder chosen by `DeltaMode`; only the inner loops are faster.
-public enum DeltaEncoder {
+package enum DeltaEncoder {
     /// The delta that turns `source` into `target`. Inputs must be below 4 GiB (the format stores
     /// sizes and offsets as 32-bit integers); publications are far smaller.
-    public static func create(source: [UInt8], target: [UInt8], mode: DeltaMode = .goPort) -> [UInt8] {
+    package static func create(source: [UInt8], target: [UInt8], mode: DeltaMode = .goPort) -> [UInt8] {
         precondition(
             UInt64(source.count) <= UInt64(UInt32.max) && UInt64(target.count) <= UInt64(UInt32.max),
             "fossil deltas address at most 4 GiB")

@@ -1,7 +1,7 @@
 /// Why `DeltaApplier` refused a delta. Every malformed or hostile input ends here, never in a
 /// trap or an out-of-bounds access.
-public struct DeltaError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Reason: String, Hashable, Sendable {
+package struct DeltaError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Reason: String, Hashable, Sendable {
         /// An integer was expected (header, count, offset or checksum) but no digit was there.
         case missingInteger = "expected a base-64 integer"
         /// An integer does not fit in 32 bits (the format's limit).
@@ -30,14 +30,14 @@ public struct DeltaError: Error, Hashable, Sendable, CustomStringConvertible {
         case trailingBytes = "bytes after the trailer"
     }
 
-    public let reason: Reason
+    package let reason: Reason
     /// Byte position in the delta where the problem was found.
-    public let offset: Int
+    package let offset: Int
 
-    public init(_ reason: Reason, at offset: Int) {
+    package init(_ reason: Reason, at offset: Int) {
         self.reason = reason
         self.offset = offset
     }
 
-    public var description: String { "fossil delta: \(reason.rawValue) (at byte \(offset))" }
+    package var description: String { "fossil delta: \(reason.rawValue) (at byte \(offset))" }
 }

@@ -3,7 +3,7 @@
 /// Both modes produce valid deltas that every fossil decoder accepts; they only pick different
 /// (equally correct) copy commands on some inputs. The choice matters for byte-identity tests and
 /// for matching what other nodes emit, never for correctness.
-public enum DeltaMode: Sendable, Hashable, CaseIterable {
+package enum DeltaMode: Sendable, Hashable, CaseIterable {
     /// The Go port Centrifugo uses (github.com/shadowspore/fossil-delta): bytes enter the rolling
     /// hash unsigned and at most 249 collision-chain candidates are tried per window position
     /// (the port decrements its limit before testing it). The default, because it is what

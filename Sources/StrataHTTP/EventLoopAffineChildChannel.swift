@@ -7,19 +7,19 @@ import NIOCore
 /// Hummingbird's HTTP/1 + WebSocket child channel, with each connection's task run on the
 /// connection's own event loop (`EventLoopTaskExecutor`). Child tasks the handler starts in task
 /// groups inherit the preference; unstructured tasks do not.
-public struct EventLoopAffineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
-    public typealias Value = Inner.Value
+package struct EventLoopAffineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    package typealias Value = Inner.Value
     let inner: Inner
 
-    public init(_ inner: Inner) {
+    package init(_ inner: Inner) {
         self.inner = inner
     }
 
-    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         inner.setup(channel: channel, logger: logger)
     }
 
-    public func handle(value: Value, logger: Logger) async {
+    package func handle(value: Value, logger: Logger) async {
         await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
             await inner.handle(value: value, logger: logger)
         }
@@ -31,7 +31,7 @@ extension HTTPServerBuilder {
     /// into each plain HTTP connection's pipeline right after NIO's HTTP/1 decoder, before
     /// Hummingbird's conversion to HTTP types, and see NIO's HTTP/1 parts (the server API's
     /// `APIChannelHandler` answers there).
-    public static func strataHTTP1WebSocket<WSRouter: HTTPResponderBuilder>(
+    package static func strataHTTP1WebSocket<WSRouter: HTTPResponderBuilder>(
         webSocketRouter: WSRouter, configuration: WebSocketServerConfiguration,
         channelHandlers: @escaping @Sendable () -> [any ChannelHandler] = { [] }
     ) -> HTTPServerBuilder where WSRouter.Responder.Context: WebSocketRequestContext {

@@ -11,14 +11,14 @@ import NIOCore
 ///
 /// Work on the loop must not block: the LMDB store writes on its own thread and its reads are
 /// memory-mapped lookups; nothing in the request path waits on a lock held across I/O.
-public final class EventLoopTaskExecutor: TaskExecutor {
-    public let eventLoop: any EventLoop
+package final class EventLoopTaskExecutor: TaskExecutor {
+    package let eventLoop: any EventLoop
 
-    public init(_ eventLoop: any EventLoop) {
+    package init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    public func enqueue(_ job: UnownedJob) {
+    package func enqueue(_ job: UnownedJob) {
         let executor = asUnownedTaskExecutor()
         // From the loop itself this only appends to the loop's task queue (no wake-up).
         eventLoop.execute { job.runSynchronously(on: executor) }

@@ -5,12 +5,12 @@ import NIOCore
 /// The request context of Strata's router: Hummingbird's WebSocket context plus the connection's
 /// NIO channel, which stays the same channel after the upgrade and which `ChannelFrameWriter`
 /// writes frames into directly.
-public struct StrataRequestContext: RequestContext, WebSocketRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
-    public let channel: any Channel
+package struct StrataRequestContext: RequestContext, WebSocketRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let webSocket: WebSocketHandlerReference<Self>
+    package let channel: any Channel
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.channel = source.channel

@@ -1,18 +1,18 @@
 import StrataCore
 
 /// How one publish touches the stream (history-and-recovery.md §2).
-public struct AppendOptions: Sendable {
-    public var retention: StreamRetention
+package struct AppendOptions: Sendable {
+    package var retention: StreamRetention
     /// Repeated keys within `idempotentResultTTLSeconds` return the first result and append nothing.
-    public var idempotencyKey: String?
-    public var idempotentResultTTLSeconds: Int64
+    package var idempotencyKey: String?
+    package var idempotentResultTTLSeconds: Int64
     /// Fetch the previous publication as the delta base, atomically with the append.
-    public var useDelta: Bool
+    package var useDelta: Bool
     /// Version suppression: a publish with version ≤ the stored one (same version epoch) is dropped.
-    public var version: UInt64
-    public var versionEpoch: String
+    package var version: UInt64
+    package var versionEpoch: String
 
-    public init(
+    package init(
         retention: StreamRetention, idempotencyKey: String? = nil, idempotentResultTTLSeconds: Int64 = 300,
         useDelta: Bool = false, version: UInt64 = 0, versionEpoch: String = ""
     ) {
@@ -26,17 +26,17 @@ public struct AppendOptions: Sendable {
 }
 
 /// What an append did.
-public struct AppendResult: Sendable {
+package struct AppendResult: Sendable {
     /// The publication's position (for a suppressed publish: the earlier or current position).
-    public var position: StreamPosition
+    package var position: StreamPosition
     /// The publication with its offset set.
-    public var publication: Publication
+    package var publication: Publication
     /// The publication before it in the stream, when `useDelta` asked for it and one exists.
-    public var previous: Publication?
+    package var previous: Publication?
     /// Nothing was appended (idempotent repeat or version suppression): do not broadcast.
-    public var suppressed: Bool
+    package var suppressed: Bool
 
-    public init(position: StreamPosition, publication: Publication, previous: Publication? = nil, suppressed: Bool = false) {
+    package init(position: StreamPosition, publication: Publication, previous: Publication? = nil, suppressed: Bool = false) {
         self.position = position
         self.publication = publication
         self.previous = previous
@@ -56,7 +56,7 @@ public struct AppendResult: Sendable {
 /// - `onCommit` runs exactly once per non-suppressed append, in offset order per channel, before
 ///   `append` returns; implementations serialise it with the append so broadcast order equals
 ///   offset order (the ordering guarantee positioned subscribers rely on). It must not block.
-public protocol HistoryStore: Sendable {
+package protocol HistoryStore: Sendable {
     func append(
         channel: String, publication: Publication, options: AppendOptions,
         onCommit: @escaping @Sendable (AppendResult) -> Void

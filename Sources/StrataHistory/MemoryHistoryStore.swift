@@ -6,7 +6,7 @@ import Synchronization
 /// Channels are spread over shards, each behind its own lock, so publishes to different channels
 /// rarely contend. Every operation on a channel runs under its shard's lock, which is what makes
 /// append + `onCommit` atomic and ordered.
-public final class MemoryHistoryStore: HistoryStore {
+package final class MemoryHistoryStore: HistoryStore {
     struct IdempotentResult {
         var position: StreamPosition
         var expireAt: Int64
@@ -20,7 +20,7 @@ public final class MemoryHistoryStore: HistoryStore {
     private let shards: [Locked<Shard>]
     private let clock: any WallClock
 
-    public init(clock: any WallClock = SystemClock(), shardCount: Int = 64) {
+    package init(clock: any WallClock = SystemClock(), shardCount: Int = 64) {
         self.clock = clock
         self.shards = (0..<max(1, shardCount)).map { _ in Locked(Shard()) }
     }
@@ -41,7 +41,7 @@ public final class MemoryHistoryStore: HistoryStore {
         return MemoryStream(epoch: Epoch.generate())
     }
 
-    public func append(
+    package func append(
         channel: String, publication: Publication, options: AppendOptions,
         onCommit: @escaping @Sendable (AppendResult) -> Void
     ) async throws -> AppendResult {
@@ -89,7 +89,7 @@ public final class MemoryHistoryStore: HistoryStore {
         }
     }
 
-    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+    package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
         let now = clock.nowMillis()
         return shard(for: channel).withLock { shard in
             var stream = Self.liveStream(&shard, channel, now: now)
@@ -99,7 +99,7 @@ public final class MemoryHistoryStore: HistoryStore {
         }
     }
 
-    public func removeHistory(channel: String) async throws {
+    package func removeHistory(channel: String) async throws {
         shard(for: channel).withLock { shard in
             guard var stream = shard.streams[channel] else { return }
             stream.entries.removeAll()
@@ -108,7 +108,7 @@ public final class MemoryHistoryStore: HistoryStore {
         }
     }
 
-    public func sweepExpired() async {
+    package func sweepExpired() async {
         let now = clock.nowMillis()
         for shard in shards {
             shard.withLock { shard in

@@ -3,15 +3,15 @@ import StrataConfig
 import StrataCore
 
 /// Maps channel names to namespace options and checks names, per `channel.*` config (config.md §11).
-public struct ChannelResolver: Sendable {
-    public let config: StrataConfig.Channel
+package struct ChannelResolver: Sendable {
+    package let config: StrataConfig.Channel
     private let namespaces: [String: ChannelOptions]
     private let regexes: [String: NSRegularExpressionBox]
     /// `config.privatePrefix` and `config.namespaceBoundary` as UTF-8: channel names are split as bytes.
     private let privatePrefix: [UInt8]
     private let boundary: [UInt8]
 
-    public init(config: StrataConfig.Channel) {
+    package init(config: StrataConfig.Channel) {
         self.config = config
         self.privatePrefix = Array(config.privatePrefix.utf8)
         self.boundary = Array(config.namespaceBoundary.utf8)
@@ -35,7 +35,7 @@ public struct ChannelResolver: Sendable {
     /// The namespace name of a channel ("" for none): private prefix stripped, split on the first
     /// boundary. Both compared as UTF-8 bytes, as Centrifugo does; this runs on every publish and
     /// subscribe, so it scans the bytes in place rather than through String's Unicode-aware views.
-    public func namespaceName(of channel: String) -> String {
+    package func namespaceName(of channel: String) -> String {
         guard !boundary.isEmpty else { return "" }
         var channel = channel
         return channel.withUTF8 { text in
@@ -65,7 +65,7 @@ public struct ChannelResolver: Sendable {
     }
 
     /// Options for `channel`, or 102 for an unknown namespace.
-    public func options(for channel: String) throws(StrataError) -> ChannelOptions {
+    package func options(for channel: String) throws(StrataError) -> ChannelOptions {
         try options(namespace: namespaceName(of: channel))
     }
 
@@ -76,7 +76,7 @@ public struct ChannelResolver: Sendable {
     }
 
     /// Checks length (107), namespace (102) and name rules (107: regex, or ASCII only without one).
-    public func validate(_ channel: String) throws(StrataError) -> ChannelOptions {
+    package func validate(_ channel: String) throws(StrataError) -> ChannelOptions {
         if channel.utf8.count > config.maxLength { throw .badRequest }
         let ns = namespaceName(of: channel)
         let options = try options(namespace: ns)
@@ -92,12 +92,12 @@ public struct ChannelResolver: Sendable {
         return options
     }
 
-    public func isPrivate(_ channel: String) -> Bool {
+    package func isPrivate(_ channel: String) -> Bool {
         !privatePrefix.isEmpty && channel.utf8.starts(with: privatePrefix)
     }
 
     /// For `ns:name#u1,u2` channels: whether `user` is listed.
-    public func isUserAllowed(_ channel: String, user: String) -> Bool {
+    package func isUserAllowed(_ channel: String, user: String) -> Bool {
         guard !config.userBoundary.isEmpty, let r = channel.range(of: config.userBoundary, options: .backwards) else {
             return false
         }
@@ -105,12 +105,12 @@ public struct ChannelResolver: Sendable {
         return users.contains { $0 == user }
     }
 
-    public func hasUserBoundary(_ channel: String) -> Bool {
+    package func hasUserBoundary(_ channel: String) -> Bool {
         !config.userBoundary.isEmpty && channel.contains(config.userBoundary)
     }
 
     /// Stream retention for a namespace, with the global meta TTL as fallback.
-    public func retention(_ o: ChannelOptions) -> StreamRetention {
+    package func retention(_ o: ChannelOptions) -> StreamRetention {
         StreamRetention(
             size: o.historySize, ttlSeconds: o.historyTTLSeconds,
             metaTTLSeconds: o.historyMetaTTLSeconds > 0 ? o.historyMetaTTLSeconds : config.historyMetaTTLSeconds)

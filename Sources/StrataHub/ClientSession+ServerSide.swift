@@ -5,7 +5,7 @@ import StrataProtocol
 extension ClientSession {
     /// Server API `subscribe`: adds a server-side subscription to this live connection and tells
     /// the client with a `subscribe` push (client-protocol.md §12).
-    public func serverSubscribe(
+    package func serverSubscribe(
         channel: String, info: [UInt8]?, data: [UInt8]?, recoverSince: StreamPosition?, expireAt: Int64?,
         override: SubscriptionOverride
     ) async throws(StrataError) {
@@ -72,7 +72,7 @@ extension ClientSession {
     /// `expireAt` (unix seconds, capped a year ahead) becomes its expiry — absent or 0 means it
     /// no longer expires, a past one ends it — and the client is told with a `refresh` push.
     /// A new `info` replaces the connection's (Centrifugo only applies it with an expiry).
-    public func serverRefresh(expired: Bool, expireAt: Int64?, info: [UInt8]?) {
+    package func serverRefresh(expired: Bool, expireAt: Int64?, info: [UInt8]?) {
         guard isConnected else { return }
         if expired {
             disconnect(.expired)

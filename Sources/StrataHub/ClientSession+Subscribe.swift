@@ -303,7 +303,7 @@ extension ClientSession {
     }
 
     /// Server-initiated unsubscribe: the client gets an `unsubscribe` push with `reason`.
-    public func serverUnsubscribe(_ channel: String, _ reason: Unsubscribe) async {
+    package func serverUnsubscribe(_ channel: String, _ reason: Unsubscribe) async {
         let sub = state.withLock { s -> Subscription? in
             guard let sub = s.subscriptions.removeValue(forKey: channel) else { return nil }
             return sub

@@ -8,7 +8,7 @@ import Synchronization
 extension ClientSession {
     /// Puts the connection under the node's timers: closed with 3502 if it does not authenticate
     /// within `client.stale_close_delay`; after connect, pings, pong deadlines and expiry.
-    public func startTimers() {
+    package func startTimers() {
         let stale = node.config.client.staleCloseDelayMillis
         state.withLock { $0.staleDeadline = stale > 0 ? node.clock.nowMillis() + stale : .max }
         node.timers.register(self)
@@ -197,7 +197,7 @@ extension ClientSession {
 ///
 /// Each tick (every `tickMillis`, at most 1 s, finer when pings or pong timeouts are short) visits
 /// the registered sessions once: one lock and a few comparisons each unless something is due.
-public final class SessionTimers: Sendable {
+package final class SessionTimers: Sendable {
     /// Strong references: sessions leave in `cleanup`, which every transport runs when its
     /// connection ends. (A weak reference would give each session a side table, and every retain
     /// of it — one per delivery in fan-out — would take the runtime's slow path.)

@@ -16,12 +16,12 @@ enum CommandFailure: Error {
 /// Commands of one connection are handled one at a time, in order; fan-out from other tasks
 /// reaches it concurrently through `deliver…`, under the same lock that guards its subscriptions,
 /// which is what orders a subscribe reply before the live publications that follow it.
-public final class ClientSession: Sendable {
-    public let id = RandomID.uuidString()
-    public let node: Node
+package final class ClientSession: Sendable {
+    package let id = RandomID.uuidString()
+    package let node: Node
     /// The client protocol's encoding this connection speaks, chosen by its transport.
-    public let codec: any ClientCodec
-    public let queue: OutboundQueue
+    package let codec: any ClientCodec
+    package let queue: OutboundQueue
     let state = Locked(State())
     let logger: Logger
 
@@ -50,7 +50,7 @@ public final class ClientSession: Sendable {
         var cleanedUp = false
     }
 
-    public init(node: Node, codec: any ClientCodec) {
+    package init(node: Node, codec: any ClientCodec) {
         self.node = node
         self.codec = codec
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
@@ -59,8 +59,8 @@ public final class ClientSession: Sendable {
         self.logger = logger
     }
 
-    public var user: String { state.withLock { $0.user } }
-    public var isConnected: Bool { state.withLock { $0.status == .connected } }
+    package var user: String { state.withLock { $0.user } }
+    package var isConnected: Bool { state.withLock { $0.status == .connected } }
     var clientInfo: ClientInfo { clientInfo(chanInfo: nil) }
 
     /// Who this connection is, as presence, joins and publications show it.
@@ -71,7 +71,7 @@ public final class ClientSession: Sendable {
     // MARK: Frames
 
     /// Handles the commands of one transport message, in order.
-    public func handleFrame(_ frame: [UInt8]) async {
+    package func handleFrame(_ frame: [UInt8]) async {
         let decoded = codec.decode(frame)
         for command in decoded.commands {
             if queue.isClosed { return }
@@ -177,7 +177,7 @@ public final class ClientSession: Sendable {
     // MARK: Disconnect and cleanup
 
     /// Ends the connection with `disconnect` (sent as the WebSocket close code and reason).
-    public func disconnect(_ disconnect: Disconnect, dropPending: Bool = false) {
+    package func disconnect(_ disconnect: Disconnect, dropPending: Bool = false) {
         let wasOpen = state.withLock { s -> Bool in
             guard s.status != .closed else { return false }
             s.status = .closed
@@ -191,7 +191,7 @@ public final class ClientSession: Sendable {
     }
 
     /// Called by the transport when the connection is gone, whatever the reason.
-    public func transportClosed() async {
+    package func transportClosed() async {
         state.withLock { $0.status = .closed }
         queue.close(nil, dropPending: true)
         await cleanup()

@@ -7,10 +7,10 @@ import StrataProtocol
 /// publication; each subscriber's codec makes the bytes, at most once per codec kind and wire
 /// variant for the whole fan-out, never once per subscriber. A variant is encoded by the first
 /// subscriber that needs it, so channels without delta subscribers never pay for deltas.
-public final class EncodedPublication: @unchecked Sendable {
-    public let channel: String
-    public let publication: Publication
-    public let epoch: String
+package final class EncodedPublication: @unchecked Sendable {
+    package let channel: String
+    package let publication: Publication
+    package let epoch: String
     /// The previous publication of the stream, when this one was published with delta.
     let previous: Publication?
 
@@ -41,7 +41,7 @@ public final class EncodedPublication: @unchecked Sendable {
     private let slots: UnsafeMutablePointer<Slot.Storage>
     private let deltaLock = Locked(())
 
-    public init(channel: String, result: AppendResult) {
+    package init(channel: String, result: AppendResult) {
         self.channel = channel
         self.publication = result.publication
         self.epoch = result.position.epoch

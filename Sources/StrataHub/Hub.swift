@@ -3,7 +3,7 @@ import StrataHistory
 import StrataProtocol
 
 /// The node's registry of live connections and of which connections subscribe to which channel.
-public final class Hub: Sendable {
+package final class Hub: Sendable {
     struct Connections {
         var byID: [String: ClientSession] = [:]
         var byUser: [String: Set<String>] = [:]
@@ -12,7 +12,7 @@ public final class Hub: Sendable {
     private let connections = Locked(Connections())
     private let shards: [Locked<[String: [String: ClientSession]]>]
 
-    public init(shardCount: Int = 64) {
+    package init(shardCount: Int = 64) {
         shards = (0..<shardCount).map { _ in Locked([:]) }
     }
 
@@ -39,12 +39,12 @@ public final class Hub: Sendable {
         }
     }
 
-    public func userConnectionCount(_ user: String) -> Int {
+    package func userConnectionCount(_ user: String) -> Int {
         connections.withLock { $0.byUser[user]?.count ?? 0 }
     }
 
     /// Connections matching a server API filter: by user, and/or a single client id.
-    public func connections(user: String?, client: String?) -> [ClientSession] {
+    package func connections(user: String?, client: String?) -> [ClientSession] {
         connections.withLock { c in
             if let client, !client.isEmpty {
                 guard let s = c.byID[client] else { return [] }
@@ -56,8 +56,8 @@ public final class Hub: Sendable {
         }
     }
 
-    public var connectionCount: Int { connections.withLock { $0.byID.count } }
-    public var userCount: Int { connections.withLock { $0.byUser.count } }
+    package var connectionCount: Int { connections.withLock { $0.byID.count } }
+    package var userCount: Int { connections.withLock { $0.byUser.count } }
 
     // MARK: Subscriptions
 
@@ -87,13 +87,13 @@ public final class Hub: Sendable {
     }
 
     /// Channels with at least one subscriber on this node, with their subscriber counts.
-    public func channels() -> [String: Int] {
+    package func channels() -> [String: Int] {
         var out: [String: Int] = [:]
         for s in shards { s.withLock { map in for (ch, subs) in map { out[ch] = subs.count } } }
         return out
     }
 
-    public var subscriptionCount: Int {
+    package var subscriptionCount: Int {
         shards.reduce(0) { total, s in total + s.withLock { $0.values.reduce(0) { $0 + $1.count } } }
     }
 

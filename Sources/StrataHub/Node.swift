@@ -7,32 +7,32 @@ import StrataCore
 import StrataHistory
 
 /// Options of one publish beyond channel and data (server API `publish` fields).
-public struct PublishOptions: Sendable {
-    public var skipHistory = false
-    public var idempotencyKey: String?
-    public var delta = false
-    public var version: UInt64 = 0
-    public var versionEpoch = ""
+package struct PublishOptions: Sendable {
+    package var skipHistory = false
+    package var idempotencyKey: String?
+    package var delta = false
+    package var version: UInt64 = 0
+    package var versionEpoch = ""
 
-    public init() {}
+    package init() {}
 }
 
 /// The server's core: channel rules, the broker (and through it history), presence and the hub of
 /// live connections. Transports and the server API call into it; it never imports a transport.
-public final class Node: BrokerEventHandler, Sendable {
-    public static let version = "0.1.0"
+package final class Node: BrokerEventHandler, Sendable {
+    package static let version = "0.1.0"
 
-    public let config: StrataConfig
-    public let channels: ChannelResolver
-    public let broker: any Broker
-    public let presence: any PresenceManager
-    public let hub = Hub()
-    public let clock: any WallClock
-    public let logger: Logger
-    public let connectionTokens: TokenVerifier
-    public let subscriptionTokens: TokenVerifier
-    public let nodeID = RandomID.uuidString()
-    public let name: String
+    package let config: StrataConfig
+    package let channels: ChannelResolver
+    package let broker: any Broker
+    package let presence: any PresenceManager
+    package let hub = Hub()
+    package let clock: any WallClock
+    package let logger: Logger
+    package let connectionTokens: TokenVerifier
+    package let subscriptionTokens: TokenVerifier
+    package let nodeID = RandomID.uuidString()
+    package let name: String
     let startedAt: Int64
 
     let metrics = NodeMetrics()
@@ -41,11 +41,11 @@ public final class Node: BrokerEventHandler, Sendable {
     /// Coalesces identical stream reads (mass reconnects).
     let readCache = StreamReadCache()
     /// Pings, pong deadlines, stale connections and expiry for every session.
-    public let timers: SessionTimers
+    package let timers: SessionTimers
     /// Store reads actually performed for subscribes and position checks (diagnostics and tests).
-    public let streamReads = Locked<Int>(0)
+    package let streamReads = Locked<Int>(0)
 
-    public init(
+    package init(
         config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
         clock: any WallClock = SystemClock(), logger: Logger
     ) async throws {
@@ -86,7 +86,7 @@ public final class Node: BrokerEventHandler, Sendable {
     /// Publishes to a channel: history append (when the namespace keeps history) and fan-out, atomically.
     /// Returns the publication's stream position (empty without history).
     /// `isJSON`: false for a binary payload that is not one JSON value (see `Publication.isJSON`).
-    public func publish(
+    package func publish(
         channel: String, data: [UInt8], isJSON: Bool = true, info: ClientInfo? = nil, tags: [String: String] = [:],
         options: PublishOptions = PublishOptions()
     ) async throws(StrataError) -> StreamPosition {
@@ -113,7 +113,7 @@ public final class Node: BrokerEventHandler, Sendable {
     // MARK: History
 
     /// Reads history; `since` with another epoch fails with 112 (history-and-recovery.md §3).
-    public func history(channel: String, filter: HistoryFilter) async throws(StrataError) -> HistoryResult {
+    package func history(channel: String, filter: HistoryFilter) async throws(StrataError) -> HistoryResult {
         let ns = try channels.options(for: channel)
         guard ns.keepsHistory else { throw .notAvailable }
         if filter.reverse, let since = filter.since, since.offset == 0 { throw .badRequest }
@@ -151,7 +151,7 @@ public final class Node: BrokerEventHandler, Sendable {
         }
     }
 
-    public func removeHistory(channel: String) async throws(StrataError) {
+    package func removeHistory(channel: String) async throws(StrataError) {
         let ns = try channels.options(for: channel)
         guard ns.keepsHistory else { throw .notAvailable }
         do {
@@ -164,7 +164,7 @@ public final class Node: BrokerEventHandler, Sendable {
 
     // MARK: Presence
 
-    public func presence(channel: String) async throws(StrataError) -> [ClientInfo] {
+    package func presence(channel: String) async throws(StrataError) -> [ClientInfo] {
         let ns = try channels.options(for: channel)
         guard ns.presence else { throw .notAvailable }
         do {
@@ -174,7 +174,7 @@ public final class Node: BrokerEventHandler, Sendable {
         }
     }
 
-    public func presenceStats(channel: String) async throws(StrataError) -> (numClients: Int, numUsers: Int) {
+    package func presenceStats(channel: String) async throws(StrataError) -> (numClients: Int, numUsers: Int) {
         let ns = try channels.options(for: channel)
         guard ns.presence else { throw .notAvailable }
         do {
@@ -210,22 +210,22 @@ public final class Node: BrokerEventHandler, Sendable {
 
     // MARK: Broker events
 
-    public func handlePublication(channel: String, result: AppendResult) {
+    package func handlePublication(channel: String, result: AppendResult) {
         readCache.invalidate(channel)
         hub.broadcastPublication(channel: channel, result: result)
     }
 
-    public func handleJoin(channel: String, info: ClientInfo) {
+    package func handleJoin(channel: String, info: ClientInfo) {
         hub.broadcastJoin(channel: channel, info: info)
     }
 
-    public func handleLeave(channel: String, info: ClientInfo) {
+    package func handleLeave(channel: String, info: ClientInfo) {
         hub.broadcastLeave(channel: channel, info: info)
     }
 
     /// Publications may have been lost between the broker and this node: positioned subscribers
     /// are sent to recover (2500 / 3010), the others keep going (they never had a guarantee).
-    public func handleDeliveryGap(channels: [String]) {
+    package func handleDeliveryGap(channels: [String]) {
         for channel in channels {
             readCache.invalidate(channel)
             for s in hub.subscribers(channel) { s.deliveryGap(channel) }
@@ -233,10 +233,10 @@ public final class Node: BrokerEventHandler, Sendable {
     }
 
     /// Seconds since the node started.
-    public var uptimeSeconds: Int64 { clock.nowSeconds() - startedAt }
+    package var uptimeSeconds: Int64 { clock.nowSeconds() - startedAt }
 
     /// Stops every connection with `shutdown` (clients reconnect elsewhere or later).
-    public func shutdown() {
+    package func shutdown() {
         for s in hub.connections(user: nil, client: nil) { s.disconnect(.shutdown) }
     }
 }

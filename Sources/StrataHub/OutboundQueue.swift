@@ -10,8 +10,8 @@ import StrataCore
 /// The writer is woken, not waiting: `onReady` installs a callback that runs once when the queue
 /// goes from idle to having work, and again only after a `poll` found it empty. A transport runs
 /// its drain right on the connection's event loop, so a delivery costs no task wake-up.
-public final class OutboundQueue: Sendable {
-    public enum Event: Sendable {
+package final class OutboundQueue: Sendable {
+    package enum Event: Sendable {
         /// Messages to send as one transport frame (JSON: newline-joined).
         case frame([[UInt8]])
         /// Close the connection with this disconnect (nil: just close).
@@ -37,27 +37,27 @@ public final class OutboundQueue: Sendable {
     }
 
     private let state = Locked(State())
-    public let maxBytes: Int
+    package let maxBytes: Int
     /// Upper bound for one batched frame; a single larger message still goes out whole.
-    public let maxFrameBytes: Int
+    package let maxFrameBytes: Int
 
-    public init(maxBytes: Int, maxFrameBytes: Int = 64 * 1024) {
+    package init(maxBytes: Int, maxFrameBytes: Int = 64 * 1024) {
         self.maxBytes = maxBytes
         self.maxFrameBytes = maxFrameBytes
     }
 
-    public enum EnqueueResult: Sendable {
+    package enum EnqueueResult: Sendable {
         case queued
         case overflow
         case closed
     }
 
-    public func enqueue(_ message: [UInt8]) -> EnqueueResult {
+    package func enqueue(_ message: [UInt8]) -> EnqueueResult {
         enqueue(contentsOf: CollectionOfOne(message))
     }
 
     /// Adds messages in order, all or nothing.
-    public func enqueue(contentsOf messages: some Collection<[UInt8]>) -> EnqueueResult {
+    package func enqueue(contentsOf messages: some Collection<[UInt8]>) -> EnqueueResult {
         let (result, wake): (EnqueueResult, (@Sendable () -> Void)?) = state.withLock { s in
             if s.closeRequested || s.finished { return (.closed, nil) }
             let added = messages.reduce(0) { $0 + $1.count }
@@ -71,7 +71,7 @@ public final class OutboundQueue: Sendable {
     }
 
     /// Asks the writer to close after sending what is queued (or, with `dropPending`, at once).
-    public func close(_ disconnect: Disconnect?, dropPending: Bool = false) {
+    package func close(_ disconnect: Disconnect?, dropPending: Bool = false) {
         let wake: (@Sendable () -> Void)? = state.withLock { s in
             if s.closeRequested || s.finished { return nil }
             s.closeRequested = true
@@ -86,7 +86,7 @@ public final class OutboundQueue: Sendable {
     }
 
     /// Installs the writer's wake-up; it runs at once if work is already waiting. Once.
-    public func onReady(_ wake: @escaping @Sendable () -> Void) {
+    package func onReady(_ wake: @escaping @Sendable () -> Void) {
         let now: (@Sendable () -> Void)? = state.withLock { s in
             s.wake = wake
             return s.messages.isEmpty && !s.closeRequested ? nil : s.wakeIfIdle()
@@ -96,7 +96,7 @@ public final class OutboundQueue: Sendable {
 
     /// The writer's next action without waiting: a frame, then (once) the close; nil when there
     /// is nothing to do, after which the next enqueue or close wakes the writer again.
-    public func poll() -> Event? {
+    package func poll() -> Event? {
         state.withLock { s in
             if !s.messages.isEmpty { return Self.takeBatch(&s, maxFrameBytes) }
             if s.closeRequested && !s.finished {
@@ -109,7 +109,7 @@ public final class OutboundQueue: Sendable {
     }
 
     /// Removes and returns everything queued, without waiting (tests and diagnostics).
-    public func takeAll() -> [[UInt8]] {
+    package func takeAll() -> [[UInt8]] {
         state.withLock { s in
             let all = Array(s.messages)
             s.messages.removeAll()
@@ -119,9 +119,9 @@ public final class OutboundQueue: Sendable {
     }
 
     /// The disconnect the queue was closed with, if any.
-    public var closeReason: Disconnect? { state.withLock { $0.closing } }
+    package var closeReason: Disconnect? { state.withLock { $0.closing } }
 
-    public var isClosed: Bool { state.withLock { $0.closeRequested || $0.finished } }
+    package var isClosed: Bool { state.withLock { $0.closeRequested || $0.finished } }
 
     private static func takeBatch(_ s: inout State, _ limit: Int) -> Event {
         var batch: [[UInt8]] = []

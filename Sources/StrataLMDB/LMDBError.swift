@@ -1,30 +1,30 @@
 import CLMDB
 
 /// A failed liblmdb call: the operation, LMDB's own text for the code, and the data directory.
-public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let code: Int32
-    public let operation: String
-    public let path: String
+package struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
+    package let code: Int32
+    package let operation: String
+    package let path: String
 
-    public init(code: Int32, operation: String, path: String) {
+    package init(code: Int32, operation: String, path: String) {
         self.code = code
         self.operation = operation
         self.path = path
     }
 
-    public var description: String {
+    package var description: String {
         "\(operation) failed for \(path): \(String(cString: mdb_strerror(code))) (\(code))"
     }
 
-    public var isMapFull: Bool { code == MDB_MAP_FULL }
+    package var isMapFull: Bool { code == MDB_MAP_FULL }
 }
 
 /// The data directory exists but is not a Strata history store we can use.
-public struct LMDBStoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let path: String
-    public let reason: String
+package struct LMDBStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    package let path: String
+    package let reason: String
 
-    public var description: String { "history store at \(path): \(reason)" }
+    package var description: String { "history store at \(path): \(reason)" }
 }
 
 @inline(__always)

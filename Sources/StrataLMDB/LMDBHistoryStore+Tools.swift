@@ -7,26 +7,26 @@ import StrataRecordFormat
 
 /// Operator tooling: statistics, dumps, export and import (`strata history …`).
 extension LMDBHistoryStore {
-    public struct Stats: Sendable {
-        public var channels: Int
-        public var entries: Int
-        public var mapSize: Int
+    package struct Stats: Sendable {
+        package var channels: Int
+        package var entries: Int
+        package var mapSize: Int
         /// Bytes of the map in use (pages × page size).
-        public var usedBytes: Int
-        public var fileBytes: Int
+        package var usedBytes: Int
+        package var fileBytes: Int
     }
 
-    public struct ChannelSummary: Sendable {
-        public var channel: String
-        public var epoch: String
-        public var top: UInt64
+    package struct ChannelSummary: Sendable {
+        package var channel: String
+        package var epoch: String
+        package var top: UInt64
         /// Retained entries (first…top).
-        public var retained: UInt64
-        public var entriesExpireAtMillis: Int64
-        public var metaExpireAtMillis: Int64
+        package var retained: UInt64
+        package var entriesExpireAtMillis: Int64
+        package var metaExpireAtMillis: Int64
     }
 
-    public func stats() throws -> Stats {
+    package func stats() throws -> Stats {
         var info = MDB_envinfo()
         mdb_env_info(env.env, &info)
         let meta = try env.stat(env.meta)
@@ -39,7 +39,7 @@ extension LMDBHistoryStore {
     }
 
     /// Channels in id order (at most `limit`).
-    public func channels(limit: Int = .max) throws -> [ChannelSummary] {
+    package func channels(limit: Int = .max) throws -> [ChannelSummary] {
         try env.read { txn in
             var out: [ChannelSummary] = []
             let cursor = try txn.cursor(env.meta)
@@ -53,7 +53,7 @@ extension LMDBHistoryStore {
         }
     }
 
-    public func summary(of channel: String) throws -> ChannelSummary? {
+    package func summary(of channel: String) throws -> ChannelSummary? {
         try env.read { txn in
             guard let id = try channelID(txn, channel), let m = try meta(txn, id) else { return nil }
             return summary(m)
@@ -69,7 +69,7 @@ extension LMDBHistoryStore {
     }
 
     /// Retained publications after `since` (oldest first), without creating or refreshing anything.
-    public func dump(channel: String, since: UInt64 = 0, limit: Int = -1) throws -> [Publication] {
+    package func dump(channel: String, since: UInt64 = 0, limit: Int = -1) throws -> [Publication] {
         let now = clock.nowMillis()
         return try env.read { txn in
             guard let id = try channelID(txn, channel), var m = try meta(txn, id) else { return [] }
@@ -85,7 +85,7 @@ extension LMDBHistoryStore {
     static let exportMagic = Array("STRATA-EXPORT-1\n".utf8)
 
     /// Writes every stream to `file`; `progress(channels, entries)` is called every 1000 channels.
-    public func export(to file: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> (channels: Int, entries: Int) {
+    package func export(to file: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> (channels: Int, entries: Int) {
         let out = try ZstdFileWriter(path: file)
         try out.write(Self.exportMagic)
         var channels = 0
@@ -131,7 +131,7 @@ extension LMDBHistoryStore {
     }
 
     /// Loads an export into this store. Channels already present are replaced by the imported stream.
-    public func importExport(from file: String, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws
+    package func importExport(from file: String, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws
         -> (channels: Int, entries: Int)
     {
         let input = try ZstdFileReader(path: file)

@@ -4,26 +4,26 @@ import StrataCore
 import StrataHistory
 
 /// Options of the embedded store (config `engine.lmdb.*`).
-public struct LMDBStoreOptions: Sendable {
-    public var path: String
+package struct LMDBStoreOptions: Sendable {
+    package var path: String
     /// Initial map size; the map doubles whenever it is full.
-    public var mapSize: Int
+    package var mapSize: Int
     /// false: fsync on every commit (group commit); true: the OS flushes, Strata syncs every second.
-    public var relaxedDurability: Bool
+    package var relaxedDurability: Bool
     /// Payloads of at least this many bytes are stored zstd-compressed (0: never).
-    public var compressMinSize: Int
-    public var compressionLevel: Int32
+    package var compressMinSize: Int
+    package var compressionLevel: Int32
     /// Deletions per sweep batch, and the pause between batches: expiry shares the writer's
     /// transactions with publishes, so it must only ever add a sliver to one of them.
     /// (64 deletions add ≈ 0.3 ms to a transaction, and their dirty pages to the next fsync; with
     /// 5 ms pauses a sweep removes ~12k entries/s, a million in under 2 minutes. Reads treat expired
     /// entries as gone at once, so only disk space waits for the sweeper.)
-    public var sweepBatch: Int
-    public var sweepPause: Duration
+    package var sweepBatch: Int
+    package var sweepPause: Duration
     /// OS readahead on the map; turn off for stores much larger than memory (`engine.lmdb.readahead`).
-    public var readahead = true
+    package var readahead = true
 
-    public init(
+    package init(
         path: String, mapSize: Int = 256 << 20, relaxedDurability: Bool = false, compressMinSize: Int = 512,
         compressionLevel: Int32 = 3, sweepBatch: Int = 64, sweepPause: Duration = .milliseconds(5)
     ) {
@@ -42,7 +42,7 @@ public struct LMDBStoreOptions: Sendable {
 /// Writes (appends, removals, sweeps) run as ops on one writer thread with group commit; reads run
 /// on the caller's thread in read-only transactions and never wait for the writer, except for the
 /// rare read that must create or refresh a stream's meta.
-public final class LMDBHistoryStore: HistoryStore {
+package final class LMDBHistoryStore: HistoryStore {
     let env: LMDBEnvironment
     let writer: LMDBWriter
     let clock: any WallClock
@@ -51,7 +51,7 @@ public final class LMDBHistoryStore: HistoryStore {
     let compressor: UnsafeTransferBox<ZstdCompressor>
     let decompressors = ZstdDecompressorPool()
 
-    public init(options: LMDBStoreOptions, clock: any WallClock = SystemClock()) throws {
+    package init(options: LMDBStoreOptions, clock: any WallClock = SystemClock()) throws {
         self.options = options
         self.clock = clock
         env = try LMDBEnvironment(
@@ -62,15 +62,15 @@ public final class LMDBHistoryStore: HistoryStore {
 
     /// Finishes what is queued, stops the writer and closes the environment (the directory can then
     /// be opened again in this process).
-    public func close() {
+    package func close() {
         writer.stop()
         env.close()
     }
 
     deinit { close() }
 
-    public var path: String { options.path }
-    public var mapSize: Int { env.mapSize }
+    package var path: String { options.path }
+    package var mapSize: Int { env.mapSize }
 
     // MARK: Writer plumbing
 
@@ -103,7 +103,7 @@ public final class LMDBHistoryStore: HistoryStore {
 
     // MARK: HistoryStore
 
-    public func append(
+    package func append(
         channel: String, publication: Publication, options: AppendOptions,
         onCommit: @escaping @Sendable (AppendResult) -> Void
     ) async throws -> AppendResult {
@@ -127,7 +127,7 @@ public final class LMDBHistoryStore: HistoryStore {
         }
     }
 
-    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+    package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
         let now = clock.nowMillis()
         switch try readStream(channel, filter, metaTTLSeconds: metaTTLSeconds, now: now) {
         case .result(let r):
@@ -141,7 +141,7 @@ public final class LMDBHistoryStore: HistoryStore {
         }
     }
 
-    public func removeHistory(channel: String) async throws {
+    package func removeHistory(channel: String) async throws {
         let now = clock.nowMillis()
         _ = try await write { txn -> Bool in
             guard let id = try self.channelID(txn, channel), var meta = try self.meta(txn, id) else { return true }
@@ -154,7 +154,7 @@ public final class LMDBHistoryStore: HistoryStore {
         }
     }
 
-    public func sweepExpired() async {
+    package func sweepExpired() async {
         if options.relaxedDurability { try? env.sync() }
         // Bounded batches until nothing due is left; publishes interleave between them.
         for _ in 0..<100_000 {

@@ -3,31 +3,31 @@ import StrataCore
 /// Which wire format a codec speaks. Publications and other shared pushes keep one encoded frame
 /// per kind (`slot`), so a message is encoded at most once per format however many sessions of
 /// that format receive it.
-public struct CodecKind: Hashable, Sendable, CustomStringConvertible {
+package struct CodecKind: Hashable, Sendable, CustomStringConvertible {
     /// The cache slot of this kind: 0 ..< `CodecKind.slots`.
-    public let slot: Int
-    public let name: String
+    package let slot: Int
+    package let name: String
 
-    public init(slot: Int, name: String) {
+    package init(slot: Int, name: String) {
         precondition((0..<Self.slots).contains(slot), "codec slot out of range")
         self.slot = slot
         self.name = name
     }
 
     /// How many formats a shared message can hold frames for (JSON, Protobuf, room to spare).
-    public static let slots = 4
-    public static let json = CodecKind(slot: 0, name: "json")
+    package static let slots = 4
+    package static let json = CodecKind(slot: 0, name: "json")
 
-    public var description: String { name }
+    package var description: String { name }
 }
 
 /// Commands decoded from one transport message, and the error that stopped decoding, if any.
 /// Commands before a malformed one are kept: Centrifugo runs them before failing.
-public struct CommandBatch: Sendable {
-    public var commands: [Command]
-    public var error: (any Error)?
+package struct CommandBatch: Sendable {
+    package var commands: [Command]
+    package var error: (any Error)?
 
-    public init(commands: [Command], error: (any Error)?) {
+    package init(commands: [Command], error: (any Error)?) {
         self.commands = commands
         self.error = error
     }
@@ -37,7 +37,7 @@ public struct CommandBatch: Sendable {
 /// Protobuf arrives with the transports). Sessions and the hub speak in `Command`s, `ReplyResult`s
 /// and publications; a codec turns those into the bytes of one message, and transport messages
 /// into commands. How messages are put into transport frames stays with the transport.
-public protocol ClientCodec: Sendable {
+package protocol ClientCodec: Sendable {
     var kind: CodecKind { get }
 
     /// The commands of one transport message.
@@ -63,37 +63,37 @@ public protocol ClientCodec: Sendable {
 }
 
 /// The JSON client protocol: newline-separated commands in, one JSON object per message out.
-public struct JSONCodec: ClientCodec {
-    public init() {}
+package struct JSONCodec: ClientCodec {
+    package init() {}
 
-    public var kind: CodecKind { .json }
+    package var kind: CodecKind { .json }
 
-    public func decode(_ message: [UInt8]) -> CommandBatch {
+    package func decode(_ message: [UInt8]) -> CommandBatch {
         let out = JSONCommandDecoder.decodeFrame(message)
         return CommandBatch(commands: out.commands, error: out.error)
     }
 
-    public func reply(id: UInt32, _ result: ReplyResult) -> [UInt8] { JSONReplyEncoder.reply(id: id, result: result) }
-    public func error(id: UInt32, _ error: StrataError) -> [UInt8] { JSONReplyEncoder.error(id: id, error) }
-    public var ping: [UInt8] { JSONReplyEncoder.ping }
+    package func reply(id: UInt32, _ result: ReplyResult) -> [UInt8] { JSONReplyEncoder.reply(id: id, result: result) }
+    package func error(id: UInt32, _ error: StrataError) -> [UInt8] { JSONReplyEncoder.error(id: id, error) }
+    package var ping: [UInt8] { JSONReplyEncoder.ping }
 
     /// Delta subscribers get `data` as a JSON string, which carries any bytes.
-    public func canCarry(_ publications: [Publication], delta: Bool) -> Bool {
+    package func canCarry(_ publications: [Publication], delta: Bool) -> Bool {
         JSONReplyEncoder.canCarry(publications, dataAsString: delta)
     }
 
-    public func publicationPush(channel: String, _ pub: WirePublication, delta: Bool, epoch: String) -> [UInt8]? {
+    package func publicationPush(channel: String, _ pub: WirePublication, delta: Bool, epoch: String) -> [UInt8]? {
         guard delta || pub.publication.isJSON else { return nil }
         return JSONReplyEncoder.publicationPush(channel: channel, pub, dataAsString: delta, epoch: epoch)
     }
 
-    public func joinPush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.joinPush(channel: channel, info: info) }
-    public func leavePush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.leavePush(channel: channel, info: info) }
-    public func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] {
+    package func joinPush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.joinPush(channel: channel, info: info) }
+    package func leavePush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.leavePush(channel: channel, info: info) }
+    package func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] {
         JSONReplyEncoder.unsubscribePush(channel: channel, reason)
     }
-    public func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] {
+    package func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] {
         JSONReplyEncoder.subscribePush(channel: channel, push)
     }
-    public func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { JSONReplyEncoder.refreshPush(expires: expires, ttl: ttl) }
+    package func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { JSONReplyEncoder.refreshPush(expires: expires, ttl: ttl) }
 }

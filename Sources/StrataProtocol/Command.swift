@@ -1,17 +1,17 @@
 import StrataCore
 
 /// A client → server command (client-protocol.md §4), independent of the wire format.
-public struct Command: Sendable {
+package struct Command: Sendable {
     /// Client-chosen id echoed in the reply; 0 only for `send` and for the pong.
-    public var id: UInt32
-    public var request: Request
+    package var id: UInt32
+    package var request: Request
 
-    public init(id: UInt32, request: Request) {
+    package init(id: UInt32, request: Request) {
         self.id = id
         self.request = request
     }
 
-    public enum Request: Sendable {
+    package enum Request: Sendable {
         case connect(ConnectRequest)
         case subscribe(SubscribeRequest)
         case unsubscribe(channel: String)
@@ -30,42 +30,42 @@ public struct Command: Sendable {
     }
 }
 
-public struct ConnectRequest: Sendable {
-    public var token = ""
-    public var data: [UInt8]?
+package struct ConnectRequest: Sendable {
+    package var token = ""
+    package var data: [UInt8]?
     /// Server-side subscriptions the client already knows, with positions for recovery.
-    public var subs: [String: SubscribeRequest] = [:]
-    public var name = ""
-    public var version = ""
+    package var subs: [String: SubscribeRequest] = [:]
+    package var name = ""
+    package var version = ""
 
-    public init() {}
+    package init() {}
 }
 
-public struct SubscribeRequest: Sendable {
-    public var channel = ""
-    public var token = ""
-    public var recover = false
-    public var epoch = ""
-    public var offset: UInt64 = 0
-    public var data: [UInt8]?
-    public var positioned = false
-    public var recoverable = false
-    public var joinLeave = false
-    public var delta = ""
+package struct SubscribeRequest: Sendable {
+    package var channel = ""
+    package var token = ""
+    package var recover = false
+    package var epoch = ""
+    package var offset: UInt64 = 0
+    package var data: [UInt8]?
+    package var positioned = false
+    package var recoverable = false
+    package var joinLeave = false
+    package var delta = ""
     /// bit 1 (value 2): reply error 112 instead of an unrecovered result.
-    public var flag: Int64 = 0
-    public var hasTagsFilter = false
+    package var flag: Int64 = 0
+    package var hasTagsFilter = false
 
-    public init() {}
+    package init() {}
 
-    public static let rejectUnrecoveredFlag: Int64 = 2
+    package static let rejectUnrecoveredFlag: Int64 = 2
 }
 
-public struct HistoryRequest: Sendable {
-    public var channel = ""
-    public var limit: Int32 = 0
-    public var since: StreamPosition?
-    public var reverse = false
+package struct HistoryRequest: Sendable {
+    package var channel = ""
+    package var limit: Int32 = 0
+    package var since: StreamPosition?
+    package var reverse = false
 
-    public init() {}
+    package init() {}
 }

@@ -4,13 +4,13 @@ import StrataCore
 ///
 /// A malformed command ends decoding with an error (the caller disconnects with 3501) but the
 /// commands before it are returned first, because Centrifugo processes them before failing.
-public enum JSONCommandDecoder {
-    public struct Output: Sendable {
-        public var commands: [Command]
-        public var error: (any Error)?
+package enum JSONCommandDecoder {
+    package struct Output: Sendable {
+        package var commands: [Command]
+        package var error: (any Error)?
     }
 
-    public static func decodeFrame(_ frame: [UInt8]) -> Output {
+    package static func decodeFrame(_ frame: [UInt8]) -> Output {
         var commands: [Command] = []
         var start = 0
         let n = frame.count
@@ -37,7 +37,7 @@ public enum JSONCommandDecoder {
         return true
     }
 
-    public static func decodeCommand(_ bytes: [UInt8], range: Range<Int>? = nil) throws -> Command {
+    package static func decodeCommand(_ bytes: [UInt8], range: Range<Int>? = nil) throws -> Command {
         let root = try JSONParser.parse(bytes, range: range)
         guard case .object = root else { throw FieldError(field: "command", reason: "expected object") }
         let id = try root.uint32("id")

@@ -1,21 +1,21 @@
 /// Why a JSON document was rejected; the byte offset helps when logging bad client frames.
-public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let offset: Int
-    public let reason: String
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+package struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible {
+    package let offset: Int
+    package let reason: String
+    package var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
 /// A strict RFC 8259 parser over bytes: validates UTF-8 inside strings, rejects trailing garbage,
 /// and bounds nesting depth so hostile input cannot exhaust the stack.
-public struct JSONParser {
-    public static let maxDepth = 256
+package struct JSONParser {
+    package static let maxDepth = 256
 
     private let bytes: [UInt8]
     private var index: Int
     private let end: Int
 
     /// Parses one complete JSON value spanning `range` of `bytes` (whitespace around it allowed).
-    public static func parse(_ bytes: [UInt8], range: Range<Int>? = nil) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], range: Range<Int>? = nil) throws(JSONParseError) -> JSONValue {
         let r = range ?? 0..<bytes.count
         var parser = JSONParser(bytes: bytes, index: r.lowerBound, end: r.upperBound)
         parser.skipWhitespace()
@@ -25,12 +25,12 @@ public struct JSONParser {
         return value
     }
 
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 
     /// Checks that `bytes` is one valid JSON value, without building a tree.
-    public static func isValid(_ bytes: [UInt8]) -> Bool {
+    package static func isValid(_ bytes: [UInt8]) -> Bool {
         (try? parse(bytes)) != nil
     }
 
@@ -255,7 +255,7 @@ public struct JSONParser {
 extension JSONParser {
     /// Removes insignificant whitespace from already-validated JSON, so stored payloads never carry
     /// newlines (JSON frames are newline-separated) and re-emit byte-identically.
-    public static func compact(_ raw: some Collection<UInt8>) -> [UInt8] {
+    package static func compact(_ raw: some Collection<UInt8>) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(raw.count)
         var inString = false

@@ -2,11 +2,11 @@ import StrataCore
 
 /// Encodes replies and pushes as Centrifugo's JSON protocol does: field names in proto order,
 /// false/0/""/empty omitted except the fields the protocol always sends (client-protocol.md §3).
-public enum JSONReplyEncoder {
+package enum JSONReplyEncoder {
     /// The server ping: an empty reply.
-    public static let ping: [UInt8] = Array("{}".utf8)
+    package static let ping: [UInt8] = Array("{}".utf8)
 
-    public static func reply(id: UInt32, result: ReplyResult) -> [UInt8] {
+    package static func reply(id: UInt32, result: ReplyResult) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("id")
@@ -52,7 +52,7 @@ public enum JSONReplyEncoder {
         return w.bytes
     }
 
-    public static func error(id: UInt32, _ error: StrataError) -> [UInt8] {
+    package static func error(id: UInt32, _ error: StrataError) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("id")
@@ -63,7 +63,7 @@ public enum JSONReplyEncoder {
         return w.bytes
     }
 
-    public static func errorObject(_ w: inout JSONWriter, _ error: StrataError, includeTemporary: Bool = true) {
+    package static func errorObject(_ w: inout JSONWriter, _ error: StrataError, includeTemporary: Bool = true) {
         w.beginObject()
         w.key("code")
         w.int(error.code)
@@ -79,7 +79,7 @@ public enum JSONReplyEncoder {
     // MARK: Pushes
 
     /// `{"push":{"channel":…,"pub":{…}}}`, encoded once per publication and shared by subscribers.
-    public static func publicationPush(channel: String, _ pub: WirePublication, dataAsString: Bool, epoch: String = "") -> [UInt8] {
+    package static func publicationPush(channel: String, _ pub: WirePublication, dataAsString: Bool, epoch: String = "") -> [UInt8] {
         var w = JSONWriter(capacity: pub.publication.data.count + 64 + channel.utf8.count)
         pushStart(&w, channel: channel)
         w.key("pub")
@@ -88,11 +88,11 @@ public enum JSONReplyEncoder {
         return w.bytes
     }
 
-    public static func joinPush(channel: String, info: ClientInfo) -> [UInt8] {
+    package static func joinPush(channel: String, info: ClientInfo) -> [UInt8] {
         infoPush(channel: channel, kind: "join", info: info)
     }
 
-    public static func leavePush(channel: String, info: ClientInfo) -> [UInt8] {
+    package static func leavePush(channel: String, info: ClientInfo) -> [UInt8] {
         infoPush(channel: channel, kind: "leave", info: info)
     }
 
@@ -109,7 +109,7 @@ public enum JSONReplyEncoder {
     }
 
     /// Unsubscribe pushes always carry both code and reason: centrifuge-python indexes both.
-    public static func unsubscribePush(channel: String, _ u: Unsubscribe) -> [UInt8] {
+    package static func unsubscribePush(channel: String, _ u: Unsubscribe) -> [UInt8] {
         var w = JSONWriter()
         pushStart(&w, channel: channel)
         w.key("unsubscribe")
@@ -123,7 +123,7 @@ public enum JSONReplyEncoder {
         return w.bytes
     }
 
-    public static func subscribePush(channel: String, _ s: SubscribePush) -> [UInt8] {
+    package static func subscribePush(channel: String, _ s: SubscribePush) -> [UInt8] {
         var w = JSONWriter()
         pushStart(&w, channel: channel)
         w.key("subscribe")
@@ -140,7 +140,7 @@ public enum JSONReplyEncoder {
 
     /// The server refreshed the connection (server API `refresh`): its new expiry, or `{}` when
     /// it no longer expires.
-    public static func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] {
+    package static func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("push")
@@ -152,7 +152,7 @@ public enum JSONReplyEncoder {
         return w.bytes
     }
 
-    public static func messagePush(data: [UInt8]) -> [UInt8] {
+    package static func messagePush(data: [UInt8]) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("push")
@@ -230,7 +230,7 @@ public enum JSONReplyEncoder {
         w.endObject()
     }
 
-    public static func presence(_ w: inout JSONWriter, _ clients: [ClientInfo]) {
+    package static func presence(_ w: inout JSONWriter, _ clients: [ClientInfo]) {
         w.beginObject()
         w.key("presence")
         w.beginObject()
@@ -242,7 +242,7 @@ public enum JSONReplyEncoder {
         w.endObject()
     }
 
-    public static func presenceStats(_ w: inout JSONWriter, numClients: UInt32, numUsers: UInt32) {
+    package static func presenceStats(_ w: inout JSONWriter, numClients: UInt32, numUsers: UInt32) {
         w.beginObject()
         w.key("num_clients")
         w.int(numClients)
@@ -252,7 +252,7 @@ public enum JSONReplyEncoder {
     }
 
     /// History results always carry publications (maybe empty), epoch and offset.
-    public static func history(_ w: inout JSONWriter, publications: [Publication], top: StreamPosition) {
+    package static func history(_ w: inout JSONWriter, publications: [Publication], top: StreamPosition) {
         w.beginObject()
         w.key("publications")
         w.beginArray()
@@ -279,7 +279,7 @@ public enum JSONReplyEncoder {
     /// epoch with its first publication (Centrifugo does this on every engine).
     /// A payload that is not JSON (`Publication.isJSON`) can only go as a string (`dataAsString`):
     /// callers check `canCarry` first and end JSON connections that would need it (3506).
-    public static func publication(
+    package static func publication(
         _ w: inout JSONWriter, _ p: Publication, isDelta: Bool, dataAsString: Bool, includeInfo: Bool, epoch: String = ""
     ) {
         w.beginObject()
@@ -311,11 +311,11 @@ public enum JSONReplyEncoder {
     }
 
     /// Whether JSON frames can carry these publications (with `data` as JSON, not as a string).
-    public static func canCarry(_ publications: some Sequence<Publication>, dataAsString: Bool) -> Bool {
+    package static func canCarry(_ publications: some Sequence<Publication>, dataAsString: Bool) -> Bool {
         dataAsString || publications.allSatisfy(\.isJSON)
     }
 
-    public static func clientInfo(_ w: inout JSONWriter, _ info: ClientInfo) {
+    package static func clientInfo(_ w: inout JSONWriter, _ info: ClientInfo) {
         w.beginObject()
         w.key("user")
         w.string(info.user)

@@ -1,27 +1,27 @@
 /// A field of a client command had the wrong JSON type or an impossible value.
-public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let field: String
-    public let reason: String
-    public var description: String { "\(field): \(reason)" }
+package struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
+    package let field: String
+    package let reason: String
+    package var description: String { "\(field): \(reason)" }
 }
 
 /// Typed reads of optional fields: absent or null gives the zero value (protobuf semantics), a
 /// value of the wrong type is an error (Go's decoder rejects it, and so do we).
 extension JSONValue {
-    public func string(_ key: String) throws(FieldError) -> String {
+    package func string(_ key: String) throws(FieldError) -> String {
         guard let v = self[key], !v.isNull else { return "" }
         guard case .string(let s) = v else { throw FieldError(field: key, reason: "expected string") }
         return s
     }
 
-    public func bool(_ key: String) throws(FieldError) -> Bool {
+    package func bool(_ key: String) throws(FieldError) -> Bool {
         guard let v = self[key], !v.isNull else { return false }
         guard case .bool(let b) = v else { throw FieldError(field: key, reason: "expected bool") }
         return b
     }
 
     /// 64-bit integers may come as numbers or as strings (protobuf's JSON mapping).
-    public func int64(_ key: String) throws(FieldError) -> Int64 {
+    package func int64(_ key: String) throws(FieldError) -> Int64 {
         guard let v = self[key], !v.isNull else { return 0 }
         switch v {
         case .number(let text), .string(let text):
@@ -34,7 +34,7 @@ extension JSONValue {
         }
     }
 
-    public func uint64(_ key: String) throws(FieldError) -> UInt64 {
+    package func uint64(_ key: String) throws(FieldError) -> UInt64 {
         guard let v = self[key], !v.isNull else { return 0 }
         switch v {
         case .number(let text), .string(let text):
@@ -45,20 +45,20 @@ extension JSONValue {
         }
     }
 
-    public func uint32(_ key: String) throws(FieldError) -> UInt32 {
+    package func uint32(_ key: String) throws(FieldError) -> UInt32 {
         let v = try uint64(key)
         guard v <= UInt64(UInt32.max) else { throw FieldError(field: key, reason: "out of range") }
         return UInt32(v)
     }
 
-    public func int32(_ key: String) throws(FieldError) -> Int32 {
+    package func int32(_ key: String) throws(FieldError) -> Int32 {
         let v = try int64(key)
         guard let n = Int32(exactly: v) else { throw FieldError(field: key, reason: "out of range") }
         return n
     }
 
     /// An object field; absent or null gives nil.
-    public func object(_ key: String) throws(FieldError) -> JSONValue? {
+    package func object(_ key: String) throws(FieldError) -> JSONValue? {
         guard let v = self[key], !v.isNull else { return nil }
         guard case .object = v else { throw FieldError(field: key, reason: "expected object") }
         return v
@@ -67,18 +67,18 @@ extension JSONValue {
     /// The bytes of a publication payload exactly as the sender wrote them (whitespace and
     /// newlines included; `null` is a payload too, as in Centrifugo); nil when absent. JSON
     /// frames strip the raw newlines when they carry it (`JSONWriter.payload`).
-    public func verbatimJSON(_ key: String) -> [UInt8]? {
+    package func verbatimJSON(_ key: String) -> [UInt8]? {
         guard let m = member(key) else { return nil }
         return Array(m.raw)
     }
 
     /// The compact raw bytes of an embedded JSON payload field (`data`, `info`); nil when absent or null.
-    public func rawJSON(_ key: String) -> [UInt8]? {
+    package func rawJSON(_ key: String) -> [UInt8]? {
         guard let m = member(key), !m.value.isNull else { return nil }
         return JSONParser.compact(m.raw)
     }
 
-    public func stringMap(_ key: String) throws(FieldError) -> [String: String] {
+    package func stringMap(_ key: String) throws(FieldError) -> [String: String] {
         guard let v = self[key], !v.isNull else { return [:] }
         guard case .object(let members) = v else { throw FieldError(field: key, reason: "expected object") }
         var out: [String: String] = [:]
@@ -94,7 +94,7 @@ extension JSONValue {
         return out
     }
 
-    public func stringArray(_ key: String) throws(FieldError) -> [String] {
+    package func stringArray(_ key: String) throws(FieldError) -> [String] {
         guard let v = self[key], !v.isNull else { return [] }
         guard case .array(let items) = v else { throw FieldError(field: key, reason: "expected array") }
         var out: [String] = []

@@ -1,6 +1,6 @@
 /// A parsed JSON document that remembers the exact bytes of every object member's value, so
 /// payloads (`data`, `info`) can be stored and re-sent verbatim, as Centrifugo does.
-public indirect enum JSONValue: Hashable, Sendable {
+package indirect enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
     /// The number's text as written (validated against the JSON grammar).
@@ -11,22 +11,22 @@ public indirect enum JSONValue: Hashable, Sendable {
 }
 
 /// One `"key": value` pair, with the value's raw bytes as they appeared in the input.
-public struct JSONMember: Hashable, Sendable {
-    public let key: String
-    public let value: JSONValue
-    public let raw: ArraySlice<UInt8>
+package struct JSONMember: Hashable, Sendable {
+    package let key: String
+    package let value: JSONValue
+    package let raw: ArraySlice<UInt8>
 }
 
 extension JSONValue {
     /// The value of `key` in an object (the last one wins on duplicates, as in Go).
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         member(key)?.value
     }
 
-    public func member(_ key: String) -> JSONMember? {
+    package func member(_ key: String) -> JSONMember? {
         guard case .object(let members) = self else { return nil }
         return members.last { $0.key == key }
     }
 
-    public var isNull: Bool { if case .null = self { return true } else { return false } }
+    package var isNull: Bool { if case .null = self { return true } else { return false } }
 }

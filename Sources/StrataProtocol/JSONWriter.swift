@@ -6,38 +6,38 @@ import Darwin
 
 /// Appends compact JSON to a byte buffer. Callers decide which fields to omit (Centrifugo's
 /// omit-when-empty rules live in the encoders, next to each message).
-public struct JSONWriter: Sendable {
-    public var bytes: [UInt8]
+package struct JSONWriter: Sendable {
+    package var bytes: [UInt8]
     /// Whether the next member of the open object needs a comma before it.
     private var needsComma = false
 
-    public init(capacity: Int = 128) {
+    package init(capacity: Int = 128) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func beginObject() {
+    package mutating func beginObject() {
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    public mutating func endObject() {
+    package mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    public mutating func beginArray() {
+    package mutating func beginArray() {
         bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
-    public mutating func endArray() {
+    package mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// Starts `"name":` inside an object (or an element inside an array when name is nil).
-    public mutating func key(_ name: StaticString) {
+    package mutating func key(_ name: StaticString) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -46,7 +46,7 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
-    public mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         appendEscaped(name)
         bytes.append(UInt8(ascii: ":"))
@@ -54,24 +54,24 @@ public struct JSONWriter: Sendable {
     }
 
     /// Separates array elements.
-    public mutating func element() {
+    package mutating func element() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         needsComma = false
     }
 
-    public mutating func string(_ s: String) {
+    package mutating func string(_ s: String) {
         appendEscaped(s)
         needsComma = true
     }
 
     /// A JSON string whose content is arbitrary bytes: valid UTF-8 passes through escaped as JSON
     /// requires; invalid sequences become U+FFFD, as Go's encoder does.
-    public mutating func string(bytes raw: [UInt8]) {
+    package mutating func string(bytes raw: [UInt8]) {
         appendEscaped(String(decoding: raw, as: UTF8.self))
         needsComma = true
     }
 
-    public mutating func raw(_ json: some Sequence<UInt8>) {
+    package mutating func raw(_ json: some Sequence<UInt8>) {
         bytes.append(contentsOf: json)
         needsComma = true
     }
@@ -80,7 +80,7 @@ public struct JSONWriter: Sendable {
     /// JSON transport frame, and in valid JSON a raw newline is only ever whitespace between
     /// tokens (inside strings it is escaped), so dropping it changes nothing a client decodes.
     /// Centrifugo's protocol library does the same.
-    public mutating func payload(_ json: [UInt8]) {
+    package mutating func payload(_ json: [UInt8]) {
         let hasNewline = json.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return false }
             return memchr(base, 0x0A, buffer.count) != nil
@@ -93,16 +93,16 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    public mutating func bool(_ v: Bool) {
+    package mutating func bool(_ v: Bool) {
         raw(v ? Array("true".utf8) : Array("false".utf8))
     }
 
-    public mutating func int(_ v: some BinaryInteger) {
+    package mutating func int(_ v: some BinaryInteger) {
         bytes.append(contentsOf: String(v).utf8)
         needsComma = true
     }
 
-    public mutating func null() {
+    package mutating func null() {
         raw(Array("null".utf8))
     }
 

@@ -4,13 +4,13 @@ import StrataCore
 /// The stored form of a publication, shared by the LMDB and Redis stores (`storage/README.md`):
 /// flags, time, payload (zstd when that makes it smaller), info, tags. The offset is not part of
 /// the record: LMDB keeps it in the key, Redis in the stream entry ID.
-public enum PublicationRecord {
+package enum PublicationRecord {
     static let compressedFlag: UInt8 = 1
     /// The payload is not JSON (`Publication.isJSON` false). Records written before this flag
     /// existed have it clear: they came from JSON `data` or were written raw into JSON frames.
     static let notJSONFlag: UInt8 = 2
 
-    public static func encode(_ p: Publication, compressor: ZstdCompressor?, minSize: Int) -> [UInt8] {
+    package static func encode(_ p: Publication, compressor: ZstdCompressor?, minSize: Int) -> [UInt8] {
         var w = ByteWriter()
         var flags: UInt8 = 0
         var payload = p.data
@@ -39,7 +39,7 @@ public enum PublicationRecord {
         return w.bytes
     }
 
-    public static func decode(_ bytes: [UInt8], offset: UInt64, decompressors: ZstdDecompressorPool) throws -> Publication {
+    package static func decode(_ bytes: [UInt8], offset: UInt64, decompressors: ZstdDecompressorPool) throws -> Publication {
         var r = ByteReader(bytes)
         let flags = try r.u8()
         let time = try r.i64()
@@ -62,25 +62,25 @@ public enum PublicationRecord {
 }
 
 /// A `ClientInfo` in records and in Redis join/leave messages.
-public enum ClientInfoRecord {
-    public static func write(_ info: ClientInfo, to w: inout ByteWriter) {
+package enum ClientInfoRecord {
+    package static func write(_ info: ClientInfo, to w: inout ByteWriter) {
         w.string(info.user)
         w.string(info.client)
         w.optionalBlob(info.connInfo)
         w.optionalBlob(info.chanInfo)
     }
 
-    public static func read(from r: inout ByteReader) throws -> ClientInfo {
+    package static func read(from r: inout ByteReader) throws -> ClientInfo {
         ClientInfo(user: try r.string(), client: try r.string(), connInfo: try r.optionalBlob(), chanInfo: try r.optionalBlob())
     }
 
-    public static func encode(_ info: ClientInfo) -> [UInt8] {
+    package static func encode(_ info: ClientInfo) -> [UInt8] {
         var w = ByteWriter()
         write(info, to: &w)
         return w.bytes
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> ClientInfo {
+    package static func decode(_ bytes: [UInt8]) throws -> ClientInfo {
         var r = ByteReader(bytes)
         return try read(from: &r)
     }

@@ -1,10 +1,10 @@
 import StrataCore
 
 /// Decisions of stream-mode recovery (history-and-recovery.md §5), as pure functions.
-public enum StreamRecovery {
+package enum StreamRecovery {
     /// Whether `publications` (read with `since = requestOffset`) hold everything the client missed:
     /// nothing trimmed before it and nothing cut off by the read limit after it.
-    public static func isRecovered(publications: [Publication], requestOffset: UInt64, top: UInt64) -> Bool {
+    package static func isRecovered(publications: [Publication], requestOffset: UInt64, top: UInt64) -> Bool {
         guard let first = publications.first, let last = publications.last else {
             return requestOffset == top
         }
@@ -12,12 +12,12 @@ public enum StreamRecovery {
     }
 
     /// Result of merging history with publications buffered while the subscribe was in flight.
-    public struct Merge: Equatable, Sendable {
-        public var publications: [Publication]
+    package struct Merge: Equatable, Sendable {
+        package var publications: [Publication]
         /// False when the merged sequence has a hole: the subscriber must resubscribe (3010).
-        public var contiguous: Bool
+        package var contiguous: Bool
 
-        public init(publications: [Publication], contiguous: Bool) {
+        package init(publications: [Publication], contiguous: Bool) {
             self.publications = publications
             self.contiguous = contiguous
         }
@@ -25,7 +25,7 @@ public enum StreamRecovery {
 
     /// Concatenates, orders by offset and drops duplicate offsets. Contiguity is only checked
     /// when something was buffered, as in Centrifugo: history alone was already judged by `isRecovered`.
-    public static func merge(recovered: [Publication], buffered: [Publication]) -> Merge {
+    package static func merge(recovered: [Publication], buffered: [Publication]) -> Merge {
         if buffered.isEmpty { return Merge(publications: recovered, contiguous: true) }
         var all = recovered + buffered
         all.sort { $0.offset < $1.offset }
@@ -42,19 +42,19 @@ public enum StreamRecovery {
 }
 
 /// Decisions of cache-recovery mode (history-and-recovery.md §7).
-public enum CacheRecovery {
-    public struct Outcome: Equatable, Sendable {
-        public var recovered: Bool
-        public var publications: [Publication]
+package enum CacheRecovery {
+    package struct Outcome: Equatable, Sendable {
+        package var recovered: Bool
+        package var publications: [Publication]
 
-        public init(recovered: Bool, publications: [Publication]) {
+        package init(recovered: Bool, publications: [Publication]) {
             self.recovered = recovered
             self.publications = publications
         }
     }
 
     /// `latest` is the newest retained publication (read reverse, limit 1), `top` the stream top.
-    public static func decide(latest: Publication?, top: StreamPosition, requestOffset: UInt64, requestEpoch: String) -> Outcome {
+    package static func decide(latest: Publication?, top: StreamPosition, requestOffset: UInt64, requestEpoch: String) -> Outcome {
         let clientHasSameState = requestOffset > 0 && requestOffset == top.offset && requestEpoch == top.epoch
         guard let latest else { return Outcome(recovered: clientHasSameState, publications: []) }
         guard latest.offset == top.offset else { return Outcome(recovered: false, publications: []) }

@@ -4,9 +4,9 @@ import StrataCore
 /// offset, recovered), which publications the client gets (in the reply, and streamed after it),
 /// and where the subscription's live position starts. The session calls it under its lock with
 /// the store's read and what arrived meanwhile, then encodes the outcome (`docs/recovery.md`).
-public enum SubscribeDecision {
+package enum SubscribeDecision {
     /// How the channel recovers.
-    public enum Mode: Sendable, Equatable {
+    package enum Mode: Sendable, Equatable {
         /// Every missed publication, or none (stream mode).
         case stream
         /// Only the latest value (`force_recovery_mode: cache`). `latestOnly`: non-delta
@@ -14,27 +14,27 @@ public enum SubscribeDecision {
         case cache(latestOnly: Bool)
     }
 
-    public struct Input: Sendable, Equatable {
-        public var mode: Mode
+    package struct Input: Sendable, Equatable {
+        package var mode: Mode
         /// The client asked to recover (or cache mode recovers on its own) and may.
-        public var recovering: Bool
+        package var recovering: Bool
         /// The client's position (`offset`, `epoch` of the subscribe request).
-        public var since: StreamPosition
+        package var since: StreamPosition
         /// The "reject unrecovered" flag: error 112 instead of an unrecovered result (stream mode).
-        public var rejectUnrecovered: Bool
+        package var rejectUnrecovered: Bool
         /// What the store returned: stream mode reads `since` the client's offset (limited),
         /// cache mode the newest publication (reverse, limit 1), otherwise only the top.
-        public var read: HistoryResult
+        package var read: HistoryResult
         /// Live publications that arrived while the subscribe was in flight, in arrival order,
         /// each with the epoch it was published under.
-        public var buffered: [(publication: Publication, epoch: String)]
+        package var buffered: [(publication: Publication, epoch: String)]
         /// At most this many recovered publications go in the reply (0: no limit); with
         /// `streamsLongGaps` the rest follow as pushes, else the reply carries them all (the read
         /// limit already decided whether everything was recovered).
-        public var replyLimit: Int
-        public var streamsLongGaps: Bool
+        package var replyLimit: Int
+        package var streamsLongGaps: Bool
 
-        public init(
+        package init(
             mode: Mode, recovering: Bool, since: StreamPosition, rejectUnrecovered: Bool, read: HistoryResult,
             buffered: [(publication: Publication, epoch: String)], replyLimit: Int = 0, streamsLongGaps: Bool = false
         ) {
@@ -48,34 +48,34 @@ public enum SubscribeDecision {
             self.streamsLongGaps = streamsLongGaps
         }
 
-        public static func == (a: Input, b: Input) -> Bool {
+        package static func == (a: Input, b: Input) -> Bool {
             a.mode == b.mode && a.recovering == b.recovering && a.since == b.since && a.rejectUnrecovered == b.rejectUnrecovered
                 && a.read == b.read && a.replyLimit == b.replyLimit && a.streamsLongGaps == b.streamsLongGaps
                 && a.buffered.map(\.publication) == b.buffered.map(\.publication) && a.buffered.map(\.epoch) == b.buffered.map(\.epoch)
         }
     }
 
-    public enum Recovery: Sendable, Equatable {
+    package enum Recovery: Sendable, Equatable {
         case notAttempted
         case recovered
         case notRecovered
     }
 
-    public struct Positioned: Sendable, Equatable {
+    package struct Positioned: Sendable, Equatable {
         /// The stream's epoch (the reply's `epoch` and the live position's).
-        public var epoch: String
+        package var epoch: String
         /// The reply's `offset`: the client's own offset after a recovery (it advances it with
         /// the publications it gets), else the newest offset the subscription starts after.
-        public var replyOffset: UInt64
+        package var replyOffset: UInt64
         /// Where live delivery continues: the next publication must be `position.offset + 1`.
-        public var position: StreamPosition
-        public var recovery: Recovery
+        package var position: StreamPosition
+        package var recovery: Recovery
         /// What the client gets, in offset order: the first `inReply` in the reply's
         /// `publications`, the rest as pushes right behind it, before any live publication.
-        public var publications: [Publication]
-        public var inReply: Int
+        package var publications: [Publication]
+        package var inReply: Int
 
-        public init(
+        package init(
             epoch: String, replyOffset: UInt64, position: StreamPosition, recovery: Recovery, publications: [Publication], inReply: Int
         ) {
             self.epoch = epoch
@@ -87,7 +87,7 @@ public enum SubscribeDecision {
         }
     }
 
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case positioned(Positioned)
         /// Not recovered and the client asked for an error instead (112).
         case reject
@@ -96,7 +96,7 @@ public enum SubscribeDecision {
         case insufficientState
     }
 
-    public static func decide(_ input: Input) -> Outcome {
+    package static func decide(_ input: Input) -> Outcome {
         let top = input.read.top
         var recovery = Recovery.notAttempted
         var recoveredPublications: [Publication] = []
@@ -147,8 +147,8 @@ public enum SubscribeDecision {
 }
 
 /// What to do with a live publication for a positioned subscription at `position`.
-public enum LivePosition {
-    public enum Check: Equatable, Sendable {
+package enum LivePosition {
+    package enum Check: Equatable, Sendable {
         case deliver
         /// Already delivered (a duplicate offset).
         case skip
@@ -158,7 +158,7 @@ public enum LivePosition {
 
     /// Advances `position` when the publication is the next one; adopts the epoch of the first
     /// publication when the position has none yet.
-    public static func check(_ position: inout StreamPosition, offset: UInt64, epoch: String) -> Check {
+    package static func check(_ position: inout StreamPosition, offset: UInt64, epoch: String) -> Check {
         if position.epoch.isEmpty {
             position.epoch = epoch
         } else if epoch != position.epoch {

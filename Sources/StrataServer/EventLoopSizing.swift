@@ -10,7 +10,7 @@ extension StrataServer {
     /// can use only time-share those CPUs and add a context switch wherever work passes between
     /// loops (Go sizes `GOMAXPROCS` the same way). An operator's `NIO_SINGLETON_GROUP_LOOP_COUNT`
     /// wins. Call once, before anything uses the event loops.
-    public static func sizeEventLoopsToCPUAffinity(environment: [String: String]) -> Int {
+    package static func sizeEventLoopsToCPUAffinity(environment: [String: String]) -> Int {
         if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil, let allowed = allowedCPUCount(), allowed < System.coreCount {
             NIOSingletons.groupLoopCountSuggestion = allowed
         }

@@ -19,10 +19,10 @@ import UnixSignals
 
 /// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.
 /// The only place that chooses a store implementation.
-public enum StrataServer {
+package enum StrataServer {
     /// Runs the server until SIGTERM/SIGINT. On shutdown clients are first told `3001 shutdown`
     /// (so they reconnect), then the HTTP server stops: services stop in reverse order.
-    public static func run(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws {
+    package static func run(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws {
         let (app, housekeeping) = try await makeApplication(config: config, logger: logger, metrics: metrics)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: app), .init(service: housekeeping)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -30,7 +30,7 @@ public enum StrataServer {
     }
 
     /// Builds the HTTP/WebSocket application and the node's background service.
-    public static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
+    package static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
         -> (some ApplicationProtocol & Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
@@ -129,7 +129,7 @@ public enum StrataServer {
     }
 
     /// The embedded store's options from `engine.lmdb.*` (the server and `strata history` share them).
-    public static func lmdbOptions(_ config: StrataConfig) -> LMDBStoreOptions {
+    package static func lmdbOptions(_ config: StrataConfig) -> LMDBStoreOptions {
         let l = config.engine.lmdb
         var options = LMDBStoreOptions(
             path: l.path, mapSize: l.mapSize, relaxedDurability: l.durability == .relaxed, compressMinSize: l.compressMinSize,
@@ -139,7 +139,7 @@ public enum StrataServer {
     }
 
     /// Installs the Prometheus registry as the process's metrics backend (once per process).
-    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+    package static func bootstrapMetrics() -> PrometheusCollectorRegistry {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
@@ -148,11 +148,11 @@ public enum StrataServer {
 
 /// Background work of a running node: history expiry sweeps every second, and the goodbye to
 /// clients (3001 shutdown) when the server stops.
-public struct NodeHousekeeping: Service {
+package struct NodeHousekeeping: Service {
     let node: Node
     let store: any HistoryStore
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))

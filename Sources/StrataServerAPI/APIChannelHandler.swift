@@ -17,11 +17,11 @@ import StrataHTTP
 /// or while a forwarded request's response has not ended, later requests wait in `pending`, and
 /// reading stops until they are taken. What would overtake them (the client's half-close, a parse
 /// error, a shutdown notice) waits too.
-public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPServerRequestPart
-    public typealias InboundOut = HTTPServerRequestPart
-    public typealias OutboundIn = HTTPServerResponsePart
-    public typealias OutboundOut = HTTPServerResponsePart
+package final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias InboundOut = HTTPServerRequestPart
+    package typealias OutboundIn = HTTPServerResponsePart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case idle
@@ -56,20 +56,20 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     private var heldError: (any Error)?
 
     /// `maxBody`: larger request bodies get 413 and the connection closes.
-    public init(endpoint: APIEndpoint, serverName: String, maxBody: Int = APIEndpoint.maxBody) {
+    package init(endpoint: APIEndpoint, serverName: String, maxBody: Int = APIEndpoint.maxBody) {
         self.endpoint = endpoint
         self.serverName = serverName
         self.maxBody = maxBody
     }
 
-    public func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         state = .removed
         pending.removeAll()
     }
 
     // MARK: Inbound
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
         case .closing, .removed:
             return
@@ -162,7 +162,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         takePending(context: context)
     }
 
-    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown. Hummingbird's state handler closes idle connections at once and
             // the others after their response; it never sees API requests, so a connection in the
@@ -189,7 +189,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         context.fireUserInboundEventTriggered(event)
     }
 
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case .readingBody = state {
             // The request being read is broken (an HTTP parse error): answer it and close.
             request = nil
@@ -324,7 +324,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     // MARK: Outbound
 
-    public func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if pending.isEmpty {
             context.read()
         } else {
@@ -332,7 +332,7 @@ public final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let isEnd = if case .end = unwrapOutboundIn(data) { true } else { false }
         context.write(data, promise: promise)
         // The end of a forwarded request's response: the next request may go.

@@ -5,11 +5,11 @@ import StrataHub
 import StrataProtocol
 
 /// What the HTTP server API answers: a status, a content type and a body.
-public struct APIReply: Sendable, Equatable {
-    public var status: HTTPResponse.Status
+package struct APIReply: Sendable, Equatable {
+    package var status: HTTPResponse.Status
     /// nil for an empty body.
-    public var contentType: String?
-    public var body: [UInt8]
+    package var contentType: String?
+    package var body: [UInt8]
 
     static func json(_ status: HTTPResponse.Status, _ body: [UInt8]) -> APIReply {
         APIReply(status: status, contentType: "application/json", body: body)
@@ -27,9 +27,9 @@ public struct APIReply: Sendable, Equatable {
 /// `POST {http_api.handler_prefix}/{method}` (server-api.md §1) without the HTTP plumbing: which
 /// paths are API calls, the API key, JSON in, JSON out, errors in the body (default) or as HTTP
 /// statuses (`transport` error mode). `APIChannelHandler` feeds it requests off the wire.
-public struct APIEndpoint: Sendable {
+package struct APIEndpoint: Sendable {
     /// Request bodies above this are refused (413) before they are parsed.
-    public static let maxBody = 16 * 1024 * 1024
+    package static let maxBody = 16 * 1024 * 1024
 
     let api: ServerAPI
     let auth: APIAuth
@@ -40,7 +40,7 @@ public struct APIEndpoint: Sendable {
     let transportErrorsByDefault: Bool
 
     /// nil when the HTTP API is disabled.
-    public init?(node: Node) {
+    package init?(node: Node) {
         let config = node.config.httpAPI
         guard !config.disabled else { return nil }
         api = ServerAPI(node: node)
@@ -54,7 +54,7 @@ public struct APIEndpoint: Sendable {
     /// exactly the prefix (`POST /api` with `{"method":…,"params":…}`, as Centrifugo serves it),
     /// or nil when the path is not one of the API's. Empty segments do not count
     /// (`//api/publish/` names `publish`), as with the router the API used to be behind.
-    public func method(forPath path: String) -> String? {
+    package func method(forPath path: String) -> String? {
         var utf8 = Substring(path).utf8
         if let query = utf8.firstIndex(of: UInt8(ascii: "?")) { utf8 = utf8[..<query] }
         if !prefixSegments.isEmpty, utf8.elementsEqual(legacyPath) { return Self.legacyMethod }
@@ -68,7 +68,7 @@ public struct APIEndpoint: Sendable {
     }
 
     /// What `method(forPath:)` names the single endpoint of Centrifugo's older API by.
-    public static let legacyMethod = ""
+    package static let legacyMethod = ""
 
     /// The query string of a request path, if any (`?api_key=` authenticates too).
     static func query(ofPath path: String) -> Substring? {
@@ -78,7 +78,7 @@ public struct APIEndpoint: Sendable {
 
     /// The reply to one request for `method` (a name `method(forPath:)` returned); `isPost`: the
     /// request's HTTP method is POST, the only one the API takes.
-    public func respond(method: String, isPost: Bool, path: String, headers: APIRequestHeaders, body: [UInt8]) async -> APIReply {
+    package func respond(method: String, isPost: Bool, path: String, headers: APIRequestHeaders, body: [UInt8]) async -> APIReply {
         guard isPost else { return .empty(.methodNotAllowed) }
         guard auth.allows(headers: headers, query: Self.query(ofPath: path)) else { return .empty(.unauthorized) }
         let transportMode = transportErrorsByDefault || headers.errorMode == "transport"

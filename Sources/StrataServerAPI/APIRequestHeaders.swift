@@ -1,15 +1,15 @@
 import NIOHTTP1
 
 /// The request headers the server API reads (server-api.md §1), taken out of a request once.
-public struct APIRequestHeaders: Sendable, Equatable {
+package struct APIRequestHeaders: Sendable, Equatable {
     /// `X-API-Key`.
-    public var apiKey: String?
+    package var apiKey: String?
     /// `Authorization` (`apikey KEY`).
-    public var authorization: String?
+    package var authorization: String?
     /// `X-Centrifugo-Error-Mode` (`transport`: errors as HTTP statuses).
-    public var errorMode: String?
+    package var errorMode: String?
 
-    public init(apiKey: String? = nil, authorization: String? = nil, errorMode: String? = nil) {
+    package init(apiKey: String? = nil, authorization: String? = nil, errorMode: String? = nil) {
         self.apiKey = apiKey
         self.authorization = authorization
         self.errorMode = errorMode

@@ -6,7 +6,7 @@ import StrataHub
 import StrataProtocol
 
 /// Why an API call gave no result.
-public enum APIFailure: Error, Equatable {
+package enum APIFailure: Error, Equatable {
     /// An API error (`{"error":{…}}`).
     case error(StrataError)
     /// The result holds what JSON cannot carry (a binary publication in `history`): Centrifugo's
@@ -16,21 +16,21 @@ public enum APIFailure: Error, Equatable {
 
 /// The server API methods, independent of HTTP (`APIEndpoint` serves them): each takes the
 /// request object and returns the encoded result object, or throws the API error.
-public struct ServerAPI: Sendable {
-    public let node: Node
+package struct ServerAPI: Sendable {
+    package let node: Node
 
-    public init(node: Node) {
+    package init(node: Node) {
         self.node = node
     }
 
-    public static let methods: [String] = [
+    package static let methods: [String] = [
         "publish", "broadcast", "subscribe", "unsubscribe", "disconnect", "refresh", "presence", "presence_stats",
         "history", "history_remove", "channels", "info", "rpc", "batch",
     ]
 
     /// Runs `method` with its (already type-checked) request object: the encoded result
     /// object, or the API error.
-    public func call(_ method: String, _ params: JSONValue) async throws(APIFailure) -> [UInt8] {
+    package func call(_ method: String, _ params: JSONValue) async throws(APIFailure) -> [UInt8] {
         let result: [UInt8]?
         do throws(StrataError) {
             result = try await dispatch(method, params)

@@ -6,11 +6,11 @@ import Testing
 /// The behaviour every `Broker` must have, seen from one node: the local broker and the Redis
 /// broker run the same checks. Each check makes a fresh broker (and whatever it stands on) with
 /// `makeBroker` and tears it down with the returned `close`.
-public struct BrokerContract: Sendable {
-    public typealias Made = (broker: any Broker, close: @Sendable () async -> Void)
-    public let makeBroker: @Sendable () async throws -> Made
+package struct BrokerContract: Sendable {
+    package typealias Made = (broker: any Broker, close: @Sendable () async -> Void)
+    package let makeBroker: @Sendable () async throws -> Made
 
-    public init(makeBroker: @escaping @Sendable () async throws -> Made) {
+    package init(makeBroker: @escaping @Sendable () async throws -> Made) {
         self.makeBroker = makeBroker
     }
 
@@ -30,7 +30,7 @@ public struct BrokerContract: Sendable {
 
     /// A subscribed channel's publications reach the node once each, in offset order, as
     /// `publish` numbered them.
-    public func deliversInOffsetOrder() async throws {
+    package func deliversInOffsetOrder() async throws {
         let (broker, recorder, close) = try await started()
         try await broker.subscribe(channel: "c")
         var results: [AppendResult] = []
@@ -42,7 +42,7 @@ public struct BrokerContract: Sendable {
     }
 
     /// Concurrent publishers to one channel: every offset handed out once, delivered in order.
-    public func concurrentPublishesStayInOrder() async throws {
+    package func concurrentPublishesStayInOrder() async throws {
         let (broker, recorder, close) = try await started()
         try await broker.subscribe(channel: "busy")
         let offsets = try await withThrowingTaskGroup(of: UInt64.self) { group in
@@ -59,7 +59,7 @@ public struct BrokerContract: Sendable {
     }
 
     /// What was published is in history, under the epoch publishes reported.
-    public func historyHoldsWhatWasPublished() async throws {
+    package func historyHoldsWhatWasPublished() async throws {
         let (broker, _, close) = try await started()
         let first = try await publish(broker, "h", "a")
         _ = try await publish(broker, "h", "b")
@@ -71,7 +71,7 @@ public struct BrokerContract: Sendable {
     }
 
     /// Joins and leaves of a subscribed channel reach the node.
-    public func joinAndLeaveReachTheNode() async throws {
+    package func joinAndLeaveReachTheNode() async throws {
         let (broker, recorder, close) = try await started()
         try await broker.subscribe(channel: "room")
         try await broker.publishJoin(channel: "room", info: ClientInfo(user: "u", client: "c1"))
@@ -81,7 +81,7 @@ public struct BrokerContract: Sendable {
     }
 
     /// With delta asked for, a publication comes with the previous one of its stream (the base).
-    public func deltaCarriesThePrevious() async throws {
+    package func deltaCarriesThePrevious() async throws {
         let (broker, recorder, close) = try await started()
         try await broker.subscribe(channel: "d")
         let options = AppendOptions(retention: Self.retention, useDelta: true)
@@ -94,7 +94,7 @@ public struct BrokerContract: Sendable {
     }
 
     /// A channel without history still delivers, with no offset.
-    public func withoutHistoryThereIsNoOffset() async throws {
+    package func withoutHistoryThereIsNoOffset() async throws {
         let (broker, recorder, close) = try await started()
         try await broker.subscribe(channel: "live")
         let r = try await publish(broker, "live", "x", AppendOptions(retention: StreamRetention(size: 0, ttlSeconds: 0, metaTTLSeconds: 0)))
@@ -104,7 +104,7 @@ public struct BrokerContract: Sendable {
     }
 
     /// Removing history keeps the stream's position: the next publication continues it.
-    public func removeHistoryKeepsThePosition() async throws {
+    package func removeHistoryKeepsThePosition() async throws {
         let (broker, _, close) = try await started()
         _ = try await publish(broker, "r", "a")
         let second = try await publish(broker, "r", "b")
@@ -117,13 +117,13 @@ public struct BrokerContract: Sendable {
         await close()
     }
 
-    public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+    package enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case deliversInOffsetOrder, concurrentPublishesStayInOrder, historyHoldsWhatWasPublished, joinAndLeaveReachTheNode
         case deltaCarriesThePrevious, withoutHistoryThereIsNoOffset, removeHistoryKeepsThePosition
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 
-    public func run(_ check: Check) async throws {
+    package func run(_ check: Check) async throws {
         switch check {
         case .deliversInOffsetOrder: try await deliversInOffsetOrder()
         case .concurrentPublishesStayInOrder: try await concurrentPublishesStayInOrder()

@@ -3,31 +3,31 @@ import StrataCore
 import StrataHistory
 
 /// Records what a broker reports, as a node would receive it, for tests to await in order.
-public final class BrokerEventRecorder: BrokerEventHandler {
-    public enum Event: Equatable, Sendable {
+package final class BrokerEventRecorder: BrokerEventHandler {
+    package enum Event: Equatable, Sendable {
         case publication(String, UInt64, String, [UInt8], previous: [UInt8]?)
         case join(String, String)
         case leave(String, String)
         case gap([String])
     }
 
-    public let events: AsyncStream<Event>
+    package let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
 
-    public init() {
+    package init() {
         (events, continuation) = AsyncStream.makeStream(of: Event.self)
     }
 
-    public func handlePublication(channel: String, result: AppendResult) {
+    package func handlePublication(channel: String, result: AppendResult) {
         continuation.yield(
             .publication(channel, result.position.offset, result.position.epoch, result.publication.data, previous: result.previous?.data))
     }
-    public func handleJoin(channel: String, info: ClientInfo) { continuation.yield(.join(channel, info.client)) }
-    public func handleLeave(channel: String, info: ClientInfo) { continuation.yield(.leave(channel, info.client)) }
-    public func handleDeliveryGap(channels: [String]) { continuation.yield(.gap(channels.sorted())) }
+    package func handleJoin(channel: String, info: ClientInfo) { continuation.yield(.join(channel, info.client)) }
+    package func handleLeave(channel: String, info: ClientInfo) { continuation.yield(.leave(channel, info.client)) }
+    package func handleDeliveryGap(channels: [String]) { continuation.yield(.gap(channels.sorted())) }
 
     /// The next `count` events, or `TimedOut` after `limit`.
-    public func next(_ count: Int, within limit: Duration = .seconds(5)) async throws -> [Event] {
+    package func next(_ count: Int, within limit: Duration = .seconds(5)) async throws -> [Event] {
         let events = self.events
         return try await within(limit) {
             var out: [Event] = []
@@ -40,16 +40,16 @@ public final class BrokerEventRecorder: BrokerEventHandler {
     }
 }
 
-public struct TimedOut: Error, CustomStringConvertible {
-    public let limit: Duration
-    public var description: String { "did not finish within \(limit)" }
+package struct TimedOut: Error, CustomStringConvertible {
+    package let limit: Duration
+    package var description: String { "did not finish within \(limit)" }
 }
 
 /// Runs `body` but gives up after `limit`, so a hang fails the test instead of stalling the run.
 ///
 /// A task group would wait for a hung child before returning; here the loser is left running
 /// unstructured and the first result wins.
-public func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+package func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let (results, continuation) = AsyncStream.makeStream(of: Result<T, any Error>.self)
     let worker = Task {
         do { continuation.yield(.success(try await body())) } catch { continuation.yield(.failure(error)) }

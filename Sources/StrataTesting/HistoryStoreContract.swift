@@ -4,11 +4,11 @@ import Testing
 
 /// The behaviour every `HistoryStore` must have (history-and-recovery.md §1–3). Each check takes a
 /// factory, so the LMDB and Redis stores run the same suite as the memory store.
-public struct HistoryStoreContract: Sendable {
+package struct HistoryStoreContract: Sendable {
     /// Makes a store reading time from `clock`.
-    public let makeStore: @Sendable (ManualClock) async throws -> any HistoryStore
+    package let makeStore: @Sendable (ManualClock) async throws -> any HistoryStore
 
-    public init(makeStore: @escaping @Sendable (ManualClock) async throws -> any HistoryStore) {
+    package init(makeStore: @escaping @Sendable (ManualClock) async throws -> any HistoryStore) {
         self.makeStore = makeStore
     }
 
@@ -22,7 +22,7 @@ public struct HistoryStoreContract: Sendable {
 
     func offsets(_ pubs: [Publication]) -> [UInt64] { pubs.map(\.offset) }
 
-    public func offsetsStartAtOneAndGrowByOne() async throws {
+    package func offsetsStartAtOneAndGrowByOne() async throws {
         let store = try await makeStore(ManualClock())
         var epoch = ""
         for i in 1...3 {
@@ -37,7 +37,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(other.position.offset == 1)
     }
 
-    public func readCreatesEpochThatPublishKeeps() async throws {
+    package func readCreatesEpochThatPublishKeeps() async throws {
         let store = try await makeStore(ManualClock())
         let read = try await store.history(channel: "c", filter: .topOnly, metaTTLSeconds: 3600)
         #expect(read.top.offset == 0)
@@ -48,7 +48,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(r.position == StreamPosition(offset: 1, epoch: read.top.epoch))
     }
 
-    public func trimsExactlyToSize() async throws {
+    package func trimsExactlyToSize() async throws {
         let store = try await makeStore(ManualClock())
         for i in 1...8 { _ = try await append(store, "t", "m\(i)") }
         let all = try await store.history(channel: "t", filter: HistoryFilter(limit: -1), metaTTLSeconds: 3600)
@@ -57,7 +57,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(all.publications.last?.data == Array("\"m8\"".utf8))
     }
 
-    public func filtersSinceLimitReverse() async throws {
+    package func filtersSinceLimitReverse() async throws {
         let store = try await makeStore(ManualClock())
         for i in 1...5 { _ = try await append(store, "f", "m\(i)") }
         let epoch = try await store.history(channel: "f", filter: .topOnly, metaTTLSeconds: 3600).top.epoch
@@ -78,7 +78,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(try await read(1, -1, true) == [])
     }
 
-    public func sinceBeforeRetainedWindowStartsAtOldest() async throws {
+    package func sinceBeforeRetainedWindowStartsAtOldest() async throws {
         let store = try await makeStore(ManualClock())
         for i in 1...8 { _ = try await append(store, "w", "m\(i)") }
         let epoch = try await store.history(channel: "w", filter: .topOnly, metaTTLSeconds: 3600).top.epoch
@@ -91,7 +91,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(rev.publications.isEmpty)
     }
 
-    public func ttlExpiresEntriesButKeepsTopAndEpoch() async throws {
+    package func ttlExpiresEntriesButKeepsTopAndEpoch() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let first = try await append(store, "e", "a")
@@ -107,7 +107,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(next.position == StreamPosition(offset: 3, epoch: first.position.epoch))
     }
 
-    public func appendRearmsTTLOfWholeEntrySet() async throws {
+    package func appendRearmsTTLOfWholeEntrySet() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         _ = try await append(store, "r", "a")
@@ -119,7 +119,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(offsets(read.publications) == [1, 2])
     }
 
-    public func metaTTLGivesNewEpoch() async throws {
+    package func metaTTLGivesNewEpoch() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let first = try await append(store, "m", "a")
@@ -132,7 +132,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(next.position == StreamPosition(offset: 1, epoch: read.top.epoch))
     }
 
-    public func readsRefreshMetaTTL() async throws {
+    package func readsRefreshMetaTTL() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let first = try await append(store, "k", "a")
@@ -143,7 +143,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(read.top == first.position)
     }
 
-    public func removeKeepsOffsetsAndEpoch() async throws {
+    package func removeKeepsOffsetsAndEpoch() async throws {
         let store = try await makeStore(ManualClock())
         _ = try await append(store, "h", "a")
         let second = try await append(store, "h", "b")
@@ -155,7 +155,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(next.position == StreamPosition(offset: 3, epoch: second.position.epoch))
     }
 
-    public func idempotentPublishReturnsFirstResult() async throws {
+    package func idempotentPublishReturnsFirstResult() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)
         let options = AppendOptions(retention: Self.retention, idempotencyKey: "k1", idempotentResultTTLSeconds: 300)
@@ -170,7 +170,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(later.position.offset == 2)
     }
 
-    public func versionSuppressesOlder() async throws {
+    package func versionSuppressesOlder() async throws {
         let store = try await makeStore(ManualClock())
         let v2 = try await append(store, "v", "a", AppendOptions(retention: Self.retention, version: 2))
         let v1 = try await append(store, "v", "b", AppendOptions(retention: Self.retention, version: 1))
@@ -181,7 +181,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(v3.position.offset == 2)
     }
 
-    public func deltaBaseIsPreviousPublication() async throws {
+    package func deltaBaseIsPreviousPublication() async throws {
         let store = try await makeStore(ManualClock())
         let options = AppendOptions(retention: Self.retention, useDelta: true)
         let first = try await append(store, "d", "a", options)
@@ -191,7 +191,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(second.previous?.data == Array("\"a\"".utf8))
     }
 
-    public func onCommitRunsInOffsetOrder() async throws {
+    package func onCommitRunsInOffsetOrder() async throws {
         let store = try await makeStore(ManualClock())
         let seen = Locked<[UInt64]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -207,7 +207,7 @@ public struct HistoryStoreContract: Sendable {
         #expect(seen.withLock { $0 } == Array(1...200))
     }
 
-    public func noHistoryMeansNoOffset() async throws {
+    package func noHistoryMeansNoOffset() async throws {
         let store = try await makeStore(ManualClock())
         let committed = Locked(0)
         let r = try await store.append(
@@ -220,7 +220,7 @@ public struct HistoryStoreContract: Sendable {
     /// Payloads come back byte for byte (whitespace and newlines of JSON, binary), large ones
     /// too (which stores may compress), and so does whether a payload is JSON: a binary one must
     /// never be written into a JSON frame as if it were.
-    public func payloadBytesAndKindSurvive() async throws {
+    package func payloadBytesAndKindSurvive() async throws {
         let store = try await makeStore(ManualClock())
         let retention = AppendOptions(retention: Self.retention)
         let spaced = Array("{ \"z\" : 1,\n  \"a\" : [1.50, 2] }".utf8)
@@ -241,17 +241,17 @@ public struct HistoryStoreContract: Sendable {
     }
 
     /// Every check of the contract, so a store's test file is one parameterized test.
-    public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+    package enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case offsetsStartAtOneAndGrowByOne, readCreatesEpochThatPublishKeeps, trimsExactlyToSize, filtersSinceLimitReverse
         case sinceBeforeRetainedWindowStartsAtOldest, ttlExpiresEntriesButKeepsTopAndEpoch, appendRearmsTTLOfWholeEntrySet
         case metaTTLGivesNewEpoch, readsRefreshMetaTTL, removeKeepsOffsetsAndEpoch, idempotentPublishReturnsFirstResult
         case versionSuppressesOlder, deltaBaseIsPreviousPublication, onCommitRunsInOffsetOrder, noHistoryMeansNoOffset
         case payloadBytesAndKindSurvive
 
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 
-    public func run(_ check: Check) async throws {
+    package func run(_ check: Check) async throws {
         switch check {
         case .offsetsStartAtOneAndGrowByOne: try await offsetsStartAtOneAndGrowByOne()
         case .readCreatesEpochThatPublishKeeps: try await readCreatesEpochThatPublishKeeps()

@@ -4,17 +4,17 @@ import Testing
 
 /// The behaviour every `PresenceManager` must have: the memory and the Redis implementations run
 /// the same checks (expiry is the Redis one's own test: the memory one never expires).
-public struct PresenceContract: Sendable {
-    public typealias Made = (presence: any PresenceManager, close: @Sendable () async -> Void)
-    public let makePresence: @Sendable () async throws -> Made
+package struct PresenceContract: Sendable {
+    package typealias Made = (presence: any PresenceManager, close: @Sendable () async -> Void)
+    package let makePresence: @Sendable () async throws -> Made
 
-    public init(makePresence: @escaping @Sendable () async throws -> Made) {
+    package init(makePresence: @escaping @Sendable () async throws -> Made) {
         self.makePresence = makePresence
     }
 
     /// Entries are listed by client id, with their infos byte for byte; stats count clients and
     /// distinct users.
-    public func listsAndCounts() async throws {
+    package func listsAndCounts() async throws {
         let (presence, close) = try await makePresence()
         let c1 = ClientInfo(user: "u1", client: "c1", connInfo: Array(#"{"n": 1}"#.utf8), chanInfo: Array("x".utf8))
         try await presence.add(channel: "room", info: ClientInfo(user: "u2", client: "c3"))
@@ -29,7 +29,7 @@ public struct PresenceContract: Sendable {
     }
 
     /// Adding a client again replaces its entry (a refresh with new info), never duplicates it.
-    public func addingAgainReplaces() async throws {
+    package func addingAgainReplaces() async throws {
         let (presence, close) = try await makePresence()
         try await presence.add(channel: "room", info: ClientInfo(user: "u", client: "c", connInfo: Array("1".utf8)))
         try await presence.add(channel: "room", info: ClientInfo(user: "u", client: "c", connInfo: Array("2".utf8)))
@@ -39,7 +39,7 @@ public struct PresenceContract: Sendable {
     }
 
     /// Removing takes out that client of that channel only; removing an absent one is harmless.
-    public func removeIsPerChannelAndIdempotent() async throws {
+    package func removeIsPerChannelAndIdempotent() async throws {
         let (presence, close) = try await makePresence()
         try await presence.add(channel: "a", info: ClientInfo(user: "u", client: "c"))
         try await presence.add(channel: "b", info: ClientInfo(user: "u", client: "c"))
@@ -53,12 +53,12 @@ public struct PresenceContract: Sendable {
         await close()
     }
 
-    public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+    package enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case listsAndCounts, addingAgainReplaces, removeIsPerChannelAndIdempotent
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 
-    public func run(_ check: Check) async throws {
+    package func run(_ check: Check) async throws {
         switch check {
         case .listsAndCounts: try await listsAndCounts()
         case .addingAgainReplaces: try await addingAgainReplaces()

@@ -1,13 +1,13 @@
 /// `client.allowed_origins`: empty allows only requests without an Origin header, `*` allows all,
 /// otherwise glob patterns such as `https://*.example.com` (case-insensitive).
-public struct OriginCheck: Sendable {
+package struct OriginCheck: Sendable {
     let patterns: [String]
 
-    public init(allowedOrigins: [String]) {
+    package init(allowedOrigins: [String]) {
         patterns = allowedOrigins.map { $0.lowercased() }
     }
 
-    public func allows(_ origin: String?) -> Bool {
+    package func allows(_ origin: String?) -> Bool {
         guard let origin, !origin.isEmpty else { return true }
         if patterns.isEmpty { return false }
         let o = origin.lowercased()

@@ -16,8 +16,8 @@ import StrataProtocol
 /// Per connection, one task reads frames and feeds the session in order; the session's outbound
 /// queue is drained on the channel's event loop (`ChannelFrameWriter`, each batch one text frame),
 /// and a second task performs the close with the disconnect's code and reason.
-public enum WebSocketTransport {
-    public static func register(on router: Router<StrataRequestContext>, node: Node) {
+package enum WebSocketTransport {
+    package static func register(on router: Router<StrataRequestContext>, node: Node) {
         let config = node.config
         let origins = OriginCheck(allowedOrigins: config.client.allowedOrigins)
         let messageLimit = config.websocket.messageSizeLimit

@@ -4,7 +4,7 @@ import NIOCore
 ///
 /// Arguments write their bytes straight into the command's buffer: a script call has a dozen or
 /// more, and a byte array for each was a fifth of what building the call cost.
-public protocol RESPArgument: Sendable {
+package protocol RESPArgument: Sendable {
     /// The argument's length in bytes, for the bulk string header.
     var respByteCount: Int { get }
     /// Writes the argument's bytes (the header is written before).
@@ -12,53 +12,53 @@ public protocol RESPArgument: Sendable {
 }
 
 extension String: RESPArgument {
-    public var respByteCount: Int { utf8.count }
-    public func writeRESPBytes(into buffer: inout ByteBuffer) { buffer.writeString(self) }
+    package var respByteCount: Int { utf8.count }
+    package func writeRESPBytes(into buffer: inout ByteBuffer) { buffer.writeString(self) }
 }
 
 extension Substring: RESPArgument {
-    public var respByteCount: Int { utf8.count }
-    public func writeRESPBytes(into buffer: inout ByteBuffer) { buffer.writeSubstring(self) }
+    package var respByteCount: Int { utf8.count }
+    package func writeRESPBytes(into buffer: inout ByteBuffer) { buffer.writeSubstring(self) }
 }
 
 extension Array: RESPArgument where Element == UInt8 {
-    public var respByteCount: Int { count }
-    public func writeRESPBytes(into buffer: inout ByteBuffer) { buffer.writeBytes(self) }
+    package var respByteCount: Int { count }
+    package func writeRESPBytes(into buffer: inout ByteBuffer) { buffer.writeBytes(self) }
 }
 
 extension Int: RESPArgument {
-    public var respByteCount: Int { decimalLength(self) }
-    public func writeRESPBytes(into buffer: inout ByteBuffer) { writeDecimal(self, into: &buffer) }
+    package var respByteCount: Int { decimalLength(self) }
+    package func writeRESPBytes(into buffer: inout ByteBuffer) { writeDecimal(self, into: &buffer) }
 }
 
 extension Int64: RESPArgument {
-    public var respByteCount: Int { decimalLength(self) }
-    public func writeRESPBytes(into buffer: inout ByteBuffer) { writeDecimal(self, into: &buffer) }
+    package var respByteCount: Int { decimalLength(self) }
+    package func writeRESPBytes(into buffer: inout ByteBuffer) { writeDecimal(self, into: &buffer) }
 }
 
 extension UInt64: RESPArgument {
-    public var respByteCount: Int { decimalLength(self) }
-    public func writeRESPBytes(into buffer: inout ByteBuffer) { writeDecimal(self, into: &buffer) }
+    package var respByteCount: Int { decimalLength(self) }
+    package func writeRESPBytes(into buffer: inout ByteBuffer) { writeDecimal(self, into: &buffer) }
 }
 
 /// One Redis command: the name and its arguments, sent as a RESP array of bulk strings
 /// (the only request form Redis must accept, and binary safe). Encoded once, when made.
-public struct RESPCommand: Sendable, Hashable {
+package struct RESPCommand: Sendable, Hashable {
     /// How many bulk strings (the name included).
     let count: Int
     /// The bulk strings, `$<len>\r\n<bytes>\r\n` each, without the array header.
     let body: ByteBuffer
 
-    public init(arguments: [[UInt8]]) {
+    package init(arguments: [[UInt8]]) {
         self.init(first: nil, arguments.map { $0 as any RESPArgument })
     }
 
     /// `RESPCommand("SET", key, payload)`, `RESPCommand("EXPIRE", key, 30)`.
-    public init(_ name: String, _ arguments: any RESPArgument...) {
+    package init(_ name: String, _ arguments: any RESPArgument...) {
         self.init(first: name, arguments)
     }
 
-    public init(_ name: String, arguments: [any RESPArgument]) {
+    package init(_ name: String, arguments: [any RESPArgument]) {
         self.init(first: name, arguments)
     }
 
@@ -86,7 +86,7 @@ public struct RESPCommand: Sendable, Hashable {
     }
 
     /// The command name first, then the arguments, exactly as sent (tests and tools).
-    public var arguments: [[UInt8]] {
+    package var arguments: [[UInt8]] {
         var body = body
         var all: [[UInt8]] = []
         while body.readableBytes > 0, body.readInteger(as: UInt8.self) == UInt8(ascii: "$") {
@@ -111,7 +111,7 @@ public struct RESPCommand: Sendable, Hashable {
     }
 
     /// The whole command as RESP bytes (tests and tools; the connection encodes straight into its buffer).
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         var buffer = ByteBufferAllocator().buffer(capacity: encodedSize)
         encode(into: &buffer)
         return buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -3,7 +3,7 @@
 /// RESP2 has two nulls (`$-1` and `*-1`), but hiredis 0.14's reader turns both into the same
 /// `REDIS_REPLY_NIL`, so a single `.null` case is all the reader can honestly report. No command
 /// Strata uses gives the two nulls different meanings.
-public enum RESPValue: Sendable, Hashable {
+package enum RESPValue: Sendable, Hashable {
     /// A status reply (`+OK`), text without CR or LF.
     case simpleString(String)
     /// An error reply (`-ERR ...`): the server refused this one command; the connection is fine.
@@ -18,7 +18,7 @@ public enum RESPValue: Sendable, Hashable {
 
 extension RESPValue {
     /// The text of a status or bulk-string reply (bulk bytes decoded as UTF-8, invalid bytes replaced).
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .simpleString(let text): text
         case .bulkString(let bytes): String(decoding: bytes, as: UTF8.self)
@@ -27,7 +27,7 @@ extension RESPValue {
     }
 
     /// The bytes of a bulk-string or status reply.
-    public var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         switch self {
         case .bulkString(let bytes): bytes
         case .simpleString(let text): Array(text.utf8)
@@ -36,7 +36,7 @@ extension RESPValue {
     }
 
     /// An integer reply, or a bulk string holding a decimal integer (Lua scripts often return those).
-    public var int: Int64? {
+    package var int: Int64? {
         switch self {
         case .integer(let value): value
         case .bulkString(let bytes): Int64(String(decoding: bytes, as: UTF8.self))
@@ -45,14 +45,14 @@ extension RESPValue {
     }
 
     /// The elements of an array reply.
-    public var elements: [RESPValue]? {
+    package var elements: [RESPValue]? {
         if case .array(let elements) = self { elements } else { nil }
     }
 
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 
     /// The reply itself, or a `RedisError` with code `.serverError` when Redis answered with an error reply.
-    public func checked() throws(RedisError) -> RESPValue {
+    package func checked() throws(RedisError) -> RESPValue {
         if case .error(let message) = self { throw RedisError(.serverError, message) }
         return self
     }

@@ -3,17 +3,17 @@
 /// Exponential with "equal jitter": the delay is drawn from [d/2, d] where d doubles per failure
 /// up to `maximum`. The jitter spreads the reconnects of many nodes (and pool slots) after a
 /// Redis restart; the fixed half keeps a failing server from being hammered.
-public struct RedisBackoff: Sendable, Hashable {
-    public var initial: Duration
-    public var maximum: Duration
+package struct RedisBackoff: Sendable, Hashable {
+    package var initial: Duration
+    package var maximum: Duration
 
-    public init(initial: Duration = .milliseconds(50), maximum: Duration = .seconds(2)) {
+    package init(initial: Duration = .milliseconds(50), maximum: Duration = .seconds(2)) {
         self.initial = initial
         self.maximum = maximum
     }
 
     /// The delay after `failures` consecutive failed attempts (1 or more).
-    public func delay(afterFailures failures: Int, using generator: inout some RandomNumberGenerator) -> Duration {
+    package func delay(afterFailures failures: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         var ceiling = initial
         for _ in 1..<max(1, failures) where ceiling < maximum { ceiling *= 2 }
         ceiling = min(ceiling, maximum)
@@ -21,7 +21,7 @@ public struct RedisBackoff: Sendable, Hashable {
         return .nanoseconds(Int64.random(in: (nanoseconds / 2)...nanoseconds, using: &generator))
     }
 
-    public func delay(afterFailures failures: Int) -> Duration {
+    package func delay(afterFailures failures: Int) -> Duration {
         var generator = SystemRandomNumberGenerator()
         return delay(afterFailures: failures, using: &generator)
     }

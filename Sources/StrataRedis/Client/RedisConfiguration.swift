@@ -1,14 +1,14 @@
 /// Where a Redis server is and how long to wait for it.
-public struct RedisConfiguration: Sendable, Hashable {
-    public var host: String
-    public var port: Int
+package struct RedisConfiguration: Sendable, Hashable {
+    package var host: String
+    package var port: Int
     /// Limit for the TCP connect.
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// Limit for each reply (pub/sub: each SUBSCRIBE/UNSUBSCRIBE confirmation). When it passes,
     /// the connection is closed and everything in flight on it fails with `.timeout`.
-    public var ioTimeout: Duration
+    package var ioTimeout: Duration
 
-    public init(
+    package init(
         host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4)
     ) {
         self.host = host

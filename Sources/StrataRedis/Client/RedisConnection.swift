@@ -15,8 +15,8 @@ import NIOPosix
 ///
 /// Error replies (`-ERR ...`) are values (`RESPValue.error`), not thrown, because in a pipeline
 /// or a script they belong to one command; `checked()` turns one into a throw.
-public final class RedisConnection: Sendable {
-    public let configuration: RedisConfiguration
+package final class RedisConnection: Sendable {
+    package let configuration: RedisConfiguration
     private let channel: any Channel
     private let logger: Logger
 
@@ -26,7 +26,7 @@ public final class RedisConnection: Sendable {
         self.logger = logger
     }
 
-    public static func connect(
+    package static func connect(
         _ configuration: RedisConfiguration = RedisConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "strata.redis")
@@ -40,7 +40,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends one command and waits for its reply.
-    public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
+    package func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
         let replies = try await pipeline([command])
         guard replies.count == 1, let reply = replies.first else {
             throw RedisError(.unexpectedReply, "\(replies.count) replies to one command")
@@ -49,7 +49,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// `send("SET", key, value)`.
-    public func send(_ name: String, _ arguments: any RESPArgument...) async throws(RedisError) -> RESPValue {
+    package func send(_ name: String, _ arguments: any RESPArgument...) async throws(RedisError) -> RESPValue {
         try await send(RESPCommand(name, arguments: arguments))
     }
 
@@ -57,7 +57,7 @@ public final class RedisConnection: Sendable {
     ///
     /// The batch is not a transaction: other tasks' commands may run before or after it, never
     /// inside it (the bytes go out in one write), and each command may fail on its own.
-    public func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [RESPValue] {
+    package func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [RESPValue] {
         if commands.isEmpty { return [] }
         do {
             return try await enqueue(commands).get()
@@ -82,19 +82,19 @@ public final class RedisConnection: Sendable {
     }
 
     /// The event loop the connection's futures complete on.
-    public var eventLoop: any EventLoop { channel.eventLoop }
+    package var eventLoop: any EventLoop { channel.eventLoop }
 
     /// True until the connection is closed or lost.
-    public var isActive: Bool { channel.isActive }
+    package var isActive: Bool { channel.isActive }
 
     /// Closes the connection; commands still waiting fail with `.connectionClosed`.
-    public func close() async {
+    package func close() async {
         logger.debug("closing redis connection", metadata: ["redis": "\(configuration.host):\(configuration.port)"])
         try? await channel.close()
     }
 
     /// Returns once the connection is closed, by either side.
-    public func closed() async {
+    package func closed() async {
         try? await channel.closeFuture.get()
     }
 }

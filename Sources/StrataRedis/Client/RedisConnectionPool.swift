@@ -12,15 +12,15 @@ import Synchronization
 /// caller running on an event loop can use a connection of its own loop
 /// (`connectionOnCallerLoop`) and get its reply without a thread switch. Other commands go
 /// round-robin; a batch from `pipeline` stays on one connection and keeps its order.
-public final class RedisConnectionPool: Sendable {
-    public let configuration: RedisConfiguration
+package final class RedisConnectionPool: Sendable {
+    package let configuration: RedisConfiguration
     private let slots: [RedisPoolSlot]
     /// Each event loop's first slot. Slots are dealt to the loops in turn, so loop `i` of the
     /// group has slot `i` (loops beyond the pool's size have none).
     private let firstSlotByLoop: [(loop: any EventLoop, slot: Int)]
     private let turn = Atomic<Int>(0)
 
-    public init(
+    package init(
         configuration: RedisConfiguration = RedisConfiguration(), size: Int = 4, backoff: RedisBackoff = RedisBackoff(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "strata.redis")
@@ -37,24 +37,24 @@ public final class RedisConnectionPool: Sendable {
         self.firstSlotByLoop = loops.prefix(size).enumerated().map { position, loop in (loop, position) }
     }
 
-    public var size: Int { slots.count }
+    package var size: Int { slots.count }
 
-    public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
+    package func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
         try await nextSlot().connection().send(command)
     }
 
-    public func send(_ name: String, _ arguments: any RESPArgument...) async throws(RedisError) -> RESPValue {
+    package func send(_ name: String, _ arguments: any RESPArgument...) async throws(RedisError) -> RESPValue {
         try await send(RESPCommand(name, arguments: arguments))
     }
 
     /// The batch goes to one connection with one flush; see `RedisConnection.pipeline`.
-    public func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [RESPValue] {
+    package func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [RESPValue] {
         try await nextSlot().connection().pipeline(commands)
     }
 
     /// The connection that always carries commands about `key` (while it lives): commands on one
     /// connection run in the order they were sent, which per-channel ordering relies on.
-    public func connection(forKey key: String) async throws(RedisError) -> RedisConnection {
+    package func connection(forKey key: String) async throws(RedisError) -> RedisConnection {
         try await slots[Int(StableHash.fnv1a64(key) % UInt64(slots.count))].connection()
     }
 
@@ -67,7 +67,7 @@ public final class RedisConnectionPool: Sendable {
     /// cost a write, a read and a reply write per connection: at 8 publishes in flight that was
     /// 90 µs of CPU per publish (server and Redis) against 72 µs on one connection
     /// (docs/benchmarks-log.md §6).
-    public func connectionOnCallerLoop() async throws(RedisError) -> RedisConnection {
+    package func connectionOnCallerLoop() async throws(RedisError) -> RedisConnection {
         for (loop, slot) in firstSlotByLoop where loop.inEventLoop {
             return try await slots[slot].connection()
         }
@@ -75,12 +75,12 @@ public final class RedisConnectionPool: Sendable {
     }
 
     /// Connects every slot now rather than on first use; throws the first failure.
-    public func connectAll() async throws(RedisError) {
+    package func connectAll() async throws(RedisError) {
         for slot in slots { _ = try await slot.connection() }
     }
 
     /// Closes every connection; later commands fail with `.connectionClosed`.
-    public func close() async {
+    package func close() async {
         for slot in slots { await slot.close() }
     }
 

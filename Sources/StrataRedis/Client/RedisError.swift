@@ -4,8 +4,8 @@ import NIOCore
 ///
 /// A struct over a private enum, so failure kinds can be added without breaking callers that
 /// switch on them; compare with `error.code == .connectionClosed`.
-public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+package struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case connectFailed, connectionClosed, timeout, protocolError, serverError, unexpectedReply
         }
@@ -14,20 +14,20 @@ public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// The TCP connection could not be made (refused, unreachable, or not within `connectTimeout`).
-        public static let connectFailed = Code(.connectFailed)
+        package static let connectFailed = Code(.connectFailed)
         /// The connection was closed or lost; commands in flight on it may or may not have run.
-        public static let connectionClosed = Code(.connectionClosed)
+        package static let connectionClosed = Code(.connectionClosed)
         /// No reply within `ioTimeout`. The connection is closed, because later replies could no
         /// longer be matched to their commands.
-        public static let timeout = Code(.timeout)
+        package static let timeout = Code(.timeout)
         /// The server sent bytes that are not RESP (hiredis's message); the connection is closed.
-        public static let protocolError = Code(.protocolError)
+        package static let protocolError = Code(.protocolError)
         /// Redis answered with an error reply (`-ERR ...`); the connection is fine.
-        public static let serverError = Code(.serverError)
+        package static let serverError = Code(.serverError)
         /// A reply of a shape the caller did not expect.
-        public static let unexpectedReply = Code(.unexpectedReply)
+        package static let unexpectedReply = Code(.unexpectedReply)
 
-        public var description: String {
+        package var description: String {
             switch base {
             case .connectFailed: "connect failed"
             case .connectionClosed: "connection closed"
@@ -39,15 +39,15 @@ public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "redis \(code): \(message)" }
+    package var description: String { "redis \(code): \(message)" }
 }
 
 extension RedisError {

@@ -10,9 +10,9 @@ import NIOPosix
 /// promptly. It finishes when the connection ends, for whatever reason: a subscriber that sees
 /// it finish has lost messages and must resynchronise. `RedisSubscriber` does the reconnecting
 /// and resubscribing on top of this type.
-public final class RedisPubSubConnection: Sendable {
-    public let configuration: RedisConfiguration
-    public let messages: AsyncStream<RedisPubSubMessage>
+package final class RedisPubSubConnection: Sendable {
+    package let configuration: RedisConfiguration
+    package let messages: AsyncStream<RedisPubSubMessage>
     private let channel: any Channel
     private let logger: Logger
 
@@ -26,7 +26,7 @@ public final class RedisPubSubConnection: Sendable {
     /// `onMessage`, when given, receives every message on the connection's event loop, in order,
     /// instead of `messages` (which then only finishes when the connection ends): a consumer that
     /// does not block saves a task switch per message.
-    public static func connect(
+    package static func connect(
         _ configuration: RedisConfiguration = RedisConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "strata.redis.pubsub"),
@@ -48,33 +48,33 @@ public final class RedisPubSubConnection: Sendable {
 
     /// Subscribes and returns once Redis has confirmed every channel; messages published after
     /// the confirmation are guaranteed to arrive.
-    public func subscribe(_ channels: [String]) async throws(RedisError) {
+    package func subscribe(_ channels: [String]) async throws(RedisError) {
         try await request(.subscribe, channels)
     }
 
-    public func subscribe(_ channels: String...) async throws(RedisError) {
+    package func subscribe(_ channels: String...) async throws(RedisError) {
         try await request(.subscribe, channels)
     }
 
     /// Unsubscribes and returns once Redis has confirmed every channel (messages already in
     /// flight for them may still arrive before the confirmation).
-    public func unsubscribe(_ channels: [String]) async throws(RedisError) {
+    package func unsubscribe(_ channels: [String]) async throws(RedisError) {
         try await request(.unsubscribe, channels)
     }
 
-    public func unsubscribe(_ channels: String...) async throws(RedisError) {
+    package func unsubscribe(_ channels: String...) async throws(RedisError) {
         try await request(.unsubscribe, channels)
     }
 
     /// A round trip, to check that the connection is alive.
-    public func ping() async throws(RedisError) {
+    package func ping() async throws(RedisError) {
         try await request(.ping, [])
     }
 
-    public var isActive: Bool { channel.isActive }
+    package var isActive: Bool { channel.isActive }
 
     /// Closes the connection; `messages` finishes.
-    public func close() async {
+    package func close() async {
         logger.debug("closing redis pub/sub connection", metadata: ["redis": "\(configuration.host):\(configuration.port)"])
         try? await channel.close()
     }

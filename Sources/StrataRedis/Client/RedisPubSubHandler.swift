@@ -2,11 +2,11 @@ import Logging
 import NIOCore
 
 /// One message published to a channel this connection subscribed to.
-public struct RedisPubSubMessage: Sendable, Hashable {
-    public let channel: String
-    public let payload: [UInt8]
+package struct RedisPubSubMessage: Sendable, Hashable {
+    package let channel: String
+    package let payload: [UInt8]
 
-    public init(channel: String, payload: [UInt8]) {
+    package init(channel: String, payload: [UInt8]) {
         self.channel = channel
         self.payload = payload
     }

@@ -4,7 +4,7 @@ import NIOPosix
 import Synchronization
 
 /// What a `RedisSubscriber` reports, in order.
-public enum RedisSubscriberEvent: Sendable, Hashable {
+package enum RedisSubscriberEvent: Sendable, Hashable {
     case message(RedisPubSubMessage)
     /// The connection is gone: messages published from now until `.resubscribed` are lost.
     case disconnected
@@ -22,7 +22,7 @@ public enum RedisSubscriberEvent: Sendable, Hashable {
 /// Redis; `.disconnected` / `.resubscribed` tell the consumer where the gap is.
 ///
 /// A PING every `pingInterval` finds connections that died without a FIN or RST.
-public final class RedisSubscriber: Sendable {
+package final class RedisSubscriber: Sendable {
     private struct State {
         var channels: Set<String> = []
         var connection: RedisPubSubConnection?
@@ -30,7 +30,7 @@ public final class RedisSubscriber: Sendable {
         var supervisor: Task<Void, Never>?
     }
 
-    public let events: AsyncStream<RedisSubscriberEvent>
+    package let events: AsyncStream<RedisSubscriberEvent>
     private let continuation: AsyncStream<RedisSubscriberEvent>.Continuation
     private let configuration: RedisConfiguration
     private let backoff: RedisBackoff
@@ -56,7 +56,7 @@ public final class RedisSubscriber: Sendable {
     /// Makes the first connection (and throws if it fails); later ones are made in the background.
     /// With `onMessage`, messages go there on the connection's event loop (in order, never
     /// blocking it) and `events` carries only `.disconnected` and `.resubscribed`.
-    public static func connect(
+    package static func connect(
         _ configuration: RedisConfiguration = RedisConfiguration(), backoff: RedisBackoff = RedisBackoff(),
         pingInterval: Duration = .seconds(5), eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "strata.redis.pubsub"), onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil
@@ -76,7 +76,7 @@ public final class RedisSubscriber: Sendable {
     /// Subscribes and returns once Redis has confirmed. While reconnecting it throws
     /// `.connectionClosed` at once. If it throws after the request went out, the channels stay
     /// in the set (and are subscribed again on reconnect): roll back with `unsubscribe`.
-    public func subscribe(_ channels: [String]) async throws(RedisError) {
+    package func subscribe(_ channels: [String]) async throws(RedisError) {
         let confirmed = try state.withLock { state throws(RedisError) -> EventLoopFuture<Void>? in
             guard !state.closed else { throw RedisError(.connectionClosed, "subscriber closed") }
             guard let connection = state.connection else {
@@ -92,13 +92,13 @@ public final class RedisSubscriber: Sendable {
         }
     }
 
-    public func subscribe(_ channels: String...) async throws(RedisError) {
+    package func subscribe(_ channels: String...) async throws(RedisError) {
         try await subscribe(channels)
     }
 
     /// Unsubscribes and returns once Redis has confirmed, or once the connection is gone,
     /// which unsubscribes too. Never throws: either way the channels are no longer subscribed.
-    public func unsubscribe(_ channels: [String]) async {
+    package func unsubscribe(_ channels: [String]) async {
         let confirmed = state.withLock { state -> EventLoopFuture<Void>? in
             state.channels.subtract(channels)
             return state.connection?.enqueue(.unsubscribe, channels)
@@ -106,15 +106,15 @@ public final class RedisSubscriber: Sendable {
         _ = try? await confirmed?.get()
     }
 
-    public func unsubscribe(_ channels: String...) async {
+    package func unsubscribe(_ channels: String...) async {
         await unsubscribe(channels)
     }
 
     /// The channels currently wanted (subscribed, or to be subscribed again on reconnect).
-    public var channels: Set<String> { state.withLock { $0.channels } }
+    package var channels: Set<String> { state.withLock { $0.channels } }
 
     /// Stops reconnecting, closes the connection and finishes `events`.
-    public func close() async {
+    package func close() async {
         let (connection, supervisor) = state.withLock { state in
             state.closed = true
             return (state.connection, state.supervisor)

@@ -13,8 +13,8 @@ import StrataRecordFormat
 ///
 /// PUB/SUB loses what is published while a node's subscriber connection is down. When it comes
 /// back, the node is told (`handleDeliveryGap`) and positioned subscribers recover from the stream.
-public final class RedisBroker: Broker {
-    public let store: RedisHistoryStore
+package final class RedisBroker: Broker {
+    package let store: RedisHistoryStore
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let state = Locked(State())
@@ -26,7 +26,7 @@ public final class RedisBroker: Broker {
         var consumers: [Task<Void, Never>] = []
     }
 
-    public init(
+    package init(
         store: RedisHistoryStore, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "strata.redis.broker")
     ) {
@@ -39,7 +39,7 @@ public final class RedisBroker: Broker {
     private var handler: (any BrokerEventHandler)? { state.withLock { $0.handler } }
 
     /// Connects a subscriber to every shard (and the command pools); throws when a Redis is unreachable.
-    public func start(handler: any BrokerEventHandler) async throws {
+    package func start(handler: any BrokerEventHandler) async throws {
         state.withLock { $0.handler = handler }
         try await shards.connectAll()
         var subscribers: [RedisSubscriber] = []
@@ -71,16 +71,16 @@ public final class RedisBroker: Broker {
         }
     }
 
-    public func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult {
+    package func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult {
         try await store.append(
             channel: channel, publication: publication, options: options, publishTo: shards.keys.pubSub(channel), onCommit: nil)
     }
 
-    public func publishJoin(channel: String, info: ClientInfo) async throws {
+    package func publishJoin(channel: String, info: ClientInfo) async throws {
         try await publishMessage(channel, RedisPushMessage.join(info))
     }
 
-    public func publishLeave(channel: String, info: ClientInfo) async throws {
+    package func publishLeave(channel: String, info: ClientInfo) async throws {
         try await publishMessage(channel, RedisPushMessage.leave(info))
     }
 
@@ -92,7 +92,7 @@ public final class RedisBroker: Broker {
     }
 
     /// Returns once Redis confirmed the subscription: from then on the channel's messages arrive.
-    public func subscribe(channel: String) async throws {
+    package func subscribe(channel: String) async throws {
         let subscriber = try subscriber(for: channel)
         let name = shards.keys.pubSub(channel)
         do {
@@ -104,20 +104,20 @@ public final class RedisBroker: Broker {
         }
     }
 
-    public func unsubscribe(channel: String) async throws {
+    package func unsubscribe(channel: String) async throws {
         await (try subscriber(for: channel)).unsubscribe([shards.keys.pubSub(channel)])
     }
 
-    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+    package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
         try await store.history(channel: channel, filter: filter, metaTTLSeconds: metaTTLSeconds)
     }
 
-    public func removeHistory(channel: String) async throws {
+    package func removeHistory(channel: String) async throws {
         try await store.removeHistory(channel: channel)
     }
 
     /// Stops delivery and closes every connection.
-    public func close() async {
+    package func close() async {
         let (subscribers, consumers) = state.withLock { s in
             defer {
                 s.subscribers = []

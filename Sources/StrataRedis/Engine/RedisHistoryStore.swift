@@ -13,14 +13,14 @@ import StrataRecordFormat
 /// Time: Redis's own EXPIRE on each key does all expiry, one clock for every node. A store made
 /// with a `clock` passes that clock's time instead, and the scripts then keep and check expiry
 /// instants of their own (tests drive TTLs with a `ManualClock`, which Redis's timers cannot follow).
-public final class RedisHistoryStore: HistoryStore {
-    public let shards: RedisShards
+package final class RedisHistoryStore: HistoryStore {
+    package let shards: RedisShards
     private let clock: (any WallClock)?
     private let compressMinSize: Int
     private let compressors: ZstdCompressorPool
     let decompressors = ZstdDecompressorPool()
 
-    public init(shards: RedisShards, clock: (any WallClock)? = nil, compressMinSize: Int = 512, compressionLevel: Int32 = 3) {
+    package init(shards: RedisShards, clock: (any WallClock)? = nil, compressMinSize: Int = 512, compressionLevel: Int32 = 3) {
         self.shards = shards
         self.clock = clock
         self.compressMinSize = compressMinSize
@@ -31,7 +31,7 @@ public final class RedisHistoryStore: HistoryStore {
     var nowMillisArgument: String { clock.map { String($0.nowMillis()) } ?? "" }
     var nowSecondsArgument: String { clock.map { String($0.nowSeconds()) } ?? "" }
 
-    public func append(
+    package func append(
         channel: String, publication: Publication, options: AppendOptions,
         onCommit: @escaping @Sendable (AppendResult) -> Void
     ) async throws -> AppendResult {
@@ -93,7 +93,7 @@ public final class RedisHistoryStore: HistoryStore {
         return AppendResult(position: position, publication: stored, previous: previous)
     }
 
-    public func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+    package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
         let keys = shards.keys
         let arguments: [any RESPArgument] = [
             filter.limit != 0 ? "1" : "0", filter.since.map { String($0.offset) } ?? "", filter.limit, filter.reverse ? "1" : "0",
@@ -115,11 +115,11 @@ public final class RedisHistoryStore: HistoryStore {
         return HistoryResult(publications: publications, top: StreamPosition(offset: UInt64(top), epoch: epoch))
     }
 
-    public func removeHistory(channel: String) async throws {
+    package func removeHistory(channel: String) async throws {
         let keys = shards.keys
         _ = try await shards.run(.historyRemove, channel: channel, keys: [keys.stream(channel), keys.meta(channel)], arguments: [])
     }
 
     /// Nothing to do: Redis expires keys itself, and the scripts treat expired data as gone.
-    public func sweepExpired() async {}
+    package func sweepExpired() async {}
 }

@@ -6,13 +6,13 @@ import StrataRecordFormat
 /// Presence in Redis, shared by every node: a hash of client id → info and a sorted set of
 /// expiry times per channel (`Lua/presence_*.lua`). An entry lives `ttl` seconds unless its node
 /// adds it again (every `client.presence_update_interval`), so a crashed node's clients vanish.
-public final class RedisPresenceManager: PresenceManager {
+package final class RedisPresenceManager: PresenceManager {
     let shards: RedisShards
     let ttlSeconds: Int64
     private let clock: (any WallClock)?
 
     /// `clock` as for `RedisHistoryStore`: nil uses Redis's clock.
-    public init(shards: RedisShards, ttlSeconds: Int64 = 60, clock: (any WallClock)? = nil) {
+    package init(shards: RedisShards, ttlSeconds: Int64 = 60, clock: (any WallClock)? = nil) {
         self.shards = shards
         self.ttlSeconds = max(1, ttlSeconds)
         self.clock = clock
@@ -24,16 +24,16 @@ public final class RedisPresenceManager: PresenceManager {
         [shards.keys.presenceData(channel), shards.keys.presenceExpire(channel)]
     }
 
-    public func add(channel: String, info: ClientInfo) async throws {
+    package func add(channel: String, info: ClientInfo) async throws {
         _ = try await shards.run(
             .presenceAdd, channel: channel, keys: keys(channel), arguments: [ttlSeconds, now, info.client, ClientInfoRecord.encode(info)])
     }
 
-    public func remove(channel: String, clientID: String) async throws {
+    package func remove(channel: String, clientID: String) async throws {
         _ = try await shards.run(.presenceRemove, channel: channel, keys: keys(channel), arguments: [clientID])
     }
 
-    public func presence(channel: String) async throws -> [ClientInfo] {
+    package func presence(channel: String) async throws -> [ClientInfo] {
         let reply = try await shards.run(.presenceGet, channel: channel, keys: keys(channel), arguments: [now])
         guard let flat = reply.elements, flat.count.isMultiple(of: 2) else {
             throw RedisError(.unexpectedReply, "presence_get returned \(reply)")
@@ -47,7 +47,7 @@ public final class RedisPresenceManager: PresenceManager {
         return out.sorted { $0.client < $1.client }
     }
 
-    public func stats(channel: String) async throws -> (numClients: Int, numUsers: Int) {
+    package func stats(channel: String) async throws -> (numClients: Int, numUsers: Int) {
         let clients = try await presence(channel: channel)
         return (clients.count, Set(clients.map(\.user)).count)
     }

@@ -6,12 +6,12 @@ import NIOPosix
 /// connections. A channel lives on exactly one of them, chosen by a jump consistent hash of its
 /// name, so its stream, meta, presence and PUB/SUB channel are always together and adding a
 /// server moves only a share of the channels.
-public final class RedisShards: Sendable {
-    public let configurations: [RedisConfiguration]
+package final class RedisShards: Sendable {
+    package let configurations: [RedisConfiguration]
     let pools: [RedisConnectionPool]
     let keys: RedisKeys
 
-    public init(
+    package init(
         _ configurations: [RedisConfiguration], prefix: String, poolSize: Int = 4,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "strata.redis")
     ) {
@@ -23,10 +23,10 @@ public final class RedisShards: Sendable {
         }
     }
 
-    public var count: Int { configurations.count }
+    package var count: Int { configurations.count }
 
     /// The shard that owns `channel`.
-    public func index(for channel: String) -> Int {
+    package func index(for channel: String) -> Int {
         count == 1 ? 0 : StableHash.jump(StableHash.fnv1a64(channel), buckets: count)
     }
 
@@ -66,11 +66,11 @@ public final class RedisShards: Sendable {
     }
 
     /// Connects every pool; throws the first failure (start-up checks that Redis is there).
-    public func connectAll() async throws(RedisError) {
+    package func connectAll() async throws(RedisError) {
         for pool in pools { try await pool.connectAll() }
     }
 
-    public func close() async {
+    package func close() async {
         for pool in pools { await pool.close() }
     }
 }
