@@ -248,6 +248,7 @@ let package = Package(
             name: "StrataServerAPITests",
             dependencies: [
                 "StrataServerAPI", "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataCore", "StrataProtocol",
+                "StrataAuth",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -22,15 +22,18 @@ package struct PublishOptions: Sendable {
 package final class Node: BrokerEventHandler, Sendable {
     package static let version = "0.1.0"
 
-    package let config: StrataConfig
-    package let channels: ChannelResolver
-    package let broker: any Broker
-    package let presence: any PresenceManager
-    package let hub = Hub()
-    package let clock: any WallClock
+    // The node's parts stay inside StrataHub: transports and the server API call the node's
+    // operations below (publish, history, presence, connections, stats), not its hub or broker,
+    // and get their own part of the config from the composition root.
+    let config: StrataConfig
+    let channels: ChannelResolver
+    let broker: any Broker
+    let presence: any PresenceManager
+    let hub = Hub()
+    let clock: any WallClock
     package let logger: Logger
-    package let connectionTokens: TokenVerifier
-    package let subscriptionTokens: TokenVerifier
+    let connectionTokens: TokenVerifier
+    let subscriptionTokens: TokenVerifier
     package let nodeID = RandomID.uuidString()
     package let name: String
     let startedAt: Int64
@@ -41,7 +44,7 @@ package final class Node: BrokerEventHandler, Sendable {
     /// Coalesces identical stream reads (mass reconnects).
     let readCache = StreamReadCache()
     /// Pings, pong deadlines, stale connections and expiry for every session.
-    package let timers: SessionTimers
+    let timers: SessionTimers
     /// Store reads actually performed for subscribes and position checks (diagnostics and tests).
     package let streamReads = Locked<Int>(0)
 
@@ -234,6 +237,35 @@ package final class Node: BrokerEventHandler, Sendable {
 
     /// Seconds since the node started.
     package var uptimeSeconds: Int64 { clock.nowSeconds() - startedAt }
+
+    // MARK: What the server API and the transports see
+
+    /// The options of `channel`'s namespace: 102 for an unknown namespace, 107 for a bad name.
+    package func channelOptions(_ channel: String) throws(StrataError) -> ChannelOptions {
+        try channels.options(for: channel)
+    }
+
+    /// Connections matching a server API filter: by user, and/or a single client id.
+    package func connections(user: String?, client: String?) -> [ClientSession] {
+        hub.connections(user: user, client: client)
+    }
+
+    /// Channels with subscribers on this node, with their subscriber counts.
+    package func channelCounts() -> [String: Int] { hub.channels() }
+
+    /// What `info` reports of this node.
+    package struct Stats: Sendable, Equatable {
+        package var connections: Int
+        package var users: Int
+        package var channels: Int
+        package var subscriptions: Int
+    }
+
+    package var stats: Stats {
+        Stats(
+            connections: hub.connectionCount, users: hub.userCount, channels: hub.channels().count,
+            subscriptions: hub.subscriptionCount)
+    }
 
     /// Stops every connection with `shutdown` (clients reconnect elsewhere or later).
     package func shutdown() {

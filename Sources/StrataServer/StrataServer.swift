@@ -50,12 +50,18 @@ package enum StrataServer {
                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
-        if !config.websocket.disabled { WebSocketTransport.register(on: router, node: node) }
+        if !config.websocket.disabled {
+            WebSocketTransport.register(
+                on: router, sessions: SessionFactory(node: node),
+                options: .init(
+                    path: config.websocket.handlerPrefix, messageSizeLimit: config.websocket.messageSizeLimit,
+                    allowedOrigins: config.client.allowedOrigins))
+        }
 
         let ws = WebSocketServerConfiguration(
             maxFrameSize: config.websocket.messageSizeLimit, autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: false)
         // The server API is answered in each connection's pipeline, before Hummingbird's router.
-        let api = APIEndpoint(node: node)
+        let api = APIEndpoint(node: node, config: config.httpAPI)
         let serverName = "strata"
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let app = Application(

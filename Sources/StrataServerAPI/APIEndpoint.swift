@@ -40,8 +40,8 @@ package struct APIEndpoint: Sendable {
     let transportErrorsByDefault: Bool
 
     /// nil when the HTTP API is disabled.
-    package init?(node: Node) {
-        let config = node.config.httpAPI
+    /// nil when `config` disables the API.
+    package init?(node: Node, config: StrataConfig.HTTPAPI) {
         guard !config.disabled else { return nil }
         api = ServerAPI(node: node)
         auth = APIAuth(key: config.key, insecure: config.insecure)

@@ -125,7 +125,7 @@ package struct ServerAPI: Sendable {
 
     func publish(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
         let channel = try requiredChannel(p)
-        let options = try node.channels.options(for: channel)
+        let options = try node.channelOptions(channel)
         let payload = try payload(p, options)
         let (o, tags) = try publishOptions(p)
         let pos = try await node.publish(channel: channel, data: payload.data, isJSON: payload.isJSON, tags: tags, options: o)
@@ -145,7 +145,7 @@ package struct ServerAPI: Sendable {
             w.beginObject()
             do throws(StrataError) {
                 if channel.isEmpty { throw .badRequest }
-                let options = try node.channels.options(for: channel)
+                let options = try node.channelOptions(channel)
                 let payload = try payload(p, options)
                 let pos = try await node.publish(channel: channel, data: payload.data, isJSON: payload.isJSON, tags: tags, options: o)
                 w.key("result")
@@ -167,12 +167,12 @@ package struct ServerAPI: Sendable {
         let user = try field { () throws(FieldError) in try p.string("user") }
         let client = try field { () throws(FieldError) in try p.string("client") }
         let hasUser = p["user"] != nil
-        return node.hub.connections(user: hasUser || client.isEmpty ? user : nil, client: client.isEmpty ? nil : client)
+        return node.connections(user: hasUser || client.isEmpty ? user : nil, client: client.isEmpty ? nil : client)
     }
 
     func subscribe(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
         let channel = try requiredChannel(p)
-        _ = try node.channels.options(for: channel)
+        _ = try node.channelOptions(channel)
         var since: StreamPosition?
         if let s = try field({ () throws(FieldError) in try p.object("recover_since") }) {
             since = StreamPosition(
@@ -210,7 +210,7 @@ package struct ServerAPI: Sendable {
 
     func unsubscribe(_ p: JSONValue) async throws(StrataError) -> [UInt8] {
         let channel = try field { () throws(FieldError) in try p.string("channel") }
-        if !channel.isEmpty { _ = try node.channels.options(for: channel) }
+        if !channel.isEmpty { _ = try node.channelOptions(channel) }
         for s in try targets(p) {
             if channel.isEmpty { continue }
             await s.serverUnsubscribe(channel, .server)
@@ -301,7 +301,7 @@ package struct ServerAPI: Sendable {
         w.beginObject()
         w.key("channels")
         w.beginObject()
-        for (channel, count) in node.hub.channels().sorted(by: { $0.key < $1.key })
+        for (channel, count) in node.channelCounts().sorted(by: { $0.key < $1.key })
         where pattern.isEmpty || Glob.matches(pattern, channel) {
             w.key(channel)
             w.beginObject()
@@ -323,12 +323,13 @@ package struct ServerAPI: Sendable {
         w.key("uid"); w.string(node.nodeID)
         w.key("name"); w.string(node.name)
         w.key("version"); w.string(Node.version)
-        w.key("num_clients"); w.int(node.hub.connectionCount)
-        w.key("num_users"); w.int(node.hub.userCount)
-        w.key("num_channels"); w.int(node.hub.channels().count)
+        let stats = node.stats
+        w.key("num_clients"); w.int(stats.connections)
+        w.key("num_users"); w.int(stats.users)
+        w.key("num_channels"); w.int(stats.channels)
         let uptime = node.uptimeSeconds
         if uptime > 0 { w.key("uptime"); w.int(uptime) }
-        w.key("num_subs"); w.int(node.hub.subscriptionCount)
+        w.key("num_subs"); w.int(stats.subscriptions)
         w.endObject()
         w.endArray()
         w.endObject()

@@ -17,16 +17,32 @@ import StrataProtocol
 /// queue is drained on the channel's event loop (`ChannelFrameWriter`, each batch one text frame),
 /// and a second task performs the close with the disconnect's code and reason.
 package enum WebSocketTransport {
-    package static func register(on router: Router<StrataRequestContext>, node: Node) {
-        let config = node.config
-        let origins = OriginCheck(allowedOrigins: config.client.allowedOrigins)
-        let messageLimit = config.websocket.messageSizeLimit
+    /// The part of the configuration the endpoint owns.
+    package struct Options: Sendable {
+        /// `websocket.handler_prefix`.
+        package var path: String
+        /// `websocket.message_size_limit`: larger messages close the connection (1009).
+        package var messageSizeLimit: Int
+        /// `client.allowed_origins`.
+        package var allowedOrigins: [String]
+
+        package init(path: String, messageSizeLimit: Int, allowedOrigins: [String]) {
+            self.path = path
+            self.messageSizeLimit = messageSizeLimit
+            self.allowedOrigins = allowedOrigins
+        }
+    }
+
+    package static func register(on router: Router<StrataRequestContext>, sessions: SessionFactory, options: Options) {
+        let origins = OriginCheck(allowedOrigins: options.allowedOrigins)
+        let messageLimit = options.messageSizeLimit
         let batchers = DrainBatchers()
+        let logger = sessions.logger
         router.ws(
-            RouterPath(config.websocket.handlerPrefix),
+            RouterPath(options.path),
             shouldUpgrade: { request, _ in
                 guard origins.allows(request.headers[.origin]) else {
-                    node.logger.info("websocket origin refused", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
+                    logger.info("websocket origin refused", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
                     return .dontUpgrade
                 }
                 let offered = (request.headers[.secWebSocketProtocol] ?? "").split(separator: ",").map {
@@ -45,13 +61,13 @@ package enum WebSocketTransport {
             },
             onUpgrade: { inbound, outbound, context in
                 // The JSON protocol (a Protobuf request was refused above).
-                let session = ClientSession(node: node, codec: JSONCodec())
+                let session = sessions.open(codec: JSONCodec())
                 let writer = ChannelFrameWriter(channel: context.requestContext.channel, queue: session.queue, batchers: batchers)
                 writer.start()
                 session.startTimers()
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await closeWhenDone(writer, outbound) }
-                    await readLoop(session, inbound, outbound, messageLimit: messageLimit)
+                    await readLoop(session, inbound, outbound, messageLimit: messageLimit, logger: logger)
                     await session.transportClosed()
                     await group.waitForAll()
                 }
@@ -62,7 +78,8 @@ package enum WebSocketTransport {
     /// Reassembles messages from frames itself (rather than `messages(maxSize:)`) to keep the raw
     /// bytes: invalid UTF-8 must reach the protocol layer, which answers it with 3501.
     static func readLoop(
-        _ session: ClientSession, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, messageLimit: Int
+        _ session: ClientSession, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, messageLimit: Int,
+        logger: Logger
     ) async {
         var message: [UInt8] = []
         do {
@@ -86,7 +103,7 @@ package enum WebSocketTransport {
                 if session.queue.isClosed { break }
             }
         } catch {
-            session.node.logger.debug("websocket read ended", metadata: ["error": "\(error)"])
+            logger.debug("websocket read ended", metadata: ["error": "\(error)"])
         }
     }
 

@@ -321,7 +321,7 @@ struct TestServer {
     static func endpoint(_ json: String) async throws -> APIEndpoint? {
         let config = try ConfigLoader.decode(try ConfigFormats.parse(json, format: .json))
         let node = try await Node(config: config, broker: LocalBroker(store: MemoryHistoryStore()), logger: Logger(label: "test"))
-        return APIEndpoint(node: node)
+        return APIEndpoint(node: node, config: config.httpAPI)
     }
 
     static func start(maxBody: Int = APIEndpoint.maxBody) async throws -> TestServer {

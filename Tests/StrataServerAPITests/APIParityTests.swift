@@ -26,7 +26,7 @@ import Testing
         init() async throws {
             let config = try ConfigLoader.decode(try ConfigFormats.parse(APIParityTests.config, format: .json))
             node = try await Node(config: config, broker: LocalBroker(store: MemoryHistoryStore()), logger: Logger(label: "test"))
-            endpoint = try #require(APIEndpoint(node: node))
+            endpoint = try #require(APIEndpoint(node: node, config: config.httpAPI))
         }
 
         /// POSTs `body` to `path` with the key; returns status, content type and body text.
