@@ -20,7 +20,7 @@ package struct TokenSubscribeOptions: Equatable, Sendable {
     package init() {}
 }
 
-/// A verified connection token (client-protocol.md §14).
+/// A verified connection token (docs/protocol/client-protocol.md §14).
 package struct ConnectionClaims: Equatable, Sendable {
     package var user = ""
     /// `exp`, unix seconds; nil when absent.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Builds a validated `StrataConfig` from a file (JSON, YAML or TOML) and the environment.
 package enum ConfigLoader {
-    /// Sections Centrifugo has that Strata accepts and ignores (config.md §10).
+    /// Sections Centrifugo has that Strata accepts and ignores (docs/configuration.md).
     static let ignoredSections: Set<String> = [
         "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
         "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",

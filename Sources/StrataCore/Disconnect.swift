@@ -1,4 +1,4 @@
-/// Why a connection is closed: sent as the WebSocket close code and reason (client-protocol.md §13).
+/// Why a connection is closed: sent as the WebSocket close code and reason (docs/protocol/client-protocol.md §13).
 ///
 /// SDKs reconnect for codes 3000–3499 and 4000–4499 and give up for 3500–3999 and 4500–4999.
 package struct Disconnect: Error, Hashable, Sendable, CustomStringConvertible {

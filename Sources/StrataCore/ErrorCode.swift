@@ -1,6 +1,6 @@
 /// An error answered to a client command or a server API call.
 ///
-/// Codes and messages are Centrifugo's (client-protocol.md §5, server-api.md §1): SDKs act on the
+/// Codes and messages are Centrifugo's (docs/protocol/client-protocol.md §5, docs/protocol/server-api.md §1): SDKs act on the
 /// code, so they are fixed by the protocol and kept as static members, not an open enum.
 package struct StrataError: Error, Hashable, Sendable, CustomStringConvertible {
     package let code: UInt32

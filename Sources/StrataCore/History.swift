@@ -1,4 +1,4 @@
-/// What part of a stream to read (history-and-recovery.md §3).
+/// What part of a stream to read (docs/protocol/history.md §3).
 package struct HistoryFilter: Hashable, Sendable {
     /// Read after (or, reversed, before) this position; nil reads from the stream's end.
     package var since: StreamPosition?

@@ -1,6 +1,6 @@
 /// Creates fossil deltas: `target` expressed as copies from `source` plus literal inserts.
 ///
-/// Follows fossil's `delta_create` step for step (shared/spec/delta.md, A.4), so its output is
+/// Follows fossil's `delta_create` step for step (docs/delta.md), so its output is
 /// byte-identical to the reference encoder chosen by `DeltaMode`; only the inner loops are faster.
 package enum DeltaEncoder {
     /// The delta that turns `source` into `target`. Inputs must be below 4 GiB (the format stores

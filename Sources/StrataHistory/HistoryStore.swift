@@ -1,6 +1,6 @@
 import StrataCore
 
-/// How one publish touches the stream (history-and-recovery.md §2).
+/// How one publish touches the stream (docs/protocol/history.md §2).
 package struct AppendOptions: Sendable {
     package var retention: StreamRetention
     /// Repeated keys within `idempotentResultTTLSeconds` return the first result and append nothing.

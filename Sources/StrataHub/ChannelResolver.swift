@@ -2,7 +2,7 @@ import Foundation
 import StrataConfig
 import StrataCore
 
-/// Maps channel names to namespace options and checks names, per `channel.*` config (config.md §11).
+/// Maps channel names to namespace options and checks names, per `channel.*` config (docs/configuration.md).
 package struct ChannelResolver: Sendable {
     package let config: StrataConfig.Channel
     private let namespaces: [String: ChannelOptions]

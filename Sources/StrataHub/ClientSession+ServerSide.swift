@@ -4,7 +4,7 @@ import StrataProtocol
 
 extension ClientSession {
     /// Server API `subscribe`: adds a server-side subscription to this live connection and tells
-    /// the client with a `subscribe` push (client-protocol.md §12).
+    /// the client with a `subscribe` push (docs/protocol/client-protocol.md §12).
     package func serverSubscribe(
         channel: String, info: [UInt8]?, data: [UInt8]?, recoverSince: StreamPosition?, expireAt: Int64?,
         override: SubscriptionOverride

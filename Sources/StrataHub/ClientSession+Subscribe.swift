@@ -20,7 +20,7 @@ struct PendingSubscribe: Sendable {
 }
 
 extension ClientSession {
-    /// Client subscribe (client-protocol.md §8, history-and-recovery.md §5).
+    /// Client subscribe (docs/protocol/client-protocol.md §8, docs/recovery.md).
     func subscribe(_ request: SubscribeRequest, id: UInt32) async throws(CommandFailure) -> ReplyResult? {
         let pending = try await prepareSubscribe(request, source: .client)
         let ready: PendingSubscribe

@@ -23,7 +23,7 @@ extension ClientSession {
         state.withLock { $0.nextPingAt = now + first }
     }
 
-    /// One timer step (client-protocol.md §6–7): stale close, ping, pong deadline, then expiry and
+    /// One timer step (docs/protocol/client-protocol.md §6–7): stale close, ping, pong deadline, then expiry and
     /// position checks. Called by `SessionTimers` for every live session.
     func tick(nowMillis now: Int64) async {
         let interval = node.config.client.pingIntervalMillis
@@ -86,7 +86,7 @@ extension ClientSession {
     }
 
     /// Ends subscriptions not refreshed (`sub_refresh`) by `expire_at + expired_sub_close_delay`
-    /// (client-protocol.md §8): a client-side one is removed with an `unsubscribe` push 2501,
+    /// (docs/protocol/client-protocol.md §8): a client-side one is removed with an `unsubscribe` push 2501,
     /// a server-side one ends the connection with 3006. `nowMillis` is unix milliseconds.
     ///
     /// The check and the removal happen under the session lock, so a concurrent `sub_refresh`
@@ -162,7 +162,7 @@ extension ClientSession {
     }
 
     /// Quiet positioned subscriptions compare their position with the stream top every
-    /// `client.channel_position_check_delay` (history-and-recovery.md §5): a publication lost on
+    /// `client.channel_position_check_delay` (docs/recovery.md): a publication lost on
     /// the way (or a new epoch) is found even when nothing else is published. Busy channels confirm
     /// their position with every delivery and are never read. Reads go to the local store through
     /// the read cache, so a thousand quiet subscribers of one channel cost one read.

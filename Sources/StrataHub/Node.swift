@@ -115,7 +115,7 @@ package final class Node: BrokerEventHandler, Sendable {
 
     // MARK: History
 
-    /// Reads history; `since` with another epoch fails with 112 (history-and-recovery.md §3).
+    /// Reads history; `since` with another epoch fails with 112 (docs/protocol/history.md §3).
     package func history(channel: String, filter: HistoryFilter) async throws(StrataError) -> HistoryResult {
         let ns = try channels.options(for: channel)
         guard ns.keepsHistory else { throw .notAvailable }

@@ -1,6 +1,6 @@
 import StrataCore
 
-/// A client → server command (client-protocol.md §4), independent of the wire format.
+/// A client → server command (docs/protocol/client-protocol.md §4), independent of the wire format.
 package struct Command: Sendable {
     /// Client-chosen id echoed in the reply; 0 only for `send` and for the pong.
     package var id: UInt32

@@ -25,6 +25,19 @@ package struct JSONParser {
         return value
     }
 
+    /// Parses a stream of JSON values separated by optional whitespace (Go's `json.Decoder`
+    /// reading one value after another): the body of the server API's older single endpoint.
+    package static func parseSequence(_ bytes: [UInt8]) throws(JSONParseError) -> [JSONValue] {
+        var parser = JSONParser(bytes: bytes, index: 0, end: bytes.count)
+        var values: [JSONValue] = []
+        parser.skipWhitespace()
+        while parser.index < parser.end {
+            values.append(try parser.parseValue(depth: 0))
+            parser.skipWhitespace()
+        }
+        return values
+    }
+
     package static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
     }

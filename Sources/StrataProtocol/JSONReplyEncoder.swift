@@ -1,7 +1,7 @@
 import StrataCore
 
 /// Encodes replies and pushes as Centrifugo's JSON protocol does: field names in proto order,
-/// false/0/""/empty omitted except the fields the protocol always sends (client-protocol.md §3).
+/// false/0/""/empty omitted except the fields the protocol always sends (docs/protocol/client-protocol.md §3).
 package enum JSONReplyEncoder {
     /// The server ping: an empty reply.
     package static let ping: [UInt8] = Array("{}".utf8)

@@ -1,6 +1,6 @@
 import StrataCore
 
-/// Connect reply body (client-protocol.md §6). Zero values are omitted on the wire.
+/// Connect reply body (docs/protocol/client-protocol.md §6). Zero values are omitted on the wire.
 package struct ConnectResult: Sendable {
     package var client = ""
     package var version = ""
@@ -30,7 +30,7 @@ package struct WirePublication: Sendable {
     }
 }
 
-/// Subscribe reply body (client-protocol.md §8); also the values of `ConnectResult.subs`.
+/// Subscribe reply body (docs/protocol/client-protocol.md §8); also the values of `ConnectResult.subs`.
 package struct SubscribeResult: Sendable {
     package var expires = false
     package var ttl: UInt32 = 0

@@ -1,6 +1,6 @@
 import StrataCore
 
-/// Decisions of stream-mode recovery (history-and-recovery.md §5), as pure functions.
+/// Decisions of stream-mode recovery (docs/recovery.md), as pure functions.
 package enum StreamRecovery {
     /// Whether `publications` (read with `since = requestOffset`) hold everything the client missed:
     /// nothing trimmed before it and nothing cut off by the read limit after it.
@@ -41,7 +41,7 @@ package enum StreamRecovery {
     }
 }
 
-/// Decisions of cache-recovery mode (history-and-recovery.md §7).
+/// Decisions of cache-recovery mode (docs/recovery.md).
 package enum CacheRecovery {
     package struct Outcome: Equatable, Sendable {
         package var recovered: Bool

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Server API key check (server-api.md §1): `X-API-Key`, then `Authorization: apikey KEY`, then `?api_key=`.
+/// Server API key check (docs/protocol/server-api.md §1): `X-API-Key`, then `Authorization: apikey KEY`, then `?api_key=`.
 struct APIAuth: Sendable {
     let key: String
     let insecure: Bool

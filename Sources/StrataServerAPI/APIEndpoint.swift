@@ -24,7 +24,7 @@ package struct APIReply: Sendable, Equatable {
     }
 }
 
-/// `POST {http_api.handler_prefix}/{method}` (server-api.md §1) without the HTTP plumbing: which
+/// `POST {http_api.handler_prefix}/{method}` (docs/protocol/server-api.md §1) without the HTTP plumbing: which
 /// paths are API calls, the API key, JSON in, JSON out, errors in the body (default) or as HTTP
 /// statuses (`transport` error mode). `APIChannelHandler` feeds it requests off the wire.
 package struct APIEndpoint: Sendable {
@@ -82,6 +82,7 @@ package struct APIEndpoint: Sendable {
         guard isPost else { return .empty(.methodNotAllowed) }
         guard auth.allows(headers: headers, query: Self.query(ofPath: path)) else { return .empty(.unauthorized) }
         let transportMode = transportErrorsByDefault || headers.errorMode == "transport"
+        if method == Self.legacyMethod { return await legacy(body) }
         // The body is one JSON object; `null` counts as an empty one, as in Go's decoder.
         let params: JSONValue
         do {
@@ -93,7 +94,6 @@ package struct APIEndpoint: Sendable {
         case .object, .null: break
         default: return Self.badRequest
         }
-        if method == Self.legacyMethod { return await legacy(params, transportMode: transportMode) }
         if method == "batch" {
             do throws(APIUndecodable) {
                 try APIRequestSchema.checkBatch(params)
@@ -110,22 +110,78 @@ package struct APIEndpoint: Sendable {
         return await reply(method, params, transportMode: transportMode)
     }
 
-    /// Centrifugo's older single endpoint: `{"method":"publish","params":{…}}`. An unknown
-    /// method (batch included) is HTTP 400; a missing method and params of the wrong type are
-    /// error 107, as there.
-    private func legacy(_ body: JSONValue, transportMode: Bool) async -> APIReply {
-        guard case .string(let name)? = body["method"], !name.isEmpty else {
-            return Self.errorReply(.badRequest, transportMode: transportMode)
+    /// Centrifugo's older single endpoint: a stream of `{"id":N,"method":M,"params":{…}}`
+    /// objects, answered with one `{"id":N,"result":…}` or `{"id":N,"error":…}` line each.
+    /// `method` is a name (any case) or the method's number; missing, it is `publish`. An unknown
+    /// name (`batch` included), a body that is not such a stream, or an empty one is HTTP 400; an
+    /// unknown number is error 104; params of the wrong shape are error 107 (not 400, unlike the
+    /// per-method endpoints) — all as Centrifugo v6.9.1 answers.
+    private func legacy(_ body: [UInt8]) async -> APIReply {
+        guard let commands = try? JSONParser.parseSequence(body), !commands.isEmpty else { return Self.badRequest }
+        var calls: [(id: UInt64, method: String?, params: JSONValue)] = []
+        for var command in commands {
+            // `null` decodes as an empty command (a publish with nothing in it), as in Go.
+            if command.isNull { command = .object([]) }
+            guard case .object = command else { return Self.badRequest }
+            let id: UInt64
+            switch command["id"] {
+            case nil, .null?: id = 0
+            case .number(let text)?:
+                guard let n = UInt64(text) else { return Self.badRequest }
+                id = n
+            default: return Self.badRequest
+            }
+            var method: String?
+            switch command["method"] {
+            case nil, .null?: method = "publish"
+            case .string(let name)?:
+                let lower = name.lowercased()
+                guard ServerAPI.methods.contains(lower), lower != "batch" else { return Self.badRequest }
+                method = lower
+            case .number(let text)?:
+                guard let n = Int(text) else { return Self.badRequest }
+                method = Self.legacyMethodNumbers.indices.contains(n) ? Self.legacyMethodNumbers[n] : nil
+            default: return Self.badRequest
+            }
+            calls.append((id, method, command["params"] ?? .null))
         }
-        let method = name.lowercased()
-        guard ServerAPI.methods.contains(method), method != "batch" else { return Self.badRequest }
-        var params = body["params"] ?? .null
-        if params.isNull { params = .object([]) }
-        guard case .object = params, (try? APIRequestSchema.check(method, params)) != nil else {
-            return Self.errorReply(.badRequest, transportMode: transportMode)
+        var lines: [[UInt8]] = []
+        for call in calls {
+            var w = JSONWriter()
+            w.beginObject()
+            if call.id > 0 { w.key("id"); w.int(call.id) }
+            var params = call.params
+            if params.isNull { params = .object([]) }
+            do throws(APIFailure) {
+                guard let method = call.method else { throw .error(.apiNotFound) }
+                guard case .object = params, (try? APIRequestSchema.check(method, params)) != nil else { throw .error(.badRequest) }
+                let result = try await api.call(method, params)
+                w.key("result")
+                w.raw(result)
+            } catch {
+                Self.writeError(&w, error)
+            }
+            w.endObject()
+            lines.append(w.bytes)
         }
-        return await reply(method, params, transportMode: transportMode)
+        return .json(.ok, Array(lines.joined(separator: [0x0A])))
     }
+
+    /// `"error":{…}` of one command in a batch or a legacy stream (an unencodable result there is
+    /// an internal error of that command, not an HTTP 500 for all of them).
+    private static func writeError(_ w: inout JSONWriter, _ failure: APIFailure) {
+        w.key("error")
+        switch failure {
+        case .error(let e): JSONReplyEncoder.errorObject(&w, e, includeTemporary: false)
+        case .unencodable: JSONReplyEncoder.errorObject(&w, .apiInternal, includeTemporary: false)
+        }
+    }
+
+    /// The older endpoint's method numbers (Centrifugo's `MethodType` enum).
+    static let legacyMethodNumbers = [
+        "publish", "broadcast", "unsubscribe", "disconnect", "presence", "presence_stats", "history", "history_remove",
+        "channels", "info", "rpc", "subscribe", "refresh",
+    ]
 
     private func reply(_ method: String, _ params: JSONValue, transportMode: Bool) async -> APIReply {
         do throws(APIFailure) {
@@ -194,11 +250,7 @@ package struct APIEndpoint: Sendable {
                     w.key(first.key)
                     w.raw(result)
                 } catch {
-                    w.key("error")
-                    switch error {
-                    case .error(let e): JSONReplyEncoder.errorObject(&w, e, includeTemporary: false)
-                    case .unencodable: JSONReplyEncoder.errorObject(&w, .apiInternal, includeTemporary: false)
-                    }
+                    Self.writeError(&w, error)
                 }
                 w.endObject()
             }

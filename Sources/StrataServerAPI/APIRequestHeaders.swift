@@ -1,6 +1,6 @@
 import NIOHTTP1
 
-/// The request headers the server API reads (server-api.md §1), taken out of a request once.
+/// The request headers the server API reads (docs/protocol/server-api.md §1), taken out of a request once.
 package struct APIRequestHeaders: Sendable, Equatable {
     /// `X-API-Key`.
     package var apiKey: String?

@@ -2,7 +2,7 @@ import StrataCore
 import StrataHistory
 import Testing
 
-/// The behaviour every `HistoryStore` must have (history-and-recovery.md §1–3). Each check takes a
+/// The behaviour every `HistoryStore` must have (docs/protocol/history.md §1–3). Each check takes a
 /// factory, so the LMDB and Redis stores run the same suite as the memory store.
 package struct HistoryStoreContract: Sendable {
     /// Makes a store reading time from `clock`.

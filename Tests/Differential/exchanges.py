@@ -261,6 +261,12 @@ exchange("B8/legacy-api-unknown-method", HTTP("POST", "/api", {"method": "nope",
 exchange("B8/legacy-api-empty", HTTP("POST", "/api", {}))
 exchange("B8/legacy-api-no-key", HTTP("POST", "/api", {"method": "info", "params": {}}, auth=False))
 exchange("B8/legacy-api-info", HTTP("POST", "/api", {"method": "channels", "params": {"pattern": "zz-$U"}}))
+exchange("B8/legacy-api-stream-with-ids", HTTP("POST", "/api", b'{"id":7,"method":"channels","params":{"pattern":"zz-$U"}}\n'
+                                              b'{"id":8,"method":"publish","params":{}}'))
+exchange("B8/legacy-api-method-numbers", HTTP("POST", "/api", b'{"method":8,"params":{"pattern":"zz"}}{"method":13}{"method":5}'))
+exchange("B8/legacy-api-missing-method-publishes", HTTP("POST", "/api", {"params": {"channel": "chat:$U", "data": 1}}))
+exchange("B8/legacy-api-unknown-name-fails-all", HTTP("POST", "/api", b'{"method":"info"}\n{"method":"nope"}'))
+exchange("B8/legacy-api-null-and-empty", HTTP("POST", "/api", b"null"), HTTP("POST", "/api", b""))
 exchange("B9/recover-without-recovery", connect(), cmd(2, "subscribe", {"channel": "nohist:$U", "recover": True}))
 exchange("B9/recover-in-plain", connect(), cmd(2, "subscribe", {"channel": "plain:$U", "recover": True, "offset": 0}))
 exchange("B10/client-publish-null", connect(), cmd(2, "subscribe", {"channel": "hist:$U"}),

@@ -1,4 +1,4 @@
-"""Subscription expiry (client-protocol.md §8, end) over a raw WebSocket.
+"""Subscription expiry (docs/protocol/client-protocol.md §8, end) over a raw WebSocket.
 
 A subscription whose token `exp` passes is ended unless a `sub_refresh` with a fresh token
 arrives by exp + client.expired_sub_close_delay: a client-side subscription gets an

@@ -5,7 +5,7 @@ import JWTKit
 import StrataAuth
 import Testing
 
-// RS256/384/512 and ES256/384/512 tokens (client-protocol.md §14), signed with swift-crypto keys
+// RS256/384/512 and ES256/384/512 tokens (docs/protocol/client-protocol.md §14), signed with swift-crypto keys
 // either by jwt-kit (JWTKeyCollection.sign) or by hand, verified through TokenVerifier with the
 // public key PEM; plus `hmac_previous_secret_key` rotation. Helpers are private to this file.
 

@@ -6,7 +6,7 @@ import Testing
 
 @testable import StrataHub
 
-/// Subscription (and connection) expiry: client-protocol.md §8 (end) and §6 timers.
+/// Subscription (and connection) expiry: docs/protocol/client-protocol.md §8 (end) and §6 timers.
 ///
 /// The checks are driven directly with explicit times (`expireSubscriptions(nowMillis:)`,
 /// `checkExpiry(nowMillis:)`) rather than by advancing the harness's ManualClock, so the node's

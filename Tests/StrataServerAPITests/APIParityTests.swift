@@ -116,6 +116,22 @@ import Testing
         }
     }
 
+    /// The older endpoint takes a stream of commands with ids and method numbers, a missing
+    /// method being publish; one unknown name fails the whole request.
+    @Test func legacyStreamsIdsAndNumbers() async throws {
+        let api = try await Endpoint()
+        let stream = await api.post("/api", #"{"id":7,"method":"channels","params":{"pattern":"zz"}}"# + "\n" + #"{"id":8,"method":"publish","params":{}}"#)
+        #expect(stream.2 == #"{"id":7,"result":{"channels":{}}}"# + "\n" + #"{"id":8,"error":{"code":107,"message":"bad request"}}"#)
+        let numbers = await api.post("/api", #"{"method":8,"params":{"pattern":"zz"}}{"method":13}{"method":5}"#)
+        #expect(numbers.2.split(separator: "\n").map(String.init) == [
+            #"{"result":{"channels":{}}}"#, #"{"error":{"code":104,"message":"not found"}}"#, #"{"error":{"code":107,"message":"bad request"}}"#,
+        ])
+        let published = await api.post("/api", #"{"params":{"channel":"news:m","data":1}}"#)
+        #expect(published.2.hasPrefix(#"{"result":{"offset":1,"#))
+        #expect(await api.post("/api", #"{"method":"info"}"# + "\n" + #"{"method":"nope"}"#) == (400, "text/plain; charset=utf-8", "Bad Request\n"))
+        #expect(await api.post("/api", "").0 == 400)
+    }
+
     /// Row 13: batch edges.
     @Test func batchEdges() async throws {
         let api = try await Endpoint()

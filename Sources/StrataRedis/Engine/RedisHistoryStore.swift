@@ -3,7 +3,7 @@ import StrataCore
 import StrataHistory
 import StrataRecordFormat
 
-/// Channel streams in Redis (history-and-recovery.md §4), for several nodes on one Redis.
+/// Channel streams in Redis (docs/protocol/history.md §4), for several nodes on one Redis.
 ///
 /// Every operation is one Lua script on the channel's shard (`Lua/history_*.lua`), so append,
 /// trim, meta, idempotency, version and the PUB/SUB message are atomic, as the LMDB store's single

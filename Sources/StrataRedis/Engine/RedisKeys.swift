@@ -1,5 +1,5 @@
 /// Redis key and PUB/SUB channel names, Centrifugo's layout under a prefix
-/// (history-and-recovery.md §4; `storage/README.md` for the values Strata stores in them).
+/// (docs/protocol/history.md §4; `storage/README.md` for the values Strata stores in them).
 struct RedisKeys: Sendable {
     let prefix: String
 

@@ -3,7 +3,7 @@ import StrataHistory
 import StrataRecordFormat
 
 /// What nodes send each other on a channel's PUB/SUB name, with Centrifugo's prefixes
-/// (history-and-recovery.md §4); the records are Strata's (`PublicationRecord`, `ClientInfoRecord`).
+/// (docs/protocol/history.md §4); the records are Strata's (`PublicationRecord`, `ClientInfoRecord`).
 ///
 /// - `__p1:<offset>:<epoch>__<record>`: a publication with its stream position
 /// - `__d1:<offset>:<epoch>:<len>:<previous record>:<len>:<record>`: the same with its delta base

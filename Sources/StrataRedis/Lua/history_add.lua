@@ -1,6 +1,6 @@
 -- Appends one publication to a channel's stream and publishes it, atomically: Redis runs a
 -- script alone, so offsets, trimming, meta and the PUB/SUB message can never interleave with
--- another publish to the channel (history-and-recovery.md §2).
+-- another publish to the channel (docs/protocol/history.md §2).
 --
 -- KEYS: 1 stream, 2 stream meta, 3 idempotency result ('' when the publish has no key)
 -- ARGV: 1 publication record, 2 history size (0 = no stream), 3 history ttl (s),

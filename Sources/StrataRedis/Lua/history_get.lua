@@ -1,5 +1,5 @@
 -- Reads a channel's stream and its top position; creates the stream (new epoch) when it does
--- not exist, so a later publish continues that epoch (history-and-recovery.md §1, §3).
+-- not exist, so a later publish continues that epoch (docs/protocol/history.md §1, §3).
 --
 -- KEYS: 1 stream, 2 stream meta
 -- ARGV: 1 include publications '1'/'0', 2 since offset ('' = from the stream's end),
