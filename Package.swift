@@ -214,7 +214,8 @@ let package = Package(
             swiftSettings: strataSettings),
         .testTarget(
             name: "StrataBrokerTests", dependencies: ["StrataBroker", "StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataDeltaTests", dependencies: ["StrataDelta", "StrataTesting"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataDeltaTests", dependencies: ["StrataDelta", "StrataTesting"], exclude: ["Vectors"], swiftSettings: strataSettings),
         .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataRecordFormatTests", dependencies: ["StrataRecordFormat", "StrataCompression", "StrataCore", "StrataTesting"],

@@ -14,10 +14,7 @@ cd "$(dirname "$0")/../.."
 which="${1:-all}"
 runs="${2:-10000000}"
 scratch="${FUZZ_DIR:-/tmp/strata-delta-fuzz}"
-vectors=""
-for candidate in ../shared/spec/vectors/fossil /work/shared/spec/vectors/fossil; do
-    if [[ -f "$candidate/manifest.json" ]]; then vectors="$candidate"; break; fi
-done
+vectors="Tests/StrataDeltaTests/Vectors/fossil"
 
 # Seeds: for every vector small enough for the input layout, the harness's framing around it.
 seed() {

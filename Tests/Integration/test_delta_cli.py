@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import REPO_ROOT
 
-# Beside the clone (as CI lays it out) or at the workplace's absolute path, as the Swift tests look.
-VECTORS = next(
-    (p for p in (REPO_ROOT.parent / "shared" / "spec" / "vectors" / "fossil", Path("/work/shared/spec/vectors/fossil"))
-     if (p / "manifest.json").exists()),
-    REPO_ROOT.parent / "shared" / "spec" / "vectors" / "fossil",
-)
+# The repository's fossil vectors (Tests/StrataDeltaTests/Vectors/fossil/README.md).
+VECTORS = REPO_ROOT / "Tests" / "StrataDeltaTests" / "Vectors" / "fossil"
 CASES = sorted(p.stem for p in VECTORS.glob("*.delta")) if VECTORS.is_dir() else []
 
 

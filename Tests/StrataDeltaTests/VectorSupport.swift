@@ -1,7 +1,6 @@
 import Foundation
 
-/// The fossil test vectors of shared/spec (README there): located beside the repository (as CI lays
-/// it out: `../shared` relative to the clone) or at the workplace's absolute path.
+/// The fossil test vectors in `Tests/StrataDeltaTests/Vectors/fossil` (README there).
 enum Vectors {
     struct Manifest: Decodable {
         struct Case: Decodable, Sendable, CustomStringConvertible {
@@ -21,16 +20,10 @@ enum Vectors {
         let malformed: [Malformed]
     }
 
-    /// The vectors directory, or nil when neither location has it.
+    /// The vectors directory, beside this file; nil if it went missing.
     static let directory: URL? = {
-        // Tests/StrataDeltaTests/VectorSupport.swift → repository root → its sibling shared/.
-        let repositoryRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [
-            repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/spec/vectors/fossil"),
-            URL(fileURLWithPath: "/work/shared/spec/vectors/fossil"),
-        ]
-        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("manifest.json").path) }
+        let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/fossil")
+        return FileManager.default.fileExists(atPath: vectors.appendingPathComponent("manifest.json").path) ? vectors : nil
     }()
 
     static let manifest: Manifest? = {

@@ -9,7 +9,7 @@ import Testing
 struct VectorTests {
     @Test("the vector set is present and complete")
     func vectorsPresent() throws {
-        let directory = try #require(Vectors.directory, "shared/spec/vectors/fossil not found beside the repository")
+        let directory = try #require(Vectors.directory, "Tests/StrataDeltaTests/Vectors/fossil is missing")
         let manifest = try #require(Vectors.manifest, "cannot read \(directory.path)/manifest.json")
         #expect(manifest.cases.count == 39)
         #expect(manifest.malformed.count == 12)
