@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATA = os.environ.get("STRATA", str(ROOT / ".build/release/strata"))
-VECTORS = ROOT.parent / "shared/spec/vectors/fossil"
+VECTORS = ROOT / "Tests/StrataDeltaTests/Vectors/fossil"
 
 
 def elapsed(command: list[str]) -> float:
