@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// A minimal Centrifugo client protocol v2 client over JSON WebSocket: connect, subscribe (with or
+// without recovery), read pushes, answer pings. Enough to drive a server the way SDKs do.
+type client struct {
+	ws      *websocket.Conn
+	writeMu sync.Mutex
+	nextID  uint32
+	// Replies by command id, delivered to the waiting caller.
+	replies sync.Map // uint32 -> chan map[string]json.RawMessage
+	// Called with the raw JSON of every push (in the reader goroutine). Pushes are the hot path
+	// of a fan-out to thousands of clients on the generator's one core, so they are not decoded
+	// here: the test picks out what it needs.
+	onPush func(line []byte)
+	frames  atomic.Int64
+	bytes   atomic.Int64
+	done    chan struct{}
+	closeErr atomic.Value
+}
+
+type publication struct {
+	Offset uint64          `json:"offset"`
+	Data   json.RawMessage `json:"data"`
+}
+
+var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
+
+func dial(url string, onPush func([]byte)) (*client, error) {
+	ws, _, err := dialer.Dial(url, http.Header{})
+	if err != nil {
+		return nil, err
+	}
+	c := &client{ws: ws, onPush: onPush, done: make(chan struct{})}
+	go c.read()
+	return c, nil
+}
+
+func (c *client) send(msg any) error {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// call sends one command and waits for its reply (the result object, or an error).
+func (c *client) call(method string, params any, timeout time.Duration) (json.RawMessage, error) {
+	id := atomic.AddUint32(&c.nextID, 1)
+	ch := make(chan map[string]json.RawMessage, 1)
+	c.replies.Store(id, ch)
+	defer c.replies.Delete(id)
+	if err := c.send(map[string]any{"id": id, method: params}); err != nil {
+		return nil, err
+	}
+	select {
+	case reply := <-ch:
+		if e, ok := reply["error"]; ok {
+			return nil, fmt.Errorf("%s error: %s", method, e)
+		}
+		return reply[method], nil
+	case <-c.done:
+		return nil, fmt.Errorf("%s: connection closed (%v)", method, c.closeErr.Load())
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("%s: no reply within %v", method, timeout)
+	}
+}
+
+func (c *client) read() {
+	defer close(c.done)
+	for {
+		_, frame, err := c.ws.ReadMessage()
+		if err != nil {
+			c.closeErr.Store(err)
+			return
+		}
+		c.frames.Add(1)
+		c.bytes.Add(int64(len(frame)))
+		for _, line := range bytes.Split(frame, []byte{'\n'}) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			c.handle(line)
+		}
+	}
+}
+
+var pushPrefix = []byte(`{"push":`)
+
+func (c *client) handle(line []byte) {
+	if bytes.HasPrefix(line, pushPrefix) {
+		if c.onPush != nil {
+			c.onPush(line)
+		}
+		return
+	}
+	var msg map[string]json.RawMessage
+	if err := json.Unmarshal(line, &msg); err != nil {
+		return
+	}
+	if len(msg) == 0 { // the server's ping: answer with an empty command
+		_ = c.send(struct{}{})
+		return
+	}
+	if raw, ok := msg["id"]; ok {
+		var id uint32
+		if json.Unmarshal(raw, &id) == nil && id > 0 {
+			if ch, ok := c.replies.Load(id); ok {
+				ch.(chan map[string]json.RawMessage) <- msg
+			}
+			return
+		}
+	}
+}
+
+func (c *client) close() {
+	c.writeMu.Lock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.writeMu.Unlock()
+	_ = c.ws.Close()
+	<-c.done
+}
+
+// subscribeResult is what the tests read of a subscribe reply.
+type subscribeResult struct {
+	Epoch        string        `json:"epoch"`
+	Offset       uint64        `json:"offset"`
+	Recovered    bool          `json:"recovered"`
+	Publications []publication `json:"publications"`
+}
+
+// connectAndSubscribe connects anonymously and subscribes; `since` non-nil asks for recovery.
+func connectAndSubscribe(url, channel string, since *subscribeResult, onPush func([]byte)) (*client, subscribeResult, error) {
+	c, err := dial(url, onPush)
+	if err != nil {
+		return nil, subscribeResult{}, err
+	}
+	if _, err := c.call("connect", map[string]any{"name": "strata-loadgen"}, 10*time.Second); err != nil {
+		c.close()
+		return nil, subscribeResult{}, err
+	}
+	params := map[string]any{"channel": channel}
+	if since != nil {
+		params["recover"] = true
+		params["offset"] = since.Offset
+		params["epoch"] = since.Epoch
+	}
+	raw, err := c.call("subscribe", params, 10*time.Second)
+	if err != nil {
+		c.close()
+		return nil, subscribeResult{}, err
+	}
+	var res subscribeResult
+	_ = json.Unmarshal(raw, &res)
+	return c, res, nil
+}
+
+// publisher posts to the server API's publish, one request at a time on a keep-alive connection.
+type publisher struct {
+	url, key string
+	http     *http.Client
+}
+
+func newPublisher(url, key string) *publisher {
+	return &publisher{url: url, key: key, http: &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true, Proxy: nil},
+	}}
+}
+
+func (p *publisher) publish(channel string, data []byte) error {
+	body, _ := json.Marshal(map[string]any{"channel": channel, "data": json.RawMessage(data)})
+	req, _ := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if p.key != "" {
+		req.Header.Set("X-API-Key", p.key)
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Error *struct{ Code int } `json:"error"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("publish: HTTP %d", resp.StatusCode)
+	}
+	if err == nil && out.Error != nil {
+		return fmt.Errorf("publish: error %d", out.Error.Code)
+	}
+	return nil
+}
