@@ -12,8 +12,15 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// A minimal Centrifugo client protocol v2 client over JSON WebSocket: connect, subscribe (with or
-// without recovery), read pushes, answer pings. Enough to drive a server the way SDKs do.
+// A minimal Centrifugo client over JSON WebSocket: connect, subscribe (with or without
+// recovery), read pushes, answer pings. Enough to drive a server the way SDKs do. It speaks the
+// client protocol v2 (Centrifugo v4+, Strata), or v1 (`useV1`: the Go centrifuge library
+// Debian packages, v0.15, which our peer is built on).
+var useV1 bool
+
+// Protocol v1 names methods by number and wraps every result in "result".
+var v1Methods = map[string]int{"connect": 0, "subscribe": 1}
+
 type client struct {
 	ws      *websocket.Conn
 	writeMu sync.Mutex
@@ -63,13 +70,20 @@ func (c *client) call(method string, params any, timeout time.Duration) (json.Ra
 	ch := make(chan map[string]json.RawMessage, 1)
 	c.replies.Store(id, ch)
 	defer c.replies.Delete(id)
-	if err := c.send(map[string]any{"id": id, method: params}); err != nil {
+	var cmd any = map[string]any{"id": id, method: params}
+	if useV1 {
+		cmd = map[string]any{"id": id, "method": v1Methods[method], "params": params}
+	}
+	if err := c.send(cmd); err != nil {
 		return nil, err
 	}
 	select {
 	case reply := <-ch:
 		if e, ok := reply["error"]; ok {
 			return nil, fmt.Errorf("%s error: %s", method, e)
+		}
+		if useV1 {
+			return reply["result"], nil
 		}
 		return reply[method], nil
 	case <-c.done:
@@ -98,10 +112,10 @@ func (c *client) read() {
 	}
 }
 
-var pushPrefix = []byte(`{"push":`)
+var pushPrefix, v1PushPrefix = []byte(`{"push":`), []byte(`{"result":`)
 
 func (c *client) handle(line []byte) {
-	if bytes.HasPrefix(line, pushPrefix) {
+	if bytes.HasPrefix(line, pushPrefix) || (useV1 && bytes.HasPrefix(line, v1PushPrefix)) {
 		if c.onPush != nil {
 			c.onPush(line)
 		}

@@ -37,10 +37,12 @@ func main() {
 	flag.IntVar(&cfg.stormK, "k", 50, "publications missed per client (recovery-storm)")
 	flag.IntVar(&cfg.dialParallel, "dial-parallel", 200, "connects in flight at once")
 	flag.StringVar(&cfg.channel, "channel", "", "channel (default: a fresh one per run)")
+	proto := flag.String("proto", "v2", "client protocol: v2 (Centrifugo v4+, Strata) or v1 (Go centrifuge v0.15)")
 	var extra multiFlag
 	flag.Var(&extra, "extra", "key=value added to the result (repeatable)")
 	flag.Parse()
 	cfg.server = parsePIDs(*pids)
+	useV1 = *proto == "v1"
 	if cfg.channel == "" {
 		cfg.channel = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Strata beside the real Centrifugo, with the load generator of Benchmarks/loadgen, in one run:
-# for each round and each test, Centrifugo (when CENTRIFUGO_BIN names its binary), then each Strata
-# build, each on a fresh process pinned to CPU 0 with the generator on CPU 1. JSON lines on
-# stdout; `python3 Benchmarks/scripts/summarize.py results.jsonl` makes the tables.
+# Strata beside its peers, with the load generator of Benchmarks/loadgen, in one run: for each
+# round and each test, the real Centrifugo (when CENTRIFUGO_BIN names its binary), the Go peer of
+# Benchmarks/peer (GO_PEER=1; memory engine), then each Strata build, each on a fresh process
+# pinned to CPU 0 with the generator on CPU 1. JSON lines on stdout;
+# `python3 Benchmarks/scripts/summarize.py results.jsonl` makes the tables.
 #
 #   Benchmarks/scripts/build-tools.sh && make release
 #   CENTRIFUGO_BIN=/path/to/centrifugo Benchmarks/scripts/compare.sh > results.jsonl
@@ -15,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
-LG="${STRATA_BENCH_TOOLS:-$HOME/.cache/strata-bench}/bin/strata-loadgen"
+TOOLS="${STRATA_BENCH_TOOLS:-$HOME/.cache/strata-bench}/bin"
+LG="$TOOLS/strata-loadgen"
 [ -x "$LG" ] || { echo "missing $LG: run Benchmarks/scripts/build-tools.sh" >&2; exit 1; }
 CONFIG="$(realpath "${CONFIG:-config/examples/bench-lmdb.json}")"
 TESTS="${TESTS:-fanout fanout-max recovery-storm idle-conns}"
@@ -34,7 +36,9 @@ trap cleanup EXIT
 # start NAME BINARY: a fresh process in a fresh directory on $PORT, pinned to CPU 0; sets PID.
 start() {
     local dir; dir="$(mktemp -d /tmp/strata-compare.XXXXXX)"; DIRS+=("$dir")
-    if [ "$1" = centrifugo ]; then
+    if [ "$1" = go-peer ]; then
+        (cd "$dir" && PORT="$PORT" ENGINE=memory exec taskset -c 0 "$2" >"$dir/log" 2>&1 </dev/null) &
+    elif [ "$1" = centrifugo ]; then
         # Centrifugo has no LMDB engine: the same config on its memory engine (or CENTRIFUGO_CONFIG).
         local cconf="${CENTRIFUGO_CONFIG:-}"
         if [ -z "$cconf" ]; then
@@ -54,7 +58,8 @@ run() {  # NAME BINARY TEST
     local key; key="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['http_api']['key'])" "$CONFIG")"
     start "$1" "$2"
     local n="${N:-1000}"; [ "$3" = idle-conns ] && n="${IDLE_N:-10000}"
-    taskset -c 1 env GOGC=400 "$LG" -test "$3" -target "$1" -server-pid "$PID" -key "$key" \
+    local proto=v2; [ "$1" = go-peer ] && proto=v1
+    taskset -c 1 env GOGC=400 "$LG" -proto "$proto" -test "$3" -target "$1" -server-pid "$PID" -key "$key" \
         -ws "ws://127.0.0.1:$PORT/connection/websocket" -pub "http://127.0.0.1:$PORT/api/publish" \
         -n "$n" -m "${M:-2000}" -size "${SIZE:-256}" -rate "${RATE:-50}" -k "${K:-50}" || echo "$1 $3 failed" >&2
     cleanup
@@ -62,6 +67,7 @@ run() {  # NAME BINARY TEST
 
 TARGETS=()
 [ -n "${CENTRIFUGO_BIN:-}" ] && TARGETS+=("centrifugo=$(realpath "$CENTRIFUGO_BIN")")
+[ "${GO_PEER:-0}" = 1 ] && TARGETS+=("go-peer=$TOOLS/strata-bench-peer")
 i=0
 for s in ${STRATA:-.build/release/strata}; do
     i=$((i + 1))
