@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A/B of two Strata builds beside a peer, in one run: for each round and each test, the peer, then
 # OLD, then NEW, each on a fresh process pinned to CPU 0 with the generator on CPU 1 (as
-# lmdb_peers.sh). Output: JSON lines on stdout, targets PEER / strata-old / strata-new; summarize
-# with ../shared/peers/summarize.py.
+# lmdb_peers.sh). Output: JSON lines on stdout, targets PEER / strata-old / strata-new; tables with
+# python3 Benchmarks/scripts/summarize.py. PEER=centrifugo needs CENTRIFUGO_BIN.
 #
 #   OLD=/path/to/old/strata NEW=.build/release/strata PEER=centrifugo ROUNDS=3 \
 #     TESTS="fanout fanout-max recovery-storm" Benchmarks/scripts/ab_peers.sh
@@ -17,7 +17,7 @@ CONFIG="${CONFIG:-$ROOT/config/examples/bench-lmdb.json}"
 PEER="${PEER:-centrifugo}"
 for _ in $(seq 1 "${ROUNDS:-3}"); do
     for t in ${TESTS:-fanout fanout-max recovery-storm}; do
-        TESTS="$t" "$PEERS/bench.sh" "$PEER"
+        peer_bench "$PEER" "$t"
         for side in old new; do
             if [ "$side" = old ]; then STRATA="$OLD"; else STRATA="$NEW"; fi
             start_node "$CONFIG"

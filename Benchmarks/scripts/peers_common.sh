@@ -1,41 +1,100 @@
-# Shared by redis_peers.sh and lmdb_peers.sh (sourced, not run): process bookkeeping and the Strata
-# start-up, pinned to CPU 0 like the peers. Each start_* sets LAST to the new process's PID (no
-# command substitution: a subshell would run the EXIT trap and stop everything started so far).
+# Shared by the peer scripts (sourced, not run): process bookkeeping, pinned start-up of Strata,
+# its peers and redis-server on CPU 0, and the load generator on CPU 1. Everything comes from this
+# repository and Debian packages: Benchmarks/scripts/build-tools.sh builds the generator and the Go
+# peer; the real Centrifugo is the binary CENTRIFUGO_BIN names. Each start_* sets LAST to the new
+# process's PID (no command substitution: a subshell would run the EXIT trap and stop everything
+# started so far).
 ROOT="$PWD"
-PEERS="$ROOT/../shared/peers"
+TOOLS="${STRATA_BENCH_TOOLS:-$HOME/.cache/strata-bench}/bin"
+LG="$TOOLS/strata-loadgen"
+GO_PEER_BIN="$TOOLS/strata-bench-peer"
+[ -x "$LG" ] && [ -x "$GO_PEER_BIN" ] || { echo "missing $LG or $GO_PEER_BIN: run Benchmarks/scripts/build-tools.sh" >&2; exit 1; }
 STRATA="${STRATA_BIN:-$ROOT/.build/release/strata}"  # STRATA_BIN: another build, for A/B runs
 PIDS=()
-DIRS=()  # Strata's working directories (its LMDB store and log), removed with the servers
+DIRS=()  # working directories (an LMDB store, logs), removed with the servers
 cleanup() {
-    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; PIDS=(); sleep 0.5
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
+    PIDS=()
     for d in "${DIRS[@]:-}"; do [ -n "$d" ] && rm -rf "$d"; done; DIRS=()
 }
 trap cleanup EXIT
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 ulimit -n 65536 2>/dev/null || true
+
+wait_health() {  # PORT NAME DIR
+    for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "$2 on $1 did not start: $(cat "$3/log" 2>/dev/null)" >&2; return 1
+}
 
 start_strata() {  # PORT CONFIG — a fresh working directory, so an LMDB store starts empty
     local dir; dir="$(mktemp -d /tmp/strata-bench.XXXXXX)"; DIRS+=("$dir")
     (cd "$dir" && exec taskset -c 0 "$STRATA" --config "$2" --port "$1" >"$dir/log" 2>&1 </dev/null) &
     LAST=$!; PIDS+=("$LAST")
-    for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "strata on $1 did not start: $(cat "$dir/log")" >&2; return 1
+    wait_health "$1" strata "$dir"
 }
 
-# bench.sh against a running Strata: strata_bench PORT SERVER_PIDS TARGET_NAME [TEST_NAME] (env: TESTS, sizes)
+start_redis() {  # a fresh redis-server on 16379 without persistence, pinned to CPU 0
+    local dir; dir="$(mktemp -d /tmp/strata-bench-redis.XXXXXX)"; DIRS+=("$dir")
+    (cd "$dir" && exec taskset -c 0 redis-server --port 16379 --bind 127.0.0.1 --save "" --appendonly no >"$dir/log" 2>&1 </dev/null) &
+    LAST=$!; PIDS+=("$LAST")
+    for _ in $(seq 1 50); do redis-cli -p 16379 ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "redis-server did not start" >&2; return 1
+}
+
+start_go() {  # PORT [ENGINE]: the Go peer (memory, or Redis on the running redis-server)
+    local dir; dir="$(mktemp -d /tmp/strata-bench-go.XXXXXX)"; DIRS+=("$dir")
+    (cd "$dir" && PORT="$1" ENGINE="${2:-memory}" REDIS_ADDR=127.0.0.1:16379 exec taskset -c 0 "$GO_PEER_BIN" >"$dir/log" 2>&1 </dev/null) &
+    LAST=$!; PIDS+=("$LAST")
+    wait_health "$1" go-peer "$dir"
+}
+
+start_centrifugo() {  # PORT CONFIG: the real Centrifugo (CENTRIFUGO_BIN) on the given config
+    local dir; dir="$(mktemp -d /tmp/strata-bench-cf.XXXXXX)"; DIRS+=("$dir")
+    (cd "$dir" && exec taskset -c 0 "${CENTRIFUGO_BIN:?CENTRIFUGO_BIN must name a Centrifugo binary}" --config "$2" \
+        --http_server.port "$1" >"$dir/log" 2>&1 </dev/null) &
+    LAST=$!; PIDS+=("$LAST")
+    wait_health "$1" centrifugo "$dir"
+}
+
+# gen TARGET PIDS WS_URL PUB_URL PROTO TEST [NAME]: one test of the generator on CPU 1, sizes from
+# FANOUT_N FANOUT_M FANOUT_SIZE FANOUT_RATE STORM_N STORM_K IDLE_N; NAME renames the test.
+gen() {
+    local n="${FANOUT_N:-1000}" test="$6" extra=()
+    case "$test" in
+        recovery-storm) n="${STORM_N:-1000}" ;;
+        idle-conns) n="${IDLE_N:-10000}" ;;
+    esac
+    sleep 0.5
+    taskset -c 1 env GOGC=400 "$LG" -proto "$5" -test "$test" -target "$1" -server-pid "$2" -ws "$3" -pub "$4" -key bench-key \
+        -n "$n" -m "${FANOUT_M:-2000}" -size "${FANOUT_SIZE:-256}" -rate "${FANOUT_RATE:-50}" -k "${STORM_K:-50}" \
+        ${7:+-extra "renamed_from=$test"} | if [ -n "${7:-}" ]; then sed "s/\"test\":\"$test\"/\"test\":\"$7\"/"; else cat; fi \
+        || echo "$1 $test failed" >&2
+}
+
+# strata_bench PORT PIDS TARGET [TEST_NAME]: $TESTS against a running Strata.
 strata_bench() {
-    PROTO=centrifugo-v2 WS_URL="ws://127.0.0.1:$1/connection/websocket" PUB_URL="http://127.0.0.1:$1/api/publish" \
-        PUB_MODE=api API_KEY=bench-key SERVER_PID="$2" "$PEERS/bench.sh" external \
-        | sed "s/\"target\":\"external\"/\"target\":\"$3\"/${4:+; s/\"test\":\"fanout-max\"/\"test\":\"$4\"/}"
+    for t in $TESTS; do
+        gen "$3" "$2" "ws://127.0.0.1:$1/connection/websocket" "http://127.0.0.1:$1/api/publish" v2 "$t" "${4:-}"
+    done
 }
 
-start_redis() {  # a fresh redis-server on the peers' port, pinned to CPU 0
-    PEER_CPU=0 "$PEERS/start-redis.sh" >/tmp/strata-bench-start.out; LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
-}
-
-start_go() {  # PORT [ENGINE]: the Go centrifuge peer, pinned to CPU 0 (Redis engine: on the running redis-server)
-    PORT="$1" ENGINE="${2:-redis}" REDIS_ADDR=127.0.0.1:16379 PEER_CPU=0 "$PEERS/start-centrifuge-go.sh" >/tmp/strata-bench-start.out
-    LAST="$(field PID </tmp/strata-bench-start.out)"; PIDS+=("$LAST")
+# peer_bench PEER TEST [TEST_NAME] [redis]: one test against a fresh peer — centrifuge-go-memory,
+# centrifuge-go-redis (our Go peer) or centrifugo (CENTRIFUGO_BIN, memory engine).
+peer_bench() {
+    local pids=""
+    case "$1" in
+        centrifuge-go-memory) start_go 18000 memory; pids="$LAST" ;;
+        centrifuge-go-redis) start_redis; pids="$LAST,"; start_go 18000 redis; pids="$pids$LAST" ;;
+        centrifugo)
+            local conf; conf="$(mktemp /tmp/strata-bench-cf-config.XXXXXX.json)"
+            python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['engine']={'type':'memory'}; json.dump(c,open(sys.argv[2],'w'))" \
+                "$ROOT/config/examples/bench-lmdb.json" "$conf"
+            start_centrifugo 18000 "$conf"; pids="$LAST"; rm -f "$conf" ;;
+        *) echo "unknown peer $1" >&2; return 1 ;;
+    esac
+    local proto=v1; [ "$1" = centrifugo ] && proto=v2
+    gen "$1" "$pids" ws://127.0.0.1:18000/connection/websocket http://127.0.0.1:18000/api/publish "$proto" "$2" "${3:-}"
+    cleanup
 }
 
 # start_node CONFIG [redis]: a fresh Strata on 18100, after its own redis-server when asked; sets
@@ -46,32 +105,21 @@ start_node() {
     start_strata 18100 "$1"; NODE_PIDS="$NODE_PIDS$LAST"
 }
 
-# single_node_suite PEER CONFIG TARGET [redis]: the peer (a bench.sh target) through $TESTS, then
-# Strata through each test on a fresh node; then the publish test (one subscriber, 5,000
-# publishes back to back) unless PUBLISH_TEST=0. The peer publishes twice: through its
-# `/publish?channel=` (body = data, as bench.sh drives it) and through its `/api/publish`
-# (`{"channel","data"}`, the request Strata gets: same generator work, JSON parsed on both sides).
-# SKIP_GO=1 skips the peer's $TESTS.
+# single_node_suite PEER CONFIG TARGET [redis]: the peer through $TESTS, then Strata through each
+# test on a fresh node; then the publish test (one subscriber, 5,000 publishes back to back, each
+# waiting for its reply) unless PUBLISH_TEST=0. SKIP_PEER=1 skips the peer.
 single_node_suite() {
     local peer="$1" config="$2" target="$3" redis="${4:-}"
-    [ "${SKIP_GO:-0}" = 1 ] || [ -z "$TESTS" ] || TESTS="$TESTS" "$PEERS/bench.sh" "$peer"
+    if [ "${SKIP_PEER:-${SKIP_GO:-0}}" != 1 ]; then
+        for t in $TESTS; do peer_bench "$peer" "$t"; done
+    fi
     for t in $TESTS; do
         start_node "$config" "$redis"
         TESTS="$t" strata_bench 18100 "$NODE_PIDS" "$target"
         cleanup
     done
     [ "${PUBLISH_TEST:-1}" = 1 ] || return 0
-    FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max "$PEERS/bench.sh" "$peer" | sed 's/"test":"fanout-max"/"test":"publish"/'
-    if [[ "$peer" == centrifuge-go-* ]]; then
-        # The Go peer publishes through `/publish?channel=` above; also through its `/api/publish`.
-        local peer_pids=""
-        if [ "$redis" = redis ]; then start_redis; peer_pids="$LAST,"; fi
-        start_go 18000 "${redis:-memory}"; peer_pids="$peer_pids$LAST"
-        FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max PROTO=centrifuge-v1 WS_URL=ws://127.0.0.1:18000/connection/websocket PUB_URL=http://127.0.0.1:18000/api/publish \
-            PUB_MODE=api SERVER_PID="$peer_pids" "$PEERS/bench.sh" external \
-            | sed "s/\"target\":\"external\"/\"target\":\"$peer-api\"/; s/\"test\":\"fanout-max\"/\"test\":\"publish\"/"
-        cleanup
-    fi
+    FANOUT_N=1 FANOUT_M=5000 peer_bench "$peer" fanout-max publish
     start_node "$config" "$redis"
     FANOUT_N=1 FANOUT_M=5000 TESTS=fanout-max strata_bench 18100 "$NODE_PIDS" "$target" publish
     cleanup

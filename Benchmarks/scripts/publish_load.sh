@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Concurrent publishes with history through the HTTP API, on Redis: the Go centrifuge peer's
+# Concurrent publishes with history through the HTTP API, on Redis: our Go peer's
 # /api/publish beside Strata's, the same request to both, each server and its own fresh
 # redis-server pinned to CPU 0, the publishers (Benchmarks/publish-load) on CPU 1. With many in
 # flight the servers pipeline into Redis, so this measures the cost of a publish rather than one
 # round trip. Output: JSON lines on stdout.
 #
-# Needs a release build (make release), the peers built (../shared/peers/setup.sh) and golang-go.
+# Needs a release build (make release) and the tools (Benchmarks/scripts/build-tools.sh).
 # Env: CONCS (default "1 8 32"), DURATION (default 5s), ROUNDS (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -24,6 +24,7 @@ COLUMNS = {
                    ("socket_mem_kb", "socket mem KB", 0), ("connects_per_s", "connects/s", 0), ("connect_errors", "errors", 0)],
 }
 COLUMNS["fanout-max"] = COLUMNS["fanout"]
+COLUMNS["publish"] = [("achieved_pub_rate", "publishes/s", 0), ("server_cpu_s", "server CPU s", 2)] + COLUMNS["fanout"][3:5]
 
 
 def fmt(values: list[float], digits: int) -> str:
