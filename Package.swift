@@ -58,7 +58,7 @@ let package = Package(
 
         // Value types shared by every module; no I/O.
         .target(name: "StrataCore", swiftSettings: strataSettings),
-        // Client protocol v2 codecs (JSON today).
+        // Client protocol v2: commands and results as values, the ClientCodec seam, the JSON codec.
         .target(name: "StrataProtocol", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         // The HistoryStore seam and the in-memory stream store.
         .target(
@@ -98,7 +98,8 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // Pure recovery decisions: merge, recovered?, cache mode.
+        // Pure recovery decisions: the whole subscribe decision (stream and cache mode, buffered
+        // publications, long gaps) and the live position check.
         .target(name: "StrataRecovery", dependencies: ["StrataCore"], swiftSettings: strataSettings),
         // Connection and subscription tokens (JWT through jwt-kit).
         .target(
@@ -115,7 +116,8 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strataSettings
         ),
-        // Node, hub, client sessions, broker and presence seams.
+        // Node, hub, client sessions: authentication, subscriptions, fan-out, timers; builds no
+        // wire bytes (each session's ClientCodec does).
         .target(
             name: "StrataHub",
             dependencies: [
@@ -156,7 +158,7 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // HTTP server API (/api/<method>), answered in the connection's pipeline.
+        // HTTP server API (/api/<method> and the older /api), answered in the connection's pipeline.
         .target(
             name: "StrataServerAPI",
             dependencies: [
