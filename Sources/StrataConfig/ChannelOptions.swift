@@ -45,6 +45,16 @@ package struct ChannelOptions: Equatable, Sendable {
         case json
         case jsonObject = "json_object"
         case binary
+
+        /// Whether a publication's `data` (JSON bytes as sent) passes `publication_data_format`;
+        /// a failure is error 107, for client publishes and the server API alike.
+        package func accepts(_ data: [UInt8]) -> Bool {
+            switch self {
+            case .any, .json: !data.isEmpty
+            case .jsonObject: data.first == UInt8(ascii: "{")
+            case .binary: true
+            }
+        }
     }
 
     /// A channel keeps a stream only when both size and TTL are set.

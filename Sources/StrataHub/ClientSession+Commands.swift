@@ -19,7 +19,7 @@ extension ClientSession {
 
     func publishCommand(_ channel: String, _ data: [UInt8]) async throws(CommandFailure) -> ReplyResult? {
         let options = try resolve(channel)
-        try DataFormatCheck.validate(data, options.publicationDataFormat)
+        guard options.publicationDataFormat.accepts(data) else { throw .error(.badRequest) }
         let info = state.withLock { s in
             ClientInfo(user: s.user, client: id, connInfo: s.connInfo, chanInfo: s.subscriptions[channel]?.chanInfo)
         }
@@ -136,19 +136,5 @@ extension ClientSession {
             return true
         }
         if !ok { disconnect(.badRequest) }
-    }
-}
-
-/// `publication_data_format` checks; failures are error 107.
-enum DataFormatCheck {
-    static func validate(_ data: [UInt8], _ format: ChannelOptions.DataFormat) throws(CommandFailure) {
-        switch format {
-        case .any, .json:
-            if data.isEmpty { throw .error(.badRequest) }
-        case .jsonObject:
-            guard data.first == UInt8(ascii: "{") else { throw .error(.badRequest) }
-        case .binary:
-            break
-        }
     }
 }

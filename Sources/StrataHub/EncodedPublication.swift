@@ -34,12 +34,14 @@ package final class EncodedPublication: @unchecked Sendable {
     /// One write-once slot per variant and codec kind, in one allocation. Reading a filled slot is
     /// one atomic load, which keeps a fan-out to thousands of subscribers free of locks. Two
     /// threads may race to fill an empty plain or full slot and both encode; the first stored
-    /// wins. Deltas are dear, so they are made under a lock, exactly once. (Why `@unchecked
-    /// Sendable`: the slots are only touched through atomic operations.)
+    /// wins. Deltas are dear: the fossil delta is computed once, under a lock, whatever the number
+    /// of codecs framing it. (Why `@unchecked Sendable`: the slots are only touched through
+    /// atomic operations, the delta only under its lock.)
     private typealias Slot = UnsafeAtomicLazyReference<Frame>
     private static let slotCount = Variant.allCases.count * CodecKind.slots
     private let slots: UnsafeMutablePointer<Slot.Storage>
-    private let deltaLock = Locked(())
+    /// The delta bytes once computed: nil before, `.some(nil)` when no delta applies.
+    private let delta = Locked<[UInt8]??>(nil)
 
     package init(channel: String, result: AppendResult) {
         self.channel = channel
@@ -60,12 +62,6 @@ package final class EncodedPublication: @unchecked Sendable {
     func frame(_ variant: Variant, codec: any ClientCodec) -> [UInt8]? {
         let slot = Slot(at: slots + (variant.rawValue * CodecKind.slots + codec.kind.slot))
         if let frame = slot.load() { return frame.bytes }
-        if variant == .delta {
-            return deltaLock.withLock { _ in
-                if let frame = slot.load() { return frame.bytes }
-                return slot.storeIfNilThenLoad(Frame(encodeDelta(codec))).bytes
-            }
-        }
         return slot.storeIfNilThenLoad(Frame(encode(variant, codec))).bytes
     }
 
@@ -79,18 +75,24 @@ package final class EncodedPublication: @unchecked Sendable {
         case .full:
             return codec.publicationPush(channel: channel, WirePublication(publication), delta: true, epoch: "")
         case .delta:
-            return encodeDelta(codec)
+            guard let bytes = deltaBytes else { return nil }
+            var d = publication
+            d.data = bytes
+            return codec.publicationPush(channel: channel, WirePublication(d, isDelta: true), delta: true, epoch: "")
         }
     }
 
     /// The delta against the previous publication, or nil (no base, not smaller, or not valid
-    /// UTF-8). The delta bytes are the same for every codec; only their framing differs.
-    private func encodeDelta(_ codec: any ClientCodec) -> [UInt8]? {
-        guard let prev = previous, prev.offset + 1 == publication.offset,
-            let delta = DeltaPayload.make(previous: prev.data, current: publication.data)
-        else { return nil }
-        var d = publication
-        d.data = delta
-        return codec.publicationPush(channel: channel, WirePublication(d, isDelta: true), delta: true, epoch: "")
+    /// UTF-8): the same bytes for every codec, which only frame them differently.
+    private var deltaBytes: [UInt8]? {
+        delta.withLock { cached in
+            if let cached { return cached }
+            var made: [UInt8]?
+            if let prev = previous, prev.offset + 1 == publication.offset {
+                made = DeltaPayload.make(previous: prev.data, current: publication.data)
+            }
+            cached = .some(made)
+            return made
+        }
     }
 }

@@ -6,9 +6,10 @@ import StrataCore
 package struct CodecKind: Hashable, Sendable, CustomStringConvertible {
     /// The cache slot of this kind: 0 ..< `CodecKind.slots`.
     package let slot: Int
-    package let name: String
+    /// A `StaticString`, so reading a session's kind on every delivery costs no reference count.
+    package let name: StaticString
 
-    package init(slot: Int, name: String) {
+    package init(slot: Int, name: StaticString) {
         precondition((0..<Self.slots).contains(slot), "codec slot out of range")
         self.slot = slot
         self.name = name
@@ -18,7 +19,10 @@ package struct CodecKind: Hashable, Sendable, CustomStringConvertible {
     package static let slots = 4
     package static let json = CodecKind(slot: 0, name: "json")
 
-    package var description: String { name }
+    package var description: String { "\(name)" }
+
+    package static func == (a: CodecKind, b: CodecKind) -> Bool { a.slot == b.slot }
+    package func hash(into hasher: inout Hasher) { hasher.combine(slot) }
 }
 
 /// Commands decoded from one transport message, and the error that stopped decoding, if any.

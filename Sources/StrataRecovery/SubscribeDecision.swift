@@ -14,7 +14,7 @@ package enum SubscribeDecision {
         case cache(latestOnly: Bool)
     }
 
-    package struct Input: Sendable, Equatable {
+    package struct Input: Sendable {
         package var mode: Mode
         /// The client asked to recover (or cache mode recovers on its own) and may.
         package var recovering: Bool
@@ -46,12 +46,6 @@ package enum SubscribeDecision {
             self.buffered = buffered
             self.replyLimit = replyLimit
             self.streamsLongGaps = streamsLongGaps
-        }
-
-        package static func == (a: Input, b: Input) -> Bool {
-            a.mode == b.mode && a.recovering == b.recovering && a.since == b.since && a.rejectUnrecovered == b.rejectUnrecovered
-                && a.read == b.read && a.replyLimit == b.replyLimit && a.streamsLongGaps == b.streamsLongGaps
-                && a.buffered.map(\.publication) == b.buffered.map(\.publication) && a.buffered.map(\.epoch) == b.buffered.map(\.epoch)
         }
     }
 

@@ -87,14 +87,7 @@ package struct ServerAPI: Sendable {
             return (bytes, JSONParser.isValid(bytes))
         }
         let data = p.verbatimJSON("data") ?? []
-        switch options.publicationDataFormat {
-        case .any, .json:
-            if data.isEmpty { throw .badRequest }
-        case .jsonObject:
-            if data.first != UInt8(ascii: "{") { throw .badRequest }
-        case .binary:
-            break
-        }
+        guard options.publicationDataFormat.accepts(data) else { throw .badRequest }
         return (data, true)
     }
 

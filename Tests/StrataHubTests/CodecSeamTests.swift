@@ -13,7 +13,7 @@ final class TaggedCodec: ClientCodec {
     let joinEncodes = Locked(0)
 
     init(slot: Int = 3) {
-        kind = CodecKind(slot: slot, name: "tagged\(slot)")
+        kind = CodecKind(slot: slot, name: "tagged")
     }
 
     static let tag = Array("T|".utf8)
