@@ -34,7 +34,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
-        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -55,6 +54,8 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // glibc's <malloc.h> (malloc_trim), part of libc.
+        .systemLibrary(name: "CMalloc"),
 
         // Value types shared by every module; no I/O.
         .target(name: "StrataCore", swiftSettings: strataSettings),
@@ -129,29 +130,30 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // The HTTP server's plumbing that every HTTP endpoint shares: connection tasks on their
-        // event loop, handlers ahead of Hummingbird's HTTP types codec, the router's context.
+        // The HTTP/1 server's connections: WebSocket upgrades handed to a transport's handlers,
+        // handlers ahead of Hummingbird's HTTP types codec, request tasks on their event loop.
         .target(
             name: "StrataHTTP",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings
         ),
-        // WebSocket transport (Hummingbird) feeding client sessions.
+        // The WebSocket transport: NIO channel handlers feeding client sessions, frames written on the event loop.
         .target(
             name: "StrataTransport",
             dependencies: [
-                "StrataHub", "StrataHTTP", "StrataConfig", "StrataCore", "StrataProtocol",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "StrataHub", "StrataHTTP", "StrataCore", "StrataProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -174,10 +176,9 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -234,17 +235,18 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strataSettings),
+        .testTarget(name: "StrataServerTests", dependencies: ["StrataServer"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataTransportTests",
             dependencies: [
-                "StrataTransport", "StrataHTTP", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                "StrataTransport", "StrataHTTP", "StrataHub", "StrataConfig", "StrataBroker", "StrataHistory", "StrataCore",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"), "StrataCore",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
         .testTarget(

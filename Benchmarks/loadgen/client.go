@@ -219,3 +219,19 @@ func (p *publisher) publish(channel string, data []byte) error {
 	}
 	return nil
 }
+
+// closedCount is how many of the clients' connections have ended (closed by the server).
+func closedCount(clients []*client) int {
+	n := 0
+	for _, c := range clients {
+		if c == nil {
+			continue
+		}
+		select {
+		case <-c.done:
+			n++
+		default:
+		}
+	}
+	return n
+}

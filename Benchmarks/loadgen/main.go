@@ -7,7 +7,9 @@
 //
 // Tests (Benchmarks/README.md): fanout (n subscribers, m publications paced at -rate), fanout-max
 // (the same, publications back to back), recovery-storm (n clients recover k missed publications
-// at once), idle-conns (n idle subscribed connections: memory per connection). Connections are
+// at once), idle-conns (n idle subscribed connections: memory per connection, and how much of it
+// the server gives back once they closed), hold (n connections on one channel held for -hold,
+// then one publication that must reach all of them). Connections are
 // anonymous: the server's config must allow anonymous connect and subscribe on -channel.
 // Built offline from Debian's golang-go and golang-github-gorilla-websocket-dev
 // (Benchmarks/scripts/build-tools.sh).
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	var cfg config
-	test := flag.String("test", "fanout", "fanout | fanout-max | recovery-storm | idle-conns")
+	test := flag.String("test", "fanout", "fanout | fanout-max | recovery-storm | idle-conns | hold")
 	target := flag.String("target", "server", "name written into the result")
 	flag.StringVar(&cfg.wsURL, "ws", "ws://127.0.0.1:8000/connection/websocket", "WebSocket endpoint")
 	flag.StringVar(&cfg.pubURL, "pub", "http://127.0.0.1:8000/api/publish", "server API publish URL")
@@ -37,6 +39,8 @@ func main() {
 	flag.IntVar(&cfg.stormK, "k", 50, "publications missed per client (recovery-storm)")
 	flag.IntVar(&cfg.dialParallel, "dial-parallel", 200, "connects in flight at once")
 	flag.StringVar(&cfg.channel, "channel", "", "channel (default: a fresh one per run)")
+	flag.DurationVar(&cfg.hold, "hold", 60*time.Second, "hold: how long the connections are held before the publication")
+	flag.IntVar(&cfg.warmup, "warmup", 100, "idle-conns: connections opened and closed before memory is measured")
 	proto := flag.String("proto", "v2", "client protocol: v2 (Centrifugo v4+, Strata) or v1 (Go centrifuge v0.15)")
 	var extra multiFlag
 	flag.Var(&extra, "extra", "key=value added to the result (repeatable)")
@@ -50,14 +54,20 @@ func main() {
 	var res result
 	switch *test {
 	case "fanout":
+		cfg.hold = 0
 		res = fanout(cfg)
 	case "fanout-max":
 		cfg.rate = 0
+		cfg.hold = 0
 		res = fanout(cfg)
 	case "recovery-storm":
 		res = recoveryStorm(cfg)
 	case "idle-conns":
 		res = idleConns(cfg)
+	case "hold":
+		// n connections on one channel held for -hold, then one publication to all of them.
+		cfg.m = 1
+		res = fanout(cfg)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown test %q\n", *test)
 		os.Exit(2)

@@ -64,6 +64,31 @@ func (s server) rssKB() int64 {
 	return total
 }
 
+// rssSplitKB returns the processes' anonymous and file-backed resident memory in KiB (RssAnon,
+// RssFile): heap and stacks, against mapped code and store files that the kernel may drop.
+func (s server) rssSplitKB() (anon, file int64) {
+	for _, pid := range s.pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			switch f[0] {
+			case "RssAnon:":
+				anon += v
+			case "RssFile:":
+				file += v
+			}
+		}
+	}
+	return anon, file
+}
+
 // socketMemKB is the kernel's TCP buffer memory (`/proc/net/sockstat`, pages of 4 KiB).
 func socketMemKB() int64 {
 	b, err := os.ReadFile("/proc/net/sockstat")

@@ -17,6 +17,8 @@ type config struct {
 	stormK                int
 	dialParallel          int
 	channel               string
+	hold                  time.Duration // fanout: connections held this long before the first publication
+	warmup                int           // idle-conns: connections opened and closed before measuring
 }
 
 type result map[string]any
@@ -144,6 +146,19 @@ func fanout(cfg config) result {
 		res["error"] = err.Error()
 		closeAll(clients)
 		return res
+	}
+	res["connects_per_s"] = float64(cfg.n) / connectTime.Seconds()
+	if cfg.hold > 0 {
+		// Held idle (the server pings them), then one publication must reach every one.
+		cpuHold := cfg.server.cpu()
+		time.Sleep(cfg.hold)
+		res["hold_s"] = cfg.hold.Seconds()
+		res["hold_server_cpu_s"] = (cfg.server.cpu() - cpuHold).Seconds()
+		held := cfg.server.rssKB()
+		res["rss_held_kb"] = held
+		res["rss_per_conn_kb"] = float64(held-rssIdle) / float64(cfg.n)
+		res["socket_mem_kb"] = socketMemKB()
+		res["connections_lost"] = closedCount(clients)
 	}
 	time.Sleep(300 * time.Millisecond)
 	pub := newPublisher(cfg.pubURL, cfg.apiKey)
@@ -290,11 +305,19 @@ func recoveryStorm(cfg config) result {
 // idleConns: n connections, each subscribed to a channel of its own, held idle; the server's
 // memory before, with them, and after they closed.
 func idleConns(cfg config) result {
+	cold := cfg.server.rssKB()
+	if cfg.warmup > 0 {
+		// A server's first connections page in code and fill its runtime's caches once; a short
+		// round of them first makes "before" what the process holds when it has no connections.
+		warm, _, _, _ := connectMany(cfg, cfg.warmup, func(i int) string { return fmt.Sprintf("%s-warmup-%d", cfg.channel, i) }, nil)
+		closeAll(warm)
+		time.Sleep(2 * time.Second)
+	}
 	before := cfg.server.rssKB()
 	sockBefore := socketMemKB()
 	start := time.Now()
 	clients, _, failed, err := connectMany(cfg, cfg.n, func(i int) string { return fmt.Sprintf("%s-%d", cfg.channel, i) }, nil)
-	res := result{"n": cfg.n, "connect_errors": failed, "rss_before_kb": before}
+	res := result{"n": cfg.n, "connect_errors": failed, "rss_cold_kb": cold, "warmup": cfg.warmup, "rss_before_kb": before}
 	if err != nil {
 		res["error"] = err.Error()
 	}
@@ -305,8 +328,16 @@ func idleConns(cfg config) result {
 	res["rss_connected_kb"] = held
 	res["rss_per_conn_kb"] = float64(held-before) / float64(cfg.n-failed)
 	res["socket_mem_kb"] = socketMemKB() - sockBefore
+	anonHeld, fileHeld := cfg.server.rssSplitKB()
+	res["rss_anon_connected_kb"], res["rss_file_connected_kb"] = anonHeld, fileHeld
 	closeAll(clients)
 	time.Sleep(3 * time.Second)
-	res["rss_after_close_kb"] = cfg.server.rssKB()
+	after := cfg.server.rssKB()
+	res["rss_after_close_kb"] = after
+	if before > 0 {
+		res["rss_after_close_ratio"] = float64(after) / float64(before)
+	}
+	anonAfter, fileAfter := cfg.server.rssSplitKB()
+	res["rss_anon_after_close_kb"], res["rss_file_after_close_kb"] = anonAfter, fileAfter
 	return res
 }

@@ -23,7 +23,6 @@ package final class ClientSession: Sendable {
     package let codec: any ClientCodec
     package let queue: OutboundQueue
     let state = Locked(State())
-    let logger: Logger
 
     enum Status {
         case connecting
@@ -54,9 +53,14 @@ package final class ClientSession: Sendable {
         self.node = node
         self.codec = codec
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
+    }
+
+    /// The node's logger with this connection's id, made when something is logged. Not kept:
+    /// a logger with its own metadata costs ~400 bytes per idle connection.
+    var logger: Logger {
         var logger = node.logger
-        logger[metadataKey: "client"] = "\(id)"
-        self.logger = logger
+        logger[metadataKey: "client"] = .string(id)
+        return logger
     }
 
     package var user: String { state.withLock { $0.user } }
@@ -184,7 +188,7 @@ package final class ClientSession: Sendable {
             return true
         }
         guard wasOpen else { return }
-        logger.debug("disconnect", metadata: ["code": "\(disconnect.code)", "reason": "\(disconnect.reason)"])
+        if node.logger.logLevel <= .debug { logger.debug("disconnect", metadata: ["code": "\(disconnect.code)", "reason": "\(disconnect.reason)"]) }
         node.metrics.disconnects.increment()
         queue.close(disconnect, dropPending: dropPending)
         Task { await self.cleanup() }

@@ -261,6 +261,15 @@ package final class Node: BrokerEventHandler, Sendable {
         package var subscriptions: Int
     }
 
+    /// Periodic upkeep (every second, from the server's housekeeping): forgets stream reads
+    /// that aged out.
+    package func sweep() {
+        readCache.sweep(now: clock.nowMillis())
+    }
+
+    /// Connections held now (cheap, unlike `stats`).
+    package var connectionCount: Int { hub.connectionCount }
+
     package var stats: Stats {
         Stats(
             connections: hub.connectionCount, users: hub.userCount, channels: hub.channels().count,

@@ -101,9 +101,14 @@ package final class OutboundQueue: Sendable {
             if !s.messages.isEmpty { return Self.takeBatch(&s, maxFrameBytes) }
             if s.closeRequested && !s.finished {
                 s.finished = true
+                // The writer's wake-up holds the writer, which holds this queue and its
+                // channel: dropping it breaks that cycle, or every closed connection leaks.
+                s.wake = nil
                 return .close(s.closing)
             }
             s.wakePending = false
+            // Idle: give back the storage a burst grew (an idle connection keeps none).
+            s.messages = []
             return nil
         }
     }

@@ -27,15 +27,38 @@ final class StreamReadCache: Sendable {
         var inFlight: [Key: Task<HistoryResult, any Error>] = [:]
     }
 
-    private let shards: [Locked<[String: Channel]>]
+    /// One shard's channels. Channels whose reads all aged out are swept from the shard at most
+    /// once per `maxAge`, on the shard's next read: a channel read once (a personal channel, a
+    /// client that never comes back) must not keep its entry, and its result, for ever.
+    struct Shard {
+        var channels: [String: Channel] = [:]
+        var sweptAt: Int64 = 0
+
+        mutating func sweep(now: Int64, maxAge: Int64) {
+            guard now - sweptAt > maxAge else { return }
+            sweptAt = now
+            channels = channels.filter { _, c in !c.inFlight.isEmpty || c.entries.values.contains { now - $0.storedAt <= maxAge } }
+        }
+    }
+
+    private let shards: [Locked<Shard>]
     let maxAgeMillis: Int64
 
     init(maxAgeMillis: Int64 = 500, shardCount: Int = 64) {
         self.maxAgeMillis = maxAgeMillis
-        shards = (0..<shardCount).map { _ in Locked([:]) }
+        shards = (0..<shardCount).map { _ in Locked(Shard()) }
     }
 
-    private func shard(_ channel: String) -> Locked<[String: Channel]> {
+    /// Drops every channel whose reads aged out (periodically: `Node.sweep`), so the cache of a
+    /// node whose clients left is empty again without waiting for reads of the same shards.
+    func sweep(now: Int64) {
+        for shard in shards { shard.withLock { $0.sweep(now: now, maxAge: maxAgeMillis) } }
+    }
+
+    /// How many channels the cache holds (tests).
+    var channelCount: Int { shards.reduce(0) { n, shard in n + shard.withLock { $0.channels.count } } }
+
+    private func shard(_ channel: String) -> Locked<Shard> {
         var h = Hasher()
         h.combine(channel)
         return shards[Int(UInt(bitPattern: h.finalize()) % UInt(shards.count))]
@@ -43,12 +66,11 @@ final class StreamReadCache: Sendable {
 
     /// The channel changed: every cached read of it is stale. Called before a publication is broadcast.
     func invalidate(_ channel: String) {
-        shard(channel).withLock { map in
-            guard var c = map[channel] else { return }
-            c.generation &+= 1
-            c.entries.removeAll()
-            c.inFlight.removeAll()
-            map[channel] = c
+        shard(channel).withLock { shard in
+            guard shard.channels[channel] != nil else { return }
+            shard.channels[channel]?.generation &+= 1
+            shard.channels[channel]?.entries.removeAll()
+            shard.channels[channel]?.inFlight.removeAll()
         }
     }
 
@@ -64,15 +86,15 @@ final class StreamReadCache: Sendable {
             case join(Task<HistoryResult, any Error>)
             case run(Task<HistoryResult, any Error>, UInt64)
         }
-        let plan = lock.withLock { map -> Plan in
-            var c = map[channel] ?? Channel()
+        let plan = lock.withLock { shard -> Plan in
+            shard.sweep(now: now, maxAge: maxAgeMillis)
+            var c = shard.channels.removeValue(forKey: channel) ?? Channel()
+            defer { shard.channels[channel] = c }
             if let e = c.entries[key], e.generation == c.generation, now - e.storedAt <= maxAgeMillis { return .cached(e.result) }
             if let t = c.inFlight[key] { return .join(t) }
             let task = Task { try await read() }
             c.inFlight[key] = task
-            // Keep the map small: drop channels whose entries all aged out.
             c.entries = c.entries.filter { now - $0.value.storedAt <= maxAgeMillis }
-            map[channel] = c
             return .run(task, c.generation)
         }
         switch plan {
@@ -85,18 +107,14 @@ final class StreamReadCache: Sendable {
             do {
                 result = try await t.value
             } catch {
-                lock.withLock { map in _ = map[channel]?.inFlight.removeValue(forKey: key) }
+                lock.withLock { shard in _ = shard.channels[channel]?.inFlight.removeValue(forKey: key) }
                 throw error
             }
-            lock.withLock { map in
-                guard var c = map[channel] else { return }
+            lock.withLock { shard in
+                guard var c = shard.channels.removeValue(forKey: channel) else { return }
                 c.inFlight.removeValue(forKey: key)
                 if c.generation == generation { c.entries[key] = Entry(generation: generation, storedAt: now, result: result) }
-                if c.entries.isEmpty && c.inFlight.isEmpty {
-                    map[channel] = nil
-                } else {
-                    map[channel] = c
-                }
+                if !c.entries.isEmpty || !c.inFlight.isEmpty { shard.channels[channel] = c }
             }
             return result
         }

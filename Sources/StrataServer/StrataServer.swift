@@ -1,5 +1,4 @@
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import Metrics
 import NIOCore
@@ -50,24 +49,22 @@ package enum StrataServer {
                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
-        if !config.websocket.disabled {
-            WebSocketTransport.register(
-                on: router, sessions: SessionFactory(node: node),
+        let webSocket =
+            config.websocket.disabled
+            ? nil
+            : WebSocketTransport(
+                sessions: SessionFactory(node: node),
                 options: .init(
                     path: config.websocket.handlerPrefix, messageSizeLimit: config.websocket.messageSizeLimit,
                     allowedOrigins: config.client.allowedOrigins))
-        }
-
-        let ws = WebSocketServerConfiguration(
-            maxFrameSize: config.websocket.messageSizeLimit, autoPing: .disabled, closeTimeout: .seconds(5), validateUTF8: false)
         // The server API is answered in each connection's pipeline, before Hummingbird's router.
         let api = APIEndpoint(node: node, config: config.httpAPI)
         let serverName = "strata"
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let app = Application(
             router: router,
-            server: .strataHTTP1WebSocket(
-                webSocketRouter: router, configuration: ws,
+            server: .strataHTTP1(
+                webSocket: webSocket,
                 channelHandlers: { api.map { [APIChannelHandler(endpoint: $0, serverName: serverName)] } ?? [] }),
             // A deep accept backlog: after a deploy thousands of clients reconnect at the same moment,
             // and a full queue costs each overflowing client a one-second SYN retry.
@@ -152,17 +149,23 @@ package enum StrataServer {
     }
 }
 
-/// Background work of a running node: history expiry sweeps every second, and the goodbye to
-/// clients (3001 shutdown) when the server stops.
+/// Background work of a running node: history expiry sweeps every second, freed memory given
+/// back after many connections closed (`MemoryTrim`), and the goodbye to clients (3001 shutdown)
+/// when the server stops.
 package struct NodeHousekeeping: Service {
     let node: Node
     let store: any HistoryStore
 
     package func run() async throws {
         await cancelWhenGracefulShutdown {
+            var trim = MemoryTrim()
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 await store.sweepExpired()
+                node.sweep()
+                if trim.observe(connections: node.connectionCount) {
+                    node.logger.debug("returned freed memory to the system after connections closed")
+                }
             }
         }
         node.shutdown()

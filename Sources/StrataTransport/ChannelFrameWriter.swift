@@ -20,39 +20,44 @@ import StrataHub
 ///
 /// Backpressure: while the socket is not writable (a slow reader), the drain stops and looks
 /// again shortly; messages pile up in the bounded `OutboundQueue` until that client alone is
-/// disconnected with 3008. The close goes back to the connection's task (`closed`), which performs
-/// the close handshake through Hummingbird after every frame written here.
+/// disconnected with 3008.
+///
+/// Closing (RFC 6455 §7): the queue's close, after every frame before it, becomes a close frame
+/// with the disconnect's code and reason; the connection's handler closes the socket when the
+/// client answers with its own close frame, and the writer closes it anyway after `closeTimeout`.
 final class ChannelFrameWriter: Drainable {
     private let channel: any Channel
     private let queue: OutboundQueue
     private let batcher: DrainBatcher
-    /// The pipeline context of `WebSocketFrameEncoder`, found on the first drain (event loop only).
-    private let encoderContext: NIOLoopBoundBox<ChannelHandlerContext?>
-    private let lookedUp: NIOLoopBoundBox<Bool>
-    private let closeEvents: AsyncStream<Disconnect?>
-    private let closeContinuation: AsyncStream<Disconnect?>.Continuation
+    /// What the writer keeps on the event loop. One box: each is an allocation per connection.
+    private let onLoop: NIOLoopBoundBox<LoopState>
     /// How soon a drain blocked by a full socket looks again.
     static let retryDelay = TimeAmount.milliseconds(5)
+    /// How long a client has to answer our close frame before the socket is closed anyway.
+    static let closeTimeout = TimeAmount.seconds(5)
 
-    init(channel: any Channel, queue: OutboundQueue, batchers: DrainBatchers) {
+    struct LoopState {
+        /// The pipeline context of `WebSocketFrameEncoder`, found on the first write.
+        var encoder: ChannelHandlerContext?
+        var lookedUp = false
+        /// A close frame went out: nothing more may be written (RFC 6455 §5.5.1).
+        var closeSent = false
+    }
+
+    init(channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher) {
         self.channel = channel
         self.queue = queue
-        self.batcher = batchers.batcher(for: channel.eventLoop)
-        // Used only on the event loop; made with the factories that work from anywhere.
-        self.encoderContext = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
-        self.lookedUp = .makeBoxSendingValue(false, as: Bool.self, eventLoop: channel.eventLoop)
-        (closeEvents, closeContinuation) = AsyncStream.makeStream(of: Disconnect?.self, bufferingPolicy: .bufferingNewest(1))
+        self.batcher = batcher
+        // Used only on the event loop; made with the factory that works from anywhere.
+        self.onLoop = .makeBoxSendingValue(LoopState(), as: LoopState.self, eventLoop: channel.eventLoop)
     }
 
     func start() {
         queue.onReady { [self] in batcher.schedule(self) }
     }
 
-    /// The disconnect the queue ended with (nil: just close), once every frame before it is written.
-    func closed() async -> Disconnect? {
-        for await disconnect in closeEvents { return disconnect }
-        return nil
-    }
+    /// Whether our close frame has been written (event loop only).
+    var closeSent: Bool { onLoop.value.closeSent }
 
     /// Runs on the event loop until the queue is empty, the socket is full, or the queue closes.
     func drain() {
@@ -67,24 +72,59 @@ final class ChannelFrameWriter: Drainable {
             switch event {
             case .frame(let messages):
                 // A dead channel drops what it is given: keep polling until the session's close.
-                guard channel.isActive else { continue }
+                guard channel.isActive, !onLoop.value.closeSent else { continue }
                 write(messages)
                 wrote = true
             case .close(let disconnect):
-                if wrote {
+                wrote = false
+                if let disconnect {
+                    sendClose(code: disconnect.code, reason: disconnect.reason)
+                } else {
                     flush()
-                    wrote = false
+                    channel.close(promise: nil)
                 }
-                closeContinuation.yield(disconnect)
-                closeContinuation.finish()
                 return
             }
         }
     }
 
+    /// Writes a close frame (once) and flushes; the socket closes when the client answers or
+    /// after `closeTimeout`. A nil code sends an empty close frame (the client's own had none).
+    func sendClose(code: UInt16?, reason: String = "") {
+        guard channel.isActive, !onLoop.value.closeSent else { return }
+        onLoop.value.closeSent = true
+        writeFrame(WebSocketFrame(fin: true, opcode: .connectionClose, data: Self.closePayload(code: code, reason: reason)))
+        flush()
+        let deadline = channel.eventLoop.scheduleTask(in: Self.closeTimeout) { [channel] in channel.close(promise: nil) }
+        // The timer holds the channel: cancelled at the close, it lets the channel go at once.
+        channel.closeFuture.whenComplete { _ in deadline.cancel() }
+    }
+
+    /// A pong for the client's ping, with the ping's application data (RFC 6455 §5.5.3).
+    func sendPong(_ data: ByteBuffer) {
+        guard channel.isActive, !onLoop.value.closeSent else { return }
+        writeFrame(WebSocketFrame(fin: true, opcode: .pong, data: data))
+        flush()
+    }
+
+    /// A close frame's payload: the code (network order) and the reason, cut to the 123 bytes
+    /// a control frame leaves for it (at a character boundary).
+    static func closePayload(code: UInt16?, reason: String) -> ByteBuffer {
+        guard let code else { return ByteBuffer() }
+        var buffer = ByteBufferAllocator().buffer(capacity: 2 + reason.utf8.count)
+        buffer.writeInteger(code)
+        var room = 123
+        for scalar in reason.unicodeScalars {
+            room -= UTF8.width(scalar)
+            guard room >= 0 else { break }
+            buffer.writeString(String(scalar))
+        }
+        return buffer
+    }
+
     /// From the encoder's position too: only the handlers towards the socket need the flush.
     private func flush() {
-        if let context = encoderContext.value {
+        if let context = onLoop.value.encoder {
             context.flush()
         } else {
             channel.flush()
@@ -92,15 +132,24 @@ final class ChannelFrameWriter: Drainable {
     }
 
     private func write(_ messages: [[UInt8]]) {
-        if !lookedUp.value {
-            lookedUp.value = true
-            encoderContext.value = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        }
-        if let context = encoderContext.value {
+        if let context = encoderContext() {
             context.write(NIOAny(Self.textFrame(messages)), promise: nil)
         } else {
             channel.write(WebSocketFrame(fin: true, opcode: .text, data: Self.joined(messages)), promise: nil)
         }
+    }
+
+    /// A frame through NIO's encoder (control frames: rare, not worth encoding here).
+    private func writeFrame(_ frame: WebSocketFrame) {
+        channel.write(frame, promise: nil)
+    }
+
+    private func encoderContext() -> ChannelHandlerContext? {
+        if !onLoop.value.lookedUp {
+            onLoop.value.lookedUp = true
+            onLoop.value.encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        }
+        return onLoop.value.encoder
     }
 
     /// The JSON protocol's batching: messages joined by newlines.

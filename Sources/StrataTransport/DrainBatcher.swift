@@ -80,17 +80,23 @@ final class DrainBatcher: Sendable {
     }
 }
 
-/// One `DrainBatcher` per event loop, shared by every connection on it.
-final class DrainBatchers: Sendable {
-    private let batchers = Locked<[ObjectIdentifier: DrainBatcher]>([:])
+/// One value per event loop, made on first use and shared by every connection on that loop
+/// (a connection's drain batcher, the executor its command tasks prefer).
+final class PerEventLoop<Value: Sendable>: Sendable {
+    private let values = Locked<[ObjectIdentifier: Value]>([:])
+    private let make: @Sendable (any EventLoop) -> Value
 
-    func batcher(for eventLoop: any EventLoop) -> DrainBatcher {
-        batchers.withLock { all in
+    init(_ make: @escaping @Sendable (any EventLoop) -> Value) {
+        self.make = make
+    }
+
+    func callAsFunction(_ eventLoop: any EventLoop) -> Value {
+        values.withLock { all in
             let key = ObjectIdentifier(eventLoop)
-            if let b = all[key] { return b }
-            let b = DrainBatcher(eventLoop: eventLoop)
-            all[key] = b
-            return b
+            if let value = all[key] { return value }
+            let value = make(eventLoop)
+            all[key] = value
+            return value
         }
     }
 }

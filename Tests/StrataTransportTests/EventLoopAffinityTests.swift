@@ -1,6 +1,5 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
@@ -36,11 +35,7 @@ struct EventLoopAffinityTests {
             try await Task.sleep(for: .milliseconds(1))
             return "\(before) \(context.channel.eventLoop.inEventLoop)"
         }
-        let ws = WebSocketServerConfiguration()
-        let builder: HTTPServerBuilder =
-            affine
-            ? .strataHTTP1WebSocket(webSocketRouter: router, configuration: ws)
-            : .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: ws))
+        let builder: HTTPServerBuilder = affine ? .strataHTTP1(webSocket: nil) : .http1()
         let (portStream, port) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, server: builder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

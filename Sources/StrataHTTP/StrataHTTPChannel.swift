@@ -1,0 +1,146 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// A WebSocket endpoint served on the HTTP server's connections. The transport behind it owns
+/// the frames and the session; this module only performs the upgrade.
+package protocol WebSocketUpgradeEndpoint: Sendable {
+    /// The largest frame NIO's decoder accepts (a larger one closes the connection with 1009).
+    var maxFrameSize: Int { get }
+    /// Decides on an upgrade request (on the event loop, synchronously): the extra response
+    /// headers to upgrade with, or nil to refuse it (400).
+    func shouldUpgrade(_ head: HTTPRequestHead) -> HTTPHeaders?
+    /// Adds the connection's handlers once the 101 response is written (on the event loop). NIO's
+    /// frame encoder and decoder are in the pipeline already.
+    func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws
+}
+
+/// Strata's HTTP/1 connections: a WebSocket upgrade hands the connection to the endpoint's
+/// channel handlers and ends the connection's task; any other request goes through the
+/// pipeline's own handlers (`channelHandlers`, ahead of Hummingbird's HTTP types codec: the
+/// server API) and then to Hummingbird's router, in a task on the connection's event loop.
+///
+/// Why not Hummingbird's `HTTP1WebSocketUpgradeChannel`: it runs every WebSocket connection as
+/// a task for the connection's whole life, and an idle task keeps the stack slabs its deepest
+/// call needed (~30 KB per connection after a subscribe, measured with heaptrack). Here an idle
+/// WebSocket connection owns its channel, its handlers and its session, and no task
+/// (docs/decisions/0008-websocket-on-channel-handlers.md).
+package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
+    package enum UpgradeResult: Sendable {
+        /// The endpoint's handlers run the connection; nothing is left to do in a task.
+        case webSocket
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    package struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        package let channel: any Channel
+    }
+
+    /// Each connection keeps its last receive buffer for the next read (NIO's pooled receive
+    /// buffer), as large as the largest read it needed. NIO's default starts at 2 KiB, a quarter
+    /// of an idle WebSocket connection's memory; commands are small, so reads start at 512 bytes
+    /// and grow only for a connection that sends large messages.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+
+    package let responder: HTTPChannelHandler.Responder
+    let webSocket: (any WebSocketUpgradeEndpoint)?
+    let channelHandlers: @Sendable () -> [any ChannelHandler]
+
+    package init(
+        responder: @escaping HTTPChannelHandler.Responder, webSocket: (any WebSocketUpgradeEndpoint)?,
+        channelHandlers: @escaping @Sendable () -> [any ChannelHandler]
+    ) {
+        self.responder = responder
+        self.webSocket = webSocket
+        self.channelHandlers = channelHandlers
+    }
+
+    package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
+            let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            var upgraders: [any NIOTypedHTTPServerProtocolUpgrader<UpgradeResult>] = []
+            if let endpoint = webSocket {
+                upgraders.append(
+                    NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                        maxFrameSize: endpoint.maxFrameSize,
+                        shouldUpgrade: { channel, head in
+                            upgradeAttempted.value = true
+                            return channel.eventLoop.makeSucceededFuture(endpoint.shouldUpgrade(head))
+                        },
+                        upgradePipelineHandler: { channel, head in
+                            channel.eventLoop.makeCompletedFuture {
+                                try endpoint.upgraded(channel, head: head)
+                                return .webSocket
+                            }
+                        }))
+            }
+            let handlers = channelHandlers
+            let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: upgraders,
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        // Ahead of the codec: these handlers see NIO's HTTP/1 parts.
+                        try pipeline.addHandlers(handlers())
+                        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http)
+                    }
+                })
+            var pipelineConfiguration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
+            pipelineConfiguration.enablePipelining = false  // the async channel and APIChannelHandler order requests
+            pipelineConfiguration.enableErrorHandling = false  // Hummingbird and APIChannelHandler answer errors
+            pipelineConfiguration.enableResponseHeaderValidation = false  // HTTP types validate already
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    package func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .webSocket:
+                return
+            case .notUpgraded(let http):
+                // The requests' task prefers the connection's loop (docs/decisions/0003).
+                await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+                    await handleHTTP(asyncChannel: http, logger: logger)
+                }
+            case .failedUpgrade(let http):
+                await refuseUpgrade(http)
+            }
+        } catch {
+            logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A refused WebSocket upgrade: 400 and close.
+    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
+        try? await http.executeThenClose { _, outbound in
+            let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
+            try await outbound.write(contentsOf: [.head(head), .end(nil)])
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// Strata's HTTP/1 server (`StrataHTTPChannel`).
+    package static func strataHTTP1(
+        webSocket: (any WebSocketUpgradeEndpoint)?, channelHandlers: @escaping @Sendable () -> [any ChannelHandler] = { [] }
+    ) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            StrataHTTPChannel(responder: responder, webSocket: webSocket, channelHandlers: channelHandlers)
+        }
+    }
+}

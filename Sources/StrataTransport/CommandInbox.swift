@@ -1,0 +1,83 @@
+import DequeModule
+import StrataCore
+
+/// A connection's received messages, waiting for its session, and who handles them.
+///
+/// Why: `ClientSession.handleFrame` is async (a subscribe reads history, a connect may verify a
+/// token) and must see one connection's messages one at a time, in order. A task per connection
+/// would do that, but an idle task keeps the stack it last needed (~30 KB per connection). Here a
+/// task exists only while messages are waiting: the transport pushes a message, the first push
+/// into an empty inbox says to start one, and that task takes messages until the inbox is empty,
+/// then ends. The end of the connection (`close`) goes through the same line, so the session
+/// learns of it after the messages before it.
+///
+/// Reading stops while `pauseDepth` messages wait (a client that sends faster than its commands
+/// are answered) and starts again once the task has taken the inbox down to `resumeDepth`.
+final class CommandInbox: Sendable {
+    enum Item: Sendable {
+        case message([UInt8])
+        /// The transport is gone: the session cleans up.
+        case closed
+    }
+
+    static let pauseDepth = 16
+    static let resumeDepth = 4
+
+    private struct State {
+        var items: Deque<Item> = []
+        /// A task is taking items (set by the push that found the inbox idle).
+        var running = false
+        var paused = false
+        var closed = false
+    }
+
+    private let state = Locked(State())
+
+    /// Adds a message; `startTask` says the caller must start the task that takes items.
+    /// Messages after `close` are dropped.
+    func push(_ message: [UInt8]) -> (startTask: Bool, pauseReading: Bool) {
+        state.withLock { s in
+            guard !s.closed else { return (false, false) }
+            s.items.append(.message(message))
+            if s.items.count >= Self.pauseDepth { s.paused = true }
+            return (Self.claim(&s), s.paused)
+        }
+    }
+
+    /// Drops the messages not yet taken and queues the end; `startTask` as for `push`.
+    func close() -> Bool {
+        state.withLock { s in
+            guard !s.closed else { return false }
+            s.closed = true
+            s.items.removeAll()
+            s.items.append(.closed)
+            return Self.claim(&s)
+        }
+    }
+
+    /// The next item for the task, and whether reading may start again; nil ends the task.
+    func next() -> (item: Item, resumeReading: Bool)? {
+        state.withLock { s in
+            guard let item = s.items.popFirst() else {
+                s.running = false
+                s.items = []  // the storage goes with the burst
+                return nil
+            }
+            var resume = false
+            if s.paused && s.items.count <= Self.resumeDepth {
+                s.paused = false
+                resume = true
+            }
+            return (item, resume)
+        }
+    }
+
+    /// Whether reading is held back (too many messages waiting).
+    var isPaused: Bool { state.withLock { $0.paused } }
+
+    private static func claim(_ s: inout State) -> Bool {
+        if s.running { return false }
+        s.running = true
+        return true
+    }
+}

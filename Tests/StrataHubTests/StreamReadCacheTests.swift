@@ -1,0 +1,32 @@
+import StrataCore
+import Testing
+
+@testable import StrataHub
+
+@Suite("StreamReadCache forgets channels whose reads aged out")
+struct StreamReadCacheTests {
+    func read(_ cache: StreamReadCache, _ channel: String, now: Int64) async throws {
+        _ = try await cache.read(channel: channel, filter: HistoryFilter(limit: 0), now: now) {
+            HistoryResult(publications: [], top: StreamPosition(offset: 0, epoch: "e"))
+        }
+    }
+
+    /// A channel read once (a personal channel whose client left) must not stay for ever.
+    @Test func sweepDropsAgedOutChannels() async throws {
+        let cache = StreamReadCache(maxAgeMillis: 500, shardCount: 4)
+        for i in 0..<100 { try await read(cache, "personal:\(i)", now: 1_000) }
+        #expect(cache.channelCount == 100)
+        cache.sweep(now: 1_400)
+        #expect(cache.channelCount == 100, "still fresh")
+        cache.sweep(now: 1_600)
+        #expect(cache.channelCount == 0)
+    }
+
+    /// Without the periodic sweep, a later read in the same shard clears the rest of it.
+    @Test func readSweepsItsShard() async throws {
+        let cache = StreamReadCache(maxAgeMillis: 500, shardCount: 1)
+        for i in 0..<10 { try await read(cache, "c\(i)", now: 1_000) }
+        try await read(cache, "other", now: 2_000)
+        #expect(cache.channelCount == 1)
+    }
+}
