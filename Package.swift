@@ -281,7 +281,8 @@ if ProcessInfo.processInfo.environment["STRATA_BENCHMARKS"] != nil {
             name: "StrataBenchmarks",
             dependencies: [
                 "StrataHistory", "StrataLMDB", "StrataRedis", "StrataCompression", "StrataCore", "StrataDelta", "CLMDB",
-                .product(name: "Benchmark", package: "benchmark"),
+                "StrataHub", "StrataBroker", "StrataConfig", "StrataProtocol",
+                .product(name: "Benchmark", package: "benchmark"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/StrataBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -185,6 +185,7 @@ let benchmarks: @Sendable () -> Void = {
     sweepBenchmarks()
     redisBenchmarks()
     deltaBenchmarks()
+    broadcastBenchmarks()
 
     Benchmark("zstd compress 2.6 KB JSON (reused context)", configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal])) { benchmark in
         let c = ZstdCompressor(level: 3)

@@ -5,7 +5,7 @@
 # python3 Benchmarks/scripts/summarize.py. PEER=centrifugo needs CENTRIFUGO_BIN.
 #
 #   OLD=/path/to/old/strata NEW=.build/release/strata PEER=centrifugo ROUNDS=3 \
-#     TESTS="fanout fanout-max recovery-storm" Benchmarks/scripts/ab_peers.sh
+#     TESTS="fanout fanout-max recovery-storm idle-conns" Benchmarks/scripts/ab_peers.sh
 #
 # CONFIG defaults to the LMDB benchmark config (config/examples/bench-lmdb.json).
 set -euo pipefail
@@ -16,7 +16,7 @@ source Benchmarks/scripts/peers_common.sh
 CONFIG="${CONFIG:-$ROOT/config/examples/bench-lmdb.json}"
 PEER="${PEER:-centrifugo}"
 for _ in $(seq 1 "${ROUNDS:-3}"); do
-    for t in ${TESTS:-fanout fanout-max recovery-storm}; do
+    for t in ${TESTS:-fanout fanout-max recovery-storm idle-conns}; do
         peer_bench "$PEER" "$t"
         for side in old new; do
             if [ "$side" = old ]; then STRATA="$OLD"; else STRATA="$NEW"; fi

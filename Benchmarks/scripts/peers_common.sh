@@ -57,16 +57,19 @@ start_centrifugo() {  # PORT CONFIG: the real Centrifugo (CENTRIFUGO_BIN) on the
 }
 
 # gen TARGET PIDS WS_URL PUB_URL PROTO TEST [NAME]: one test of the generator on CPU 1, sizes from
-# FANOUT_N FANOUT_M FANOUT_SIZE FANOUT_RATE STORM_N STORM_K IDLE_N; NAME renames the test.
+# FANOUT_N FANOUT_M FANOUT_SIZE FANOUT_RATE STORM_N STORM_K IDLE_N WARMUP_N HOLD_N HOLD_S; NAME
+# renames the test.
 gen() {
     local n="${FANOUT_N:-1000}" test="$6" extra=()
     case "$test" in
         recovery-storm) n="${STORM_N:-1000}" ;;
         idle-conns) n="${IDLE_N:-10000}" ;;
+        hold) n="${HOLD_N:-100000}" ;;
     esac
     sleep 0.5
     taskset -c 1 env GOGC=400 "$LG" -proto "$5" -test "$test" -target "$1" -server-pid "$2" -ws "$3" -pub "$4" -key bench-key \
         -n "$n" -m "${FANOUT_M:-2000}" -size "${FANOUT_SIZE:-256}" -rate "${FANOUT_RATE:-50}" -k "${STORM_K:-50}" \
+        -hold "${HOLD_S:-60}s" -warmup "${WARMUP_N:-100}" \
         ${7:+-extra "renamed_from=$test"} | if [ -n "${7:-}" ]; then sed "s/\"test\":\"$test\"/\"test\":\"$7\"/"; else cat; fi \
         || echo "$1 $test failed" >&2
 }

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
 CONFIG="$ROOT/config/examples/bench-redis.json"
-TESTS="${TESTS-fanout fanout-max recovery-storm}"
+TESTS="${TESTS-fanout fanout-max recovery-storm idle-conns}"
 TWO_NODE_TESTS="${TWO_NODE_TESTS-fanout fanout-max}"
 
 # --- single node, and publish with history (one subscriber, unpaced) -------------------------

@@ -108,20 +108,22 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     package func handle(value: Value, logger: Logger) async {
-        do {
-            switch try await value.upgradeResult.get() {
-            case .webSocket:
-                return
-            case .notUpgraded(let http):
-                // The requests' task prefers the connection's loop (docs/decisions/0003).
-                await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+        // On the connection's loop from the start (docs/decisions/0003): the upgrade's result is
+        // then picked up where it completes, rather than by waking a thread of the global pool
+        // for every new connection, and the HTTP requests' task stays there.
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            do {
+                switch try await value.upgradeResult.get() {
+                case .webSocket:
+                    return
+                case .notUpgraded(let http):
                     await handleHTTP(asyncChannel: http, logger: logger)
+                case .failedUpgrade(let http):
+                    await refuseUpgrade(http)
                 }
-            case .failedUpgrade(let http):
-                await refuseUpgrade(http)
+            } catch {
+                logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
             }
-        } catch {
-            logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
         }
     }
 

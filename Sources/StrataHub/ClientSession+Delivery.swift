@@ -5,49 +5,28 @@ import StrataProtocol
 import StrataRecovery
 
 extension ClientSession {
+    /// What a delivery did to a subscription (decided under the session lock).
+    enum DeliveryAction {
+        case none
+        case sent(EnqueueOutcome)
+        case insufficient(serverSide: Bool)
+        /// The payload is not JSON and this subscriber gets `data` as JSON (3506).
+        case cannotCarry
+    }
+
     /// Fan-out entry point; never blocks on the network.
     func deliverPublication(_ p: EncodedPublication) {
-        enum Action {
-            case none
-            case sent(EnqueueOutcome)
-            case insufficient(serverSide: Bool)
-            /// The payload is not JSON and this subscriber gets `data` as JSON (3506).
-            case cannotCarry
-        }
-        let action = state.withLock { s -> Action in
+        let action = state.withLock { s -> DeliveryAction in
             // A connecting session has only subscriptions being set up, which buffer.
-            guard s.status == .connected || s.status == .connecting, var sub = s.subscriptions[p.channel] else { return .none }
-            if sub.buffer != nil {
-                sub.buffer!.append(p)
-                s.subscriptions[p.channel] = sub
+            guard s.status == .connected || s.status == .connecting, let index = s.subscriptions.index(forKey: p.channel) else {
                 return .none
             }
-            let previousOffset = sub.position.offset
-            if sub.positioned && p.publication.offset > 0 {
-                switch LivePosition.check(&sub.position, offset: p.publication.offset, epoch: p.epoch) {
-                case .skip: return .none
-                case .insufficientState:
-                    if !sub.serverSide { s.subscriptions[p.channel] = nil }
-                    return .insufficient(serverSide: sub.serverSide)
-                case .deliver:
-                    sub.positionConfirmedAt = p.publication.time
-                }
-            }
-            var frame: [UInt8]?
-            if sub.delta {
-                // A delta only onto the base the client holds: the previous offset, delivered.
-                if sub.deltaReady, sub.positioned, previousOffset + 1 == p.publication.offset, let delta = p.frame(.delta, codec: codec) {
-                    frame = delta
-                } else {
-                    frame = p.frame(.full, codec: codec)
-                }
-                sub.deltaReady = sub.positioned
-            } else {
-                frame = p.frame(.plain, codec: codec)
-            }
-            guard let frame else { return .cannotCarry }
-            s.subscriptions[p.channel] = sub
-            return .sent(EnqueueOutcome(queue.enqueue(frame)))
+            // In place: a subscription is a large value, and copying it out of the dictionary and
+            // back cost a second lookup and a retain and release of each of its references, per
+            // subscriber (the broadcast benchmark, docs/benchmarks.md).
+            let action = deliver(p, to: &s.subscriptions.values[index])
+            if case .insufficient(serverSide: false) = action { s.subscriptions.remove(at: index) }
+            return action
         }
         switch action {
         case .none: return
@@ -55,6 +34,37 @@ extension ClientSession {
         case .insufficient(let serverSide): insufficientState(p.channel, serverSide: serverSide)
         case .cannotCarry: disconnect(.inappropriateProtocol)
         }
+    }
+
+    /// One publication for one subscription: buffered while the subscribe is in flight, checked
+    /// against the position, then its frame (plain, full or delta) queued. Under the session lock.
+    private func deliver(_ p: EncodedPublication, to sub: inout Subscription) -> DeliveryAction {
+        if sub.buffer != nil {
+            sub.buffer!.append(p)
+            return .none
+        }
+        let previousOffset = sub.position.offset
+        if sub.positioned && p.publication.offset > 0 {
+            switch LivePosition.check(&sub.position, offset: p.publication.offset, epoch: p.epoch) {
+            case .skip: return .none
+            case .insufficientState: return .insufficient(serverSide: sub.serverSide)
+            case .deliver: sub.positionConfirmedAt = p.publication.time
+            }
+        }
+        let frame: [UInt8]?
+        if sub.delta {
+            // A delta only onto the base the client holds: the previous offset, delivered.
+            if sub.deltaReady, sub.positioned, previousOffset + 1 == p.publication.offset, let delta = p.frame(.delta, codec: codec) {
+                frame = delta
+            } else {
+                frame = p.frame(.full, codec: codec)
+            }
+            sub.deltaReady = sub.positioned
+        } else {
+            frame = p.frame(.plain, codec: codec)
+        }
+        guard let frame else { return .cannotCarry }
+        return .sent(EnqueueOutcome(queue.enqueue(frame)))
     }
 
     func deliverJoinLeave(channel: String, _ push: SharedPush) {

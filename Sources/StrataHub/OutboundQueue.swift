@@ -20,6 +20,8 @@ package final class OutboundQueue: Sendable {
 
     struct State {
         var messages: Deque<[UInt8]> = []
+        /// The most messages waiting at once since the storage was last given back.
+        var longest = 0
         var bytes = 0
         var closing: Disconnect?
         var closeRequested = false
@@ -37,6 +39,8 @@ package final class OutboundQueue: Sendable {
     }
 
     private let state = Locked(State())
+    /// Slots an idle queue may keep for the next deliveries.
+    static let keptSlots = 16
     package let maxBytes: Int
     /// Upper bound for one batched frame; a single larger message still goes out whole.
     package let maxFrameBytes: Int
@@ -63,6 +67,7 @@ package final class OutboundQueue: Sendable {
             let added = messages.reduce(0) { $0 + $1.count }
             if s.bytes + added > maxBytes { return (.overflow, nil) }
             s.messages.append(contentsOf: messages)
+            s.longest = max(s.longest, s.messages.count)
             s.bytes += added
             return (.queued, s.wakeIfIdle())
         }
@@ -107,8 +112,12 @@ package final class OutboundQueue: Sendable {
                 return .close(s.closing)
             }
             s.wakePending = false
-            // Idle: give back the storage a burst grew (an idle connection keeps none).
-            s.messages = []
+            // Idle after a burst: give back the storage it grew. A queue that stayed short keeps
+            // its few slots, so a steady stream of deliveries does not reallocate them each time.
+            if s.longest > Self.keptSlots {
+                s.messages = []
+                s.longest = 0
+            }
             return nil
         }
     }
@@ -117,7 +126,7 @@ package final class OutboundQueue: Sendable {
     package func takeAll() -> [[UInt8]] {
         state.withLock { s in
             let all = Array(s.messages)
-            s.messages.removeAll()
+            s.messages.removeAll(keepingCapacity: true)
             s.bytes = 0
             return all
         }
