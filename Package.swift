@@ -130,8 +130,8 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // The HTTP/1 server's connections: WebSocket upgrades handed to a transport's handlers,
-        // handlers ahead of Hummingbird's HTTP types codec, request tasks on their event loop.
+        // The HTTP/1 server: its listening socket, WebSocket upgrades handed to a transport's
+        // handlers, handlers ahead of Hummingbird's HTTP types codec, request tasks on their loop.
         .target(
             name: "StrataHTTP",
             dependencies: [
@@ -143,6 +143,9 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings
@@ -252,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "StrataServerAPITests",
             dependencies: [
-                "StrataServerAPI", "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataCore", "StrataProtocol",
+                "StrataServerAPI", "StrataHTTP", "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataCore", "StrataProtocol",
                 "StrataAuth",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

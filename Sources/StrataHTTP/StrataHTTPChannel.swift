@@ -22,9 +22,10 @@ package protocol WebSocketUpgradeEndpoint: Sendable {
 }
 
 /// Strata's HTTP/1 connections: a WebSocket upgrade hands the connection to the endpoint's
-/// channel handlers and ends the connection's task; any other request goes through the
-/// pipeline's own handlers (`channelHandlers`, ahead of Hummingbird's HTTP types codec: the
-/// server API) and then to Hummingbird's router, in a task on the connection's event loop.
+/// channel handlers, with no task; any other request goes through the pipeline's own handlers
+/// (`channelHandlers`, ahead of Hummingbird's HTTP types codec: the server API) and then to
+/// Hummingbird's router, in a task on the connection's event loop. `StrataHTTPServer` accepts
+/// the connections.
 ///
 /// Why not Hummingbird's `HTTP1WebSocketUpgradeChannel`: it runs every WebSocket connection as
 /// a task for the connection's whole life, and an idle task keeps the stack slabs its deepest
@@ -107,23 +108,46 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
+    /// As a Hummingbird child channel (`ServerChildChannel`): the connection's task serves it.
+    /// `StrataHTTPServer` uses `start` instead, which needs no task for a WebSocket.
     package func handle(value: Value, logger: Logger) async {
-        // On the connection's loop from the start (docs/decisions/0003): the upgrade's result is
-        // then picked up where it completes, rather than by waking a thread of the global pool
-        // for every new connection, and the HTTP requests' task stays there.
         await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
             do {
-                switch try await value.upgradeResult.get() {
-                case .webSocket:
-                    return
-                case .notUpgraded(let http):
-                    await handleHTTP(asyncChannel: http, logger: logger)
-                case .failedUpgrade(let http):
-                    await refuseUpgrade(http)
-                }
+                await serve(try await value.upgradeResult.get(), logger: logger)
             } catch {
                 logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Sets up a new connection's pipeline (synchronously, in the accept) and, once its first
+    /// request is in, starts what that needs: nothing for a WebSocket, which its handlers run;
+    /// a task on the connection's loop (docs/decisions/0003) for HTTP requests.
+    package func start(channel: any Channel, logger: Logger) -> EventLoopFuture<Void> {
+        setup(channel: channel, logger: logger).map { value in
+            value.upgradeResult.whenComplete { result in
+                switch result {
+                case .success(.webSocket):
+                    break
+                case .success(let http):
+                    Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) { await serve(http, logger: logger) }
+                case .failure(let error):
+                    logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// What follows the first request: the endpoint's handlers run a WebSocket; HTTP requests go
+    /// to Hummingbird's responder; a refused upgrade gets 400.
+    private func serve(_ result: UpgradeResult, logger: Logger) async {
+        switch result {
+        case .webSocket:
+            return
+        case .notUpgraded(let http):
+            await handleHTTP(asyncChannel: http, logger: logger)
+        case .failedUpgrade(let http):
+            await refuseUpgrade(http)
         }
     }
 
@@ -132,17 +156,6 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         try? await http.executeThenClose { _, outbound in
             let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
             try await outbound.write(contentsOf: [.head(head), .end(nil)])
-        }
-    }
-}
-
-extension HTTPServerBuilder {
-    /// Strata's HTTP/1 server (`StrataHTTPChannel`).
-    package static func strataHTTP1(
-        webSocket: (any WebSocketUpgradeEndpoint)?, channelHandlers: @escaping @Sendable () -> [any ChannelHandler] = { [] }
-    ) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            StrataHTTPChannel(responder: responder, webSocket: webSocket, channelHandlers: channelHandlers)
         }
     }
 }

@@ -22,15 +22,15 @@ package enum StrataServer {
     /// Runs the server until SIGTERM/SIGINT. On shutdown clients are first told `3001 shutdown`
     /// (so they reconnect), then the HTTP server stops: services stop in reverse order.
     package static func run(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws {
-        let (app, housekeeping) = try await makeApplication(config: config, logger: logger, metrics: metrics)
+        let (server, housekeeping) = try await makeServer(config: config, logger: logger, metrics: metrics)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: app), .init(service: housekeeping)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [.init(service: server), .init(service: housekeeping)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
-    /// Builds the HTTP/WebSocket application and the node's background service.
-    package static func makeApplication(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
-        -> (some ApplicationProtocol & Service, NodeHousekeeping)
+    /// Builds the HTTP/WebSocket server and the node's background service.
+    package static func makeServer(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
+        -> (some Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
         let node = try await Node(config: config, broker: engine.broker, presence: engine.presence, logger: logger)
@@ -59,22 +59,16 @@ package enum StrataServer {
                     allowedOrigins: config.client.allowedOrigins))
         // The server API is answered in each connection's pipeline, before Hummingbird's router.
         let api = APIEndpoint(node: node, config: config.httpAPI)
-        let serverName = "strata"
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
-        let app = Application(
-            router: router,
-            server: .strataHTTP1(
-                webSocket: webSocket,
-                channelHandlers: { api.map { [APIChannelHandler(endpoint: $0, serverName: serverName)] } ?? [] }),
-            // A deep accept backlog: after a deploy thousands of clients reconnect at the same moment,
-            // and a full queue costs each overflowing client a one-second SYN retry.
-            configuration: .init(address: .hostname(address, port: config.httpServer.port), serverName: serverName, backlog: 4096),
+        let server = StrataHTTPServer(
+            configuration: .init(host: address, port: config.httpServer.port),
+            responder: router.buildResponder(), webSocket: webSocket,
+            channelHandlers: { api.map { [APIChannelHandler(endpoint: $0, serverName: "strata")] } ?? [] },
+            logger: logger,
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
-            },
-            logger: logger
-        )
-        return (app, NodeHousekeeping(node: node, store: engine.store))
+            })
+        return (server, NodeHousekeeping(node: node, store: engine.store))
     }
 
     /// Where history, delivery between nodes and presence live.

@@ -14,6 +14,7 @@ import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHistory
+import StrataHTTP
 import StrataHub
 import Testing
 

@@ -26,7 +26,7 @@ struct EventLoopAffinityTests {
     }
 
     /// The route answers whether it runs on its connection's loop, before and after a suspension.
-    /// Hummingbird's own builder is the control: there the handler runs on the global pool.
+    /// Hummingbird's own server is the control: there the handler runs on the global pool.
     @Test(arguments: [true, false])
     func handlersRunOnTheConnectionsLoop(affine: Bool) async throws {
         let router = Router(context: StrataRequestContext.self)
@@ -35,17 +35,22 @@ struct EventLoopAffinityTests {
             try await Task.sleep(for: .milliseconds(1))
             return "\(before) \(context.channel.eventLoop.inEventLoop)"
         }
-        let builder: HTTPServerBuilder = affine ? .strataHTTP1(webSocket: nil) : .http1()
         let (portStream, port) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, server: builder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                port.yield(channel.localAddress?.port ?? 0)
-                port.finish()
-            },
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let running: @Sendable (any Channel) -> Void = { channel in
+            port.yield(channel.localAddress?.port ?? 0)
+            port.finish()
+        }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server: any Service =
+            affine
+            ? StrataHTTPServer(
+                configuration: .init(host: "127.0.0.1", port: 0), responder: router.buildResponder(), webSocket: nil, logger: logger,
+                onServerRunning: running)
+            : Application(
+                router: router, server: .http1(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { running($0) }, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: app.logger))
+            let serviceGroup = ServiceGroup(configuration: .init(services: [server], logger: logger))
             tasks.addTask { try await serviceGroup.run() }
             var ports = portStream.makeAsyncIterator()
             let bound = try #require(await ports.next())

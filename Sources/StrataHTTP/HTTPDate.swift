@@ -6,14 +6,14 @@ import Darwin
 import Synchronization
 
 /// The `Date` response header (RFC 9110 §5.6.7, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
-enum HTTPDate {
+package enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The last second formatted: every response in that second reuses it.
     private static let cache = Mutex<(second: time_t, text: String)>((0, ""))
 
-    static func now() -> String {
+    package static func now() -> String {
         let second = time(nil)
         return cache.withLock { cached in
             if cached.second != second { cached = (second, format(secondsSince1970: second)) }
@@ -21,7 +21,7 @@ enum HTTPDate {
         }
     }
 
-    static func format(secondsSince1970 seconds: time_t) -> String {
+    package static func format(secondsSince1970 seconds: time_t) -> String {
         var t = seconds
         var parts = tm()
         gmtime_r(&t, &parts)
