@@ -314,10 +314,12 @@ func idleConns(cfg config) result {
 		time.Sleep(2 * time.Second)
 	}
 	before := cfg.server.rssKB()
+	anonBefore, fileBefore := cfg.server.rssSplitKB()
 	sockBefore := socketMemKB()
 	start := time.Now()
 	clients, _, failed, err := connectMany(cfg, cfg.n, func(i int) string { return fmt.Sprintf("%s-%d", cfg.channel, i) }, nil)
-	res := result{"n": cfg.n, "connect_errors": failed, "rss_cold_kb": cold, "warmup": cfg.warmup, "rss_before_kb": before}
+	res := result{"n": cfg.n, "connect_errors": failed, "rss_cold_kb": cold, "warmup": cfg.warmup, "rss_before_kb": before,
+		"rss_anon_before_kb": anonBefore, "rss_file_before_kb": fileBefore}
 	if err != nil {
 		res["error"] = err.Error()
 	}

@@ -218,7 +218,10 @@ package final class SessionTimers: Sendable {
     }
 
     func unregister(_ session: ClientSession) {
-        sessions.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(session)) }
+        sessions.withLock { sessions in
+            sessions.removeValue(forKey: ObjectIdentifier(session))
+            sessions.shrinkIfSparse()
+        }
     }
 
     /// Starts the node's timer task (once); it ends when the node is released.

@@ -36,6 +36,8 @@ package final class Hub: Sendable {
             c.byID[s.id] = nil
             c.byUser[user]?.remove(s.id)
             if c.byUser[user]?.isEmpty == true { c.byUser[user] = nil }
+            c.byID.shrinkIfSparse()
+            c.byUser.shrinkIfSparse()
         }
     }
 
@@ -76,8 +78,10 @@ package final class Hub: Sendable {
             guard map[channel]?.removeValue(forKey: s.id) != nil else { return false }
             if map[channel]?.isEmpty == true {
                 map[channel] = nil
+                map.shrinkIfSparse()
                 return true
             }
+            map[channel]?.shrinkIfSparse()
             return false
         }
     }
