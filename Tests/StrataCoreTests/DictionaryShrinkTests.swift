@@ -4,31 +4,28 @@ import Testing
 
 @Suite("Dictionary.shrinkIfSparse")
 struct DictionaryShrinkTests {
-    @Test func givesBackStorageOnceAQuarterFull() {
+    /// A dictionary of `filled` entries after the first `removed` left: its capacity before and
+    /// after `shrinkIfSparse`, and whether the rest is intact.
+    func shrink(filled: Int, removed: Int) -> (before: Int, after: Int, intact: Bool) {
         var d: [Int: String] = [:]
-        for i in 0..<10_000 { d[i] = "\(i)" }
-        let grown = d.capacity
-        for i in 0..<9_000 { d[i] = nil }
-        #expect(d.capacity == grown, "Swift keeps the capacity")
+        for i in 0..<filled { d[i] = "\(i)" }
+        for i in 0..<removed { d[i] = nil }
+        let before = d.capacity
         d.shrinkIfSparse()
-        #expect(d.capacity < grown / 4)
-        #expect(d.count == 1_000)
-        #expect((9_000..<10_000).allSatisfy { d[$0] == "\($0)" })
+        return (before, d.capacity, d.count == filled - removed && (removed..<filled).allSatisfy { d[$0] == "\($0)" })
     }
 
-    @Test func leavesFullerOrSmallDictionariesAlone() {
-        var half: [Int: Int] = [:]
-        for i in 0..<4_000 { half[i] = i }
-        for i in 0..<2_000 { half[i] = nil }
-        let capacity = half.capacity
-        half.shrinkIfSparse()
-        #expect(half.capacity == capacity)
+    @Test func givesBackStorageOnceAQuarterFull() {
+        let r = shrink(filled: 10_000, removed: 9_000)
+        #expect(r.after < r.before / 4)
+        #expect(r.intact)
+    }
 
-        var small: [Int: Int] = [:]
-        for i in 0..<500 { small[i] = i }
-        for i in 0..<499 { small[i] = nil }
-        let smallCapacity = small.capacity
-        small.shrinkIfSparse()
-        #expect(small.capacity == smallCapacity)
+    /// Half full, or small: left as it is (no rebuild on every removal).
+    @Test(arguments: [(4_000, 2_000), (500, 499)])
+    func leavesFullerOrSmallDictionariesAlone(_ filled: Int, _ removed: Int) {
+        let r = shrink(filled: filled, removed: removed)
+        #expect(r.after == r.before)
+        #expect(r.intact)
     }
 }
