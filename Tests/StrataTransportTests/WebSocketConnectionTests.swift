@@ -17,7 +17,8 @@ import Testing
 @Suite("WebSocket connections on channel handlers")
 struct WebSocketConnectionTests {
     static let config = """
-        {"client":{"insecure":true,"ping_interval":"-1"},"channel":{"without_namespace":{"allow_subscribe_for_client":true}}}
+        {"client":{"insecure":true,"ping_interval":"-1","queue_max_size":65536},
+         "channel":{"without_namespace":{"allow_subscribe_for_client":true}}}
         """
     static let messageLimit = 1000
 
@@ -91,7 +92,7 @@ struct WebSocketConnectionTests {
             }
         }
 
-        /// A server frame (unmasked, lengths up to 16 bits are enough here) off the front.
+        /// A server frame (unmasked) off the front.
         static func parse(_ buffer: inout ByteBuffer) -> (WebSocketOpcode, [UInt8])? {
             guard buffer.readableBytes >= 2, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
                 let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
@@ -102,6 +103,10 @@ struct WebSocketConnectionTests {
                 guard let l = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self) else { return nil }
                 length = Int(l)
                 header = 4
+            } else if length == 127 {
+                guard let l = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt64.self) else { return nil }
+                length = Int(l)
+                header = 10
             }
             guard buffer.readableBytes >= header + length else { return nil }
             buffer.moveReaderIndex(forwardBy: header)
@@ -211,6 +216,38 @@ struct WebSocketConnectionTests {
             for _ in 0..<200 where session != nil || queue != nil { try await Task.sleep(for: .milliseconds(10)) }
             #expect(session == nil)
             #expect(queue == nil)
+        }
+    }
+
+    /// A client that stops reading: its frames pile up in the socket, then in its bounded queue
+    /// (`client.queue_max_size`, here 64 KiB), which overflows; the connection ends with 3008
+    /// after whatever was already on its way, and the rest is dropped, not buffered without end.
+    @Test func slowReaderIsDisconnectedWith3008() async throws {
+        try await withServer { port, node in
+            var client = try await RawClient.connect(port)
+            try await client.send(.text, Array(#"{"id":1,"connect":{}}"#.utf8))
+            try await client.send(.text, Array(#"{"id":2,"subscribe":{"channel":"a"}}"#.utf8))
+            try await client.channel.executeThenClose { inbound, _ in
+                var frames = inbound.makeAsyncIterator()
+                var replies = 0
+                while replies < 2, let frame = try await client.frame(&frames) {
+                    replies += String(decoding: frame.1, as: UTF8.self).split(separator: "\n").count
+                }
+                // Not reading now: 2,000 publications of 8 KB (16 MB) cannot all fit.
+                let data = Array(#"{"text":""#.utf8) + [UInt8](repeating: 0x61, count: 8_000) + Array(#""}"#.utf8)
+                for _ in 0..<2_000 { _ = try await node.publish(channel: "a", data: data) }
+                var publications = 0
+                var close: [UInt8]?
+                while let frame = try await client.frame(&frames) {
+                    if frame.0 == .connectionClose {
+                        close = frame.1
+                        break
+                    }
+                    publications += String(decoding: frame.1, as: UTF8.self).split(separator: "\n").count
+                }
+                #expect(closeCode(close ?? []) == 3008)
+                #expect(publications < 2_000)
+            }
         }
     }
 
