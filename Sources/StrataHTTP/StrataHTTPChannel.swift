@@ -13,12 +13,20 @@ import NIOWebSocket
 package protocol WebSocketUpgradeEndpoint: Sendable {
     /// The largest frame NIO's decoder accepts (a larger one closes the connection with 1009).
     var maxFrameSize: Int { get }
-    /// Decides on an upgrade request (on the event loop, synchronously): the extra response
-    /// headers to upgrade with, or nil to refuse it (400).
-    func shouldUpgrade(_ head: HTTPRequestHead) -> HTTPHeaders?
+    /// Decides on an upgrade request (on the event loop, synchronously).
+    func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision
     /// Adds the connection's handlers once the 101 response is written (on the event loop). NIO's
     /// frame encoder and decoder are in the pipeline already.
     func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws
+}
+
+/// What a `WebSocketUpgradeEndpoint` answers to an upgrade request.
+package enum WebSocketUpgradeDecision: Sendable {
+    /// Upgrade, with these extra response headers (a subprotocol).
+    case upgrade(HTTPHeaders)
+    /// Refuse with this status (403 for a refused origin, as Centrifugo; 400 otherwise), a
+    /// plain-text body of its reason phrase and `Sec-WebSocket-Version: 13`.
+    case refuse(HTTPResponseStatus)
 }
 
 /// Strata's HTTP/1 connections: a WebSocket upgrade hands the connection to the endpoint's
@@ -37,7 +45,7 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         /// The endpoint's handlers run the connection; nothing is left to do in a task.
         case webSocket
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status)
     }
 
     package struct Value: ServerChildChannelValue {
@@ -67,15 +75,21 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
-            let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            // Set when an upgrade was asked for and not made: the status to refuse it with.
+            let refusal = NIOLoopBoundBox<HTTPResponse.Status?>(nil, eventLoop: channel.eventLoop)
             var upgraders: [any NIOTypedHTTPServerProtocolUpgrader<UpgradeResult>] = []
             if let endpoint = webSocket {
                 upgraders.append(
                     NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                         maxFrameSize: endpoint.maxFrameSize,
                         shouldUpgrade: { channel, head in
-                            upgradeAttempted.value = true
-                            return channel.eventLoop.makeSucceededFuture(endpoint.shouldUpgrade(head))
+                            switch endpoint.shouldUpgrade(head) {
+                            case .upgrade(let headers):
+                                return channel.eventLoop.makeSucceededFuture(headers)
+                            case .refuse(let status):
+                                refusal.value = HTTPResponse.Status(code: Int(status.code), reasonPhrase: status.reasonPhrase)
+                                return channel.eventLoop.makeSucceededFuture(nil)
+                            }
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
@@ -96,7 +110,8 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http)
+                        if let status = refusal.value { return .failedUpgrade(http, status) }
+                        return .notUpgraded(http)
                     }
                 })
             var pipelineConfiguration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
@@ -146,16 +161,22 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             return
         case .notUpgraded(let http):
             await handleHTTP(asyncChannel: http, logger: logger)
-        case .failedUpgrade(let http):
-            await refuseUpgrade(http)
+        case .failedUpgrade(let http, let status):
+            await refuseUpgrade(http, status)
         }
     }
 
-    /// A refused WebSocket upgrade: 400 and close.
-    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
+    /// A refused WebSocket upgrade: the status, its reason phrase as the body, and close.
+    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ status: HTTPResponse.Status) async {
         try? await http.executeThenClose { _, outbound in
-            let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
-            try await outbound.write(contentsOf: [.head(head), .end(nil)])
+            let body = ByteBuffer(string: status.reasonPhrase)
+            let head = HTTPResponse(
+                status: status,
+                headerFields: [
+                    .connection: "close", .contentType: "text/plain; charset=utf-8", .contentLength: "\(body.readableBytes)",
+                    .secWebSocketVersion: "13",
+                ])
+            try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
         }
     }
 }

@@ -44,22 +44,23 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package var maxFrameSize: Int { options.messageSizeLimit }
 
-    package func shouldUpgrade(_ head: HTTPRequestHead) -> HTTPHeaders? {
+    package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
         let (path, query) = Self.split(head.uri)
-        guard path == options.path || path == options.path + "/" else { return nil }
+        guard path == options.path || path == options.path + "/" else { return .refuse(.notFound) }
         let origin = head.headers.first(name: "origin")
         guard origins.allows(origin) else {
+            // 403, as Centrifugo's upgrader answers a refused origin.
             sessions.logger.info("websocket origin refused", metadata: ["origin": "\(origin ?? "")"])
-            return nil
+            return .refuse(.forbidden)
         }
         let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { String($0) }
         // The protobuf protocol is not implemented yet: refuse rather than talk JSON to it.
         if offered.contains("centrifuge-protobuf") || query["format"] == "protobuf" || query["cf_protocol"] == "protobuf" {
-            return nil
+            return .refuse(.badRequest)
         }
         var headers = HTTPHeaders()
         if offered.contains("centrifuge-json") { headers.add(name: "sec-websocket-protocol", value: "centrifuge-json") }
-        return headers
+        return .upgrade(headers)
     }
 
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {

@@ -153,3 +153,44 @@ async def test_anonymous_without_token_allowed_when_configured(server_factory, c
     client, ev = client_factory(srv, token="")
     await connect_client(client, ev)
     assert client.state == ClientState.CONNECTED
+
+
+async def _upgrade_status(port: int, path: str, origin: str | None) -> tuple[int, dict[str, str], bytes]:
+    """A raw WebSocket upgrade request; the response's status, headers and body (if any)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = [
+        f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: Upgrade", "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    status_line, *header_lines = head.decode().split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+    body = b""
+    if "content-length" in headers:
+        body = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), 5)
+    writer.close()
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    "origin, path, status",
+    [
+        ("https://app.example.com", "/connection/websocket", 101),
+        ("https://evil.example.net", "/connection/websocket", 403),
+        (None, "/connection/websocket", 101),
+        ("https://app.example.com", "/connection/elsewhere", 404),
+    ],
+)
+async def test_websocket_origin_refused_with_403(server_factory, origin, path, status):
+    """Centrifugo's upgrader answers a refused Origin with 403, its reason phrase as a plain-text
+    body and `Sec-WebSocket-Version: 13` (transports spec §3.1); an allowed one upgrades."""
+    srv = server_factory({"client": {"allowed_origins": ["https://*.example.com"]}})
+    got, headers, body = await _upgrade_status(srv.port, path, origin)
+    assert got == status
+    if status == 403:
+        assert body == b"Forbidden"
+        assert headers.get("sec-websocket-version") == "13"
