@@ -24,7 +24,7 @@ final class StreamReadCache: Sendable {
     struct Channel {
         var generation: UInt64 = 0
         var entries: [Key: Entry] = [:]
-        var inFlight: [Key: Task<HistoryResult, any Error>] = [:]
+        var inFlight: [Key: SharedRead] = [:]
     }
 
     /// One shard's channels. Channels whose reads all aged out are swept from the shard at most
@@ -83,33 +83,37 @@ final class StreamReadCache: Sendable {
         let lock = shard(channel)
         enum Plan {
             case cached(HistoryResult)
-            case join(Task<HistoryResult, any Error>)
-            case run(Task<HistoryResult, any Error>, UInt64)
+            case join(SharedRead)
+            case run(SharedRead, UInt64)
         }
         let plan = lock.withLock { shard -> Plan in
             shard.sweep(now: now, maxAge: maxAgeMillis)
             var c = shard.channels.removeValue(forKey: channel) ?? Channel()
             defer { shard.channels[channel] = c }
             if let e = c.entries[key], e.generation == c.generation, now - e.storedAt <= maxAgeMillis { return .cached(e.result) }
-            if let t = c.inFlight[key] { return .join(t) }
-            let task = Task { try await read() }
-            c.inFlight[key] = task
+            if let shared = c.inFlight[key] { return .join(shared) }
+            let shared = SharedRead()
+            c.inFlight[key] = shared
             c.entries = c.entries.filter { now - $0.value.storedAt <= maxAgeMillis }
-            return .run(task, c.generation)
+            return .run(shared, c.generation)
         }
         switch plan {
         case .cached(let r):
             return r
-        case .join(let t):
-            return try await t.value
-        case .run(let t, let generation):
+        case .join(let shared):
+            return try await shared.wait()
+        case .run(let shared, let generation):
+            // This reader runs the read in its own task (on its connection's loop) and hands the
+            // result to those who joined meanwhile.
             let result: HistoryResult
             do {
-                result = try await t.value
+                result = try await read()
             } catch {
                 lock.withLock { shard in _ = shard.channels[channel]?.inFlight.removeValue(forKey: key) }
+                shared.finish(.failure(error))
                 throw error
             }
+            shared.finish(.success(result))
             lock.withLock { shard in
                 guard var c = shard.channels.removeValue(forKey: channel) else { return }
                 c.inFlight.removeValue(forKey: key)

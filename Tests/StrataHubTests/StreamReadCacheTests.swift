@@ -29,4 +29,33 @@ struct StreamReadCacheTests {
         try await read(cache, "other", now: 2_000)
         #expect(cache.channelCount == 1)
     }
+
+    /// Readers of the same position while a read runs join it: one store call for all of them,
+    /// and its failure reaches every one.
+    @Test(arguments: [false, true])
+    func concurrentReadsShareOneStoreCall(failing: Bool) async throws {
+        struct StoreDown: Error {}
+        let cache = StreamReadCache(maxAgeMillis: 500, shardCount: 4)
+        let calls = Locked(0)
+        let outcomes = await withTaskGroup(of: Bool.self, returning: [Bool].self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    do {
+                        _ = try await cache.read(channel: "c", filter: HistoryFilter(limit: 10), now: 1_000) {
+                            calls.withLock { $0 += 1 }
+                            try await Task.sleep(for: .milliseconds(300))
+                            if failing { throw StoreDown() }
+                            return HistoryResult(publications: [], top: StreamPosition(offset: 7, epoch: "e"))
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(calls.withLock { $0 } == 1)
+        #expect(outcomes == Array(repeating: !failing, count: 20))
+    }
 }

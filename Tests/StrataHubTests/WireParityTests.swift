@@ -99,6 +99,8 @@ struct WireParityTests {
         #expect(recovering.queue.closeReason == .inappropriateProtocol)
         #expect(try h.messages(recovering).isEmpty)
         await recovering.cleanup()
+        // The reader's disconnect cleans up in a task of its own: give it a moment.
+        for _ in 0..<400 where !h.node.hub.subscribers("chat:h").isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         #expect(h.node.hub.subscribers("chat:h").isEmpty, "the failed subscription left the hub")
     }
 
