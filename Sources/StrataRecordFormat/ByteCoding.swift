@@ -49,19 +49,17 @@ package struct ByteReader {
         return bytes[index]
     }
 
-    package mutating func u32() throws -> UInt32 {
-        guard index + 4 <= bytes.count else { throw RecordCorrupt(what: "truncated") }
-        var v: UInt32 = 0
-        for k in 0..<4 { v = v << 8 | UInt32(bytes[index + k]) }
-        index += 4
-        return v
-    }
+    package mutating func u32() throws -> UInt32 { try bigEndian() }
 
-    package mutating func u64() throws -> UInt64 {
-        guard index + 8 <= bytes.count else { throw RecordCorrupt(what: "truncated") }
-        var v: UInt64 = 0
-        for k in 0..<8 { v = v << 8 | UInt64(bytes[index + k]) }
-        index += 8
+    package mutating func u64() throws -> UInt64 { try bigEndian() }
+
+    /// An unsigned integer in network byte order.
+    private mutating func bigEndian<T: FixedWidthInteger & UnsignedInteger>() throws -> T {
+        let size = MemoryLayout<T>.size
+        guard index + size <= bytes.count else { throw RecordCorrupt(what: "truncated") }
+        var v: T = 0
+        for k in 0..<size { v = v << 8 | T(bytes[index + k]) }
+        index += size
         return v
     }
 

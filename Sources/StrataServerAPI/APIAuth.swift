@@ -1,4 +1,4 @@
-import Foundation
+import StrataHTTP
 
 /// Server API key check (docs/protocol/server-api.md §1): `X-API-Key`, then `Authorization: apikey KEY`, then `?api_key=`.
 struct APIAuth: Sendable {
@@ -21,12 +21,7 @@ struct APIAuth: Sendable {
 
     /// The percent-decoded `api_key` parameter of a query string.
     static func apiKeyParameter(_ query: Substring) -> String? {
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] == "api_key" else { continue }
-            return parts[1].removingPercentEncoding ?? String(parts[1])
-        }
-        return nil
+        QueryString.value(of: "api_key", in: query)
     }
 
     private func constantTimeEquals(_ a: String, _ b: String) -> Bool {

@@ -1,5 +1,6 @@
 import HTTPTypes
 import StrataConfig
+import StrataHTTP
 import StrataCore
 import StrataHub
 import StrataProtocol
@@ -72,8 +73,7 @@ package struct APIEndpoint: Sendable {
 
     /// The query string of a request path, if any (`?api_key=` authenticates too).
     static func query(ofPath path: String) -> Substring? {
-        guard let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
-        return path[path.utf8.index(after: mark)...]
+        QueryString.split(path).query
     }
 
     /// The reply to one request for `method` (a name `method(forPath:)` returned); `isPost`: the

@@ -45,7 +45,7 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
     package var maxFrameSize: Int { options.messageSizeLimit }
 
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
-        let (path, query) = Self.split(head.uri)
+        let (path, query) = QueryString.split(head.uri)
         guard path == options.path || path == options.path + "/" else { return .refuse(.notFound) }
         let origin = head.headers.first(name: "origin")
         guard origins.allows(origin) else {
@@ -55,7 +55,8 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
         }
         let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { String($0) }
         // The protobuf protocol is not implemented yet: refuse rather than talk JSON to it.
-        if offered.contains("centrifuge-protobuf") || query["format"] == "protobuf" || query["cf_protocol"] == "protobuf" {
+        let asked = { (name: String) in query.flatMap { QueryString.value(of: name, in: $0) } }
+        if offered.contains("centrifuge-protobuf") || asked("format") == "protobuf" || asked("cf_protocol") == "protobuf" {
             return .refuse(.badRequest)
         }
         var headers = HTTPHeaders()
@@ -71,16 +72,5 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
             WebSocketConnectionHandler(
                 session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
                 logger: sessions.logger))
-    }
-
-    /// A request target's path and query parameters (the last value of a repeated name).
-    static func split(_ uri: String) -> (path: String, query: [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
-        var query: [String: String] = [:]
-        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-        }
-        return (String(uri[..<mark]), query)
     }
 }
