@@ -27,6 +27,9 @@ package enum WebSocketUpgradeDecision: Sendable {
     /// Refuse with this status (403 for a refused origin, as Centrifugo; 400 otherwise), a
     /// plain-text body of its reason phrase and `Sec-WebSocket-Version: 13`.
     case refuse(HTTPResponseStatus)
+    /// Not this endpoint's path: `404` with Go's `404 page not found`, as Centrifugo's mux
+    /// answers an upgrade request for a path it does not serve.
+    case notHere
 }
 
 /// Strata's HTTP/1 connections: a WebSocket upgrade hands the connection to the endpoint's
@@ -45,7 +48,15 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         /// The endpoint's handlers run the connection; nothing is left to do in a task.
         case webSocket
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, Refusal)
+    }
+
+    /// How a refused upgrade is answered: a plain-text body and, for a failed upgrade check,
+    /// `Sec-WebSocket-Version: 13` (what Centrifugo's upgrader adds).
+    package struct Refusal: Sendable {
+        let status: HTTPResponse.Status
+        let body: String
+        let upgradeCheck: Bool
     }
 
     package struct Value: ServerChildChannelValue {
@@ -76,7 +87,7 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             // Set when an upgrade was asked for and not made: the status to refuse it with.
-            let refusal = NIOLoopBoundBox<HTTPResponse.Status?>(nil, eventLoop: channel.eventLoop)
+            let refusal = NIOLoopBoundBox<Refusal?>(nil, eventLoop: channel.eventLoop)
             var upgraders: [any NIOTypedHTTPServerProtocolUpgrader<UpgradeResult>] = []
             if let endpoint = webSocket {
                 upgraders.append(
@@ -87,9 +98,13 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                             case .upgrade(let headers):
                                 return channel.eventLoop.makeSucceededFuture(headers)
                             case .refuse(let status):
-                                refusal.value = HTTPResponse.Status(code: Int(status.code), reasonPhrase: status.reasonPhrase)
-                                return channel.eventLoop.makeSucceededFuture(nil)
+                                refusal.value = Refusal(
+                                    status: HTTPResponse.Status(code: Int(status.code), reasonPhrase: status.reasonPhrase),
+                                    body: status.reasonPhrase, upgradeCheck: true)
+                            case .notHere:
+                                refusal.value = Refusal(status: .notFound, body: "404 page not found\n", upgradeCheck: false)
                             }
+                            return channel.eventLoop.makeSucceededFuture(nil)
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
@@ -110,7 +125,7 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if let status = refusal.value { return .failedUpgrade(http, status) }
+                        if let refused = refusal.value { return .failedUpgrade(http, refused) }
                         return .notUpgraded(http)
                     }
                 })
@@ -161,21 +176,22 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             return
         case .notUpgraded(let http):
             await handleHTTP(asyncChannel: http, logger: logger)
-        case .failedUpgrade(let http, let status):
-            await refuseUpgrade(http, status)
+        case .failedUpgrade(let http, let refused):
+            await refuseUpgrade(http, refused)
         }
     }
 
-    /// A refused WebSocket upgrade: the status, its reason phrase as the body, and close.
-    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ status: HTTPResponse.Status) async {
+    /// A refused WebSocket upgrade: its status and plain-text body, then close.
+    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ refused: Refusal) async {
         try? await http.executeThenClose { _, outbound in
-            let body = ByteBuffer(string: status.reasonPhrase)
-            let head = HTTPResponse(
-                status: status,
+            let body = ByteBuffer(string: refused.body)
+            var head = HTTPResponse(
+                status: refused.status,
                 headerFields: [
                     .connection: "close", .contentType: "text/plain; charset=utf-8", .contentLength: "\(body.readableBytes)",
-                    .secWebSocketVersion: "13",
+                    .xContentTypeOptions: "nosniff",
                 ])
+            if refused.upgradeCheck { head.headerFields[.secWebSocketVersion] = "13" }
             try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
         }
     }

@@ -46,7 +46,7 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
         let (path, query) = QueryString.split(head.uri)
-        guard path == options.path || path == options.path + "/" else { return .refuse(.notFound) }
+        guard path == options.path || path == options.path + "/" else { return .notHere }
         let origin = head.headers.first(name: "origin")
         guard origins.allows(origin) else {
             // 403, as Centrifugo's upgrader answers a refused origin.

@@ -187,13 +187,17 @@ async def _upgrade_status(port: int, path: str, origin: str | None) -> tuple[int
 )
 async def test_websocket_origin_refused_with_403(server_factory, origin, path, status):
     """Centrifugo's upgrader answers a refused Origin with 403, its reason phrase as a plain-text
-    body and `Sec-WebSocket-Version: 13` (transports spec §3.1); an allowed one upgrades."""
+    body and `Sec-WebSocket-Version: 13` (transports spec §3.1); an allowed one upgrades; another
+    path gets Go's 404 (all three diffed against Centrifugo v6.9.1's answers)."""
     srv = server_factory({"client": {"allowed_origins": ["https://*.example.com"]}})
     got, headers, body = await _upgrade_status(srv.port, path, origin)
     assert got == status
     if status == 403:
         assert body == b"Forbidden"
         assert headers.get("sec-websocket-version") == "13"
+    if status == 404:  # Go's mux answer for a path Centrifugo does not serve
+        assert body == b"404 page not found\n"
+        assert "sec-websocket-version" not in headers
 
 
 @pytest.mark.parametrize(
