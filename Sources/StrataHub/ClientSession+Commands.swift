@@ -28,7 +28,10 @@ extension ClientSession {
                 options, user: info.user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
         else { throw .error(.permissionDenied) }
         do {
-            _ = try await node.publish(channel: channel, data: data, info: info)
+            // A JSON client's data is JSON by construction; a Protobuf client's may be any bytes,
+            // which JSON subscribers cannot receive (they are disconnected with 3506).
+            let isJSON = codec.kind == .json || JSONParser.isValid(data)
+            _ = try await node.publish(channel: channel, data: data, isJSON: isJSON, info: info)
         } catch {
             throw .error(error)
         }

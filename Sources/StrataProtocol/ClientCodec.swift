@@ -18,6 +18,7 @@ package struct CodecKind: Hashable, Sendable, CustomStringConvertible {
     /// How many formats a shared message can hold frames for (JSON, Protobuf, room to spare).
     package static let slots = 4
     package static let json = CodecKind(slot: 0, name: "json")
+    package static let protobuf = CodecKind(slot: 1, name: "protobuf")
 
     package var description: String { "\(name)" }
 
@@ -37,8 +38,8 @@ package struct CommandBatch: Sendable {
     }
 }
 
-/// The client protocol's encoding, chosen per connection when it opens (the JSON protocol today;
-/// Protobuf arrives with the transports). Sessions and the hub speak in `Command`s, `ReplyResult`s
+/// The client protocol's encoding, chosen per connection when it opens (JSON or Protobuf).
+/// Sessions and the hub speak in `Command`s, `ReplyResult`s
 /// and publications; a codec turns those into the bytes of one message, and transport messages
 /// into commands. How messages are put into transport frames stays with the transport.
 package protocol ClientCodec: Sendable {
@@ -64,6 +65,8 @@ package protocol ClientCodec: Sendable {
     func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8]
     func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8]
     func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8]
+    /// How transports without close frames (HTTP streams, SSE) tell the client why it ends.
+    func disconnectPush(_ disconnect: Disconnect) -> [UInt8]
 }
 
 /// The JSON client protocol: newline-separated commands in, one JSON object per message out.
@@ -100,4 +103,5 @@ package struct JSONCodec: ClientCodec {
         JSONReplyEncoder.subscribePush(channel: channel, push)
     }
     package func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { JSONReplyEncoder.refreshPush(expires: expires, ttl: ttl) }
+    package func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { JSONReplyEncoder.disconnectPush(disconnect) }
 }

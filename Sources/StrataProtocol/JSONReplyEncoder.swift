@@ -152,6 +152,24 @@ package enum JSONReplyEncoder {
         return w.bytes
     }
 
+    /// `{"push":{"disconnect":{"code":…,"reason":"…"}}}`: how an HTTP stream ends a connection.
+    package static func disconnectPush(_ d: Disconnect) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("push")
+        w.beginObject()
+        w.key("disconnect")
+        w.beginObject()
+        w.key("code")
+        w.int(d.code)
+        w.key("reason")
+        w.string(d.reason)
+        w.endObject()
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+
     package static func messagePush(data: [UInt8]) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()

@@ -2,6 +2,7 @@ import NIOCore
 import NIOWebSocket
 import StrataCore
 import StrataHub
+import StrataProtocol
 
 /// Sends a session's queued messages by writing WebSocket frames straight into the connection's
 /// NIO channel, on the channel's event loop.
@@ -29,6 +30,7 @@ final class ChannelFrameWriter: Drainable {
     private let channel: any Channel
     private let queue: OutboundQueue
     private let batcher: DrainBatcher
+    private let batching: WebSocketBatching
     /// What the writer keeps on the event loop. One box: each is an allocation per connection.
     private let onLoop: NIOLoopBoundBox<LoopState>
     /// How soon a drain blocked by a full socket looks again.
@@ -44,10 +46,11 @@ final class ChannelFrameWriter: Drainable {
         var closeSent = false
     }
 
-    init(channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher) {
+    init(channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher, batching: WebSocketBatching) {
         self.channel = channel
         self.queue = queue
         self.batcher = batcher
+        self.batching = batching
         // Used only on the event loop; made with the factory that works from anywhere.
         self.onLoop = .makeBoxSendingValue(LoopState(), as: LoopState.self, eventLoop: channel.eventLoop)
     }
@@ -133,9 +136,9 @@ final class ChannelFrameWriter: Drainable {
 
     private func write(_ messages: [[UInt8]]) {
         if let context = encoderContext() {
-            context.write(NIOAny(Self.textFrame(messages)), promise: nil)
+            context.write(NIOAny(Self.dataFrame(messages, batching)), promise: nil)
         } else {
-            channel.write(WebSocketFrame(fin: true, opcode: .text, data: Self.joined(messages)), promise: nil)
+            channel.write(WebSocketFrame(fin: true, opcode: batching.opcode, data: Self.joined(messages, batching)), promise: nil)
         }
     }
 
@@ -152,32 +155,45 @@ final class ChannelFrameWriter: Drainable {
         return onLoop.value.encoder
     }
 
-    /// The JSON protocol's batching: messages joined by newlines.
-    static func payloadSize(_ messages: [[UInt8]]) -> Int {
-        var size = max(0, messages.count - 1)
-        for m in messages { size += m.count }
-        return size
-    }
-
-    static func joined(_ messages: [[UInt8]]) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: payloadSize(messages))
-        append(messages, to: &buffer)
-        return buffer
-    }
-
-    private static func append(_ messages: [[UInt8]], to buffer: inout ByteBuffer) {
-        for (i, m) in messages.enumerated() {
-            if i > 0 { buffer.writeInteger(UInt8(ascii: "\n")) }
-            buffer.writeBytes(m)
+    /// The payload of one message carrying `messages` (transports.md §2.1).
+    static func payloadSize(_ messages: [[UInt8]], _ batching: WebSocketBatching) -> Int {
+        switch batching {
+        case .newlineJoinedText:
+            var size = max(0, messages.count - 1)
+            for m in messages { size += m.count }
+            return size
+        case .varintDelimitedBinary:
+            return VarintFraming.framedSize(messages)
         }
     }
 
-    /// One unmasked, final text frame (RFC 6455 §5.2): 0x81, the length in 7 bits, or 126 and
-    /// 16 bits, or 127 and 64 bits (network order), then the payload.
-    static func textFrame(_ messages: [[UInt8]]) -> ByteBuffer {
-        let size = payloadSize(messages)
+    static func joined(_ messages: [[UInt8]], _ batching: WebSocketBatching) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: payloadSize(messages, batching))
+        append(messages, batching, to: &buffer)
+        return buffer
+    }
+
+    private static func append(_ messages: [[UInt8]], _ batching: WebSocketBatching, to buffer: inout ByteBuffer) {
+        switch batching {
+        case .newlineJoinedText:
+            for (i, m) in messages.enumerated() {
+                if i > 0 { buffer.writeInteger(UInt8(ascii: "\n")) }
+                buffer.writeBytes(m)
+            }
+        case .varintDelimitedBinary:
+            for m in messages {
+                VarintFraming.writeLength(m.count) { buffer.writeInteger($0) }
+                buffer.writeBytes(m)
+            }
+        }
+    }
+
+    /// One unmasked, final data frame (RFC 6455 §5.2): FIN and the opcode, the length in 7 bits,
+    /// or 126 and 16 bits, or 127 and 64 bits (network order), then the payload.
+    static func dataFrame(_ messages: [[UInt8]], _ batching: WebSocketBatching) -> ByteBuffer {
+        let size = payloadSize(messages, batching)
         var buffer = ByteBufferAllocator().buffer(capacity: size + 10)
-        buffer.writeInteger(UInt8(0x81))
+        buffer.writeInteger(0x80 | UInt8(webSocketOpcode: batching.opcode))
         if size < 126 {
             buffer.writeInteger(UInt8(size))
         } else if size <= Int(UInt16.max) {
@@ -187,7 +203,22 @@ final class ChannelFrameWriter: Drainable {
             buffer.writeInteger(UInt8(127))
             buffer.writeInteger(UInt64(size))
         }
-        append(messages, to: &buffer)
+        append(messages, batching, to: &buffer)
         return buffer
+    }
+}
+
+/// How a batch of a session's messages becomes one WebSocket message (transports.md §2.1).
+enum WebSocketBatching: Sendable {
+    /// The JSON protocol: a text message, the messages joined by newlines (none at the end).
+    case newlineJoinedText
+    /// The Protobuf protocol: a binary message, each message preceded by its varint length.
+    case varintDelimitedBinary
+
+    var opcode: WebSocketOpcode {
+        switch self {
+        case .newlineJoinedText: .text
+        case .varintDelimitedBinary: .binary
+        }
     }
 }

@@ -6,7 +6,7 @@ import StrataHTTP
 import StrataHub
 import StrataProtocol
 
-/// The bidirectional WebSocket endpoint (`/connection/websocket`), JSON protocol.
+/// The bidirectional WebSocket endpoint (`/connection/websocket`), JSON or Protobuf protocol.
 ///
 /// The upgrade is decided here (path, origin, subprotocol); after it, the connection is three
 /// handlers in its channel's pipeline: NIO's frame decoder and encoder and a
@@ -45,7 +45,7 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
     package var maxFrameSize: Int { options.messageSizeLimit }
 
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
-        let (path, query) = QueryString.split(head.uri)
+        let (path, _) = QueryString.split(head.uri)
         guard path == options.path || path == options.path + "/" else { return .notHere }
         let origin = head.headers.first(name: "origin")
         guard origins.allows(origin) else {
@@ -53,21 +53,35 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
             sessions.logger.info("websocket origin refused", metadata: ["origin": "\(origin ?? "")"])
             return .refuse(.forbidden)
         }
-        let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { String($0) }
-        // The protobuf protocol is not implemented yet: refuse rather than talk JSON to it.
-        let asked = { (name: String) in query.flatMap { QueryString.value(of: name, in: $0) } }
-        if offered.contains("centrifuge-protobuf") || asked("format") == "protobuf" || asked("cf_protocol") == "protobuf" {
-            return .refuse(.badRequest)
-        }
         var headers = HTTPHeaders()
-        if offered.contains("centrifuge-json") { headers.add(name: "sec-websocket-protocol", value: "centrifuge-json") }
+        if let subprotocol = Self.subprotocol(offered: head.headers) {
+            headers.add(name: "sec-websocket-protocol", value: subprotocol)
+        }
         return .upgrade(headers)
     }
 
+    /// The first subprotocol in the client's list that Centrifugo knows; unknown names are skipped.
+    static func subprotocol(offered headers: HTTPHeaders) -> String? {
+        headers[canonicalForm: "sec-websocket-protocol"].lazy.map { String($0) }
+            .first { $0 == "centrifuge-json" || $0 == "centrifuge-protobuf" }
+    }
+
+    /// Protobuf when the query asks for it (`format` or `cf_protocol`), whatever the subprotocol,
+    /// or when the subprotocol is `centrifuge-protobuf` (transports.md §3.1).
+    static func speaksProtobuf(_ head: HTTPRequestHead) -> Bool {
+        let (_, query) = QueryString.split(head.uri)
+        if let query, QueryString.value(of: "format", in: query) == "protobuf" || QueryString.value(of: "cf_protocol", in: query) == "protobuf" {
+            return true
+        }
+        return subprotocol(offered: head.headers) == "centrifuge-protobuf"
+    }
+
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
-        // The JSON protocol (a Protobuf request was refused above).
-        let session = sessions.open(codec: JSONCodec())
-        let writer = ChannelFrameWriter(channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop))
+        let protobuf = Self.speaksProtobuf(head)
+        let session = sessions.open(codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec())
+        let writer = ChannelFrameWriter(
+            channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop),
+            batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText)
         try channel.pipeline.syncOperations.addHandler(
             WebSocketConnectionHandler(
                 session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,

@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from itsupport import API_KEY, ClientEvents, connection_token, new_client
+from itsupport import API_KEY, PROTOCOLS, ClientEvents, connection_token, new_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "strata"
@@ -363,16 +363,26 @@ async def api(api_factory, server):
     return api_factory(server)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that makes clients with `client_factory` runs once per client protocol (JSON,
+    Protobuf), unless marked `json_only` (it checks JSON bytes on the wire)."""
+    if "protocol" in metafunc.fixturenames:
+        protocols = ["json"] if metafunc.definition.get_closest_marker("json_only") else list(PROTOCOLS)
+        metafunc.parametrize("protocol", protocols)
+
+
 @pytest.fixture
-async def client_factory():
+async def client_factory(protocol: str):
     """Factory for centrifuge-python clients: `client, events = client_factory(server, token=...)`.
     Token defaults to a valid connection token for user "42"; pass token="" for none.
+    The client speaks the test's `protocol` (JSON or Protobuf) unless `protocol=` says otherwise.
     The client is not connected; every client is disconnected at teardown."""
     made: list = []
 
     def make(srv: StrataServer, token: Optional[str] = None, user: str = "42", **kwargs: Any):
         if token is None:
             token = connection_token(user)
+        kwargs.setdefault("protocol", protocol)
         client, events = new_client(srv.ws_url, token=token, **kwargs)
         made.append(client)
         return client, events

@@ -84,7 +84,7 @@ class EventLog:
         self.events: list[tuple[str, Any]] = []
 
     def record(self, name: str, ctx: Any) -> None:
-        self.events.append((name, ctx))
+        self.events.append((name, decode_context(ctx)))
 
     def of(self, name: str) -> list:
         return [c for n, c in self.events if n == name]
@@ -198,8 +198,69 @@ class SubEvents(SubscriptionEventHandler, EventLog):
         return [c.pub.data for c in self.of("on_publication")]
 
 
-def new_client(ws_url: str, token: str = "", events: Optional[ClientEvents] = None, **kwargs: Any) -> tuple[Client, ClientEvents]:
-    """A centrifuge-python Client with test-friendly settings (short reconnect backoff, no proxy)."""
+# ---------------------------------------------------------------------------------------------
+# The two client protocols. The suite's scenarios run over JSON and over Protobuf (conftest's
+# `protocol` parameter): with Protobuf, payloads travel as bytes, so the test client encodes the
+# JSON values tests publish and the recorded events, history and RPC results give them back as
+# JSON values; the wire stays Protobuf.
+# ---------------------------------------------------------------------------------------------
+
+PROTOCOLS = ("json", "protobuf")
+
+
+def json_payload(data: Any) -> Any:
+    """A Protobuf payload (bytes) as the JSON value it holds; other bytes and values as they are."""
+    if isinstance(data, (bytes, bytearray)) and data:
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
+
+
+def _decode_pub(pub: Any) -> None:
+    if pub is not None and isinstance(getattr(pub, "data", None), (bytes, bytearray)):
+        pub.data = json_payload(pub.data)
+
+
+def decode_context(ctx: Any) -> Any:
+    """Event contexts of a Protobuf client with JSON payloads decoded in place."""
+    _decode_pub(getattr(ctx, "pub", None))
+    for p in getattr(ctx, "publications", None) or []:
+        _decode_pub(p)
+    if isinstance(getattr(ctx, "data", None), (bytes, bytearray)):
+        ctx.data = json_payload(ctx.data)
+    return ctx
+
+
+class ProtobufJSONClient(Client):
+    """centrifuge-python on the Protobuf protocol, taking and giving JSON payloads as tests do."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, use_protobuf=True, **kwargs)
+
+    def _encode_data(self, data: Any):
+        if not isinstance(data, bytes):
+            data = json.dumps(data, separators=(",", ":")).encode()
+        return super()._encode_data(data)
+
+    async def history(self, *args: Any, **kwargs: Any):
+        result = await super().history(*args, **kwargs)
+        for p in result.publications:
+            _decode_pub(p)
+        return result
+
+    async def rpc(self, *args: Any, **kwargs: Any):
+        result = await super().rpc(*args, **kwargs)
+        result.data = json_payload(result.data)
+        return result
+
+
+def new_client(
+    ws_url: str, token: str = "", events: Optional[ClientEvents] = None, protocol: str = "json", **kwargs: Any
+) -> tuple[Client, ClientEvents]:
+    """A centrifuge-python Client with test-friendly settings (short reconnect backoff, no proxy),
+    speaking `protocol` ("json" or "protobuf")."""
     ev = events or ClientEvents()
     opts: dict = dict(
         events=ev,
@@ -210,6 +271,8 @@ def new_client(ws_url: str, token: str = "", events: Optional[ClientEvents] = No
         proxy=None,
     )
     opts.update(kwargs)
+    if protocol == "protobuf":
+        return ProtobufJSONClient(ws_url, **opts), ev
     return Client(ws_url, **opts), ev
 
 

@@ -132,16 +132,22 @@ async def _next_pub(raw: RawClient, timeout: float = 5.0) -> dict:
         await raw.recv_messages(timeout=max(0.01, deadline - loop.time()))
 
 
-async def test_b3_binary_payload_ends_json_subscribers_and_history_answers_500(server, client_factory):
+async def test_b3_binary_payload_ends_json_subscribers_and_history_answers_500(server, client_factory, protocol):
     """b64data that is not JSON: Centrifugo closes JSON subscribers with 3506 instead of writing
     invalid JSON, and its JSON history API answers 500. A centrifuge-python subscriber sees the
-    disconnect; the frame it would have choked on never arrives."""
+    disconnect; the frame it would have choked on never arrives. A Protobuf subscriber receives
+    the bytes as they were published."""
     channel = unique("chat:bin")
     client, ev = client_factory(server, user="u-bin")
     await connect_client(client, ev)
     _, sev, _ = await subscribe(client, channel)
     status, _, body = _post(server, "/api/publish", {"channel": channel, "b64data": base64.b64encode(b"not json").decode()})
     assert status == 200 and json.loads(body)["result"]["offset"] >= 1
+    if protocol == "protobuf":
+        pub = await sev.wait("on_publication", timeout=5)
+        assert pub.pub.data == b"not json"
+        assert not ev.of("on_disconnected")
+        return
     ctx = await ev.wait("on_disconnected", timeout=5)
     assert (ctx.code, ctx.reason) == (3506, "inappropriate protocol")
     assert not sev.of("on_publication")

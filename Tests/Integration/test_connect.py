@@ -198,15 +198,3 @@ async def test_websocket_origin_refused_with_403(server_factory, origin, path, s
     if status == 404:  # Go's mux answer for a path Centrifugo does not serve
         assert body == b"404 page not found\n"
         assert "sec-websocket-version" not in headers
-
-
-@pytest.mark.parametrize(
-    "query, status",
-    [("?format=protobuf", 400), ("?a=1&cf_protocol=protobuf", 400), ("?format=json", 101), ("?format=prot%6Fbuf", 400)],
-)
-async def test_websocket_protobuf_query_refused_until_served(server, query, status):
-    """`?format=protobuf` / `?cf_protocol=protobuf` ask for the Protobuf protocol (percent-decoded,
-    as Go's query parser reads them); until it is served the upgrade is refused rather than
-    talking JSON to a Protobuf client."""
-    got, _, _ = await _upgrade_status(server.port, "/connection/websocket" + query, None)
-    assert got == status

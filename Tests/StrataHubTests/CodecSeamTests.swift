@@ -37,6 +37,7 @@ final class TaggedCodec: ClientCodec {
     func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] { tagged(json.unsubscribePush(channel: channel, reason)) }
     func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] { tagged(json.subscribePush(channel: channel, push)) }
     func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { tagged(json.refreshPush(expires: expires, ttl: ttl)) }
+    func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { tagged(json.disconnectPush(disconnect)) }
 }
 
 /// JSON codec that counts publication encodes (the kind stays JSON's, so it shares JSON's slot).
@@ -58,6 +59,7 @@ final class CountingJSONCodec: ClientCodec {
     func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] { json.unsubscribePush(channel: channel, reason) }
     func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] { json.subscribePush(channel: channel, push) }
     func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { json.refreshPush(expires: expires, ttl: ttl) }
+    func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { json.disconnectPush(disconnect) }
 }
 
 /// The codec seam (issue 14, item 1): each session speaks the codec it was opened with, and a

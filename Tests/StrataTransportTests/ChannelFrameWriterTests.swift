@@ -8,11 +8,11 @@ import Testing
 @Suite("WebSocket frames written by ChannelFrameWriter")
 struct ChannelFrameWriterTests {
     /// What NIO's own encoder puts on the wire for the same text frame.
-    func nioEncoded(_ payload: [UInt8]) throws -> [UInt8] {
+    func nioEncoded(_ payload: [UInt8], opcode: WebSocketOpcode = .text) throws -> [UInt8] {
         let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
         var data = ByteBufferAllocator().buffer(capacity: payload.count)
         data.writeBytes(payload)
-        try channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: data)).wait()
+        try channel.writeAndFlush(WebSocketFrame(fin: true, opcode: opcode, data: data)).wait()
         var out: [UInt8] = []
         while var chunk = try channel.readOutbound(as: ByteBuffer.self) { out += chunk.readBytes(length: chunk.readableBytes) ?? [] }
         _ = try channel.finish()
@@ -23,12 +23,25 @@ struct ChannelFrameWriterTests {
     @Test(arguments: [0, 1, 125, 126, 127, 65_535, 65_536, 200_000])
     func matchesNIOEncoder(_ size: Int) throws {
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) }
-        var frame = ChannelFrameWriter.textFrame([payload])
+        var frame = ChannelFrameWriter.dataFrame([payload], .newlineJoinedText)
         #expect(frame.readBytes(length: frame.readableBytes) == (try nioEncoded(payload)))
     }
 
     @Test func batchIsNewlineJoinedInOneFrame() throws {
-        var frame = ChannelFrameWriter.textFrame([Array("{\"a\":1}".utf8), Array("{\"b\":2}".utf8)])
+        var frame = ChannelFrameWriter.dataFrame([Array("{\"a\":1}".utf8), Array("{\"b\":2}".utf8)], .newlineJoinedText)
         #expect(frame.readBytes(length: frame.readableBytes) == (try nioEncoded(Array("{\"a\":1}\n{\"b\":2}".utf8))))
+    }
+
+    /// Protobuf batches (transports.md §3.3): a binary message, every reply varint-prefixed,
+    /// the server ping (an empty reply) as the byte 00.
+    @Test func protobufBatchIsVarintDelimitedInOneBinaryFrame() throws {
+        let publishReply: [UInt8] = [0x08, 0x03, 0x42, 0x00]
+        var frame = ChannelFrameWriter.dataFrame([publishReply, []], .varintDelimitedBinary)
+        #expect(
+            frame.readBytes(length: frame.readableBytes)
+                == (try nioEncoded([0x04, 0x08, 0x03, 0x42, 0x00, 0x00], opcode: .binary)))
+        let big = [UInt8](repeating: 7, count: 300)
+        var long = ChannelFrameWriter.dataFrame([big], .varintDelimitedBinary)
+        #expect(long.readBytes(length: long.readableBytes) == (try nioEncoded([0xAC, 0x02] + big, opcode: .binary)))
     }
 }
