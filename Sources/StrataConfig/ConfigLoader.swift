@@ -6,7 +6,7 @@ package enum ConfigLoader {
     static let ignoredSections: Set<String> = [
         "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
         "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",
-        "uni_websocket", "uni_sse", "uni_http_stream", "sse", "http_stream", "emulation", "webtransport", "init",
+        "uni_websocket", "uni_sse", "uni_http_stream", "webtransport", "init",
         "client.proxy", "channel.proxy", "client.connect_code_to_unidirectional_disconnect",
         "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
     ]
@@ -148,6 +148,10 @@ package enum ConfigLoader {
         c.websocket.handlerPrefix = r.string("websocket.handler_prefix", c.websocket.handlerPrefix)
         c.websocket.messageSizeLimit = r.int("websocket.message_size_limit", c.websocket.messageSizeLimit)
         c.websocket.writeTimeoutMillis = r.duration("websocket.write_timeout", c.websocket.writeTimeoutMillis)
+        c.httpStream = readStreamEndpoint(r, "http_stream", c.httpStream)
+        c.sse = readStreamEndpoint(r, "sse", c.sse)
+        c.emulation = readStreamEndpoint(r, "emulation", c.emulation)
+        c.emulation.enabled = true
         c.health.enabled = r.bool("health.enabled", false)
         c.health.handlerPrefix = r.string("health.handler_prefix", c.health.handlerPrefix)
         c.prometheus.enabled = r.bool("prometheus.enabled", false)
@@ -169,6 +173,15 @@ package enum ConfigLoader {
         c.unknownKeys = r.unknownKeys(ignoredSections: ignoredSections)
         if !r.errors.isEmpty { throw ConfigErrors(errors: r.errors) }
         return c
+    }
+
+    static func readStreamEndpoint(_ r: ConfigReader, _ section: String, _ def: StrataConfig.StreamEndpoint) -> StrataConfig.StreamEndpoint {
+        var e = def
+        if section != "emulation" { e.enabled = r.bool("\(section).enabled", def.enabled) }
+        e.handlerPrefix = r.string("\(section).handler_prefix", def.handlerPrefix)
+        e.maxRequestBodySize = r.int("\(section).max_request_body_size", def.maxRequestBodySize)
+        if e.maxRequestBodySize <= 0 { e.maxRequestBodySize = 65536 }
+        return e
     }
 
     static func readToken(_ r: ConfigReader, _ prefix: String) -> StrataConfig.Token {

@@ -10,6 +10,11 @@ package struct StrataConfig: Sendable {
     package var presenceManager = SeparateRedis()
     package var httpAPI = HTTPAPI()
     package var websocket = WebSocket()
+    /// `http_stream.*`, `sse.*`: the emulated bidirectional transports (either enables `/emulation`).
+    package var httpStream = StreamEndpoint(handlerPrefix: "/connection/http_stream")
+    package var sse = StreamEndpoint(handlerPrefix: "/connection/sse")
+    /// `emulation.*`: where emulated connections send their commands (no `enabled` key).
+    package var emulation = StreamEndpoint(enabled: true, handlerPrefix: "/emulation")
     package var health = Endpoint(enabled: false, handlerPrefix: "/health")
     package var prometheus = Endpoint(enabled: false, handlerPrefix: "/metrics")
     package var node = Node()
@@ -157,6 +162,13 @@ package struct StrataConfig: Sendable {
         package var handlerPrefix = "/connection/websocket"
         package var messageSizeLimit = 65536
         package var writeTimeoutMillis: Int64 = 1000
+    }
+
+    /// An HTTP connection endpoint: whether it is served, its path, the largest request body.
+    package struct StreamEndpoint: Sendable {
+        package var enabled = false
+        package var handlerPrefix: String
+        package var maxRequestBodySize = 65536
     }
 
     package struct Endpoint: Sendable {

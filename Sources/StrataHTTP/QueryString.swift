@@ -9,13 +9,14 @@ package enum QueryString {
         return (target[..<mark], target[target.utf8.index(after: mark)...])
     }
 
-    /// The first value of `name`, percent-decoded, as Go's `Query().Get` finds it; nil when the
-    /// name is absent or has no `=`.
+    /// The first value of `name`, percent-decoded, as Go's `Query().Get` finds it (`+` is a
+    /// space, as browsers' `URLSearchParams` write one); nil when the name is absent or has no `=`.
     package static func value(of name: String, in query: Substring) -> String? {
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, parts[0] == name else { continue }
-            return parts[1].removingPercentEncoding ?? String(parts[1])
+            let value = parts[1].replacingOccurrences(of: "+", with: " ")
+            return value.removingPercentEncoding ?? value
         }
         return nil
     }

@@ -53,6 +53,11 @@ extension ClientSession {
                 result.pong = config.pongTimeoutMillis > 0
             }
             if config.connectIncludeServerTime { result.time = node.clock.nowMillis() }
+            if let emulation {
+                // An emulated connection's later commands name it by session and node.
+                result.session = emulation
+                result.node = node.nodeID
+            }
             try finalizeConnect(result, id: commandID, pending: pending)
         } catch {
             await rollBackConnect()

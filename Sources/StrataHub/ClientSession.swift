@@ -22,6 +22,9 @@ package final class ClientSession: Sendable {
     /// The client protocol's encoding this connection speaks, chosen by its transport.
     package let codec: any ClientCodec
     package let queue: OutboundQueue
+    /// The session id of an emulated connection (HTTP-streaming, SSE), by which `/emulation`
+    /// requests name it; nil for a WebSocket.
+    package let emulation: String?
     let state = Locked(State())
 
     enum Status {
@@ -49,9 +52,10 @@ package final class ClientSession: Sendable {
         var cleanedUp = false
     }
 
-    package init(node: Node, codec: any ClientCodec) {
+    package init(node: Node, codec: any ClientCodec, emulation: String? = nil) {
         self.node = node
         self.codec = codec
+        self.emulation = emulation
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
     }
 

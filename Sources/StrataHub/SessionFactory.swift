@@ -1,4 +1,5 @@
 import Logging
+import StrataCore
 import StrataProtocol
 
 /// What a transport needs of the node: a session for each connection it opens, speaking the codec
@@ -13,6 +14,14 @@ package struct SessionFactory: Sendable {
     package func open(codec: any ClientCodec) -> ClientSession {
         ClientSession(node: node, codec: codec)
     }
+
+    /// A session for an emulated connection, with a fresh session id for `/emulation` requests.
+    package func openEmulated(codec: any ClientCodec) -> ClientSession {
+        ClientSession(node: node, codec: codec, emulation: RandomID.uuidString())
+    }
+
+    /// This node's id, as emulated connections name it.
+    package var nodeID: String { node.nodeID }
 
     package var logger: Logger { node.logger }
 }

@@ -57,18 +57,33 @@ package enum StrataServer {
                 options: .init(
                     path: config.websocket.handlerPrefix, messageSizeLimit: config.websocket.messageSizeLimit,
                     allowedOrigins: config.client.allowedOrigins))
+        // HTTP-streaming and SSE connections, and their /emulation requests, are answered in each
+        // connection's pipeline too, ahead of the API.
+        let streaming = HTTPStreamingTransport(
+            sessions: SessionFactory(node: node),
+            options: .init(
+                httpStream: config.httpStream.enabled ? Self.endpoint(config.httpStream) : nil,
+                sse: config.sse.enabled ? Self.endpoint(config.sse) : nil, emulation: Self.endpoint(config.emulation),
+                allowedOrigins: config.client.allowedOrigins))
         // The server API is answered in each connection's pipeline, before Hummingbird's router.
         let api = APIEndpoint(node: node, config: config.httpAPI)
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let server = StrataHTTPServer(
             configuration: .init(host: address, port: config.httpServer.port),
             responder: router.buildResponder(), webSocket: webSocket,
-            channelHandlers: { api.map { [APIChannelHandler(endpoint: $0, serverName: "strata")] } ?? [] },
+            channelHandlers: {
+                (streaming.isEnabled ? [streaming.makeHandler()] : [])
+                    + (api.map { [APIChannelHandler(endpoint: $0, serverName: "strata")] } ?? [])
+            },
             logger: logger,
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             })
         return (server, NodeHousekeeping(node: node, store: engine.store))
+    }
+
+    static func endpoint(_ e: StrataConfig.StreamEndpoint) -> HTTPStreamingTransport.Endpoint {
+        HTTPStreamingTransport.Endpoint(path: e.handlerPrefix, maxBodySize: e.maxRequestBodySize)
     }
 
     /// Where history, delivery between nodes and presence live.

@@ -1,5 +1,8 @@
 import DequeModule
+import NIOCore
 import StrataCore
+import StrataHTTP
+import StrataHub
 
 /// A connection's received messages, waiting for its session, and who handles them.
 ///
@@ -16,6 +19,8 @@ import StrataCore
 final class CommandInbox: Sendable {
     enum Item: Sendable {
         case message([UInt8])
+        /// A message from an `/emulation` request, whose answer waits for `done`.
+        case emulated([UInt8], done: @Sendable () -> Void)
         /// The transport is gone: the session cleans up.
         case closed
     }
@@ -36,11 +41,43 @@ final class CommandInbox: Sendable {
     /// Adds a message; `startTask` says the caller must start the task that takes items.
     /// Messages after `close` are dropped.
     func push(_ message: [UInt8]) -> (startTask: Bool, pauseReading: Bool) {
+        push(.message(message)) ?? (false, false)
+    }
+
+    /// Adds an emulation request's message; `done` runs once the session handled it, or at once
+    /// when the connection is closed. Returns whether the caller must start the task.
+    func pushEmulated(_ message: [UInt8], done: @escaping @Sendable () -> Void) -> Bool {
+        guard let (startTask, _) = push(.emulated(message, done: done)) else {
+            done()
+            return false
+        }
+        return startTask
+    }
+
+    private func push(_ item: Item) -> (startTask: Bool, pauseReading: Bool)? {
         state.withLock { s in
-            guard !s.closed else { return (false, false) }
-            s.items.append(.message(message))
+            guard !s.closed else { return nil }
+            s.items.append(item)
             if s.items.count >= Self.pauseDepth { s.paused = true }
             return (Self.claim(&s), s.paused)
+        }
+    }
+
+    /// The task that hands waiting items to `session`, in order, on `executor`'s loop, and ends
+    /// when the inbox is empty. `resumeReading` runs on the loop when reading may start again.
+    func startTask(session: ClientSession, executor: EventLoopTaskExecutor, resumeReading: @escaping @Sendable () -> Void) {
+        let loop = executor.eventLoop
+        Task(executorPreference: executor) {
+            while let (item, resume) = self.next() {
+                if resume { loop.execute(resumeReading) }
+                switch item {
+                case .message(let bytes): await session.handleFrame(bytes)
+                case .emulated(let bytes, let done):
+                    await session.handleFrame(bytes)
+                    done()
+                case .closed: await session.transportClosed()
+                }
+            }
         }
     }
 
@@ -49,6 +86,8 @@ final class CommandInbox: Sendable {
         state.withLock { s in
             guard !s.closed else { return false }
             s.closed = true
+            // Emulation requests still waiting are answered (their commands are not run).
+            for case .emulated(_, let done) in s.items { done() }
             s.items.removeAll()
             s.items.append(.closed)
             return Self.claim(&s)

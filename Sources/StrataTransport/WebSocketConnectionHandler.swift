@@ -99,19 +99,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// A task on this loop that hands waiting messages to the session, in order, and ends when
     /// the inbox is empty.
     private func startHandling() {
-        let session = session
-        let inbox = inbox
         let resume = NIOLoopBound(self, eventLoop: executor.eventLoop)
-        let loop = executor.eventLoop
-        Task(executorPreference: executor) {
-            while let (item, resumeReading) = inbox.next() {
-                if resumeReading { loop.execute { resume.value.resumeReading() } }
-                switch item {
-                case .message(let bytes): await session.handleFrame(bytes)
-                case .closed: await session.transportClosed()
-                }
-            }
-        }
+        inbox.startTask(session: session, executor: executor) { resume.value.resumeReading() }
     }
 
     private func resumeReading() {

@@ -461,3 +461,41 @@ def http_request(url: str, method: str = "POST", body: Optional[bytes] = None, h
             return resp.status, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+# ---------------------------------------------------------------------------------------------
+# Protobuf framing (transports spec §2.1): varint-delimited messages.
+# ---------------------------------------------------------------------------------------------
+
+
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def delimited(*messages: bytes) -> bytes:
+    return b"".join(varint(len(m)) + m for m in messages)
+
+
+def replies(frame: bytes) -> list[Any]:
+    """The Reply messages of one binary WebSocket message."""
+    out, i = [], 0
+    while i < len(frame):
+        length, shift = 0, 0
+        while True:
+            b = frame[i]
+            i += 1
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        from centrifuge.protocol import client_pb2
+        r = client_pb2.Reply()
+        r.ParseFromString(frame[i:i + length])
+        out.append(r)
+        i += length
+    return out

@@ -14,42 +14,10 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from centrifuge.protocol import client_pb2
-from itsupport import connection_token, unique
+from itsupport import connection_token, delimited, replies, unique, varint
 
 ANON = {"client": {"allow_anonymous_connect_without_token": True}}
 FAST_PING = {"client": {"allow_anonymous_connect_without_token": True, "ping_interval": "1s", "pong_timeout": "500ms"}}
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def delimited(*messages: bytes) -> bytes:
-    return b"".join(varint(len(m)) + m for m in messages)
-
-
-def replies(frame: bytes) -> list[client_pb2.Reply]:
-    """The Reply messages of one binary WebSocket message."""
-    out, i = [], 0
-    while i < len(frame):
-        length, shift = 0, 0
-        while True:
-            b = frame[i]
-            i += 1
-            length |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        r = client_pb2.Reply()
-        r.ParseFromString(frame[i:i + length])
-        out.append(r)
-        i += length
-    return out
 
 
 def command(**fields) -> bytes:

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import StrataTransport
@@ -11,6 +12,9 @@ struct CommandInboxTests {
         while let (item, _) = inbox.next() {
             switch item {
             case .message(let m): seen.append("m\(m[0])")
+            case .emulated(let m, let done):
+                seen.append("e\(m[0])")
+                done()
             case .closed: seen.append("closed")
             }
         }
@@ -58,4 +62,27 @@ struct CommandInboxTests {
         #expect(resumedAfter == CommandInbox.pauseDepth - CommandInbox.resumeDepth)
         #expect(!inbox.isPaused)
     }
+
+    /// An emulation request's frame runs in line with the others, and one still waiting when the
+    /// connection closes is answered (its `done` runs) without being handled.
+    @Test func emulatedFramesAreOrderedAndAnsweredAtClose() {
+        let inbox = CommandInbox()
+        let answered = Counter()
+        #expect(inbox.push(bytes(1)).startTask)
+        #expect(!inbox.pushEmulated(bytes(2)) { answered.add() })
+        #expect(drain(inbox) == ["m1", "e2"])
+        #expect(answered.value == 1)
+        #expect(inbox.pushEmulated(bytes(3)) { answered.add() })
+        #expect(!inbox.close())  // the task started by the push is still to run
+        #expect(answered.value == 2)
+        #expect(drain(inbox) == ["closed"])
+        #expect(!inbox.pushEmulated(bytes(4)) { answered.add() })
+        #expect(answered.value == 3)
+    }
+}
+
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -1,0 +1,42 @@
+import NIOCore
+import StrataProtocol
+
+/// How an HTTP stream's body carries a batch of a session's messages (transports.md §2.1).
+enum HTTPStreamFraming: Sendable {
+    /// HTTP-streaming with JSON (and the one-way HTTP stream): every message ends with a newline.
+    case newlineTerminated
+    /// HTTP-streaming with Protobuf: every message preceded by its varint length, as on WebSocket.
+    case varintDelimited
+    /// SSE: every message is one event, `data: <message>` and an empty line.
+    case serverSentEvents
+
+    static let ssePrefix: [UInt8] = Array("data: ".utf8)
+
+    /// One buffer for the batch, written with one write and flushed: a client may read a
+    /// Protobuf message only when it has all of it.
+    func encode(_ messages: [[UInt8]], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var size = 0
+        for m in messages { size += m.count }
+        switch self {
+        case .newlineTerminated: size += messages.count
+        case .varintDelimited: size = VarintFraming.framedSize(messages)
+        case .serverSentEvents: size += messages.count * (Self.ssePrefix.count + 2)
+        }
+        var buffer = allocator.buffer(capacity: size)
+        for m in messages {
+            switch self {
+            case .newlineTerminated:
+                buffer.writeBytes(m)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+            case .varintDelimited:
+                VarintFraming.writeLength(m.count) { buffer.writeInteger($0) }
+                buffer.writeBytes(m)
+            case .serverSentEvents:
+                buffer.writeBytes(Self.ssePrefix)
+                buffer.writeBytes(m)
+                buffer.writeBytes([UInt8(ascii: "\n"), UInt8(ascii: "\n")])
+            }
+        }
+        return buffer
+    }
+}

@@ -1,0 +1,228 @@
+import NIOCore
+import NIOHTTP1
+import StrataCore
+import StrataHTTP
+import StrataHub
+import StrataProtocol
+
+/// One HTTP connection's part in the emulated transports: it sits right after NIO's HTTP/1
+/// decoder, takes requests for `/connection/http_stream`, `/connection/sse` and `/emulation`,
+/// and passes every other request on (the server API, Hummingbird's router).
+///
+/// A stream request turns the connection into that stream: the response head goes out, the
+/// connection gets a session, and the session's messages are written as body chunks
+/// (`HTTPStreamWriter`) until either side ends it; then the connection closes. An `/emulation`
+/// request hands its frame to the named connection's session and is answered `204` once the
+/// session has handled it (reading pauses meanwhile, so responses keep request order). Like the
+/// WebSocket handler, nothing here needs a task of its own: one runs only while a frame waits.
+final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        /// A request for another handler: its parts pass on until its end.
+        case forwarding
+        /// A request of ours whose body is arriving.
+        case reading(HTTPStreamingTransport.Route, HTTPStreamingTransport.Endpoint, HTTPRequestHead, ByteBuffer)
+        /// Refusing the rest of a request (413): nothing more is read.
+        case discarding
+        /// An `/emulation` frame is being handled; parts that arrive meanwhile wait.
+        case emulating
+        /// The connection is a stream now.
+        case streaming(EmulatedConnection)
+    }
+
+    private let transport: HTTPStreamingTransport
+    private var state = State.idle
+    private var waiting: [HTTPServerRequestPart] = []
+
+    init(transport: HTTPStreamingTransport) {
+        self.transport = transport
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .emulating:
+            waiting.append(part)
+        case .discarding, .streaming:
+            return
+        default:
+            handle(part, context: context)
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            let (path, _) = QueryString.split(head.uri)
+            guard let (route, endpoint) = transport.route(path) else {
+                state = .forwarding
+                context.fireChannelRead(wrapInboundOut(part))
+                return
+            }
+            state = .reading(route, endpoint, head, context.channel.allocator.buffer(capacity: 0))
+        case (.forwarding, _):
+            if case .end = part { state = .idle }
+            context.fireChannelRead(wrapInboundOut(part))
+        case (.reading(let route, let endpoint, let head, var body), .body(var chunk)):
+            guard body.readableBytes + chunk.readableBytes <= endpoint.maxBodySize else {
+                state = .discarding
+                respond(.payloadTooLarge, head: head, close: true, context: context)
+                return
+            }
+            state = .idle  // so that appending does not copy the buffer
+            body.writeBuffer(&chunk)
+            state = .reading(route, endpoint, head, body)
+        case (.reading(let route, _, let head, let body), .end):
+            state = .idle
+            requestEnded(route, head: head, body: Array(body.readableBytesView), context: context)
+        default:
+            break
+        }
+    }
+
+    /// Answers a whole request of ours (transports.md §4.2–§4.4).
+    private func requestEnded(_ route: HTTPStreamingTransport.Route, head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        switch (route, head.method) {
+        case (.httpStream, .OPTIONS), (.emulation, .OPTIONS):
+            respond(.noContent, head: head, extra: HTTPStreamingTransport.preflightHeaders, context: context)
+        case (.httpStream, .POST):
+            let protobuf = head.headers.first(name: "content-type") == "application/octet-stream"
+            startStream(head: head, frame: body, protobuf: protobuf, sse: false, context: context)
+        case (.sse, .GET):
+            let (_, query) = QueryString.split(head.uri)
+            guard let frame = query.flatMap({ QueryString.value(of: "cf_connect", in: $0) }), !frame.isEmpty else {
+                return respond(.badRequest, head: head, context: context)
+            }
+            startStream(head: head, frame: Array(frame.utf8), protobuf: false, sse: true, context: context)
+        case (.sse, .POST):
+            startStream(head: head, frame: body, protobuf: false, sse: true, context: context)
+        case (.emulation, .POST):
+            emulate(head: head, body: body, context: context)
+        default:
+            respond(.methodNotAllowed, head: head, context: context)
+        }
+    }
+
+    // MARK: Streams
+
+    private func startStream(head: HTTPRequestHead, frame: [UInt8], protobuf: Bool, sse: Bool, context: ChannelHandlerContext) {
+        let codec: any ClientCodec = protobuf ? ProtobufCodec() : JSONCodec()
+        let session = transport.sessions.openEmulated(codec: codec)
+        guard let id = session.emulation else { return }
+        var headers = HTTPHeaders(HTTPStreamingTransport.streamHeaders + transport.corsHeaders(head))
+        // Centrifugo leaves Content-Type to Go's sniffing, which gives these two for a stream.
+        headers.add(
+            name: "Content-Type",
+            value: sse ? "text/event-stream; charset=utf-8" : protobuf ? "application/octet-stream" : "text/plain; charset=utf-8")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+
+        let writer = HTTPStreamWriter(
+            context: context, queue: session.queue, batcher: transport.batchers(context.eventLoop),
+            framing: sse ? .serverSentEvents : protobuf ? .varintDelimited : .newlineTerminated,
+            disconnectMessage: { codec.disconnectPush($0) })
+        // An SSE body opens with an empty line, sent before the connect is handled.
+        if sse { writer.writeBody([0x0D, 0x0A]) }
+        writer.start()
+        let connection = EmulatedConnection(session: session, executor: transport.executors(context.eventLoop))
+        transport.connections.add(id, connection)
+        state = .streaming(connection)
+        session.startTimers()
+        connection.submit(frame)
+    }
+
+    // MARK: Emulation
+
+    /// `POST /emulation`: the frame goes to the named session; 404 for another node, 400 for a
+    /// body that is not an emulation request, 204 otherwise (also for an unknown session, as
+    /// Centrifugo answers), after the session handled the frame.
+    private func emulate(head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        let protobuf = head.headers.first(name: "content-type") == "application/octet-stream"
+        guard let request = EmulationRequest(body, protobuf: protobuf) else {
+            return respond(.badRequest, head: head, context: context)
+        }
+        guard request.node == transport.sessions.nodeID else { return respond(.notFound, head: head, context: context) }
+        guard let connection = transport.connections.find(request.session) else {
+            return respond(.noContent, head: head, context: context)
+        }
+        // A JSON session takes `data` as the text of a JSON string; a Protobuf session the bytes.
+        let sessionSpeaksProtobuf = connection.session.codec.kind == .protobuf
+        guard let frame = sessionSpeaksProtobuf == protobuf ? request.data : nil else {
+            return respond(.noContent, head: head, context: context)
+        }
+        state = .emulating
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let boundContext = NIOLoopBound(context, eventLoop: loop)
+        connection.submit(frame) {
+            loop.execute { handler.value.emulated(head: head, context: boundContext.value) }
+        }
+    }
+
+    private func emulated(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .emulating = state else { return }
+        state = .idle
+        respond(.noContent, head: head, context: context)
+        let parts = waiting
+        waiting = []
+        for part in parts {
+            if case .emulating = state {
+                waiting.append(part)
+            } else {
+                handle(part, context: context)
+            }
+        }
+    }
+
+    // MARK: Plain responses
+
+    private func respond(
+        _ status: HTTPResponseStatus, head: HTTPRequestHead, extra: [(String, String)] = [], close: Bool = false,
+        context: ChannelHandlerContext
+    ) {
+        var headers = HTTPHeaders(transport.corsHeaders(head) + extra)
+        if status != .noContent { headers.add(name: "Content-Length", value: "0") }
+        let closing = close || !head.isKeepAlive
+        if closing { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if closing {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    // MARK: The connection's end
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .streaming(let connection) = state, let id = connection.session.emulation {
+            transport.connections.remove(id)
+            connection.close()
+        }
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .streaming(let connection) = state {
+            if event is ChannelShouldQuiesceEvent {
+                // The server is stopping: the client is told to reconnect (3001).
+                connection.session.disconnect(.shutdown)
+                return
+            }
+            if let event = event as? ChannelEvent, event == .inputClosed {
+                // The client half-closed: a stream's client that stops sending has gone away.
+                context.close(promise: nil)
+                return
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+@available(*, unavailable)
+extension HTTPStreamingHandler: Sendable {}
