@@ -45,7 +45,11 @@ type publication struct {
 var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
 
 func dial(url string, onPush func([]byte)) (*client, error) {
-	ws, _, err := dialer.Dial(url, http.Header{})
+	header := http.Header{}
+	if useProtobuf {
+		header.Set("Sec-WebSocket-Protocol", "centrifuge-protobuf")
+	}
+	ws, _, err := dialer.Dial(url, header)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +78,15 @@ func (c *client) call(method string, params any, timeout time.Duration) (json.Ra
 	if useV1 {
 		cmd = map[string]any{"id": id, "method": v1Methods[method], "params": params}
 	}
-	if err := c.send(cmd); err != nil {
+	if useProtobuf {
+		encoded, err := pbCommand(id, method, params.(map[string]any))
+		if err != nil {
+			return nil, err
+		}
+		if err := c.sendBinary(pbDelimited(encoded)); err != nil {
+			return nil, err
+		}
+	} else if err := c.send(cmd); err != nil {
 		return nil, err
 	}
 	select {
@@ -93,6 +105,12 @@ func (c *client) call(method string, params any, timeout time.Duration) (json.Ra
 	}
 }
 
+func (c *client) sendBinary(b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.ws.WriteMessage(websocket.BinaryMessage, b)
+}
+
 func (c *client) read() {
 	defer close(c.done)
 	for {
@@ -103,6 +121,10 @@ func (c *client) read() {
 		}
 		c.frames.Add(1)
 		c.bytes.Add(int64(len(frame)))
+		if useProtobuf {
+			c.handleProtobuf(frame)
+			continue
+		}
 		for _, line := range bytes.Split(frame, []byte{'\n'}) {
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
@@ -136,6 +158,27 @@ func (c *client) handle(line []byte) {
 				ch.(chan map[string]json.RawMessage) <- msg
 			}
 			return
+		}
+	}
+}
+
+func (c *client) handleProtobuf(frame []byte) {
+	for _, msg := range pbSplit(frame) {
+		if len(msg) == 0 { // the server's ping: answer with an empty command
+			_ = c.sendBinary([]byte{0})
+			continue
+		}
+		id, isPush, reply := pbReply(msg)
+		if isPush {
+			if c.onPush != nil {
+				c.onPush(msg)
+			}
+			continue
+		}
+		if id > 0 {
+			if ch, ok := c.replies.Load(id); ok {
+				ch.(chan map[string]json.RawMessage) <- reply
+			}
 		}
 	}
 }

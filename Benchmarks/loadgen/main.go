@@ -1,5 +1,6 @@
 // strata-loadgen drives a Centrifugo-compatible server (Strata, Centrifugo, a server on the Go
-// centrifuge library) over the JSON client protocol v2 and its HTTP publish API, and prints one
+// centrifuge library) over the client protocol v2 (JSON, or Protobuf with -proto protobuf) and
+// its HTTP publish API, and prints one
 // JSON line per test with what it measured of the clients and of the server's processes.
 //
 //	strata-loadgen -test fanout -ws ws://127.0.0.1:18100/connection/websocket \
@@ -41,12 +42,13 @@ func main() {
 	flag.StringVar(&cfg.channel, "channel", "", "channel (default: a fresh one per run)")
 	flag.DurationVar(&cfg.hold, "hold", 60*time.Second, "hold: how long the connections are held before the publication")
 	flag.IntVar(&cfg.warmup, "warmup", 100, "idle-conns: connections opened and closed before memory is measured")
-	proto := flag.String("proto", "v2", "client protocol: v2 (Centrifugo v4+, Strata) or v1 (Go centrifuge v0.15)")
+	proto := flag.String("proto", "v2", "client protocol: v2 (Centrifugo v4+, Strata; JSON), protobuf (v2 in Protobuf) or v1 (Go centrifuge v0.15)")
 	var extra multiFlag
 	flag.Var(&extra, "extra", "key=value added to the result (repeatable)")
 	flag.Parse()
 	cfg.server = parsePIDs(*pids)
 	useV1 = *proto == "v1"
+	useProtobuf = *proto == "protobuf"
 	if cfg.channel == "" {
 		cfg.channel = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	}

@@ -6,7 +6,8 @@ package enum ConfigLoader {
     static let ignoredSections: Set<String> = [
         "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
         "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",
-        "uni_websocket", "uni_sse", "uni_http_stream", "webtransport", "init",
+        "uni_sse.connect_code_to_http_response", "uni_http_stream.connect_code_to_http_response",
+        "webtransport", "init",
         "client.proxy", "channel.proxy", "client.connect_code_to_unidirectional_disconnect",
         "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
     ]
@@ -152,6 +153,15 @@ package enum ConfigLoader {
         c.sse = readStreamEndpoint(r, "sse", c.sse)
         c.emulation = readStreamEndpoint(r, "emulation", c.emulation)
         c.emulation.enabled = true
+        c.uniSSE = readStreamEndpoint(r, "uni_sse", c.uniSSE)
+        c.uniHTTPStream = readStreamEndpoint(r, "uni_http_stream", c.uniHTTPStream)
+        c.uniWebSocket.enabled = r.bool("uni_websocket.enabled", false)
+        c.uniWebSocket.handlerPrefix = r.string("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
+        c.uniWebSocket.messageSizeLimit = r.int("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
+        if c.uniWebSocket.messageSizeLimit <= 0 { c.uniWebSocket.messageSizeLimit = 65536 }
+        c.uniWebSocket.joinPushMessages = r.bool("uni_websocket.join_push_messages", false)
+        c.uniWebSocket.disableDisconnectPush = r.bool("uni_websocket.disable_disconnect_push", false)
+        c.uniWebSocket.disableClosingHandshake = r.bool("uni_websocket.disable_closing_handshake", false)
         c.health.enabled = r.bool("health.enabled", false)
         c.health.handlerPrefix = r.string("health.handler_prefix", c.health.handlerPrefix)
         c.prometheus.enabled = r.bool("prometheus.enabled", false)
@@ -167,6 +177,9 @@ package enum ConfigLoader {
             "client.subscribe_to_user_personal_channel", "node.info_metrics_aggregate_interval",
             "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",
             "rpc.without_namespace", "rpc.namespaces", "rpc.namespace_boundary",
+            "uni_websocket.compression", "uni_websocket.compression_min_size", "uni_websocket.compression_level",
+            "uni_websocket.decompressed_message_size_limit", "uni_websocket.write_timeout", "uni_websocket.read_buffer_size",
+            "uni_websocket.write_buffer_size", "uni_websocket.use_write_buffer_pool",
         ] { _ = r.raw(key) }
 
         validate(&c, r)

@@ -15,6 +15,10 @@ package struct StrataConfig: Sendable {
     package var sse = StreamEndpoint(handlerPrefix: "/connection/sse")
     /// `emulation.*`: where emulated connections send their commands (no `enabled` key).
     package var emulation = StreamEndpoint(enabled: true, handlerPrefix: "/emulation")
+    /// `uni_sse.*`, `uni_http_stream.*`: the one-way HTTP transports.
+    package var uniSSE = StreamEndpoint(handlerPrefix: "/connection/uni_sse")
+    package var uniHTTPStream = StreamEndpoint(handlerPrefix: "/connection/uni_http_stream")
+    package var uniWebSocket = UniWebSocket()
     package var health = Endpoint(enabled: false, handlerPrefix: "/health")
     package var prometheus = Endpoint(enabled: false, handlerPrefix: "/metrics")
     package var node = Node()
@@ -162,6 +166,16 @@ package struct StrataConfig: Sendable {
         package var handlerPrefix = "/connection/websocket"
         package var messageSizeLimit = 65536
         package var writeTimeoutMillis: Int64 = 1000
+    }
+
+    /// `uni_websocket.*`.
+    package struct UniWebSocket: Sendable {
+        package var enabled = false
+        package var handlerPrefix = "/connection/uni_websocket"
+        package var messageSizeLimit = 65536
+        package var joinPushMessages = false
+        package var disableDisconnectPush = false
+        package var disableClosingHandshake = false
     }
 
     /// An HTTP connection endpoint: whether it is served, its path, the largest request body.

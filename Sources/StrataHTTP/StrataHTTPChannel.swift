@@ -13,6 +13,8 @@ import NIOWebSocket
 package protocol WebSocketUpgradeEndpoint: Sendable {
     /// The largest frame NIO's decoder accepts (a larger one closes the connection with 1009).
     var maxFrameSize: Int { get }
+    /// Whether upgrade requests for this path are this endpoint's.
+    func serves(_ path: Substring) -> Bool
     /// Decides on an upgrade request (on the event loop, synchronously).
     func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision
     /// Adds the connection's handlers once the 101 response is written (on the event loop). NIO's
@@ -27,9 +29,38 @@ package enum WebSocketUpgradeDecision: Sendable {
     /// Refuse with this status (403 for a refused origin, as Centrifugo; 400 otherwise), a
     /// plain-text body of its reason phrase and `Sec-WebSocket-Version: 13`.
     case refuse(HTTPResponseStatus)
+    /// Refuse with this status and plain-text body (what Go's `http.Error` writes), before any
+    /// upgrade check: a request the endpoint cannot take (uni_websocket's bad `cf_connect`).
+    case reject(HTTPResponseStatus, body: String)
     /// Not this endpoint's path: `404` with Go's `404 page not found`, as Centrifugo's mux
     /// answers an upgrade request for a path it does not serve.
     case notHere
+}
+
+/// Several WebSocket endpoints on one server (the bidirectional one and uni_websocket), each
+/// taking the upgrade requests for its own path.
+package struct WebSocketEndpoints: WebSocketUpgradeEndpoint {
+    let endpoints: [any WebSocketUpgradeEndpoint]
+
+    package init(_ endpoints: [any WebSocketUpgradeEndpoint]) {
+        self.endpoints = endpoints
+    }
+
+    package var maxFrameSize: Int { endpoints.map(\.maxFrameSize).max() ?? 65536 }
+
+    package func serves(_ path: Substring) -> Bool { endpoint(for: path) != nil }
+
+    private func endpoint(for path: Substring) -> (any WebSocketUpgradeEndpoint)? {
+        endpoints.first { $0.serves(path) }
+    }
+
+    package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
+        endpoint(for: QueryString.split(head.uri).path)?.shouldUpgrade(head) ?? .notHere
+    }
+
+    package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
+        try endpoint(for: QueryString.split(head.uri).path)?.upgraded(channel, head: head)
+    }
 }
 
 /// Strata's HTTP/1 connections: a WebSocket upgrade hands the connection to the endpoint's
@@ -101,6 +132,10 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                                 refusal.value = Refusal(
                                     status: HTTPResponse.Status(code: Int(status.code), reasonPhrase: status.reasonPhrase),
                                     body: status.reasonPhrase, upgradeCheck: true)
+                            case .reject(let status, let body):
+                                refusal.value = Refusal(
+                                    status: HTTPResponse.Status(code: Int(status.code), reasonPhrase: status.reasonPhrase), body: body,
+                                    upgradeCheck: false)
                             case .notHere:
                                 refusal.value = Refusal(status: .notFound, body: "404 page not found\n", upgradeCheck: false)
                             }

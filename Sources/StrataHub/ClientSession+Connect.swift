@@ -53,10 +53,17 @@ extension ClientSession {
                 result.pong = config.pongTimeoutMillis > 0
             }
             if config.connectIncludeServerTime { result.time = node.clock.nowMillis() }
-            if let emulation {
+            switch style {
+            case .bidirectional:
+                break
+            case .emulated(let session):
                 // An emulated connection's later commands name it by session and node.
-                result.session = emulation
+                result.session = session
                 result.node = node.nodeID
+            case .unidirectional(let session):
+                // A one-way client cannot answer pings.
+                result.session = session
+                result.pong = false
             }
             try finalizeConnect(result, id: commandID, pending: pending)
         } catch {

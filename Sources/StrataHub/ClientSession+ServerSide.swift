@@ -38,8 +38,10 @@ extension ClientSession {
                     push.data = result.data
                     var messages = [codec.subscribePush(channel: channel, push)]
                     // Recovered publications follow as ordinary pushes, in offset order.
-                    messages += result.publications.compactMap {
-                        codec.publicationPush(channel: channel, $0, delta: false, epoch: "")
+                    messages += result.publications.compactMap { w in
+                        var w = w
+                        w.streamEpoch = result.epoch
+                        return codec.publicationPush(channel: channel, w, delta: false, epoch: "")
                     }
                     return queue.enqueue(contentsOf: messages + extra) == .overflow
                 case .failure(let f):

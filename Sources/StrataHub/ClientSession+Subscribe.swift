@@ -253,7 +253,11 @@ extension ClientSession {
                 // the reply and the pushes that follow it (streamed long-gap recovery).
                 let wire = sub.delta ? DeltaPayload.chain(positioned.publications) : positioned.publications.map { WirePublication($0) }
                 result.publications = Array(wire[..<positioned.inReply])
-                after += wire[positioned.inReply...].compactMap { codec.publicationPush(channel: p.channel, $0, delta: sub.delta, epoch: "") }
+                after += wire[positioned.inReply...].compactMap { w in
+                    var w = w
+                    w.streamEpoch = positioned.epoch
+                    return codec.publicationPush(channel: p.channel, w, delta: sub.delta, epoch: "")
+                }
                 // After a successful recovery the client holds a base (delta.md B.2).
                 sub.deltaReady = sub.delta
             }

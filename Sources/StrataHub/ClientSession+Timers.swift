@@ -27,7 +27,8 @@ extension ClientSession {
     /// position checks. Called by `SessionTimers` for every live session.
     func tick(nowMillis now: Int64) async {
         let interval = node.config.client.pingIntervalMillis
-        let pongTimeout = node.config.client.pongTimeoutMillis
+        // One-way clients have no way to answer a ping.
+        let pongTimeout = style.isUnidirectional ? 0 : node.config.client.pongTimeoutMillis
         enum Action {
             case none
             case stale

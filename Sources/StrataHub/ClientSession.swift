@@ -22,9 +22,8 @@ package final class ClientSession: Sendable {
     /// The client protocol's encoding this connection speaks, chosen by its transport.
     package let codec: any ClientCodec
     package let queue: OutboundQueue
-    /// The session id of an emulated connection (HTTP-streaming, SSE), by which `/emulation`
-    /// requests name it; nil for a WebSocket.
-    package let emulation: String?
+    /// What kind of connection this is, beyond its codec.
+    package let style: SessionStyle
     let state = Locked(State())
 
     enum Status {
@@ -52,10 +51,10 @@ package final class ClientSession: Sendable {
         var cleanedUp = false
     }
 
-    package init(node: Node, codec: any ClientCodec, emulation: String? = nil) {
+    package init(node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional) {
         self.node = node
         self.codec = codec
-        self.emulation = emulation
+        self.style = style
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
     }
 
@@ -158,7 +157,9 @@ package final class ClientSession: Sendable {
             if let result = try await body() { send(codec.reply(id: id, result)) }
         } catch {
             switch error {
-            case .error(let e): send(codec.error(id: id, e))
+            case .error(let e):
+                // A one-way client cannot read an error reply: its connect ends with a disconnect.
+                if style.isUnidirectional { disconnect(Disconnect.unidirectional(for: e)) } else { send(codec.error(id: id, e)) }
             case .disconnect(let d): disconnect(d)
             }
         }

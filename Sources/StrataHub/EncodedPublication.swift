@@ -71,14 +71,14 @@ package final class EncodedPublication: @unchecked Sendable {
             // The stream's epoch travels on a live offset-1 push, so a subscriber learns it with
             // the first publication (Centrifugo does this on every engine, for non-delta pushes).
             let firstEpoch = publication.offset == 1 ? epoch : ""
-            return codec.publicationPush(channel: channel, WirePublication(publication), delta: false, epoch: firstEpoch)
+            return codec.publicationPush(channel: channel, WirePublication(publication, streamEpoch: epoch), delta: false, epoch: firstEpoch)
         case .full:
-            return codec.publicationPush(channel: channel, WirePublication(publication), delta: true, epoch: "")
+            return codec.publicationPush(channel: channel, WirePublication(publication, streamEpoch: epoch), delta: true, epoch: "")
         case .delta:
             guard let bytes = deltaBytes else { return nil }
             var d = publication
             d.data = bytes
-            return codec.publicationPush(channel: channel, WirePublication(d, isDelta: true), delta: true, epoch: "")
+            return codec.publicationPush(channel: channel, WirePublication(d, isDelta: true, streamEpoch: epoch), delta: true, epoch: "")
         }
     }
 

@@ -17,7 +17,12 @@ package struct SessionFactory: Sendable {
 
     /// A session for an emulated connection, with a fresh session id for `/emulation` requests.
     package func openEmulated(codec: any ClientCodec) -> ClientSession {
-        ClientSession(node: node, codec: codec, emulation: RandomID.uuidString())
+        ClientSession(node: node, codec: codec, style: .emulated(session: RandomID.uuidString()))
+    }
+
+    /// A session for a one-way connection (uni_sse, uni_http_stream, uni_websocket).
+    package func openUnidirectional(codec: any ClientCodec) -> ClientSession {
+        ClientSession(node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()))
     }
 
     /// This node's id, as emulated connections name it.

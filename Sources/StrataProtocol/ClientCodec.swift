@@ -15,10 +15,14 @@ package struct CodecKind: Hashable, Sendable, CustomStringConvertible {
         self.name = name
     }
 
-    /// How many formats a shared message can hold frames for (JSON, Protobuf, room to spare).
-    package static let slots = 4
+    /// How many formats a shared message can hold frames for.
+    package static let slots = 5
     package static let json = CodecKind(slot: 0, name: "json")
     package static let protobuf = CodecKind(slot: 1, name: "protobuf")
+    /// Bare JSON pushes of the one-way transports (uni_http_stream, uni_websocket).
+    package static let unidirectionalJSON = CodecKind(slot: 2, name: "uni-json")
+    /// One-way SSE events: bare JSON pushes, publications with an `id:` line.
+    package static let unidirectionalSSE = CodecKind(slot: 3, name: "uni-sse")
 
     package var description: String { "\(name)" }
 

@@ -200,12 +200,17 @@ package enum JSONReplyEncoder {
 
     // MARK: Bodies
 
-    static func connect(_ w: inout JSONWriter, _ r: ConnectResult) {
+    /// A connect result. A reply's `ConnectResult` has `expires`/`ttl` before `data`/`subs`; the
+    /// one-way connect push (`Connect`) has them after (`expiryFirst` false), as Centrifugo writes.
+    static func connect(_ w: inout JSONWriter, _ r: ConnectResult, expiryFirst: Bool = true) {
+        func expiry() {
+            if r.expires { w.key("expires"); w.bool(true) }
+            if r.ttl > 0 { w.key("ttl"); w.int(r.ttl) }
+        }
         w.beginObject()
         if !r.client.isEmpty { w.key("client"); w.string(r.client) }
         if !r.version.isEmpty { w.key("version"); w.string(r.version) }
-        if r.expires { w.key("expires"); w.bool(true) }
-        if r.ttl > 0 { w.key("ttl"); w.int(r.ttl) }
+        if expiryFirst { expiry() }
         if let d = r.data, !d.isEmpty { w.key("data"); w.raw(d) }
         if !r.subs.isEmpty {
             w.key("subs")
@@ -216,12 +221,23 @@ package enum JSONReplyEncoder {
             }
             w.endObject()
         }
+        if !expiryFirst { expiry() }
         if r.ping > 0 { w.key("ping"); w.int(r.ping) }
         if r.pong { w.key("pong"); w.bool(true) }
         if !r.session.isEmpty { w.key("session"); w.string(r.session) }
         if !r.node.isEmpty { w.key("node"); w.string(r.node) }
         if r.time > 0 { w.key("time"); w.int(r.time) }
         w.endObject()
+    }
+
+    /// The one-way transports' connect push, `{"connect":{…}}`.
+    package static func connectPush(_ r: ConnectResult) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("connect")
+        connect(&w, r, expiryFirst: false)
+        w.endObject()
+        return w.bytes
     }
 
     static func subscribe(_ w: inout JSONWriter, _ r: SubscribeResult) {

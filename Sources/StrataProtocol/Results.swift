@@ -23,10 +23,14 @@ package struct WirePublication: Sendable {
     package var publication: Publication
     /// `data` is a delta against the previous publication's payload.
     package var isDelta: Bool
+    /// The epoch of the stream the publication is in, when the sender knows it ("" otherwise).
+    /// Not sent by the client protocol's codecs; one-way SSE puts it in the event id.
+    package var streamEpoch: String
 
-    package init(_ publication: Publication, isDelta: Bool = false) {
+    package init(_ publication: Publication, isDelta: Bool = false, streamEpoch: String = "") {
         self.publication = publication
         self.isDelta = isDelta
+        self.streamEpoch = streamEpoch
     }
 }
 

@@ -49,14 +49,26 @@ package enum StrataServer {
                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
         }
-        let webSocket =
-            config.websocket.disabled
-            ? nil
-            : WebSocketTransport(
+        var webSockets: [any WebSocketUpgradeEndpoint] = []
+        if !config.websocket.disabled {
+            webSockets.append(WebSocketTransport(
                 sessions: SessionFactory(node: node),
                 options: .init(
                     path: config.websocket.handlerPrefix, messageSizeLimit: config.websocket.messageSizeLimit,
-                    allowedOrigins: config.client.allowedOrigins))
+                    allowedOrigins: config.client.allowedOrigins)))
+        }
+        if config.uniWebSocket.enabled {
+            let u = config.uniWebSocket
+            webSockets.append(
+                UniWebSocketTransport(
+                    sessions: SessionFactory(node: node),
+                    options: .init(
+                        path: u.handlerPrefix, messageSizeLimit: u.messageSizeLimit, joinPushMessages: u.joinPushMessages,
+                        disconnectPush: !u.disableDisconnectPush, closingHandshake: !u.disableClosingHandshake,
+                        allowedOrigins: config.client.allowedOrigins, pingIntervalMillis: config.client.pingIntervalMillis,
+                        pongTimeoutMillis: config.client.pongTimeoutMillis)))
+        }
+        let webSocket: (any WebSocketUpgradeEndpoint)? = webSockets.isEmpty ? nil : WebSocketEndpoints(webSockets)
         // HTTP-streaming and SSE connections, and their /emulation requests, are answered in each
         // connection's pipeline too, ahead of the API.
         let streaming = HTTPStreamingTransport(
@@ -64,6 +76,8 @@ package enum StrataServer {
             options: .init(
                 httpStream: config.httpStream.enabled ? Self.endpoint(config.httpStream) : nil,
                 sse: config.sse.enabled ? Self.endpoint(config.sse) : nil, emulation: Self.endpoint(config.emulation),
+                uniSSE: config.uniSSE.enabled ? Self.endpoint(config.uniSSE) : nil,
+                uniHTTPStream: config.uniHTTPStream.enabled ? Self.endpoint(config.uniHTTPStream) : nil,
                 allowedOrigins: config.client.allowedOrigins))
         // The server API is answered in each connection's pipeline, before Hummingbird's router.
         let api = APIEndpoint(node: node, config: config.httpAPI)

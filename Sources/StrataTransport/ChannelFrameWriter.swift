@@ -31,6 +31,7 @@ final class ChannelFrameWriter: Drainable {
     private let queue: OutboundQueue
     private let batcher: DrainBatcher
     private let batching: WebSocketBatching
+    private let farewell: Farewell
     /// What the writer keeps on the event loop. One box: each is an allocation per connection.
     private let onLoop: NIOLoopBoundBox<LoopState>
     /// How soon a drain blocked by a full socket looks again.
@@ -46,11 +47,22 @@ final class ChannelFrameWriter: Drainable {
         var closeSent = false
     }
 
-    init(channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher, batching: WebSocketBatching) {
+    /// How the server ends a connection: a close frame with the disconnect's code and reason,
+    /// after a `disconnect` push for one-way clients (uni_websocket), which may read only messages.
+    struct Farewell: Sendable {
+        var push: (@Sendable (Disconnect) -> [UInt8])?
+        /// `uni_websocket.disable_closing_handshake` turns the close frame off (the socket just closes).
+        var closeFrame = true
+
+        static let closeFrame = Farewell(push: nil)
+    }
+
+    init(channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher, batching: WebSocketBatching, farewell: Farewell = .closeFrame) {
         self.channel = channel
         self.queue = queue
         self.batcher = batcher
         self.batching = batching
+        self.farewell = farewell
         // Used only on the event loop; made with the factory that works from anywhere.
         self.onLoop = .makeBoxSendingValue(LoopState(), as: LoopState.self, eventLoop: channel.eventLoop)
     }
@@ -80,7 +92,10 @@ final class ChannelFrameWriter: Drainable {
                 wrote = true
             case .close(let disconnect):
                 wrote = false
-                if let disconnect {
+                if let disconnect, let push = farewell.push, channel.isActive, !onLoop.value.closeSent {
+                    write([push(disconnect)])
+                }
+                if let disconnect, farewell.closeFrame {
                     sendClose(code: disconnect.code, reason: disconnect.reason)
                 } else {
                     flush()
@@ -101,6 +116,13 @@ final class ChannelFrameWriter: Drainable {
         let deadline = channel.eventLoop.scheduleTask(in: Self.closeTimeout) { [channel] in channel.close(promise: nil) }
         // The timer holds the channel: cancelled at the close, it lets the channel go at once.
         channel.closeFuture.whenComplete { _ in deadline.cancel() }
+    }
+
+    /// A ping frame (uni_websocket's keepalive).
+    func sendPing() {
+        guard channel.isActive, !onLoop.value.closeSent else { return }
+        writeFrame(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
+        flush()
     }
 
     /// A pong for the client's ping, with the ping's application data (RFC 6455 §5.5.3).
@@ -135,6 +157,10 @@ final class ChannelFrameWriter: Drainable {
     }
 
     private func write(_ messages: [[UInt8]]) {
+        if batching == .messagePerTextFrame && messages.count > 1 {
+            for m in messages { write([m]) }
+            return
+        }
         if let context = encoderContext() {
             context.write(NIOAny(Self.dataFrame(messages, batching)), promise: nil)
         } else {
@@ -158,7 +184,7 @@ final class ChannelFrameWriter: Drainable {
     /// The payload of one message carrying `messages` (transports.md §2.1).
     static func payloadSize(_ messages: [[UInt8]], _ batching: WebSocketBatching) -> Int {
         switch batching {
-        case .newlineJoinedText:
+        case .newlineJoinedText, .messagePerTextFrame:
             var size = max(0, messages.count - 1)
             for m in messages { size += m.count }
             return size
@@ -175,7 +201,7 @@ final class ChannelFrameWriter: Drainable {
 
     private static func append(_ messages: [[UInt8]], _ batching: WebSocketBatching, to buffer: inout ByteBuffer) {
         switch batching {
-        case .newlineJoinedText:
+        case .newlineJoinedText, .messagePerTextFrame:
             for (i, m) in messages.enumerated() {
                 if i > 0 { buffer.writeInteger(UInt8(ascii: "\n")) }
                 buffer.writeBytes(m)
@@ -214,10 +240,12 @@ enum WebSocketBatching: Sendable {
     case newlineJoinedText
     /// The Protobuf protocol: a binary message, each message preceded by its varint length.
     case varintDelimitedBinary
+    /// uni_websocket: every message its own text message (unless `join_push_messages`).
+    case messagePerTextFrame
 
     var opcode: WebSocketOpcode {
         switch self {
-        case .newlineJoinedText: .text
+        case .newlineJoinedText, .messagePerTextFrame: .text
         case .varintDelimitedBinary: .binary
         }
     }

@@ -9,6 +9,9 @@ enum HTTPStreamFraming: Sendable {
     case varintDelimited
     /// SSE: every message is one event, `data: <message>` and an empty line.
     case serverSentEvents
+    /// One-way SSE: every message holds its events' lines already (`UnidirectionalSSECodec`);
+    /// an empty line ends it.
+    case serverSentEventLines
 
     static let ssePrefix: [UInt8] = Array("data: ".utf8)
 
@@ -21,6 +24,7 @@ enum HTTPStreamFraming: Sendable {
         case .newlineTerminated: size += messages.count
         case .varintDelimited: size = VarintFraming.framedSize(messages)
         case .serverSentEvents: size += messages.count * (Self.ssePrefix.count + 2)
+        case .serverSentEventLines: size += messages.count * 2
         }
         var buffer = allocator.buffer(capacity: size)
         for m in messages {
@@ -33,6 +37,9 @@ enum HTTPStreamFraming: Sendable {
                 buffer.writeBytes(m)
             case .serverSentEvents:
                 buffer.writeBytes(Self.ssePrefix)
+                buffer.writeBytes(m)
+                buffer.writeBytes([UInt8(ascii: "\n"), UInt8(ascii: "\n")])
+            case .serverSentEventLines:
                 buffer.writeBytes(m)
                 buffer.writeBytes([UInt8(ascii: "\n"), UInt8(ascii: "\n")])
             }

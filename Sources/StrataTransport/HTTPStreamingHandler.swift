@@ -31,7 +31,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
         /// An `/emulation` frame is being handled; parts that arrive meanwhile wait.
         case emulating
         /// The connection is a stream now.
-        case streaming(EmulatedConnection)
+        case streaming(StreamConnection)
     }
 
     private let transport: HTTPStreamingTransport
@@ -89,8 +89,17 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Answers a whole request of ours (transports.md §4.2–§4.4).
     private func requestEnded(_ route: HTTPStreamingTransport.Route, head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
         switch (route, head.method) {
-        case (.httpStream, .OPTIONS), (.emulation, .OPTIONS):
+        case (.httpStream, .OPTIONS), (.emulation, .OPTIONS), (.uniHTTPStream, .OPTIONS):
             respond(.noContent, head: head, extra: HTTPStreamingTransport.preflightHeaders, context: context)
+        case (.uniHTTPStream, .POST):
+            startOneWay(head: head, request: body, sse: false, context: context)
+        case (.uniSSE, .GET):
+            // No `cf_connect` is an empty connect request here (unlike the bidirectional SSE).
+            let (_, query) = QueryString.split(head.uri)
+            let request = query.flatMap { QueryString.value(of: "cf_connect", in: $0) }.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+            startOneWay(head: head, request: request ?? Array("{}".utf8), sse: true, context: context)
+        case (.uniSSE, .POST):
+            startOneWay(head: head, request: body, sse: true, context: context)
         case (.httpStream, .POST):
             let protobuf = head.headers.first(name: "content-type") == "application/octet-stream"
             startStream(head: head, frame: body, protobuf: protobuf, sse: false, context: context)
@@ -114,23 +123,61 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     private func startStream(head: HTTPRequestHead, frame: [UInt8], protobuf: Bool, sse: Bool, context: ChannelHandlerContext) {
         let codec: any ClientCodec = protobuf ? ProtobufCodec() : JSONCodec()
         let session = transport.sessions.openEmulated(codec: codec)
-        guard let id = session.emulation else { return }
+        stream(
+            session, head: head, frame: frame, contentType: sse ? .sse : protobuf ? .binary : .text,
+            framing: sse ? .serverSentEvents : protobuf ? .varintDelimited : .newlineTerminated, context: context)
+    }
+
+    /// A one-way stream (transports.md §5.3, §5.4): its connect request must be JSON (400
+    /// otherwise, before any stream); a `uni_sse` reconnect's `Last-Event-ID` names where its
+    /// channel resumes.
+    private func startOneWay(head: HTTPRequestHead, request: [UInt8], sse: Bool, context: ChannelHandlerContext) {
+        guard (try? UnidirectionalJSONCodec.connectRequest(request)) != nil else {
+            return respond(.badRequest, head: head, context: context)
+        }
+        let codec: any ClientCodec
+        if sse {
+            codec = UnidirectionalSSECodec(lastEventID: head.headers.first(name: "last-event-id").flatMap(SSEEventID.init))
+        } else {
+            codec = UnidirectionalJSONCodec()
+        }
+        let session = transport.sessions.openUnidirectional(codec: codec)
+        stream(
+            session, head: head, frame: request, contentType: sse ? .sse : .text, framing: sse ? .serverSentEventLines : .newlineTerminated,
+            context: context)
+    }
+
+    private enum ContentType {
+        case sse, text, binary
+
+        /// Centrifugo leaves Content-Type to Go's sniffing for HTTP streams, which gives these.
+        var value: String {
+            switch self {
+            case .sse: "text/event-stream; charset=utf-8"
+            case .text: "text/plain; charset=utf-8"
+            case .binary: "application/octet-stream"
+            }
+        }
+    }
+
+    /// Turns the connection into `session`'s stream and hands the session its first frame.
+    private func stream(
+        _ session: ClientSession, head: HTTPRequestHead, frame: [UInt8], contentType: ContentType, framing: HTTPStreamFraming,
+        context: ChannelHandlerContext
+    ) {
+        let codec = session.codec
         var headers = HTTPHeaders(HTTPStreamingTransport.streamHeaders + transport.corsHeaders(head))
-        // Centrifugo leaves Content-Type to Go's sniffing, which gives these two for a stream.
-        headers.add(
-            name: "Content-Type",
-            value: sse ? "text/event-stream; charset=utf-8" : protobuf ? "application/octet-stream" : "text/plain; charset=utf-8")
+        headers.add(name: "Content-Type", value: contentType.value)
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
 
         let writer = HTTPStreamWriter(
             context: context, queue: session.queue, batcher: transport.batchers(context.eventLoop),
-            framing: sse ? .serverSentEvents : protobuf ? .varintDelimited : .newlineTerminated,
-            disconnectMessage: { codec.disconnectPush($0) })
+            framing: framing, disconnectMessage: { codec.disconnectPush($0) })
         // An SSE body opens with an empty line, sent before the connect is handled.
-        if sse { writer.writeBody([0x0D, 0x0A]) }
+        if contentType == .sse { writer.writeBody([0x0D, 0x0A]) }
         writer.start()
-        let connection = EmulatedConnection(session: session, executor: transport.executors(context.eventLoop))
-        transport.connections.add(id, connection)
+        let connection = StreamConnection(session: session, executor: transport.executors(context.eventLoop))
+        if let id = session.style.emulationSession { transport.connections.add(id, connection) }
         state = .streaming(connection)
         session.startTimers()
         connection.submit(frame)
@@ -200,7 +247,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     // MARK: The connection's end
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .streaming(let connection) = state, let id = connection.session.emulation {
+        if case .streaming(let connection) = state, let id = connection.session.style.emulationSession {
             transport.connections.remove(id)
             connection.close()
         }

@@ -6,24 +6,34 @@ import StrataHTTP
 import StrataHub
 import StrataProtocol
 
-/// The emulated bidirectional transports (transports.md §4): HTTP-streaming
-/// (`/connection/http_stream`) and SSE (`/connection/sse`) carry the server's replies down a
-/// long response, and the client's later commands come as `POST /emulation` requests naming
-/// the connection by session and node. This value holds what every connection's handler
-/// (`HTTPStreamingHandler`) shares: the paths, limits, origins and the open connections.
+/// The transports on plain HTTP responses. The emulated bidirectional ones (transports.md §4):
+/// HTTP-streaming (`/connection/http_stream`) and SSE (`/connection/sse`) carry the server's
+/// replies down a long response, and the client's later commands come as `POST /emulation`
+/// requests naming the connection by session and node. The one-way ones (§5): `uni_sse` and
+/// `uni_http_stream` take one connect request and stream pushes. This value holds what every
+/// connection's handler (`HTTPStreamingHandler`) shares: the paths, limits, origins and the
+/// open emulated connections.
 package struct HTTPStreamingTransport: Sendable {
     package struct Options: Sendable {
         /// `http_stream.*`, `sse.*` and `emulation.*`: path and request body limit; nil when off.
         package var httpStream: Endpoint?
         package var sse: Endpoint?
         package var emulation: Endpoint
+        /// `uni_sse.*`, `uni_http_stream.*`; nil when off.
+        package var uniSSE: Endpoint?
+        package var uniHTTPStream: Endpoint?
         /// `client.allowed_origins`, for the CORS headers.
         package var allowedOrigins: [String]
 
-        package init(httpStream: Endpoint?, sse: Endpoint?, emulation: Endpoint, allowedOrigins: [String]) {
+        package init(
+            httpStream: Endpoint?, sse: Endpoint?, emulation: Endpoint, uniSSE: Endpoint? = nil, uniHTTPStream: Endpoint? = nil,
+            allowedOrigins: [String]
+        ) {
             self.httpStream = httpStream
             self.sse = sse
             self.emulation = emulation
+            self.uniSSE = uniSSE
+            self.uniHTTPStream = uniHTTPStream
             self.allowedOrigins = allowedOrigins
         }
     }
@@ -42,7 +52,7 @@ package struct HTTPStreamingTransport: Sendable {
     }
 
     enum Route {
-        case httpStream, sse, emulation
+        case httpStream, sse, emulation, uniSSE, uniHTTPStream
     }
 
     let sessions: SessionFactory
@@ -58,8 +68,11 @@ package struct HTTPStreamingTransport: Sendable {
         self.origins = OriginCheck(allowedOrigins: options.allowedOrigins)
     }
 
-    /// Whether any emulated transport is on (else no connection needs the handler).
-    package var isEnabled: Bool { options.httpStream != nil || options.sse != nil }
+    /// Whether an emulated transport is on (and with it `/emulation`).
+    var emulates: Bool { options.httpStream != nil || options.sse != nil }
+
+    /// Whether any of these transports is on (else no connection needs the handler).
+    package var isEnabled: Bool { emulates || options.uniSSE != nil || options.uniHTTPStream != nil }
 
     /// A new connection's handler.
     package func makeHandler() -> any ChannelHandler {
@@ -69,7 +82,9 @@ package struct HTTPStreamingTransport: Sendable {
     func route(_ path: Substring) -> (Route, Endpoint)? {
         if let e = options.httpStream, path == e.path { return (.httpStream, e) }
         if let e = options.sse, path == e.path { return (.sse, e) }
-        if isEnabled, path == options.emulation.path { return (.emulation, options.emulation) }
+        if let e = options.uniSSE, path == e.path { return (.uniSSE, e) }
+        if let e = options.uniHTTPStream, path == e.path { return (.uniHTTPStream, e) }
+        if emulates, path == options.emulation.path { return (.emulation, options.emulation) }
         return nil
     }
 

@@ -21,29 +21,67 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private let executor: EventLoopTaskExecutor
     private let messageLimit: Int
     private let logger: Logger
+    private let oneWay: OneWay?
+    /// One-way: the connect request has been handed over; later messages are dropped.
+    private var connectReceived = false
+    private var pingTask: RepeatedTask?
+    private var pongPending = false
     private var context: ChannelHandlerContext?
     /// The message being assembled from a first frame and its continuations.
     private var message: [UInt8] = []
     private var inMessage = false
 
+    /// uni_websocket (transports.md §5.2): the client sends one connect request (in the URL or
+    /// as its first message) and nothing else is read; the server pings with ping frames besides
+    /// the session's `{}` pings, and a client that stops answering them is dropped.
+    struct OneWay {
+        /// The connect request from the URL's `cf_connect`, if it had one.
+        var connectRequest: [UInt8]?
+        var pingInterval: TimeAmount
+        var pongTimeout: TimeAmount
+    }
+
     init(
-        session: ClientSession, writer: ChannelFrameWriter, executor: EventLoopTaskExecutor, messageLimit: Int, logger: Logger
+        session: ClientSession, writer: ChannelFrameWriter, executor: EventLoopTaskExecutor, messageLimit: Int, logger: Logger,
+        oneWay: OneWay? = nil
     ) {
         self.session = session
         self.writer = writer
         self.executor = executor
         self.messageLimit = messageLimit
         self.logger = logger
+        self.oneWay = oneWay
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         writer.start()
         session.startTimers()
+        guard let oneWay else { return }
+        if let request = oneWay.connectRequest { deliver(request) }
+        startPingFrames(oneWay, context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        pingTask?.cancel()
+        pingTask = nil
+    }
+
+    /// Ping frames every interval; a ping still unanswered `pongTimeout` after it ends the
+    /// connection (Centrifugo's read deadline on uni_websocket).
+    private func startPingFrames(_ oneWay: OneWay, context: ChannelHandlerContext) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: oneWay.pingInterval, delay: oneWay.pingInterval) { task in
+            let me = handler.value
+            guard me.context != nil else { return task.cancel() }
+            me.pongPending = true
+            me.writer.sendPing()
+            me.context?.eventLoop.scheduleTask(in: oneWay.pongTimeout) {
+                let me = handler.value
+                if me.pongPending { me.context?.close(promise: nil) }
+            }
+        }
     }
 
     // MARK: Frames in
@@ -67,7 +105,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         case .ping:
             writer.sendPong(frame.unmaskedData)
         case .pong:
-            break
+            pongPending = false
         default:
             fail(.protocolError)
         }
@@ -91,7 +129,16 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         inMessage = false
         let complete = message
         message = []
-        let (startTask, pause) = inbox.push(complete)
+        deliver(complete)
+    }
+
+    private func deliver(_ message: [UInt8]) {
+        if oneWay != nil {
+            // A one-way client's only message is its connect request; the rest is not read.
+            guard !connectReceived else { return }
+            connectReceived = true
+        }
+        let (startTask, pause) = inbox.push(message)
         if pause { setAutoRead(false) }
         if startTask { startHandling() }
     }

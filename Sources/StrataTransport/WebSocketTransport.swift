@@ -44,9 +44,10 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package var maxFrameSize: Int { options.messageSizeLimit }
 
+    package func serves(_ path: Substring) -> Bool { path == options.path || path == options.path + "/" }
+
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
-        let (path, _) = QueryString.split(head.uri)
-        guard path == options.path || path == options.path + "/" else { return .notHere }
+        guard serves(QueryString.split(head.uri).path) else { return .notHere }
         let origin = head.headers.first(name: "origin")
         guard origins.allows(origin) else {
             // 403, as Centrifugo's upgrader answers a refused origin.

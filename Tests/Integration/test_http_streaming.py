@@ -48,9 +48,9 @@ class Stream:
             self.raw += chunk
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(sep)
-        if self.sse:
-            assert line.startswith(b"data: "), line
-            line = line[len(b"data: "):]
+        if self.sse:  # an event's data line (one-way SSE events may have an `id:` line too)
+            (data,) = [part for part in line.split(b"\n") if part.startswith(b"data: ")]
+            line = data[len(b"data: "):]
         return json.loads(line)
 
     async def until(self, pred, timeout: float = 5.0) -> dict:

@@ -12,7 +12,7 @@ final class TaggedCodec: ClientCodec {
     let publicationEncodes = Locked(0)
     let joinEncodes = Locked(0)
 
-    init(slot: Int = 3) {
+    init(slot: Int = 4) {
         kind = CodecKind(slot: slot, name: "tagged")
     }
 

@@ -3,9 +3,10 @@ import StrataCore
 import StrataHTTP
 import StrataHub
 
-/// An open HTTP-streaming or SSE connection, as `/emulation` requests reach it: its session and
-/// the inbox that hands the session its commands one frame at a time, in order.
-final class EmulatedConnection: Sendable {
+/// An open HTTP stream (HTTP-streaming, SSE, one-way): its session and the inbox that hands the
+/// session its frames one at a time, in order — the stream's first frame, then (emulated
+/// connections) the frames of `/emulation` requests.
+final class StreamConnection: Sendable {
     let session: ClientSession
     let inbox = CommandInbox()
     private let executor: EventLoopTaskExecutor
@@ -39,9 +40,9 @@ final class EmulatedConnection: Sendable {
 
 /// The emulated connections of this node by session id, where `/emulation` finds them.
 final class EmulatedConnections: Sendable {
-    private let connections = Locked<[String: EmulatedConnection]>([:])
+    private let connections = Locked<[String: StreamConnection]>([:])
 
-    func add(_ id: String, _ connection: EmulatedConnection) {
+    func add(_ id: String, _ connection: StreamConnection) {
         connections.withLock { $0[id] = connection }
     }
 
@@ -52,7 +53,7 @@ final class EmulatedConnections: Sendable {
         }
     }
 
-    func find(_ id: String) -> EmulatedConnection? {
+    func find(_ id: String) -> StreamConnection? {
         connections.withLock { $0[id] }
     }
 }

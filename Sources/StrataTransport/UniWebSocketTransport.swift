@@ -1,0 +1,94 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import StrataHTTP
+import StrataHub
+import StrataProtocol
+
+/// The one-way WebSocket endpoint (`/connection/uni_websocket`, transports.md §5.2): a connect
+/// request in the URL (`cf_connect`) or as the first message, then bare JSON pushes, each its
+/// own text message (or joined by newlines with `join_push_messages`). No subprotocol; the same
+/// origin rule as the bidirectional endpoint (403). The connection is the same channel handler
+/// as a bidirectional one, in its one-way mode.
+package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
+    package struct Options: Sendable {
+        /// `uni_websocket.handler_prefix`, `message_size_limit`, `join_push_messages`,
+        /// `disable_disconnect_push`, `disable_closing_handshake`.
+        package var path: String
+        package var messageSizeLimit: Int
+        package var joinPushMessages: Bool
+        package var disconnectPush: Bool
+        package var closingHandshake: Bool
+        /// `client.allowed_origins`, `client.ping_interval`, `client.pong_timeout` (ms).
+        package var allowedOrigins: [String]
+        package var pingIntervalMillis: Int64
+        package var pongTimeoutMillis: Int64
+
+        package init(
+            path: String, messageSizeLimit: Int, joinPushMessages: Bool, disconnectPush: Bool, closingHandshake: Bool,
+            allowedOrigins: [String], pingIntervalMillis: Int64, pongTimeoutMillis: Int64
+        ) {
+            self.path = path
+            self.messageSizeLimit = messageSizeLimit
+            self.joinPushMessages = joinPushMessages
+            self.disconnectPush = disconnectPush
+            self.closingHandshake = closingHandshake
+            self.allowedOrigins = allowedOrigins
+            self.pingIntervalMillis = pingIntervalMillis
+            self.pongTimeoutMillis = pongTimeoutMillis
+        }
+    }
+
+    private let sessions: SessionFactory
+    private let options: Options
+    private let origins: OriginCheck
+    private let batchers = PerEventLoop { DrainBatcher(eventLoop: $0) }
+    private let executors = PerEventLoop { EventLoopTaskExecutor($0) }
+
+    package init(sessions: SessionFactory, options: Options) {
+        self.sessions = sessions
+        self.options = options
+        self.origins = OriginCheck(allowedOrigins: options.allowedOrigins)
+    }
+
+    package var maxFrameSize: Int { options.messageSizeLimit }
+
+    package func serves(_ path: Substring) -> Bool { path == options.path }
+
+    package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
+        guard serves(QueryString.split(head.uri).path) else { return .notHere }
+        // A bad connect request in the URL is refused before the upgrade, as Centrifugo does.
+        if let request = Self.connectRequest(head), (try? UnidirectionalJSONCodec.connectRequest(request)) == nil {
+            return .reject(.badRequest, body: "invalid connect request\n")
+        }
+        guard origins.allows(head.headers.first(name: "origin")) else { return .refuse(.forbidden) }
+        return .upgrade(HTTPHeaders())
+    }
+
+    /// A non-empty `cf_connect` query value.
+    static func connectRequest(_ head: HTTPRequestHead) -> [UInt8]? {
+        guard let query = QueryString.split(head.uri).query, let value = QueryString.value(of: "cf_connect", in: query), !value.isEmpty
+        else { return nil }
+        return Array(value.utf8)
+    }
+
+    package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
+        let codec = UnidirectionalJSONCodec()
+        let session = sessions.openUnidirectional(codec: codec)
+        var farewell = ChannelFrameWriter.Farewell(push: nil, closeFrame: options.closingHandshake)
+        if options.disconnectPush { farewell.push = { @Sendable d in codec.disconnectPush(d) } }
+        let batching: WebSocketBatching = options.joinPushMessages ? .newlineJoinedText : .messagePerTextFrame
+        let writer = ChannelFrameWriter(
+            channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop), batching: batching, farewell: farewell)
+        // Centrifugo's defaults when the interval or timeout is not positive: 25 s and 10 s.
+        let interval = options.pingIntervalMillis > 0 ? options.pingIntervalMillis : 25_000
+        let timeout = options.pongTimeoutMillis > 0 ? options.pongTimeoutMillis : 10_000
+        try channel.pipeline.syncOperations.addHandler(
+            WebSocketConnectionHandler(
+                session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
+                logger: sessions.logger,
+                oneWay: .init(
+                    connectRequest: Self.connectRequest(head), pingInterval: .milliseconds(interval), pongTimeout: .milliseconds(timeout))))
+    }
+}
