@@ -55,6 +55,7 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's <malloc.h> (malloc_trim), part of libc.
         .systemLibrary(name: "CMalloc"),
 
@@ -79,8 +80,9 @@ let package = Package(
         .target(name: "StrataBroker", dependencies: ["StrataCore", "StrataHistory"], swiftSettings: strataSettings),
         // Fossil delta encoder and applier, pure Swift.
         .target(name: "StrataDelta", swiftSettings: strataSettings),
-        // zstd with reused contexts (stored payload compression).
-        .target(name: "StrataCompression", dependencies: ["StrataCore", "CZstd"], swiftSettings: strataSettings),
+        // zstd with reused contexts (stored payload compression); raw DEFLATE through zlib
+        // (WebSocket permessage-deflate).
+        .target(name: "StrataCompression", dependencies: ["StrataCore", "CZstd", "CZlib"], swiftSettings: strataSettings),
         // The embedded durable history store: LMDB through liblmdb.
         .target(
             name: "StrataLMDB",
@@ -160,7 +162,7 @@ let package = Package(
         .target(
             name: "StrataTransport",
             dependencies: [
-                "StrataHub", "StrataHTTP", "StrataCore", "StrataProtocol",
+                "StrataHub", "StrataHTTP", "StrataCore", "StrataProtocol", "StrataCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -231,7 +233,7 @@ let package = Package(
             name: "StrataBrokerTests", dependencies: ["StrataBroker", "StrataHistory", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataDeltaTests", dependencies: ["StrataDelta", "StrataTesting"], exclude: ["Vectors"], swiftSettings: strataSettings),
-        .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataCompressionTests", dependencies: ["StrataCompression", "StrataTesting"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataRecordFormatTests", dependencies: ["StrataRecordFormat", "StrataCompression", "StrataCore", "StrataTesting"],
             swiftSettings: strataSettings),

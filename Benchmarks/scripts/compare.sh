@@ -8,7 +8,8 @@
 #   Benchmarks/scripts/build-tools.sh && make release
 #   CENTRIFUGO_BIN=/path/to/centrifugo Benchmarks/scripts/compare.sh > results.jsonl
 #
-# Env: STRATA (space-separated builds, default .build/release/strata; named strata, strata-2, …
+# Env: PROTOS (client protocols, space-separated: v2 = JSON (default), protobuf; a protobuf
+# target is named NAME-protobuf; the Go peer speaks v1 only and runs with v2), STRATA (space-separated builds, default .build/release/strata; named strata, strata-2, …
 # unless given as NAME=PATH), CENTRIFUGO_BIN, GO_PEER, TESTS (fanout fanout-max recovery-storm
 # idle-conns), ROUNDS (1), CONFIG (config/examples/bench-lmdb.json), and the size knobs of
 # peers_common.sh (FANOUT_N FANOUT_M FANOUT_SIZE FANOUT_RATE STORM_N STORM_K IDLE_N).
@@ -28,12 +29,18 @@ done
 
 for _ in $(seq 1 "${ROUNDS:-1}"); do
     for t in ${TESTS:-fanout fanout-max recovery-storm idle-conns}; do
-        [ -z "${CENTRIFUGO_BIN:-}" ] || peer_bench centrifugo "$t"
-        [ "${GO_PEER:-0}" != 1 ] || peer_bench centrifuge-go-memory "$t"
-        for build in "${BUILDS[@]}"; do
-            STRATA="${build#*=}" start_node "$CONFIG"
-            TESTS="$t" strata_bench 18100 "$NODE_PIDS" "${build%%=*}"
-            cleanup
+        for proto in ${PROTOS:-v2}; do
+            suffix=""; [ "$proto" = v2 ] || suffix="-$proto"
+            if [ -n "${CENTRIFUGO_BIN:-}" ]; then
+                PROTO="$proto" peer_bench centrifugo "$t" >"${TMPDIR:-/tmp}/cf-line.$$" && sed "s/\"target\":\"centrifugo\"/\"target\":\"centrifugo$suffix\"/" "${TMPDIR:-/tmp}/cf-line.$$"
+                rm -f "${TMPDIR:-/tmp}/cf-line.$$"
+            fi
+            [ "${GO_PEER:-0}" != 1 ] || [ "$proto" != v2 ] || peer_bench centrifuge-go-memory "$t"
+            for build in "${BUILDS[@]}"; do
+                STRATA="${build#*=}" start_node "$CONFIG"
+                PROTO="$proto" TESTS="$t" strata_bench 18100 "$NODE_PIDS" "${build%%=*}$suffix"
+                cleanup
+            done
         done
     done
 done

@@ -74,10 +74,11 @@ gen() {
         || echo "$1 $test failed" >&2
 }
 
-# strata_bench PORT PIDS TARGET [TEST_NAME]: $TESTS against a running Strata.
+# strata_bench PORT PIDS TARGET [TEST_NAME]: $TESTS against a running Strata, in client protocol
+# $PROTO (v2 = JSON, the default; protobuf).
 strata_bench() {
     for t in $TESTS; do
-        gen "$3" "$2" "ws://127.0.0.1:$1/connection/websocket" "http://127.0.0.1:$1/api/publish" v2 "$t" "${4:-}"
+        gen "$3" "$2" "ws://127.0.0.1:$1/connection/websocket" "http://127.0.0.1:$1/api/publish" "${PROTO:-v2}" "$t" "${4:-}"
     done
 }
 
@@ -95,7 +96,7 @@ peer_bench() {
             start_centrifugo 18000 "$conf"; pids="$LAST"; rm -f "$conf" ;;
         *) echo "unknown peer $1" >&2; return 1 ;;
     esac
-    local proto=v1; [ "$1" = centrifugo ] && proto=v2
+    local proto=v1; [ "$1" = centrifugo ] && proto="${PROTO:-v2}"
     gen "$1" "$pids" ws://127.0.0.1:18000/connection/websocket http://127.0.0.1:18000/api/publish "$proto" "$2" "${3:-}"
     cleanup
 }

@@ -149,6 +149,10 @@ package enum ConfigLoader {
         c.websocket.handlerPrefix = r.string("websocket.handler_prefix", c.websocket.handlerPrefix)
         c.websocket.messageSizeLimit = r.int("websocket.message_size_limit", c.websocket.messageSizeLimit)
         c.websocket.writeTimeoutMillis = r.duration("websocket.write_timeout", c.websocket.writeTimeoutMillis)
+        c.websocket.compression = r.bool("websocket.compression", false)
+        c.websocket.compressionMinSize = max(0, r.int("websocket.compression_min_size", 0))
+        c.websocket.compressionLevel = r.int("websocket.compression_level", 1)
+        c.websocket.decompressedMessageSizeLimit = max(0, r.int("websocket.decompressed_message_size_limit", 0))
         c.httpStream = readStreamEndpoint(r, "http_stream", c.httpStream)
         c.sse = readStreamEndpoint(r, "sse", c.sse)
         c.emulation = readStreamEndpoint(r, "emulation", c.emulation)
@@ -170,9 +174,7 @@ package enum ConfigLoader {
         // Read-and-ignore keys that exist in Centrifugo but have no effect here yet.
         for key in [
             "log.file", "http_server.internal_address", "http_server.internal_port", "http_server.tls_external",
-            "websocket.compression", "websocket.compression_min_size", "websocket.compression_level",
-            "websocket.read_buffer_size", "websocket.write_buffer_size", "websocket.use_write_buffer_pool",
-            "websocket.decompressed_message_size_limit", "http_api.external", "client.concurrency",
+            "websocket.read_buffer_size", "websocket.write_buffer_size", "websocket.use_write_buffer_pool", "http_api.external", "client.concurrency",
             "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header",
             "client.subscribe_to_user_personal_channel", "node.info_metrics_aggregate_interval",
             "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",

@@ -166,6 +166,12 @@ package struct StrataConfig: Sendable {
         package var handlerPrefix = "/connection/websocket"
         package var messageSizeLimit = 65536
         package var writeTimeoutMillis: Int64 = 1000
+        /// permessage-deflate: `compression`, `compression_min_size`, `compression_level`,
+        /// `decompressed_message_size_limit` (0: 10 × `message_size_limit`).
+        package var compression = false
+        package var compressionMinSize = 0
+        package var compressionLevel = 1
+        package var decompressedMessageSizeLimit = 0
     }
 
     /// `uni_websocket.*`.

@@ -55,7 +55,7 @@ package enum StrataServer {
                 sessions: SessionFactory(node: node),
                 options: .init(
                     path: config.websocket.handlerPrefix, messageSizeLimit: config.websocket.messageSizeLimit,
-                    allowedOrigins: config.client.allowedOrigins)))
+                    allowedOrigins: config.client.allowedOrigins, compression: Self.compression(config.websocket))))
         }
         if config.uniWebSocket.enabled {
             let u = config.uniWebSocket
@@ -94,6 +94,13 @@ package enum StrataServer {
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             })
         return (server, NodeHousekeeping(node: node, store: engine.store))
+    }
+
+    /// `websocket.compression*`, nil when off; the inflated-message limit resolved.
+    static func compression(_ w: StrataConfig.WebSocket) -> MessageDeflateOptions? {
+        guard w.compression else { return nil }
+        let inflated = w.decompressedMessageSizeLimit > 0 ? w.decompressedMessageSizeLimit : 10 * w.messageSizeLimit
+        return MessageDeflateOptions(minSize: w.compressionMinSize, level: w.compressionLevel, inflatedLimit: inflated)
     }
 
     static func endpoint(_ e: StrataConfig.StreamEndpoint) -> HTTPStreamingTransport.Endpoint {

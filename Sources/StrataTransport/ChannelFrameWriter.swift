@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import StrataCompression
 import StrataCore
 import StrataHub
 import StrataProtocol
@@ -32,6 +33,8 @@ final class ChannelFrameWriter: Drainable {
     private let batcher: DrainBatcher
     private let batching: WebSocketBatching
     private let farewell: Farewell
+    /// permessage-deflate, when the connection negotiated it.
+    private let deflate: MessageDeflate?
     /// What the writer keeps on the event loop. One box: each is an allocation per connection.
     private let onLoop: NIOLoopBoundBox<LoopState>
     /// How soon a drain blocked by a full socket looks again.
@@ -57,12 +60,16 @@ final class ChannelFrameWriter: Drainable {
         static let closeFrame = Farewell(push: nil)
     }
 
-    init(channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher, batching: WebSocketBatching, farewell: Farewell = .closeFrame) {
+    init(
+        channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher, batching: WebSocketBatching, farewell: Farewell = .closeFrame,
+        deflate: MessageDeflate? = nil
+    ) {
         self.channel = channel
         self.queue = queue
         self.batcher = batcher
         self.batching = batching
         self.farewell = farewell
+        self.deflate = deflate
         // Used only on the event loop; made with the factory that works from anywhere.
         self.onLoop = .makeBoxSendingValue(LoopState(), as: LoopState.self, eventLoop: channel.eventLoop)
     }
@@ -161,10 +168,20 @@ final class ChannelFrameWriter: Drainable {
             for m in messages { write([m]) }
             return
         }
-        if let context = encoderContext() {
-            context.write(NIOAny(Self.dataFrame(messages, batching)), promise: nil)
+        let frame: ByteBuffer
+        if let deflate, Self.payloadSize(messages, batching) > deflate.options.minSize {
+            // Compressed on its own (no context takeover), RSV1 set (RFC 7692 §6).
+            var payload = Self.joined(messages, batching)
+            let compressed = deflate.streams.deflater.compress(payload.readBytes(length: payload.readableBytes) ?? [])
+            frame = Self.frame(firstByte: 0xC0 | UInt8(webSocketOpcode: batching.opcode), payload: compressed)
         } else {
-            channel.write(WebSocketFrame(fin: true, opcode: batching.opcode, data: Self.joined(messages, batching)), promise: nil)
+            frame = Self.dataFrame(messages, batching)
+        }
+        if let context = encoderContext() {
+            context.write(NIOAny(frame), promise: nil)
+        } else {
+            // No encoder in the pipeline (tests): the frame's bytes straight to the socket.
+            channel.write(frame, promise: nil)
         }
     }
 
@@ -219,7 +236,21 @@ final class ChannelFrameWriter: Drainable {
     static func dataFrame(_ messages: [[UInt8]], _ batching: WebSocketBatching) -> ByteBuffer {
         let size = payloadSize(messages, batching)
         var buffer = ByteBufferAllocator().buffer(capacity: size + 10)
-        buffer.writeInteger(0x80 | UInt8(webSocketOpcode: batching.opcode))
+        writeHeader(firstByte: 0x80 | UInt8(webSocketOpcode: batching.opcode), size: size, to: &buffer)
+        append(messages, batching, to: &buffer)
+        return buffer
+    }
+
+    /// A frame of a ready payload (a compressed one: `firstByte` has RSV1).
+    static func frame(firstByte: UInt8, payload: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: payload.count + 10)
+        writeHeader(firstByte: firstByte, size: payload.count, to: &buffer)
+        buffer.writeBytes(payload)
+        return buffer
+    }
+
+    private static func writeHeader(firstByte: UInt8, size: Int, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(firstByte)
         if size < 126 {
             buffer.writeInteger(UInt8(size))
         } else if size <= Int(UInt16.max) {
@@ -229,8 +260,6 @@ final class ChannelFrameWriter: Drainable {
             buffer.writeInteger(UInt8(127))
             buffer.writeInteger(UInt64(size))
         }
-        append(messages, batching, to: &buffer)
-        return buffer
     }
 }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOWebSocket
+import StrataCompression
 import StrataCore
 import StrataHTTP
 import StrataHub
@@ -22,6 +23,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private let messageLimit: Int
     private let logger: Logger
     private let oneWay: OneWay?
+    /// permessage-deflate, when negotiated: messages whose first frame has RSV1 are inflated.
+    private let deflate: MessageDeflate?
+    private var compressedMessage = false
     /// One-way: the connect request has been handed over; later messages are dropped.
     private var connectReceived = false
     private var pingTask: RepeatedTask?
@@ -43,8 +47,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     init(
         session: ClientSession, writer: ChannelFrameWriter, executor: EventLoopTaskExecutor, messageLimit: Int, logger: Logger,
-        oneWay: OneWay? = nil
+        oneWay: OneWay? = nil, deflate: MessageDeflate? = nil
     ) {
+        self.deflate = deflate
         self.session = session
         self.writer = writer
         self.executor = executor
@@ -95,7 +100,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             // A binary message holding JSON commands is processed too, as Centrifugo does: the
             // JSON protocol does not depend on the frame type.
             guard !inMessage else { return fail(.protocolError) }
+            // RSV1 marks a compressed message, and only where permessage-deflate was agreed.
+            guard !frame.rsv1 || deflate != nil else { return fail(.protocolError) }
             inMessage = true
+            compressedMessage = frame.rsv1
             append(frame)
         case .continuation:
             guard inMessage else { return fail(.protocolError) }
@@ -127,8 +135,18 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         }
         guard frame.fin else { return }
         inMessage = false
-        let complete = message
+        var complete = message
         message = []
+        if compressedMessage, let deflate {
+            do {
+                complete = try deflate.streams.inflater.decompress(complete, limit: deflate.options.inflatedLimit)
+            } catch {
+                switch error {
+                case .tooLarge: return fail(.messageTooLarge, reason: "message too big after decompression")
+                case .corrupt: return fail(.dataInconsistentWithMessage)
+                }
+            }
+        }
         deliver(complete)
     }
 
@@ -172,10 +190,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     /// A protocol error: close frame with its code, then the socket.
-    private func fail(_ code: WebSocketErrorCode) {
+    private func fail(_ code: WebSocketErrorCode, reason: String = "") {
         message = []
         inMessage = false
-        writer.sendClose(code: UInt16(webSocketErrorCode: code))
+        writer.sendClose(code: UInt16(webSocketErrorCode: code), reason: reason)
         context?.close(promise: nil)
     }
 

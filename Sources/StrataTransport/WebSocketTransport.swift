@@ -22,11 +22,14 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
         package var messageSizeLimit: Int
         /// `client.allowed_origins`.
         package var allowedOrigins: [String]
+        /// `websocket.compression*`: nil when off.
+        package var compression: MessageDeflateOptions?
 
-        package init(path: String, messageSizeLimit: Int, allowedOrigins: [String]) {
+        package init(path: String, messageSizeLimit: Int, allowedOrigins: [String], compression: MessageDeflateOptions? = nil) {
             self.path = path
             self.messageSizeLimit = messageSizeLimit
             self.allowedOrigins = allowedOrigins
+            self.compression = compression
         }
     }
 
@@ -35,11 +38,20 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
     private let origins: OriginCheck
     private let batchers = PerEventLoop { DrainBatcher(eventLoop: $0) }
     private let executors = PerEventLoop { EventLoopTaskExecutor($0) }
+    private let deflaters: PerEventLoop<LoopDeflate>
 
     package init(sessions: SessionFactory, options: Options) {
         self.sessions = sessions
         self.options = options
         self.origins = OriginCheck(allowedOrigins: options.allowedOrigins)
+        let level = options.compression?.level ?? 1
+        self.deflaters = PerEventLoop { _ in LoopDeflate(level: level) }
+    }
+
+    /// permessage-deflate for this request: configured and offered.
+    private func deflate(_ head: HTTPRequestHead, on loop: any EventLoop) -> MessageDeflate? {
+        guard let options = options.compression, MessageDeflateOptions.offered(head.headers) else { return nil }
+        return MessageDeflate(options: options, streams: deflaters(loop))
     }
 
     package var maxFrameSize: Int { options.messageSizeLimit }
@@ -57,6 +69,9 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
         var headers = HTTPHeaders()
         if let subprotocol = Self.subprotocol(offered: head.headers) {
             headers.add(name: "sec-websocket-protocol", value: subprotocol)
+        }
+        if options.compression != nil, MessageDeflateOptions.offered(head.headers) {
+            headers.add(name: "sec-websocket-extensions", value: MessageDeflateOptions.responseHeader)
         }
         return .upgrade(headers)
     }
@@ -79,13 +94,14 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
         let protobuf = Self.speaksProtobuf(head)
+        let deflate = deflate(head, on: channel.eventLoop)
         let session = sessions.open(codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec())
         let writer = ChannelFrameWriter(
             channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop),
-            batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText)
+            batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText, deflate: deflate)
         try channel.pipeline.syncOperations.addHandler(
             WebSocketConnectionHandler(
                 session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
-                logger: sessions.logger))
+                logger: sessions.logger, deflate: deflate))
     }
 }
