@@ -186,6 +186,7 @@ let benchmarks: @Sendable () -> Void = {
     redisBenchmarks()
     deltaBenchmarks()
     broadcastBenchmarks()
+    codecBenchmarks()
 
     Benchmark("zstd compress 2.6 KB JSON (reused context)", configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal])) { benchmark in
         let c = ZstdCompressor(level: 3)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ var v1Methods = map[string]int{"connect": 0, "subscribe": 1}
 
 type client struct {
 	ws      *websocket.Conn
+	body    io.ReadCloser // an SSE subscriber's stream (sse.go), instead of ws
 	writeMu sync.Mutex
 	nextID  uint32
 	// Replies by command id, delivered to the waiting caller.
@@ -184,6 +186,11 @@ func (c *client) handleProtobuf(frame []byte) {
 }
 
 func (c *client) close() {
+	if c.ws == nil {
+		_ = c.body.Close()
+		<-c.done
+		return
+	}
 	c.writeMu.Lock()
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	c.writeMu.Unlock()
@@ -201,6 +208,10 @@ type subscribeResult struct {
 
 // connectAndSubscribe connects anonymously and subscribes; `since` non-nil asks for recovery.
 func connectAndSubscribe(url, channel string, since *subscribeResult, onPush func([]byte)) (*client, subscribeResult, error) {
+	if sseMode != "" {
+		c, err := dialSSE(url, channel, onPush)
+		return c, subscribeResult{}, err
+	}
 	c, err := dial(url, onPush)
 	if err != nil {
 		return nil, subscribeResult{}, err
@@ -239,6 +250,18 @@ func newPublisher(url, key string) *publisher {
 }
 
 func (p *publisher) publish(channel string, data []byte) error {
+	if sseMode == "nchan-sse" { // Nchan: POST /pub?channel=X, the payload as the body
+		resp, err := p.http.Post(p.url+"?channel="+channel, "application/json", bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("publish: HTTP %d", resp.StatusCode)
+		}
+		return nil
+	}
 	body, _ := json.Marshal(map[string]any{"channel": channel, "data": json.RawMessage(data)})
 	req, _ := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

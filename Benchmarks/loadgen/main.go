@@ -42,13 +42,16 @@ func main() {
 	flag.StringVar(&cfg.channel, "channel", "", "channel (default: a fresh one per run)")
 	flag.DurationVar(&cfg.hold, "hold", 60*time.Second, "hold: how long the connections are held before the publication")
 	flag.IntVar(&cfg.warmup, "warmup", 100, "idle-conns: connections opened and closed before memory is measured")
-	proto := flag.String("proto", "v2", "client protocol: v2 (Centrifugo v4+, Strata; JSON), protobuf (v2 in Protobuf) or v1 (Go centrifuge v0.15)")
+	proto := flag.String("proto", "v2", "client protocol: v2 (Centrifugo v4+, Strata; JSON), protobuf (v2 in Protobuf), v1 (Go centrifuge v0.15), uni-sse (one-way SSE: -ws is its http:// URL) or nchan-sse (Nchan's EventSource, -ws its /sub URL, -pub its /pub URL)")
 	var extra multiFlag
 	flag.Var(&extra, "extra", "key=value added to the result (repeatable)")
 	flag.Parse()
 	cfg.server = parsePIDs(*pids)
 	useV1 = *proto == "v1"
 	useProtobuf = *proto == "protobuf"
+	if *proto == "uni-sse" || *proto == "nchan-sse" {
+		sseMode = *proto
+	}
 	if cfg.channel == "" {
 		cfg.channel = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	}

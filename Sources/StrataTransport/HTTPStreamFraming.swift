@@ -16,8 +16,9 @@ enum HTTPStreamFraming: Sendable {
     static let ssePrefix: [UInt8] = Array("data: ".utf8)
 
     /// One buffer for the batch, written with one write and flushed: a client may read a
-    /// Protobuf message only when it has all of it.
-    func encode(_ messages: [[UInt8]], allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// Protobuf message only when it has all of it. `chunked`: the buffer is a whole HTTP/1.1
+    /// chunk (size line, data, CRLF), ready for the socket.
+    func encode(_ messages: [[UInt8]], allocator: ByteBufferAllocator, chunked: Bool = false) -> ByteBuffer {
         var size = 0
         for m in messages { size += m.count }
         switch self {
@@ -26,7 +27,8 @@ enum HTTPStreamFraming: Sendable {
         case .serverSentEvents: size += messages.count * (Self.ssePrefix.count + 2)
         case .serverSentEventLines: size += messages.count * 2
         }
-        var buffer = allocator.buffer(capacity: size)
+        var buffer = allocator.buffer(capacity: size + (chunked ? 20 : 0))
+        if chunked { Self.writeChunkSize(size, to: &buffer) }
         for m in messages {
             switch self {
             case .newlineTerminated:
@@ -44,6 +46,19 @@ enum HTTPStreamFraming: Sendable {
                 buffer.writeBytes([UInt8(ascii: "\n"), UInt8(ascii: "\n")])
             }
         }
+        if chunked { buffer.writeBytes([0x0D, 0x0A]) }
         return buffer
+    }
+
+    /// A chunk's size line (RFC 9112 §7.1): the size in hex, CRLF.
+    static func writeChunkSize(_ size: Int, to buffer: inout ByteBuffer) {
+        let digits = Array("0123456789abcdef".utf8)
+        var shift = 0
+        while (size >> shift) >= 16 { shift += 4 }
+        while shift >= 0 {
+            buffer.writeInteger(digits[(size >> shift) & 0xF])
+            shift -= 4
+        }
+        buffer.writeBytes([0x0D, 0x0A])
     }
 }

@@ -172,7 +172,8 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
 
         let writer = HTTPStreamWriter(
             context: context, queue: session.queue, batcher: transport.batchers(context.eventLoop),
-            framing: framing, disconnectMessage: { codec.disconnectPush($0) })
+            framing: framing, disconnectMessage: { codec.disconnectPush($0) },
+            chunked: head.version.major == 1 && head.version.minor >= 1)
         // An SSE body opens with an empty line, sent before the connect is handled.
         if contentType == .sse { writer.writeBody([0x0D, 0x0A]) }
         writer.start()

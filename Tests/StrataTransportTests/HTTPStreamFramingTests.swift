@@ -24,3 +24,18 @@ struct HTTPStreamFramingTests {
         #expect(buffer.readBytes(length: buffer.readableBytes) == [0x04, 0x08, 0x03, 0x42, 0x00, 0x00])
     }
 }
+
+@Suite("HTTP/1.1 chunks framed by the stream writer")
+struct HTTPChunkTests {
+    @Test(arguments: [(0, "0"), (1, "1"), (15, "f"), (16, "10"), (255, "ff"), (4096, "1000"), (70_000, "11170")])
+    func chunkSizeLines(_ size: Int, _ hex: String) {
+        var buffer = ByteBufferAllocator().buffer(capacity: 16)
+        HTTPStreamFraming.writeChunkSize(size, to: &buffer)
+        #expect(buffer.readString(length: buffer.readableBytes) == hex + "\r\n")
+    }
+
+    @Test func aBatchIsOneChunk() {
+        var buffer = HTTPStreamFraming.newlineTerminated.encode([Array("{}".utf8), Array("{\"a\":1}".utf8)], allocator: ByteBufferAllocator(), chunked: true)
+        #expect(buffer.readString(length: buffer.readableBytes) == "b\r\n{}\n{\"a\":1}\n\r\n")
+    }
+}

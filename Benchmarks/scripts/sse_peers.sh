@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One-way SSE fan-out: Strata's uni_sse beside Nchan's EventSource (nginx + Nchan, the peer of
+# ../shared/peers), with the same load generator (-proto uni-sse / nchan-sse), each server fresh
+# per test, pinned to CPU 0, the generator on CPU 1. JSON lines on stdout.
+#
+#   Benchmarks/scripts/build-tools.sh && make release
+#   NCHAN_START=/path/to/peers/start-nchan.sh Benchmarks/scripts/sse_peers.sh > results.jsonl
+#
+# Env: NCHAN_START (start-nchan.sh of the peers; without it only Strata runs), TESTS (fanout
+# fanout-max), ROUNDS (1), the size knobs of peers_common.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source Benchmarks/scripts/peers_common.sh
+CONFIG="$(mktemp /tmp/strata-bench-sse.XXXXXX.json)"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['uni_sse']={'enabled':True}; json.dump(c,open(sys.argv[2],'w'))" \
+    config/examples/bench-lmdb.json "$CONFIG"
+
+for _ in $(seq 1 "${ROUNDS:-1}"); do
+    for t in ${TESTS:-fanout fanout-max}; do
+        if [ -n "${NCHAN_START:-}" ]; then
+            out="$(PEER_CPU=0 "$NCHAN_START")"
+            master="$(echo "$out" | sed -n 's/.*PID=\([0-9]*\).*/\1/p')"; PIDS+=("$master")
+            sleep 0.5
+            workers="$(pgrep -P "$master" | paste -sd, -)"
+            gen nchan-sse "$master,$workers" http://127.0.0.1:18080/sub http://127.0.0.1:18080/pub nchan-sse "$t"
+            cleanup
+        fi
+        start_node "$CONFIG"
+        gen strata-uni-sse "$NODE_PIDS" http://127.0.0.1:18100/connection/uni_sse http://127.0.0.1:18100/api/publish uni-sse "$t"
+        cleanup
+    done
+done
+rm -f "$CONFIG"
