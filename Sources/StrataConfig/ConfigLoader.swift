@@ -6,9 +6,8 @@ package enum ConfigLoader {
     static let ignoredSections: Set<String> = [
         "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
         "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",
-        "uni_sse.connect_code_to_http_response", "uni_http_stream.connect_code_to_http_response",
         "webtransport", "init",
-        "client.proxy", "channel.proxy", "client.connect_code_to_unidirectional_disconnect",
+        "client.proxy", "channel.proxy",
         "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
     ]
 
@@ -69,6 +68,12 @@ package enum ConfigLoader {
         c.client.connectionLimit = r.int("client.connection_limit", 0)
         c.client.userConnectionLimit = r.int("client.user_connection_limit", 0)
         c.client.connectIncludeServerTime = r.bool("client.connect_include_server_time", false)
+        c.client.connectCodeToUnidirectionalDisconnect = readTransforms(r, "client.connect_code_to_unidirectional_disconnect") {
+            r, scope, path in
+            let to = r.int("to.code", 0, scope: scope)
+            if to <= 0 { r.fail(path + ".to.code", "must be a positive code") }
+            return StrataConfig.DisconnectTransform(code: r.int("code", 0, scope: scope), toCode: to, reason: r.string("to.reason", "", scope: scope))
+        }
         c.client.historyMaxPublicationLimit = r.int("client.history_max_publication_limit", cl.historyMaxPublicationLimit)
         c.client.recoveryMaxPublicationLimit = r.int("client.recovery_max_publication_limit", cl.recoveryMaxPublicationLimit)
         c.client.recoveryStreamMaxPublicationLimit = r.int("client.recovery_stream_max_publication_limit", 0)
@@ -196,7 +201,38 @@ package enum ConfigLoader {
         e.handlerPrefix = r.string("\(section).handler_prefix", def.handlerPrefix)
         e.maxRequestBodySize = r.int("\(section).max_request_body_size", def.maxRequestBodySize)
         if e.maxRequestBodySize <= 0 { e.maxRequestBodySize = 65536 }
+        if section.hasPrefix("uni_") {
+            e.connectCodeToHTTPResponse = readTransforms(r, "\(section).connect_code_to_http_response") { r, scope, path in
+                let status = r.int("to.status_code", 0, scope: scope)
+                if !(100...599).contains(status) { r.fail(path + ".to.status_code", "must be an HTTP status") }
+                return StrataConfig.HTTPResponseTransform(
+                    code: r.int("code", 0, scope: scope), statusCode: status, body: r.string("to.body", "", scope: scope))
+            }
+        }
         return e
+    }
+
+    /// `<section>.enabled` and `<section>.transforms[]`: nil when not enabled; every item's `code`
+    /// must be positive (Centrifugo refuses to start otherwise).
+    static func readTransforms<T>(
+        _ r: ConfigReader, _ section: String, item: (ConfigReader, ConfigReader.Scope, String) -> T
+    ) -> [T]? {
+        guard r.bool("\(section).enabled", false) else {
+            _ = r.raw("\(section).transforms")
+            return nil
+        }
+        var out: [T] = []
+        for (i, value) in r.objects("\(section).transforms").enumerated() {
+            let path = "\(section).transforms[\(i)]"
+            guard case .object = value else {
+                r.fail(path, "expected an object")
+                continue
+            }
+            let scope = ConfigReader.Scope(pathPrefix: path + ".", envPrefix: "\(ConfigReader.envKey(path))_", base: value)
+            if r.int("code", 0, scope: scope) <= 0 { r.fail(path + ".code", "must be a positive code") }
+            out.append(item(r, scope, path))
+        }
+        return out
     }
 
     static func readToken(_ r: ConfigReader, _ prefix: String) -> StrataConfig.Token {

@@ -73,6 +73,9 @@ package struct StrataConfig: Sendable {
         package var connectionLimit = 0
         package var userConnectionLimit = 0
         package var connectIncludeServerTime = false
+        /// `connect_code_to_unidirectional_disconnect`: error codes of a one-way connect turned
+        /// into these disconnects (before the default mapping); nil when not enabled.
+        package var connectCodeToUnidirectionalDisconnect: [DisconnectTransform]?
         package var historyMaxPublicationLimit = 300
         package var recoveryMaxPublicationLimit = 300
         /// Strata extension (0 = off): recover gaps up to this many publications by sending what
@@ -189,6 +192,23 @@ package struct StrataConfig: Sendable {
         package var enabled = false
         package var handlerPrefix: String
         package var maxRequestBodySize = 65536
+        /// `connect_code_to_http_response` (uni_sse, uni_http_stream): a refused connect is an
+        /// HTTP response instead of a stream; nil when not enabled.
+        package var connectCodeToHTTPResponse: [HTTPResponseTransform]?
+    }
+
+    /// `{code, to: {code, reason}}`.
+    package struct DisconnectTransform: Sendable {
+        package var code: Int
+        package var toCode: Int
+        package var reason: String
+    }
+
+    /// `{code, to: {status_code, body}}`.
+    package struct HTTPResponseTransform: Sendable {
+        package var code: Int
+        package var statusCode: Int
+        package var body: String
     }
 
     package struct Endpoint: Sendable {

@@ -49,6 +49,8 @@ package final class ClientSession: Sendable {
         /// When presence entries are next re-added (0 = not scheduled yet).
         var nextPresenceAt: Int64 = 0
         var cleanedUp = false
+        /// A one-way connect's error, before it became a disconnect (for the HTTP-response mapping).
+        var refusedWith: StrataError?
     }
 
     package init(node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional) {
@@ -159,10 +161,29 @@ package final class ClientSession: Sendable {
             switch error {
             case .error(let e):
                 // A one-way client cannot read an error reply: its connect ends with a disconnect.
-                if style.isUnidirectional { disconnect(Disconnect.unidirectional(for: e)) } else { send(codec.error(id: id, e)) }
+                if style.isUnidirectional {
+                    state.withLock { $0.refusedWith = e }
+                    disconnect(unidirectionalDisconnect(for: e))
+                } else {
+                    send(codec.error(id: id, e))
+                }
             case .disconnect(let d): disconnect(d)
             }
         }
+    }
+
+    /// The error a one-way connect was refused with, if it was (its code is what
+    /// `connect_code_to_http_response` matches besides the disconnect's).
+    package var refusedConnectError: StrataError? { state.withLock { $0.refusedWith } }
+
+    /// `client.connect_code_to_unidirectional_disconnect` first, then Centrifugo's mapping.
+    func unidirectionalDisconnect(for error: StrataError) -> Disconnect {
+        if let t = node.config.client.connectCodeToUnidirectionalDisconnect?.first(where: { $0.code == Int(error.code) }),
+            let code = UInt16(exactly: t.toCode)
+        {
+            return Disconnect(code: code, reason: t.reason)
+        }
+        return Disconnect.unidirectional(for: error)
     }
 
     // MARK: Writing

@@ -104,7 +104,9 @@ package enum StrataServer {
     }
 
     static func endpoint(_ e: StrataConfig.StreamEndpoint) -> HTTPStreamingTransport.Endpoint {
-        HTTPStreamingTransport.Endpoint(path: e.handlerPrefix, maxBodySize: e.maxRequestBodySize)
+        HTTPStreamingTransport.Endpoint(
+            path: e.handlerPrefix, maxBodySize: e.maxRequestBodySize,
+            refusals: e.connectCodeToHTTPResponse?.map { .init(code: $0.code, status: $0.statusCode, body: $0.body) })
     }
 
     /// Where history, delivery between nodes and presence live.

@@ -26,11 +26,22 @@ final class HTTPStreamWriter: Drainable {
     private let ended: NIOLoopBoundBox<Bool>
     /// The response encoder's context, where pre-framed chunks are written (HTTP/1.1 only).
     private let chunkContext: NIOLoopBound<ChannelHandlerContext?>
+    /// A response head held back until the connect's outcome (`connect_code_to_http_response`).
+    private let deferred: NIOLoopBoundBox<DeferredHead?>
+
+    /// The stream's head and opening bytes, written with its first messages; a connect refused
+    /// before that is answered as a plain HTTP response instead (`refusal`).
+    struct DeferredHead: Sendable {
+        var head: HTTPResponseHead
+        var prelude: [UInt8]
+        var refusal: @Sendable (Disconnect) -> (status: HTTPResponseStatus, body: String)
+    }
 
     init(
         context: ChannelHandlerContext, queue: OutboundQueue, batcher: DrainBatcher, framing: HTTPStreamFraming,
-        disconnectMessage: @escaping @Sendable (Disconnect) -> [UInt8], chunked: Bool
+        disconnectMessage: @escaping @Sendable (Disconnect) -> [UInt8], chunked: Bool, deferredHead: DeferredHead? = nil
     ) {
+        self.deferred = .makeBoxSendingValue(deferredHead, as: DeferredHead?.self, eventLoop: context.eventLoop)
         let encoder = chunked ? try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) : nil
         self.chunkContext = NIOLoopBound(encoder, eventLoop: context.eventLoop)
         self.context = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -87,6 +98,11 @@ final class HTTPStreamWriter: Drainable {
             switch event {
             case .frame(let messages):
                 guard channel.isActive, !ended.value else { continue }
+                if let pending = deferred.value {
+                    deferred.value = nil
+                    context.write(NIOAny(HTTPServerResponsePart.head(pending.head)), promise: nil)
+                    if !pending.prelude.isEmpty { writeBatch([pending.prelude], framing: nil) }
+                }
                 writeBatch(messages, framing: framing)
                 wrote = true
             case .close(let disconnect):
@@ -104,6 +120,19 @@ final class HTTPStreamWriter: Drainable {
         ended.value = true
         let context = context.value
         guard channel.isActive else { return }
+        if let pending = deferred.value {
+            // Nothing was streamed yet: a refused connect is a plain HTTP answer.
+            deferred.value = nil
+            let (status, text) = disconnect.map(pending.refusal) ?? (.internalServerError, "Internal Server Error")
+            let body = channel.allocator.buffer(string: text)
+            var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "\(body.readableBytes)")])
+            headers.add(name: "Connection", value: "close")
+            context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: pending.head.version, status: status, headers: headers))), promise: nil)
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+            let channel = channel
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         if let disconnect { writeBatch([disconnectMessage(disconnect)], framing: framing) }
         let channel = channel
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }

@@ -78,28 +78,31 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
             state = .idle  // so that appending does not copy the buffer
             body.writeBuffer(&chunk)
             state = .reading(route, endpoint, head, body)
-        case (.reading(let route, _, let head, let body), .end):
+        case (.reading(let route, let endpoint, let head, let body), .end):
             state = .idle
-            requestEnded(route, head: head, body: Array(body.readableBytesView), context: context)
+            requestEnded(route, endpoint: endpoint, head: head, body: Array(body.readableBytesView), context: context)
         default:
             break
         }
     }
 
     /// Answers a whole request of ours (transports.md §4.2–§4.4).
-    private func requestEnded(_ route: HTTPStreamingTransport.Route, head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+    private func requestEnded(
+        _ route: HTTPStreamingTransport.Route, endpoint: HTTPStreamingTransport.Endpoint, head: HTTPRequestHead, body: [UInt8],
+        context: ChannelHandlerContext
+    ) {
         switch (route, head.method) {
         case (.httpStream, .OPTIONS), (.emulation, .OPTIONS), (.uniHTTPStream, .OPTIONS):
             respond(.noContent, head: head, extra: HTTPStreamingTransport.preflightHeaders, context: context)
         case (.uniHTTPStream, .POST):
-            startOneWay(head: head, request: body, sse: false, context: context)
+            startOneWay(head: head, request: body, sse: false, refusals: endpoint.refusals, context: context)
         case (.uniSSE, .GET):
             // No `cf_connect` is an empty connect request here (unlike the bidirectional SSE).
             let (_, query) = QueryString.split(head.uri)
             let request = query.flatMap { QueryString.value(of: "cf_connect", in: $0) }.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-            startOneWay(head: head, request: request ?? Array("{}".utf8), sse: true, context: context)
+            startOneWay(head: head, request: request ?? Array("{}".utf8), sse: true, refusals: endpoint.refusals, context: context)
         case (.uniSSE, .POST):
-            startOneWay(head: head, request: body, sse: true, context: context)
+            startOneWay(head: head, request: body, sse: true, refusals: endpoint.refusals, context: context)
         case (.httpStream, .POST):
             let protobuf = head.headers.first(name: "content-type") == "application/octet-stream"
             startStream(head: head, frame: body, protobuf: protobuf, sse: false, context: context)
@@ -131,7 +134,9 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     /// A one-way stream (transports.md §5.3, §5.4): its connect request must be JSON (400
     /// otherwise, before any stream); a `uni_sse` reconnect's `Last-Event-ID` names where its
     /// channel resumes.
-    private func startOneWay(head: HTTPRequestHead, request: [UInt8], sse: Bool, context: ChannelHandlerContext) {
+    private func startOneWay(
+        head: HTTPRequestHead, request: [UInt8], sse: Bool, refusals: [HTTPStreamingTransport.Refusal]?, context: ChannelHandlerContext
+    ) {
         guard (try? UnidirectionalJSONCodec.connectRequest(request)) != nil else {
             return respond(.badRequest, head: head, context: context)
         }
@@ -144,7 +149,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
         let session = transport.sessions.openUnidirectional(codec: codec)
         stream(
             session, head: head, frame: request, contentType: sse ? .sse : .text, framing: sse ? .serverSentEventLines : .newlineTerminated,
-            context: context)
+            refusals: refusals, context: context)
     }
 
     private enum ContentType {
@@ -163,19 +168,28 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Turns the connection into `session`'s stream and hands the session its first frame.
     private func stream(
         _ session: ClientSession, head: HTTPRequestHead, frame: [UInt8], contentType: ContentType, framing: HTTPStreamFraming,
-        context: ChannelHandlerContext
+        refusals: [HTTPStreamingTransport.Refusal]? = nil, context: ChannelHandlerContext
     ) {
         let codec = session.codec
         var headers = HTTPHeaders(HTTPStreamingTransport.streamHeaders + transport.corsHeaders(head))
         headers.add(name: "Content-Type", value: contentType.value)
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
-
+        let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
+        // An SSE body opens with an empty line, sent before the connect is handled.
+        let prelude: [UInt8] = contentType == .sse ? [0x0D, 0x0A] : []
+        var deferred: HTTPStreamWriter.DeferredHead?
+        if let refusals {
+            // The head waits for the connect: a refusal becomes an HTTP answer instead.
+            deferred = .init(head: responseHead, prelude: prelude) { disconnect in
+                HTTPStreamingTransport.refusal(refusals, disconnect: disconnect, error: session.refusedConnectError)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.head(responseHead)), promise: nil)
+        }
         let writer = HTTPStreamWriter(
             context: context, queue: session.queue, batcher: transport.batchers(context.eventLoop),
             framing: framing, disconnectMessage: { codec.disconnectPush($0) },
-            chunked: head.version.major == 1 && head.version.minor >= 1)
-        // An SSE body opens with an empty line, sent before the connect is handled.
-        if contentType == .sse { writer.writeBody([0x0D, 0x0A]) }
+            chunked: head.version.major == 1 && head.version.minor >= 1, deferredHead: deferred)
+        if deferred == nil && !prelude.isEmpty { writer.writeBody(prelude) }
         writer.start()
         let connection = StreamConnection(session: session, executor: transport.executors(context.eventLoop))
         if let id = session.style.emulationSession { transport.connections.add(id, connection) }

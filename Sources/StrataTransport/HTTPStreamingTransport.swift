@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import StrataCore
 import StrataHTTP
 import StrataHub
 import StrataProtocol
@@ -41,14 +42,43 @@ package struct HTTPStreamingTransport: Sendable {
     package struct Endpoint: Sendable {
         package var path: String
         package var maxBodySize: Int
+        /// `connect_code_to_http_response` (one-way streams): nil when not enabled.
+        package var refusals: [Refusal]?
 
         /// Centrifugo registers the prefix without its trailing slash as an exact path.
-        package init(path: String, maxBodySize: Int) {
+        package init(path: String, maxBodySize: Int, refusals: [Refusal]? = nil) {
             var p = path
             while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
             self.path = p.isEmpty ? "/" : p
             self.maxBodySize = maxBodySize
+            self.refusals = refusals
         }
+    }
+
+    /// A refused one-way connect's HTTP answer: for this error or disconnect code, this status
+    /// and body (empty: the error's message or the disconnect's reason).
+    package struct Refusal: Sendable {
+        package var code: Int
+        package var status: Int
+        package var body: String
+
+        package init(code: Int, status: Int, body: String) {
+            self.code = code
+            self.status = status
+            self.body = body
+        }
+    }
+
+    /// The answer to a refused connect (transports.md §5.1): the first transform whose code is
+    /// the disconnect's or the connect error's; none: 500.
+    static func refusal(_ refusals: [Refusal], disconnect: Disconnect, error: StrataError?) -> (status: HTTPResponseStatus, body: String) {
+        if let r = refusals.first(where: { $0.code == Int(disconnect.code) }) {
+            return (HTTPResponseStatus(statusCode: r.status), r.body.isEmpty ? disconnect.reason : r.body)
+        }
+        if let error, let r = refusals.first(where: { $0.code == Int(error.code) }) {
+            return (HTTPResponseStatus(statusCode: r.status), r.body.isEmpty ? error.message : r.body)
+        }
+        return (.internalServerError, "Internal Server Error")
     }
 
     enum Route {

@@ -376,3 +376,59 @@ async def test_uni_websocket_join_push_messages(server_factory, api_factory):
             lines = max(lines, len(parts))
             seen += sum(1 for p in parts if "pub" in json.loads(p))
         assert seen == 20
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused one-way connects: client.connect_code_to_unidirectional_disconnect and
+# uni_*.connect_code_to_http_response
+# ---------------------------------------------------------------------------------------------
+
+
+def expired_token() -> str:
+    return make_jwt({"sub": "old", "exp": int(time.time()) - 60})
+
+
+@pytest.mark.parametrize("kind", ["uni_http_stream", "uni_sse"])
+@pytest.mark.parametrize("token, status, body", [
+    ("not-a-jwt", 401, "invalid token"),  # checklist 54: a disconnect code, empty body => the reason
+    ("expired", 403, "renew your token"),  # an error code (109) with its own body
+    ("", 500, "Internal Server Error"),  # 3501 matches nothing
+])
+async def test_connect_code_to_http_response(server_factory, kind, token, status, body):
+    transforms = {"enabled": True, "transforms": [
+        {"code": 3500, "to": {"status_code": 401}}, {"code": 109, "to": {"status_code": 403, "body": "renew your token"}}]}
+    srv = server_factory({**UNI, kind: {"enabled": True, "connect_code_to_http_response": transforms}})
+    if token == "expired":
+        token = expired_token()
+    request = {"token": token} if token else {}
+    if kind == "uni_sse":
+        path = "/connection/uni_sse?" + urllib.parse.urlencode({"cf_connect": json.dumps(request)})
+        got, headers, content = await plain(srv, "GET", path)
+    else:
+        got, headers, content = await plain(srv, "POST", "/connection/uni_http_stream", json.dumps(request).encode())
+    assert (got, content.decode()) == (status, body)
+
+
+async def test_connect_code_to_http_response_still_streams_a_good_connect(server_factory, api_factory):
+    srv = server_factory({**UNI, "uni_sse": {"enabled": True, "connect_code_to_http_response": {
+        "enabled": True, "transforms": [{"code": 3500, "to": {"status_code": 401}}]}}})
+    api = api_factory(srv)
+    channel = unique("chat:late-head")
+    stream = await open_uni(srv, "uni_sse", {"token": connection_token("ok", channels=[channel])})
+    try:
+        assert stream.response.status == 200
+        assert "connect" in await stream.next()
+        await api.publish(PublishRequest(channel=channel, data={"n": 1}))
+        assert (await stream.until(lambda m: "pub" in m))["pub"]["data"] == {"n": 1}
+    finally:
+        await stream.close()
+
+
+async def test_connect_code_to_unidirectional_disconnect(server_factory):
+    srv = server_factory({**UNI, "client": {"connect_code_to_unidirectional_disconnect": {
+        "enabled": True, "transforms": [{"code": 109, "to": {"code": 4109, "reason": "token expired, renew"}}]}}})
+    stream = await open_uni(srv, "uni_http_stream", {"token": expired_token()})
+    try:
+        assert await stream.next() == {"disconnect": {"code": 4109, "reason": "token expired, renew"}}
+    finally:
+        await stream.close()
