@@ -7,13 +7,14 @@
 #   NCHAN_START=/path/to/peers/start-nchan.sh Benchmarks/scripts/sse_peers.sh > results.jsonl
 #
 # Env: NCHAN_START (start-nchan.sh of the peers; without it only Strata runs), TESTS (fanout
-# fanout-max), ROUNDS (1), the size knobs of peers_common.sh.
+# fanout-max), ROUNDS (1), CONFIG (Strata's, default config/examples/bench-lmdb.json; uni_sse is
+# switched on in a copy), the size knobs of peers_common.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
-CONFIG="$(mktemp /tmp/strata-bench-sse.XXXXXX.json)"
+SSE_CONFIG="$(mktemp /tmp/strata-bench-sse.XXXXXX.json)"
 python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['uni_sse']={'enabled':True}; json.dump(c,open(sys.argv[2],'w'))" \
-    config/examples/bench-lmdb.json "$CONFIG"
+    "${CONFIG:-config/examples/bench-lmdb.json}" "$SSE_CONFIG"
 
 for _ in $(seq 1 "${ROUNDS:-1}"); do
     for t in ${TESTS:-fanout fanout-max}; do
@@ -25,9 +26,9 @@ for _ in $(seq 1 "${ROUNDS:-1}"); do
             gen nchan-sse "$master,$workers" http://127.0.0.1:18080/sub http://127.0.0.1:18080/pub nchan-sse "$t"
             cleanup
         fi
-        start_node "$CONFIG"
+        start_node "$SSE_CONFIG"
         gen strata-uni-sse "$NODE_PIDS" http://127.0.0.1:18100/connection/uni_sse http://127.0.0.1:18100/api/publish uni-sse "$t"
         cleanup
     done
 done
-rm -f "$CONFIG"
+rm -f "$SSE_CONFIG"
