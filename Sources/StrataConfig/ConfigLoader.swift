@@ -171,6 +171,10 @@ package enum ConfigLoader {
         c.uniWebSocket.joinPushMessages = r.bool("uni_websocket.join_push_messages", false)
         c.uniWebSocket.disableDisconnectPush = r.bool("uni_websocket.disable_disconnect_push", false)
         c.uniWebSocket.disableClosingHandshake = r.bool("uni_websocket.disable_closing_handshake", false)
+        c.uniWebSocket.compression = r.bool("uni_websocket.compression", false)
+        c.uniWebSocket.compressionMinSize = max(0, r.int("uni_websocket.compression_min_size", 0))
+        c.uniWebSocket.compressionLevel = r.int("uni_websocket.compression_level", 1)
+        c.uniWebSocket.decompressedMessageSizeLimit = max(0, r.int("uni_websocket.decompressed_message_size_limit", 0))
         c.health.enabled = r.bool("health.enabled", false)
         c.health.handlerPrefix = r.string("health.handler_prefix", c.health.handlerPrefix)
         c.prometheus.enabled = r.bool("prometheus.enabled", false)
@@ -184,8 +188,7 @@ package enum ConfigLoader {
             "client.subscribe_to_user_personal_channel", "node.info_metrics_aggregate_interval",
             "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",
             "rpc.without_namespace", "rpc.namespaces", "rpc.namespace_boundary",
-            "uni_websocket.compression", "uni_websocket.compression_min_size", "uni_websocket.compression_level",
-            "uni_websocket.decompressed_message_size_limit", "uni_websocket.write_timeout", "uni_websocket.read_buffer_size",
+            "uni_websocket.write_timeout", "uni_websocket.read_buffer_size",
             "uni_websocket.write_buffer_size", "uni_websocket.use_write_buffer_pool",
         ] { _ = r.raw(key) }
 

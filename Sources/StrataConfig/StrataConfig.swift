@@ -182,6 +182,11 @@ package struct StrataConfig: Sendable {
         package var enabled = false
         package var handlerPrefix = "/connection/uni_websocket"
         package var messageSizeLimit = 65536
+        /// permessage-deflate, as for `websocket`.
+        package var compression = false
+        package var compressionMinSize = 0
+        package var compressionLevel = 1
+        package var decompressedMessageSizeLimit = 0
         package var joinPushMessages = false
         package var disableDisconnectPush = false
         package var disableClosingHandshake = false

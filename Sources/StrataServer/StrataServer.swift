@@ -55,7 +55,10 @@ package enum StrataServer {
                 sessions: SessionFactory(node: node),
                 options: .init(
                     path: config.websocket.handlerPrefix, messageSizeLimit: config.websocket.messageSizeLimit,
-                    allowedOrigins: config.client.allowedOrigins, compression: Self.compression(config.websocket))))
+                    allowedOrigins: config.client.allowedOrigins,
+                    compression: Self.compression(
+                        config.websocket.compression, minSize: config.websocket.compressionMinSize, level: config.websocket.compressionLevel,
+                        inflatedLimit: config.websocket.decompressedMessageSizeLimit, messageLimit: config.websocket.messageSizeLimit))))
         }
         if config.uniWebSocket.enabled {
             let u = config.uniWebSocket
@@ -66,7 +69,10 @@ package enum StrataServer {
                         path: u.handlerPrefix, messageSizeLimit: u.messageSizeLimit, joinPushMessages: u.joinPushMessages,
                         disconnectPush: !u.disableDisconnectPush, closingHandshake: !u.disableClosingHandshake,
                         allowedOrigins: config.client.allowedOrigins, pingIntervalMillis: config.client.pingIntervalMillis,
-                        pongTimeoutMillis: config.client.pongTimeoutMillis)))
+                        pongTimeoutMillis: config.client.pongTimeoutMillis,
+                        compression: Self.compression(
+                            u.compression, minSize: u.compressionMinSize, level: u.compressionLevel,
+                            inflatedLimit: u.decompressedMessageSizeLimit, messageLimit: u.messageSizeLimit))))
         }
         let webSocket: (any WebSocketUpgradeEndpoint)? = webSockets.isEmpty ? nil : WebSocketEndpoints(webSockets)
         // HTTP-streaming and SSE connections, and their /emulation requests, are answered in each
@@ -96,11 +102,11 @@ package enum StrataServer {
         return (server, NodeHousekeeping(node: node, store: engine.store))
     }
 
-    /// `websocket.compression*`, nil when off; the inflated-message limit resolved.
-    static func compression(_ w: StrataConfig.WebSocket) -> MessageDeflateOptions? {
-        guard w.compression else { return nil }
-        let inflated = w.decompressedMessageSizeLimit > 0 ? w.decompressedMessageSizeLimit : 10 * w.messageSizeLimit
-        return MessageDeflateOptions(minSize: w.compressionMinSize, level: w.compressionLevel, inflatedLimit: inflated)
+    /// `websocket.compression*` / `uni_websocket.compression*`, nil when off; the inflated-message
+    /// limit resolved (0: 10 × the message size limit).
+    static func compression(_ on: Bool, minSize: Int, level: Int, inflatedLimit: Int, messageLimit: Int) -> MessageDeflateOptions? {
+        guard on else { return nil }
+        return MessageDeflateOptions(minSize: minSize, level: level, inflatedLimit: inflatedLimit > 0 ? inflatedLimit : 10 * messageLimit)
     }
 
     static func endpoint(_ e: StrataConfig.StreamEndpoint) -> HTTPStreamingTransport.Endpoint {

@@ -24,11 +24,14 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
         package var allowedOrigins: [String]
         package var pingIntervalMillis: Int64
         package var pongTimeoutMillis: Int64
+        /// `uni_websocket.compression*`: nil when off.
+        package var compression: MessageDeflateOptions?
 
         package init(
             path: String, messageSizeLimit: Int, joinPushMessages: Bool, disconnectPush: Bool, closingHandshake: Bool,
-            allowedOrigins: [String], pingIntervalMillis: Int64, pongTimeoutMillis: Int64
+            allowedOrigins: [String], pingIntervalMillis: Int64, pongTimeoutMillis: Int64, compression: MessageDeflateOptions? = nil
         ) {
+            self.compression = compression
             self.path = path
             self.messageSizeLimit = messageSizeLimit
             self.joinPushMessages = joinPushMessages
@@ -45,11 +48,14 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
     private let origins: OriginCheck
     private let batchers = PerEventLoop { DrainBatcher(eventLoop: $0) }
     private let executors = PerEventLoop { EventLoopTaskExecutor($0) }
+    private let deflaters: PerEventLoop<LoopDeflate>
 
     package init(sessions: SessionFactory, options: Options) {
         self.sessions = sessions
         self.options = options
         self.origins = OriginCheck(allowedOrigins: options.allowedOrigins)
+        let level = options.compression?.level ?? 1
+        self.deflaters = PerEventLoop { _ in LoopDeflate(level: level) }
     }
 
     package var maxFrameSize: Int { options.messageSizeLimit }
@@ -63,7 +69,11 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
             return .reject(.badRequest, body: "invalid connect request\n")
         }
         guard origins.allows(head.headers.first(name: "origin")) else { return .refuse(.forbidden) }
-        return .upgrade(HTTPHeaders())
+        var headers = HTTPHeaders()
+        if options.compression != nil, MessageDeflateOptions.offered(head.headers) {
+            headers.add(name: "sec-websocket-extensions", value: MessageDeflateOptions.responseHeader)
+        }
+        return .upgrade(headers)
     }
 
     /// A non-empty `cf_connect` query value.
@@ -79,8 +89,13 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
         var farewell = ChannelFrameWriter.Farewell(push: nil, closeFrame: options.closingHandshake)
         if options.disconnectPush { farewell.push = { @Sendable d in codec.disconnectPush(d) } }
         let batching: WebSocketBatching = options.joinPushMessages ? .newlineJoinedText : .messagePerTextFrame
+        var deflate: MessageDeflate?
+        if let compression = options.compression, MessageDeflateOptions.offered(head.headers) {
+            deflate = MessageDeflate(options: compression, streams: deflaters(channel.eventLoop))
+        }
         let writer = ChannelFrameWriter(
-            channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop), batching: batching, farewell: farewell)
+            channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop), batching: batching, farewell: farewell,
+            deflate: deflate)
         // Centrifugo's defaults when the interval or timeout is not positive: 25 s and 10 s.
         let interval = options.pingIntervalMillis > 0 ? options.pingIntervalMillis : 25_000
         let timeout = options.pongTimeoutMillis > 0 ? options.pongTimeoutMillis : 10_000
@@ -89,6 +104,7 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
                 session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
                 logger: sessions.logger,
                 oneWay: .init(
-                    connectRequest: Self.connectRequest(head), pingInterval: .milliseconds(interval), pongTimeout: .milliseconds(timeout))))
+                    connectRequest: Self.connectRequest(head), pingInterval: .milliseconds(interval), pongTimeout: .milliseconds(timeout)),
+                deflate: deflate))
     }
 }

@@ -49,6 +49,17 @@ struct Serve: AsyncParsableCommand {
     var address: String?
     @Option(name: .customLong("log-level"), help: "none, trace, debug, info, warn or error (overrides log.level).")
     var logLevel: String?
+    // Centrifugo's flags for the transports (each sets `<section>.enabled`).
+    @Flag(name: .customLong("sse.enabled"), help: "Serve SSE (sets sse.enabled).")
+    var sse = false
+    @Flag(name: .customLong("http_stream.enabled"), help: "Serve HTTP-streaming (sets http_stream.enabled).")
+    var httpStream = false
+    @Flag(name: .customLong("uni_websocket.enabled"), help: "Serve one-way WebSocket (sets uni_websocket.enabled).")
+    var uniWebSocket = false
+    @Flag(name: .customLong("uni_sse.enabled"), help: "Serve one-way SSE (sets uni_sse.enabled).")
+    var uniSSE = false
+    @Flag(name: .customLong("uni_http_stream.enabled"), help: "Serve one-way HTTP-streaming (sets uni_http_stream.enabled).")
+    var uniHTTPStream = false
 
     func run() async throws {
         let eventLoops = StrataServer.sizeEventLoopsToCPUAffinity(environment: ProcessInfo.processInfo.environment)
@@ -56,6 +67,11 @@ struct Serve: AsyncParsableCommand {
         if let port { config.httpServer.port = port }
         if let address { config.httpServer.address = address }
         if let logLevel { config.log.level = logLevel }
+        if sse { config.sse.enabled = true }
+        if httpStream { config.httpStream.enabled = true }
+        if uniWebSocket { config.uniWebSocket.enabled = true }
+        if uniSSE { config.uniSSE.enabled = true }
+        if uniHTTPStream { config.uniHTTPStream.enabled = true }
         let level = LogLevelName.parse(config.log.level)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -132,6 +132,8 @@ class StrataServer:
         self.stdout_path = workdir / "stdout.log"
         self.stderr_path = workdir / "stderr.log"
         self.died_unexpectedly = False
+        # Command-line flags after --config/--port (e.g. "--uni_sse.enabled").
+        self.extra_args: list[str] = []
 
     # URLs -------------------------------------------------------------------------------
     @property
@@ -166,7 +168,7 @@ class StrataServer:
             self.port = port if port and attempt == 0 else free_port()
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(
-                    [str(self.binary), "--config", str(self.config_path), "--port", str(self.port)],
+                    [str(self.binary), "--config", str(self.config_path), "--port", str(self.port), *self.extra_args],
                     stdout=out,
                     stderr=err,
                     stdin=subprocess.DEVNULL,

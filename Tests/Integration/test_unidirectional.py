@@ -432,3 +432,26 @@ async def test_connect_code_to_unidirectional_disconnect(server_factory):
         assert await stream.next() == {"disconnect": {"code": 4109, "reason": "token expired, renew"}}
     finally:
         await stream.close()
+
+
+async def test_command_line_flags_switch_transports_on(strata_bin, tmp_path):
+    """Centrifugo's `--uni_sse.enabled`, `--http_stream.enabled`, … flags (config.md §12)."""
+    from conftest import StrataServer, build_config
+    srv = StrataServer(strata_bin, build_config({"client": {"allow_anonymous_connect_without_token": True}}), tmp_path)
+    srv.extra_args = ["--uni_sse.enabled", "--http_stream.enabled", "--sse.enabled", "--uni_http_stream.enabled",
+                      "--uni_websocket.enabled"]
+    srv.start()
+    try:
+        status, _, _ = await plain(srv, "OPTIONS", "/connection/http_stream")
+        assert status == 204
+        status, _, _ = await plain(srv, "POST", "/connection/uni_http_stream", b"")
+        assert status == 400  # served: an empty connect request is refused
+        stream = await open_uni(srv, "uni_sse", {})
+        try:
+            assert "connect" in await stream.next()
+        finally:
+            await stream.close()
+        async with ws_connect(uni_ws_url(srv, "?cf_connect=%7B%7D")) as ws:
+            assert "connect" in json.loads(await asyncio.wait_for(ws.recv(), 5))
+    finally:
+        srv.stop()

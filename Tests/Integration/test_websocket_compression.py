@@ -215,3 +215,22 @@ async def test_football_match_bytes_with_delta_and_deflate(server_factory, api_f
     print(f"football match, 30 states on the wire: full {full} B, deflate {deflated} B ({deflated / full:.1%}), "
           f"delta {delta} B ({delta / full:.1%}), delta+deflate {both} B ({both / full:.1%})")
     assert both / full <= 0.13, (both, full)
+
+
+async def test_uni_websocket_compression(server_factory):
+    """`uni_websocket.compression*` as for the bidirectional endpoint: negotiated, and a large
+    push arrives compressed."""
+    srv = server_factory({"client": {"allow_anonymous_connect_without_token": True},
+                          "uni_websocket": {"enabled": True, "compression": True}})
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+    writer.write(("GET /connection/uni_websocket?cf_connect=%7B%7D HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                  "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n").encode())
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode()
+    assert " 101 " in head and ACCEPT in head
+    ws = RawWebSocket(reader, writer, {})
+    try:
+        rsv1, text = await ws.recv_text()
+        assert rsv1 and json.loads(text)["connect"]["session"]
+    finally:
+        ws.close()
