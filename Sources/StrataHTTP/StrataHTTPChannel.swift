@@ -158,6 +158,7 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         try pipeline.addHandlers(handlers())
                         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        try pipeline.addHandler(HTTPTaskStarter())
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         if let refused = refusal.value { return .failedUpgrade(http, refused) }
@@ -194,8 +195,22 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 switch result {
                 case .success(.webSocket):
                     break
-                case .success(let http):
-                    Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) { await serve(http, logger: logger) }
+                case .success(.notUpgraded(let http)):
+                    // The task starts with the first request that reaches the router; requests
+                    // answered in the pipeline (the API, HTTP streams) never need one.
+                    let start = { @Sendable in
+                        Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) {
+                            await serve(.notUpgraded(http), logger: logger)
+                        }
+                        return
+                    }
+                    if let starter = try? channel.pipeline.syncOperations.handler(type: HTTPTaskStarter.self) {
+                        starter.arm(start)
+                    } else {
+                        start()
+                    }
+                case .success(let refused):
+                    Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) { await serve(refused, logger: logger) }
                 case .failure(let error):
                     logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
                 }
@@ -231,3 +246,56 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 }
+
+/// Starts an HTTP connection's task (Hummingbird's request loop) when the first request part
+/// reaches the end of the pipeline, not when the connection opens.
+///
+/// Why: the server API and the HTTP streams are answered by handlers in the pipeline, so their
+/// connections never hand a request to the router; yet a task waiting for one keeps its stack
+/// slabs, ~10 KB per connection (heaptrack, an SSE connection: 16 KB with the task, docs/benchmarks-log.md §9).
+/// Until the task runs nobody reads the async channel, so the client's half-close, which that
+/// loop would turn into the connection's end, closes the connection here.
+final class HTTPTaskStarter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private var start: (@Sendable () -> Void)?
+    private var started = false
+    /// A request part came before `arm`: the task starts as soon as it is armed.
+    private var pending = false
+
+    /// The task's start, once the connection's async channel exists (on the event loop).
+    func arm(_ start: @escaping @Sendable () -> Void) {
+        guard !started else { return }
+        if pending {
+            started = true
+            start()
+        } else {
+            self.start = start
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !started {
+            if let start {
+                started = true
+                self.start = nil
+                start()
+            } else {
+                pending = true
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !started && !pending, let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+@available(*, unavailable)
+extension HTTPTaskStarter: Sendable {}

@@ -262,8 +262,8 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     // MARK: The connection's end
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .streaming(let connection) = state, let id = connection.session.style.emulationSession {
-            transport.connections.remove(id)
+        if case .streaming(let connection) = state {
+            if let id = connection.session.style.emulationSession { transport.connections.remove(id) }
             connection.close()
         }
         context.fireChannelInactive()

@@ -455,3 +455,27 @@ async def test_command_line_flags_switch_transports_on(strata_bin, tmp_path):
             assert "connect" in json.loads(await asyncio.wait_for(ws.recv(), 5))
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("kind", ["uni_http_stream", "uni_sse", "http_stream", "sse"])
+async def test_a_closed_stream_leaves_no_session(server_factory, api_factory, kind):
+    """A client that goes away ends its session: the node counts no client afterwards (a stream's
+    end once left one-way sessions behind, found by their memory not coming back)."""
+    from cent import InfoRequest
+    from test_http_streaming import open_stream
+    srv = server_factory({**ANON, "http_stream": {"enabled": True}, "sse": {"enabled": True}})
+    api = api_factory(srv)
+    if kind.startswith("uni_"):
+        streams = [await open_uni(srv, kind, {}) for _ in range(5)]
+    else:
+        streams = [await open_stream(srv, kind, json.dumps({"id": 1, "connect": {}})) for _ in range(5)]
+    for s in streams:
+        assert "connect" in json.dumps(await s.next())
+    assert (await api.info(InfoRequest())).nodes[0].num_clients == 5
+    for s in streams:
+        await s.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while (await api.info(InfoRequest())).nodes[0].num_clients and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert (await api.info(InfoRequest())).nodes[0].num_clients == 0
