@@ -187,8 +187,9 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     /// Sets up a new connection's pipeline (synchronously, in the accept) and, once its first
-    /// request is in, starts what that needs: nothing for a WebSocket, which its handlers run;
-    /// a task on the connection's loop (docs/decisions/0003) for HTTP requests.
+    /// request is in, prepares what that needs: nothing for a WebSocket, which its handlers run;
+    /// for HTTP, a task on the connection's loop (docs/decisions/0003), started when a request
+    /// reaches the router (`HTTPTaskStarter`); a refused upgrade's answer at once.
     package func start(channel: any Channel, logger: Logger) -> EventLoopFuture<Void> {
         setup(channel: channel, logger: logger).map { value in
             value.upgradeResult.whenComplete { result in

@@ -15,8 +15,8 @@ import ServiceLifecycle
 /// async sequence to a task on Swift's global pool, which then waits for the connection's first
 /// request. For a WebSocket connection that is two thread wake-ups and a task per connect, about
 /// a tenth of a reconnect storm's server CPU (docs/benchmarks.md, "Connection cost"). Here a
-/// WebSocket connection never has a task; a plain HTTP connection gets one on its own loop once
-/// its first request shows it is not an upgrade.
+/// WebSocket connection never has a task; a plain HTTP connection gets one on its own loop when
+/// a request reaches Hummingbird's router (`HTTPTaskStarter`).
 ///
 /// Graceful shutdown: the listening socket closes, every connection is told to quiesce (HTTP
 /// connections close after their current request, WebSocket sessions end with 3001), and `run`
