@@ -8,6 +8,7 @@ parameter of the rest of the suite."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -197,3 +198,25 @@ async def test_message_over_the_size_limit_closes_with_1009(server_factory):
     async with ws_connect(srv.ws_url, subprotocols=["centrifuge-protobuf"], max_size=None) as ws:
         await ws.send(bytes(70_000))
         assert await close_code(ws) == 1009
+
+
+async def test_a_malformed_frame_ends_only_its_connection(server, api):
+    """Bad input on one connection leaves the others as they were: a subscriber keeps receiving
+    while another connection is closed for a truncated frame."""
+    from cent import PublishRequest
+    channel = unique("chat:pbiso")
+    async with ws_connect(server.ws_url, subprotocols=["centrifuge-protobuf"]) as good:
+        await good.send(delimited(command(id=1, connect=client_pb2.ConnectRequest(token=connection_token("good")))))
+        await next_replies(good)
+        await good.send(delimited(command(id=2, subscribe=client_pb2.SubscribeRequest(channel=channel))))
+        while not any(r.id == 2 for r in await next_replies(good)):
+            pass
+        async with ws_connect(server.ws_url, subprotocols=["centrifuge-protobuf"]) as bad:
+            await bad.send(bytes.fromhex("05 08 01"))
+            assert await close_code(bad) == 3501
+        await api.publish(PublishRequest(channel=channel, data={"still": "here"}))
+        seen = []
+        while not any(r.push.HasField("pub") for r in seen):
+            seen += await next_replies(good)
+        (pub,) = [r.push.pub for r in seen if r.push.HasField("pub")]
+        assert pub.data == b'{"still":"here"}' or json.loads(pub.data) == {"still": "here"}
