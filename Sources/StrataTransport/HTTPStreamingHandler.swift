@@ -5,15 +5,17 @@ import StrataHTTP
 import StrataHub
 import StrataProtocol
 
-/// One HTTP connection's part in the emulated transports: it sits right after NIO's HTTP/1
-/// decoder, takes requests for `/connection/http_stream`, `/connection/sse` and `/emulation`,
-/// and passes every other request on (the server API, Hummingbird's router).
+/// One HTTP connection's part in the HTTP transports: it sits right after NIO's HTTP/1 decoder,
+/// takes requests for `/connection/http_stream`, `/connection/sse`, the one-way `uni_sse` and
+/// `uni_http_stream`, and `/emulation`, and passes every other request on (the server API,
+/// Hummingbird's router).
 ///
 /// A stream request turns the connection into that stream: the response head goes out, the
 /// connection gets a session, and the session's messages are written as body chunks
 /// (`HTTPStreamWriter`) until either side ends it; then the connection closes. An `/emulation`
 /// request hands its frame to the named connection's session and is answered `204` once the
-/// session has handled it (reading pauses meanwhile, so responses keep request order). Like the
+/// session has handled it (reading pauses meanwhile, and what was read already waits, so
+/// responses keep request order). Like the
 /// WebSocket handler, nothing here needs a task of its own: one runs only while a frame waits.
 final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -218,6 +220,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
             return respond(.noContent, head: head, context: context)
         }
         state = .emulating
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
@@ -229,6 +232,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     private func emulated(head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard case .emulating = state else { return }
         state = .idle
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         respond(.noContent, head: head, context: context)
         let parts = waiting
         waiting = []

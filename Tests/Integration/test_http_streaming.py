@@ -279,3 +279,35 @@ async def test_many_streams_and_commands_do_not_disturb_each_other(server_factor
     finally:
         for s in streams:
             await s.close()
+
+
+async def test_pipelined_emulation_requests_run_in_order(server_factory):
+    """Two `/emulation` requests written back to back on one keep-alive connection: both are
+    answered 204, in order, and their commands reach the session in that order."""
+    srv = server_factory(STREAMS)
+    stream = await open_stream(srv, "http_stream", json.dumps({"id": 1, "connect": {"token": connection_token("pipe")}}))
+    try:
+        connect = (await stream.next())["connect"]
+        requests = b""
+        for i, ch in ((2, unique("chat:p1")), (3, unique("chat:p2"))):
+            body = json.dumps({"node": connect["node"], "session": connect["session"],
+                               "data": json.dumps({"id": i, "subscribe": {"channel": ch}})}).encode()
+            requests += (f"POST /emulation HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+        writer.write(requests)
+        await writer.drain()
+        answers = []
+        while len(answers) < 2:
+            head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode()
+            answers.append(head.split("\r\n")[0])
+        writer.close()
+        assert answers == ["HTTP/1.1 204 No Content", "HTTP/1.1 204 No Content"]
+        ids = []
+        while len(ids) < 2:
+            m = await stream.next()
+            if m.get("id"):
+                ids.append(m["id"])
+        assert ids == [2, 3]
+    finally:
+        await stream.close()
