@@ -5,6 +5,7 @@ import StrataCompression
 import StrataCore
 import StrataHTTP
 import StrataHub
+import StrataProtocol
 
 /// One WebSocket connection after the upgrade, as a channel handler behind NIO's frame decoder:
 /// it assembles messages from frames for the session (through a `CommandInbox`), answers control
@@ -155,6 +156,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             // A one-way client's only message is its connect request; the rest is not read.
             guard !connectReceived else { return }
             connectReceived = true
+            // One that is not JSON gets only a close frame, as Centrifugo answers it: there is no
+            // connection yet to send a disconnect push on.
+            guard (try? UnidirectionalJSONCodec.connectRequest(message)) != nil else {
+                return fail(.unknown(Disconnect.badRequest.code), reason: Disconnect.badRequest.reason)
+            }
         }
         let (startTask, pause) = inbox.push(message)
         if pause { setAutoRead(false) }

@@ -305,14 +305,17 @@ async def test_uni_websocket_connect_in_the_url(server_factory):
 
 
 async def test_uni_websocket_bad_first_message_closes_3501(server_factory):
-    """Checklist 62."""
+    """Checklist 62: a close frame 3501 and nothing before it (no disconnect push: diffed against
+    Centrifugo v6.9.1, which has no connection yet to push on)."""
     srv = server_factory(ANON)
     async with ws_connect(uni_ws_url(srv)) as ws:
         await ws.send("not json")
+        received = []
         with pytest.raises(ConnectionClosed) as closed:
             while True:
-                await asyncio.wait_for(ws.recv(), 5)
+                received.append(await asyncio.wait_for(ws.recv(), 5))
         assert closed.value.rcvd.code == 3501 and closed.value.rcvd.reason == "bad request"
+        assert received == []
 
 
 async def test_uni_websocket_pings_and_disconnect(server_factory, api_factory):
