@@ -30,24 +30,28 @@ package final class RawDeflater {
 
     /// One message's compressed payload.
     package func compress(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBytes { compress($0) }
+    }
+
+    /// The same, from bytes in place (a frame's payload in a `ByteBuffer`, not copied out).
+    package func compress(_ src: UnsafeRawBufferPointer) -> [UInt8] {
         deflateReset(stream)
-        var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(input.count))) + 16)
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(src.count))) + 16)
         var produced = 0
-        input.withUnsafeBufferPointer { src in
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
-            stream.pointee.avail_in = uInt(src.count)
-            while true {
-                if produced == out.count { out += [UInt8](repeating: 0, count: out.count) }
-                let room = out.count - produced
-                out.withUnsafeMutableBufferPointer { dst in
-                    stream.pointee.next_out = dst.baseAddress! + produced
-                    stream.pointee.avail_out = uInt(room)
-                    _ = deflate(stream, Z_SYNC_FLUSH)
-                }
-                produced += room - Int(stream.pointee.avail_out)
-                // Done when the input is used and zlib did not fill the room it had.
-                if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { break }
+        // zlib reads the input through a mutable pointer type but does not write it.
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: src.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = uInt(src.count)
+        while true {
+            if produced == out.count { out += [UInt8](repeating: 0, count: out.count) }
+            let room = out.count - produced
+            out.withUnsafeMutableBufferPointer { dst in
+                stream.pointee.next_out = dst.baseAddress.map { $0 + produced }
+                stream.pointee.avail_out = uInt(room)
+                _ = deflate(stream, Z_SYNC_FLUSH)
             }
+            produced += room - Int(stream.pointee.avail_out)
+            // Done when the input is used and zlib did not fill the room it had.
+            if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { break }
         }
         out.removeSubrange(produced...)
         if out.count >= 4 && out.suffix(4).elementsEqual([0, 0, 0xFF, 0xFF]) { out.removeLast(4) }
@@ -98,7 +102,7 @@ package final class RawInflater {
                 let room = out.count - produced
                 var status: Int32 = Z_OK
                 out.withUnsafeMutableBufferPointer { dst in
-                    stream.pointee.next_out = dst.baseAddress! + produced
+                    stream.pointee.next_out = dst.baseAddress.map { $0 + produced }
                     stream.pointee.avail_out = uInt(room)
                     status = inflate(stream, Z_SYNC_FLUSH)
                 }

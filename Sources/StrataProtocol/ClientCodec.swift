@@ -74,10 +74,16 @@ package protocol ClientCodec: Sendable {
 }
 
 /// The JSON client protocol: newline-separated commands in, one JSON object per message out.
+/// `form`: pushes inside replies (the bidirectional transports), or bare (the one-way ones,
+/// which use it through `UnidirectionalJSONCodec`; it is then its own codec kind).
 package struct JSONCodec: ClientCodec {
-    package init() {}
+    package let form: JSONReplyEncoder.PushForm
 
-    package var kind: CodecKind { .json }
+    package init(form: JSONReplyEncoder.PushForm = .inReply) {
+        self.form = form
+    }
+
+    package var kind: CodecKind { form == .inReply ? .json : .unidirectionalJSON }
 
     package func decode(_ message: [UInt8]) -> CommandBatch {
         let out = JSONCommandDecoder.decodeFrame(message)
@@ -95,17 +101,19 @@ package struct JSONCodec: ClientCodec {
 
     package func publicationPush(channel: String, _ pub: WirePublication, delta: Bool, epoch: String) -> [UInt8]? {
         guard delta || pub.publication.isJSON else { return nil }
-        return JSONReplyEncoder.publicationPush(channel: channel, pub, dataAsString: delta, epoch: epoch)
+        return JSONReplyEncoder.publicationPush(channel: channel, pub, dataAsString: delta, epoch: epoch, form: form)
     }
 
-    package func joinPush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.joinPush(channel: channel, info: info) }
-    package func leavePush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.leavePush(channel: channel, info: info) }
+    package func joinPush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.joinPush(channel: channel, info: info, form: form) }
+    package func leavePush(channel: String, info: ClientInfo) -> [UInt8] { JSONReplyEncoder.leavePush(channel: channel, info: info, form: form) }
     package func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] {
-        JSONReplyEncoder.unsubscribePush(channel: channel, reason)
+        JSONReplyEncoder.unsubscribePush(channel: channel, reason, form: form)
     }
     package func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] {
-        JSONReplyEncoder.subscribePush(channel: channel, push)
+        JSONReplyEncoder.subscribePush(channel: channel, push, form: form)
     }
-    package func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { JSONReplyEncoder.refreshPush(expires: expires, ttl: ttl) }
-    package func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { JSONReplyEncoder.disconnectPush(disconnect) }
+    package func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] {
+        JSONReplyEncoder.refreshPush(expires: expires, ttl: ttl, form: form)
+    }
+    package func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { JSONReplyEncoder.disconnectPush(disconnect, form: form) }
 }

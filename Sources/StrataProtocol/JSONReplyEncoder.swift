@@ -78,54 +78,58 @@ package enum JSONReplyEncoder {
 
     // MARK: Pushes
 
+    /// How a push is written: inside a reply, `{"push":{…}}` (the bidirectional transports), or
+    /// bare, `{…}` (the one-way transports, which have no replies).
+    package enum PushForm: Sendable {
+        case inReply
+        case bare
+    }
+
     /// `{"push":{"channel":…,"pub":{…}}}`, encoded once per publication and shared by subscribers.
-    package static func publicationPush(channel: String, _ pub: WirePublication, dataAsString: Bool, epoch: String = "") -> [UInt8] {
+    package static func publicationPush(
+        channel: String, _ pub: WirePublication, dataAsString: Bool, epoch: String = "", form: PushForm = .inReply
+    ) -> [UInt8] {
         var w = JSONWriter(capacity: pub.publication.data.count + 64 + channel.utf8.count)
-        pushStart(&w, channel: channel)
+        pushStart(&w, channel: channel, form)
         w.key("pub")
         publication(&w, pub.publication, isDelta: pub.isDelta, dataAsString: dataAsString, includeInfo: true, epoch: epoch)
-        pushEnd(&w)
+        pushEnd(&w, form)
         return w.bytes
     }
 
-    package static func joinPush(channel: String, info: ClientInfo) -> [UInt8] {
-        infoPush(channel: channel, kind: "join", info: info)
+    package static func joinPush(channel: String, info: ClientInfo, form: PushForm = .inReply) -> [UInt8] {
+        infoPush(channel: channel, kind: "join", info: info, form)
     }
 
-    package static func leavePush(channel: String, info: ClientInfo) -> [UInt8] {
-        infoPush(channel: channel, kind: "leave", info: info)
+    package static func leavePush(channel: String, info: ClientInfo, form: PushForm = .inReply) -> [UInt8] {
+        infoPush(channel: channel, kind: "leave", info: info, form)
     }
 
-    private static func infoPush(channel: String, kind: StaticString, info: ClientInfo) -> [UInt8] {
+    private static func infoPush(channel: String, kind: StaticString, info: ClientInfo, _ form: PushForm) -> [UInt8] {
         var w = JSONWriter()
-        pushStart(&w, channel: channel)
+        pushStart(&w, channel: channel, form)
         w.key(kind)
         w.beginObject()
         w.key("info")
         clientInfo(&w, info)
         w.endObject()
-        pushEnd(&w)
+        pushEnd(&w, form)
         return w.bytes
     }
 
     /// Unsubscribe pushes always carry both code and reason: centrifuge-python indexes both.
-    package static func unsubscribePush(channel: String, _ u: Unsubscribe) -> [UInt8] {
+    package static func unsubscribePush(channel: String, _ u: Unsubscribe, form: PushForm = .inReply) -> [UInt8] {
         var w = JSONWriter()
-        pushStart(&w, channel: channel)
+        pushStart(&w, channel: channel, form)
         w.key("unsubscribe")
-        w.beginObject()
-        w.key("code")
-        w.int(u.code)
-        w.key("reason")
-        w.string(u.reason)
-        w.endObject()
-        pushEnd(&w)
+        codeAndReason(&w, code: u.code, reason: u.reason)
+        pushEnd(&w, form)
         return w.bytes
     }
 
-    package static func subscribePush(channel: String, _ s: SubscribePush) -> [UInt8] {
+    package static func subscribePush(channel: String, _ s: SubscribePush, form: PushForm = .inReply) -> [UInt8] {
         var w = JSONWriter()
-        pushStart(&w, channel: channel)
+        pushStart(&w, channel: channel, form)
         w.key("subscribe")
         w.beginObject()
         if s.recoverable { w.key("recoverable"); w.bool(true) }
@@ -134,68 +138,68 @@ package enum JSONReplyEncoder {
         if s.positioned { w.key("positioned"); w.bool(true) }
         if let d = s.data, !d.isEmpty { w.key("data"); w.raw(d) }
         w.endObject()
-        pushEnd(&w)
+        pushEnd(&w, form)
         return w.bytes
     }
 
     /// The server refreshed the connection (server API `refresh`): its new expiry, or `{}` when
     /// it no longer expires.
-    package static func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] {
+    package static func refreshPush(expires: Bool, ttl: UInt32, form: PushForm = .inReply) -> [UInt8] {
         var w = JSONWriter()
-        w.beginObject()
-        w.key("push")
-        w.beginObject()
+        pushStart(&w, channel: nil, form)
         w.key("refresh")
         expiring(&w, expires: expires, ttl: ttl)
-        w.endObject()
-        w.endObject()
+        pushEnd(&w, form)
         return w.bytes
     }
 
     /// `{"push":{"disconnect":{"code":…,"reason":"…"}}}`: how an HTTP stream ends a connection.
-    package static func disconnectPush(_ d: Disconnect) -> [UInt8] {
+    package static func disconnectPush(_ d: Disconnect, form: PushForm = .inReply) -> [UInt8] {
         var w = JSONWriter()
-        w.beginObject()
-        w.key("push")
-        w.beginObject()
+        pushStart(&w, channel: nil, form)
         w.key("disconnect")
-        w.beginObject()
-        w.key("code")
-        w.int(d.code)
-        w.key("reason")
-        w.string(d.reason)
-        w.endObject()
-        w.endObject()
-        w.endObject()
+        codeAndReason(&w, code: d.code, reason: d.reason)
+        pushEnd(&w, form)
         return w.bytes
     }
 
     package static func messagePush(data: [UInt8]) -> [UInt8] {
         var w = JSONWriter()
-        w.beginObject()
-        w.key("push")
-        w.beginObject()
+        pushStart(&w, channel: nil, .inReply)
         w.key("message")
         w.beginObject()
         w.key("data")
         w.raw(data)
         w.endObject()
-        w.endObject()
-        w.endObject()
+        pushEnd(&w, .inReply)
         return w.bytes
     }
 
-    private static func pushStart(_ w: inout JSONWriter, channel: String) {
+    private static func codeAndReason(_ w: inout JSONWriter, code: some BinaryInteger, reason: String) {
         w.beginObject()
-        w.key("push")
-        w.beginObject()
-        w.key("channel")
-        w.string(channel)
+        w.key("code")
+        w.int(code)
+        w.key("reason")
+        w.string(reason)
+        w.endObject()
     }
 
-    private static func pushEnd(_ w: inout JSONWriter) {
+    /// Opens the push object (inside `{"push":` unless bare), with its channel when it has one.
+    private static func pushStart(_ w: inout JSONWriter, channel: String?, _ form: PushForm) {
+        w.beginObject()
+        if form == .inReply {
+            w.key("push")
+            w.beginObject()
+        }
+        if let channel {
+            w.key("channel")
+            w.string(channel)
+        }
+    }
+
+    private static func pushEnd(_ w: inout JSONWriter, _ form: PushForm) {
         w.endObject()
-        w.endObject()
+        if form == .inReply { w.endObject() }
     }
 
     // MARK: Bodies

@@ -4,7 +4,8 @@ import StrataCore
 /// `ConnectRequest`; the server writes bare `Push` objects, no `Reply` around them: first the
 /// connect push, then `{"channel":…,"pub":{…}}` and the like, pings as `{}`.
 package struct UnidirectionalJSONCodec: ClientCodec {
-    private let json = JSONCodec()
+    /// The JSON protocol's encoders with bare pushes.
+    private let json = JSONCodec(form: .bare)
 
     package init() {}
 
@@ -40,27 +41,14 @@ package struct UnidirectionalJSONCodec: ClientCodec {
     package func canCarry(_ publications: [Publication], delta: Bool) -> Bool { json.canCarry(publications, delta: delta) }
 
     package func publicationPush(channel: String, _ pub: WirePublication, delta: Bool, epoch: String) -> [UInt8]? {
-        json.publicationPush(channel: channel, pub, delta: delta, epoch: epoch).map(Self.unwrapped)
+        json.publicationPush(channel: channel, pub, delta: delta, epoch: epoch)
     }
-    package func joinPush(channel: String, info: ClientInfo) -> [UInt8] { Self.unwrapped(json.joinPush(channel: channel, info: info)) }
-    package func leavePush(channel: String, info: ClientInfo) -> [UInt8] { Self.unwrapped(json.leavePush(channel: channel, info: info)) }
-    package func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] {
-        Self.unwrapped(json.unsubscribePush(channel: channel, reason))
-    }
-    package func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] {
-        Self.unwrapped(json.subscribePush(channel: channel, push))
-    }
-    package func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { Self.unwrapped(json.refreshPush(expires: expires, ttl: ttl)) }
-    package func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { Self.unwrapped(json.disconnectPush(disconnect)) }
-
-    static let pushPrefix = Array(#"{"push":"#.utf8)
-
-    /// The push object inside the JSON protocol's `{"push":…}`: the same bytes less the wrapper
-    /// (one encoder for both forms keeps them from drifting apart).
-    static func unwrapped(_ reply: [UInt8]) -> [UInt8] {
-        guard reply.count > pushPrefix.count, reply.starts(with: pushPrefix), reply.last == UInt8(ascii: "}") else { return reply }
-        return Array(reply[pushPrefix.count..<(reply.count - 1)])
-    }
+    package func joinPush(channel: String, info: ClientInfo) -> [UInt8] { json.joinPush(channel: channel, info: info) }
+    package func leavePush(channel: String, info: ClientInfo) -> [UInt8] { json.leavePush(channel: channel, info: info) }
+    package func unsubscribePush(channel: String, _ reason: Unsubscribe) -> [UInt8] { json.unsubscribePush(channel: channel, reason) }
+    package func subscribePush(channel: String, _ push: SubscribePush) -> [UInt8] { json.subscribePush(channel: channel, push) }
+    package func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] { json.refreshPush(expires: expires, ttl: ttl) }
+    package func disconnectPush(_ disconnect: Disconnect) -> [UInt8] { json.disconnectPush(disconnect) }
 }
 
 /// One-way SSE (`uni_sse`): the one-way JSON pushes, each message one event's lines (the

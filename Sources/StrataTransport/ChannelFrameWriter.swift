@@ -171,8 +171,7 @@ final class ChannelFrameWriter: Drainable {
         let frame: ByteBuffer
         if let deflate, Self.payloadSize(messages, batching) > deflate.options.minSize {
             // Compressed on its own (no context takeover), RSV1 set (RFC 7692 §6).
-            var payload = Self.joined(messages, batching)
-            let compressed = deflate.streams.deflater.compress(payload.readBytes(length: payload.readableBytes) ?? [])
+            let compressed = Self.joined(messages, batching).withUnsafeReadableBytes { deflate.streams.deflater.compress($0) }
             frame = Self.frame(firstByte: 0xC0 | UInt8(webSocketOpcode: batching.opcode), payload: compressed)
         } else {
             frame = Self.dataFrame(messages, batching)

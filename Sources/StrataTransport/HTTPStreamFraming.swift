@@ -12,6 +12,8 @@ enum HTTPStreamFraming: Sendable {
     /// One-way SSE: every message holds its events' lines already (`UnidirectionalSSECodec`);
     /// an empty line ends it.
     case serverSentEventLines
+    /// The bytes as they are (SSE's opening empty line).
+    case raw
 
     static let ssePrefix: [UInt8] = Array("data: ".utf8)
 
@@ -26,6 +28,7 @@ enum HTTPStreamFraming: Sendable {
         case .varintDelimited: size = VarintFraming.framedSize(messages)
         case .serverSentEvents: size += messages.count * (Self.ssePrefix.count + 2)
         case .serverSentEventLines: size += messages.count * 2
+        case .raw: break
         }
         var buffer = allocator.buffer(capacity: size + (chunked ? 20 : 0))
         if chunked { Self.writeChunkSize(size, to: &buffer) }
@@ -44,6 +47,8 @@ enum HTTPStreamFraming: Sendable {
             case .serverSentEventLines:
                 buffer.writeBytes(m)
                 buffer.writeBytes([UInt8(ascii: "\n"), UInt8(ascii: "\n")])
+            case .raw:
+                buffer.writeBytes(m)
             }
         }
         if chunked { buffer.writeBytes([0x0D, 0x0A]) }

@@ -59,28 +59,18 @@ final class HTTPStreamWriter: Drainable {
 
     /// Writes raw body bytes ahead of the session's messages (SSE's opening empty line).
     func writeBody(_ bytes: [UInt8]) {
-        writeBatch([bytes], framing: nil)
+        writeBatch([bytes], framing: .raw)
         context.value.flush()
     }
 
     /// One batch as body bytes: a pre-framed chunk from the encoder's place, or a body part
-    /// through the encoder (HTTP/1.0). `framing` nil: the bytes as they are.
-    private func writeBatch(_ messages: [[UInt8]], framing: HTTPStreamFraming?) {
+    /// through the encoder (HTTP/1.0).
+    private func writeBatch(_ messages: [[UInt8]], framing: HTTPStreamFraming) {
         let allocator = channel.allocator
         if let encoder = chunkContext.value {
-            var chunk: ByteBuffer
-            if let framing {
-                chunk = framing.encode(messages, allocator: allocator, chunked: true)
-            } else {
-                let size = messages.reduce(0) { $0 + $1.count }
-                chunk = allocator.buffer(capacity: size + 20)
-                HTTPStreamFraming.writeChunkSize(size, to: &chunk)
-                for m in messages { chunk.writeBytes(m) }
-                chunk.writeBytes([0x0D, 0x0A])
-            }
-            encoder.write(NIOAny(chunk), promise: nil)
+            encoder.write(NIOAny(framing.encode(messages, allocator: allocator, chunked: true)), promise: nil)
         } else {
-            let body = framing?.encode(messages, allocator: allocator) ?? allocator.buffer(bytes: messages.joined())
+            let body = framing.encode(messages, allocator: allocator)
             context.value.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
         }
     }
@@ -101,7 +91,7 @@ final class HTTPStreamWriter: Drainable {
                 if let pending = deferred.value {
                     deferred.value = nil
                     context.write(NIOAny(HTTPServerResponsePart.head(pending.head)), promise: nil)
-                    if !pending.prelude.isEmpty { writeBatch([pending.prelude], framing: nil) }
+                    if !pending.prelude.isEmpty { writeBatch([pending.prelude], framing: .raw) }
                 }
                 writeBatch(messages, framing: framing)
                 wrote = true

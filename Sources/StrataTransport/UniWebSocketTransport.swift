@@ -43,19 +43,12 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
         }
     }
 
-    private let sessions: SessionFactory
     private let options: Options
-    private let origins: OriginCheck
-    private let batchers = PerEventLoop { DrainBatcher(eventLoop: $0) }
-    private let executors = PerEventLoop { EventLoopTaskExecutor($0) }
-    private let deflaters: PerEventLoop<LoopDeflate>
+    private let parts: WebSocketEndpointParts
 
     package init(sessions: SessionFactory, options: Options) {
-        self.sessions = sessions
         self.options = options
-        self.origins = OriginCheck(allowedOrigins: options.allowedOrigins)
-        let level = options.compression?.level ?? 1
-        self.deflaters = PerEventLoop { _ in LoopDeflate(level: level) }
+        self.parts = WebSocketEndpointParts(sessions: sessions, allowedOrigins: options.allowedOrigins, compression: options.compression)
     }
 
     package var maxFrameSize: Int { options.messageSizeLimit }
@@ -68,11 +61,9 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
         if let request = Self.connectRequest(head), (try? UnidirectionalJSONCodec.connectRequest(request)) == nil {
             return .reject(.badRequest, body: "invalid connect request\n")
         }
-        guard origins.allows(head.headers.first(name: "origin")) else { return .refuse(.forbidden) }
+        guard parts.allowsOrigin(head) else { return .refuse(.forbidden) }
         var headers = HTTPHeaders()
-        if options.compression != nil, MessageDeflateOptions.offered(head.headers) {
-            headers.add(name: "sec-websocket-extensions", value: MessageDeflateOptions.responseHeader)
-        }
+        parts.addExtensionHeader(for: head, to: &headers)
         return .upgrade(headers)
     }
 
@@ -85,24 +76,21 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
         let codec = UnidirectionalJSONCodec()
-        let session = sessions.openUnidirectional(codec: codec)
+        let session = parts.sessions.openUnidirectional(codec: codec)
         var farewell = ChannelFrameWriter.Farewell(push: nil, closeFrame: options.closingHandshake)
         if options.disconnectPush { farewell.push = { @Sendable d in codec.disconnectPush(d) } }
         let batching: WebSocketBatching = options.joinPushMessages ? .newlineJoinedText : .messagePerTextFrame
-        var deflate: MessageDeflate?
-        if let compression = options.compression, MessageDeflateOptions.offered(head.headers) {
-            deflate = MessageDeflate(options: compression, streams: deflaters(channel.eventLoop))
-        }
+        let deflate = parts.deflate(head, on: channel.eventLoop)
         let writer = ChannelFrameWriter(
-            channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop), batching: batching, farewell: farewell,
+            channel: channel, queue: session.queue, batcher: parts.batchers(channel.eventLoop), batching: batching, farewell: farewell,
             deflate: deflate)
         // Centrifugo's defaults when the interval or timeout is not positive: 25 s and 10 s.
         let interval = options.pingIntervalMillis > 0 ? options.pingIntervalMillis : 25_000
         let timeout = options.pongTimeoutMillis > 0 ? options.pongTimeoutMillis : 10_000
         try channel.pipeline.syncOperations.addHandler(
             WebSocketConnectionHandler(
-                session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
-                logger: sessions.logger,
+                session: session, writer: writer, executor: parts.executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
+                logger: parts.sessions.logger,
                 oneWay: .init(
                     connectRequest: Self.connectRequest(head), pingInterval: .milliseconds(interval), pongTimeout: .milliseconds(timeout)),
                 deflate: deflate))

@@ -33,25 +33,12 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
         }
     }
 
-    private let sessions: SessionFactory
     private let options: Options
-    private let origins: OriginCheck
-    private let batchers = PerEventLoop { DrainBatcher(eventLoop: $0) }
-    private let executors = PerEventLoop { EventLoopTaskExecutor($0) }
-    private let deflaters: PerEventLoop<LoopDeflate>
+    private let parts: WebSocketEndpointParts
 
     package init(sessions: SessionFactory, options: Options) {
-        self.sessions = sessions
         self.options = options
-        self.origins = OriginCheck(allowedOrigins: options.allowedOrigins)
-        let level = options.compression?.level ?? 1
-        self.deflaters = PerEventLoop { _ in LoopDeflate(level: level) }
-    }
-
-    /// permessage-deflate for this request: configured and offered.
-    private func deflate(_ head: HTTPRequestHead, on loop: any EventLoop) -> MessageDeflate? {
-        guard let options = options.compression, MessageDeflateOptions.offered(head.headers) else { return nil }
-        return MessageDeflate(options: options, streams: deflaters(loop))
+        self.parts = WebSocketEndpointParts(sessions: sessions, allowedOrigins: options.allowedOrigins, compression: options.compression)
     }
 
     package var maxFrameSize: Int { options.messageSizeLimit }
@@ -60,19 +47,16 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
         guard serves(QueryString.split(head.uri).path) else { return .notHere }
-        let origin = head.headers.first(name: "origin")
-        guard origins.allows(origin) else {
+        guard parts.allowsOrigin(head) else {
             // 403, as Centrifugo's upgrader answers a refused origin.
-            sessions.logger.info("websocket origin refused", metadata: ["origin": "\(origin ?? "")"])
+            parts.sessions.logger.info("websocket origin refused", metadata: ["origin": "\(head.headers.first(name: "origin") ?? "")"])
             return .refuse(.forbidden)
         }
         var headers = HTTPHeaders()
         if let subprotocol = Self.subprotocol(offered: head.headers) {
             headers.add(name: "sec-websocket-protocol", value: subprotocol)
         }
-        if options.compression != nil, MessageDeflateOptions.offered(head.headers) {
-            headers.add(name: "sec-websocket-extensions", value: MessageDeflateOptions.responseHeader)
-        }
+        parts.addExtensionHeader(for: head, to: &headers)
         return .upgrade(headers)
     }
 
@@ -94,14 +78,14 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
         let protobuf = Self.speaksProtobuf(head)
-        let deflate = deflate(head, on: channel.eventLoop)
-        let session = sessions.open(codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec())
+        let deflate = parts.deflate(head, on: channel.eventLoop)
+        let session = parts.sessions.open(codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec())
         let writer = ChannelFrameWriter(
-            channel: channel, queue: session.queue, batcher: batchers(channel.eventLoop),
+            channel: channel, queue: session.queue, batcher: parts.batchers(channel.eventLoop),
             batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText, deflate: deflate)
         try channel.pipeline.syncOperations.addHandler(
             WebSocketConnectionHandler(
-                session: session, writer: writer, executor: executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
-                logger: sessions.logger, deflate: deflate))
+                session: session, writer: writer, executor: parts.executors(channel.eventLoop), messageLimit: options.messageSizeLimit,
+                logger: parts.sessions.logger, deflate: deflate))
     }
 }
