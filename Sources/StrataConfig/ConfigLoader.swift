@@ -2,15 +2,6 @@ import Foundation
 
 /// Builds a validated `StrataConfig` from a file (JSON, YAML or TOML) and the environment.
 package enum ConfigLoader {
-    /// Sections Centrifugo has that Strata accepts and ignores (docs/configuration.md).
-    static let ignoredSections: Set<String> = [
-        "proxies", "consumers", "map_broker", "controller", "shared_poll", "push_notifications", "pid_file",
-        "graphite", "opentelemetry", "usage_stats", "admin", "swagger", "debug", "grpc_api", "uni_grpc",
-        "webtransport", "init",
-        "client.proxy", "channel.proxy",
-        "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
-    ]
-
     /// Loads `path`; a missing file is not an error when `requireFile` is false (Centrifugo starts on defaults).
     package static func load(path: String?, environment: [String: String], requireFile: Bool = false) throws(ConfigErrors) -> StrataConfig {
         var root = ConfigValue.object([:])
@@ -39,13 +30,23 @@ package enum ConfigLoader {
         guard case .object = root else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "top level must be an object")])
         }
+        let (c, r) = read(root, environment: environment)
+        if !r.errors.isEmpty { throw ConfigErrors(errors: r.errors) }
+        return c
+    }
+
+    /// Every key path the loader asks for when it reads `root` (`ConfigKeysTests`).
+    package static func keysRead(_ root: ConfigValue) -> Set<String> {
+        read(root, environment: [:]).1.keysRead
+    }
+
+    private static func read(_ root: ConfigValue, environment: [String: String]) -> (StrataConfig, ConfigReader) {
         let r = ConfigReader(root: root, environment: environment)
         var c = StrataConfig()
 
         c.httpServer.address = r.string("http_server.address", c.httpServer.address)
         c.httpServer.port = r.int("http_server.port", c.httpServer.port)
         c.log.level = r.string("log.level", c.log.level)
-        c.log.file = r.string("log.file", c.log.file)
 
         c.client.token = readToken(r, "client.token")
         c.client.subscriptionTokenEnabled = r.bool("client.subscription_token.enabled", false)
@@ -108,6 +109,7 @@ package enum ConfigLoader {
             }
             var name = ""
             if case .string(let n) = dict["name"] ?? .null { name = n }
+            _ = r.raw(path + ".name")
             let envName = ConfigReader.envKey(name)
             var ns = readOptions(
                 r, scope: .init(pathPrefix: path + ".", envPrefix: "CHANNEL_NAMESPACES_\(envName)_", base: item),
@@ -168,6 +170,7 @@ package enum ConfigLoader {
         c.uniWebSocket.handlerPrefix = r.string("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
         c.uniWebSocket.messageSizeLimit = r.int("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
         if c.uniWebSocket.messageSizeLimit <= 0 { c.uniWebSocket.messageSizeLimit = 65536 }
+        c.uniWebSocket.writeTimeoutMillis = r.duration("uni_websocket.write_timeout", c.uniWebSocket.writeTimeoutMillis)
         c.uniWebSocket.joinPushMessages = r.bool("uni_websocket.join_push_messages", false)
         c.uniWebSocket.disableDisconnectPush = r.bool("uni_websocket.disable_disconnect_push", false)
         c.uniWebSocket.disableClosingHandshake = r.bool("uni_websocket.disable_closing_handshake", false)
@@ -180,22 +183,42 @@ package enum ConfigLoader {
         c.prometheus.enabled = r.bool("prometheus.enabled", false)
         c.prometheus.handlerPrefix = r.string("prometheus.handler_prefix", c.prometheus.handlerPrefix)
         c.node.name = r.string("node.name", "")
-        // Read-and-ignore keys that exist in Centrifugo but have no effect here yet.
-        for key in [
-            "log.file", "http_server.internal_address", "http_server.internal_port", "http_server.tls_external",
-            "websocket.read_buffer_size", "websocket.write_buffer_size", "websocket.use_write_buffer_pool", "http_api.external", "client.concurrency",
-            "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header",
-            "client.subscribe_to_user_personal_channel", "node.info_metrics_aggregate_interval",
-            "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",
-            "rpc.without_namespace", "rpc.namespaces", "rpc.namespace_boundary",
-            "uni_websocket.write_timeout", "uni_websocket.read_buffer_size",
-            "uni_websocket.write_buffer_size", "uni_websocket.use_write_buffer_pool",
-        ] { _ = r.raw(key) }
+        c.pidFile = r.string("pid_file", "")
+        checkKeysNotActedOn(r)
 
         validate(&c, r)
-        c.unknownKeys = r.unknownKeys(ignoredSections: ignoredSections)
-        if !r.errors.isEmpty { throw ConfigErrors(errors: r.errors) }
-        return c
+        c.unknownKeys = r.unknownKeys()
+        return (c, r)
+    }
+
+    /// The keys of `ConfigKeys` that Strata does not act on: read (so they are not unknown), and
+    /// those that are refused fail when on, naming the key and what to do instead.
+    static func checkKeysNotActedOn(_ r: ConfigReader) {
+        for key in ConfigKeys.notActedOn where !key.path.hasPrefix(ConfigKeys.namespacePrefix) {
+            if key.path.hasPrefix(ConfigKeys.redisPrefix) {
+                let rest = key.path.dropFirst(ConfigKeys.redisPrefix.count)
+                for section in ConfigKeys.redisSections { check(r, section + rest, key.status) }
+            } else {
+                check(r, key.path, key.status)
+            }
+        }
+    }
+
+    /// One key not acted on; `list[].key` checks `key` in every element of `list`.
+    static func check(_ r: ConfigReader, _ path: String, _ status: ConfigKey.Status, scope: ConfigReader.Scope = .root) {
+        if let brackets = path.range(of: "[].") {
+            let list = String(path[..<brackets.lowerBound])
+            let key = String(path[brackets.upperBound...])
+            for (i, item) in r.objects(list).enumerated() {
+                let itemPath = "\(list)[\(i)]"
+                check(r, key, status, scope: .init(pathPrefix: itemPath + ".", envPrefix: "\(ConfigReader.envKey(itemPath))_", base: item))
+            }
+            // The list's other keys are accepted with it (`objects` asks for them one by one).
+            _ = r.raw(list)
+            return
+        }
+        guard let (value, _) = r.raw(path, scope: scope) else { return }
+        if case .refusedWhenOn(let why) = status, value.isOn { r.fail(scope.pathPrefix + path, why) }
     }
 
     static func readStreamEndpoint(_ r: ConfigReader, _ section: String, _ def: StrataConfig.StreamEndpoint) -> StrataConfig.StreamEndpoint {
@@ -245,7 +268,6 @@ package enum ConfigLoader {
         t.hmacPreviousSecretKeyValidUntil = Int64(r.int("\(prefix).hmac_previous_secret_key_valid_until", 0))
         t.rsaPublicKey = r.string("\(prefix).rsa_public_key", "")
         t.ecdsaPublicKey = r.string("\(prefix).ecdsa_public_key", "")
-        t.jwksPublicEndpoint = r.string("\(prefix).jwks_public_endpoint", "")
         t.audience = r.string("\(prefix).audience", "")
         t.audienceRegex = r.string("\(prefix).audience_regex", "")
         t.issuer = r.string("\(prefix).issuer", "")
@@ -307,12 +329,10 @@ package enum ConfigLoader {
         } else {
             r.fail(path("publication_data_format"), "unknown data format \"\(format)\"")
         }
-        // Accepted, not implemented: proxies and non-stream subscription types.
-        for key in [
-            "subscribe_proxy_enabled", "subscribe_proxy_name", "publish_proxy_enabled", "publish_proxy_name",
-            "sub_refresh_proxy_enabled", "sub_refresh_proxy_name", "subscribe_stream_proxy_enabled",
-            "subscribe_stream_proxy_name", "subscribe_stream_proxy_bidirectional", "name",
-        ] { _ = r.raw(prefix + key, scope: scope) }
+        for key in ConfigKeys.notActedOn where key.path.hasPrefix(ConfigKeys.namespacePrefix) {
+            let option = String(key.path.dropFirst(ConfigKeys.namespacePrefix.count))
+            check(r, option, key.status, scope: scope)
+        }
         let type = r.string(prefix + "subscription_type", "", scope: scope)
         if !(type == "" || type == "stream") {
             r.fail(path("subscription_type"), "subscription type \"\(type)\" is not supported (only stream)")
@@ -344,13 +364,6 @@ package enum ConfigLoader {
             case .failure(let message): r.fail("\(path).address[\(i)]", message.text)
             }
         }
-        for key in ["cluster_address", "sentinel_address"] where !r.strings(path + "." + key, []).isEmpty {
-            r.fail(path + "." + key, "Redis Cluster and Sentinel are not supported yet: list servers in address (sharding)")
-        }
-        for key in ["password", "user"] where !r.string(path + "." + key, "").isEmpty {
-            r.fail(path + "." + key, "Redis authentication is not supported yet")
-        }
-        if r.int(path + ".db", 0) != 0 { r.fail(path + ".db", "only database 0 is supported") }
         if redis.prefix.isEmpty { r.fail(path + ".prefix", "must not be empty") }
         return redis
     }
@@ -393,10 +406,6 @@ package enum ConfigLoader {
         }
         if c.engine.lmdb.mapSize < 1 << 20 { r.fail("engine.lmdb.map_size", "must be at least 1 MiB") }
         if !(1...19).contains(c.engine.lmdb.compressionLevel) { r.fail("engine.lmdb.compression_level", "must be 1…19") }
-        for (path, token) in [("client.token", c.client.token), ("client.subscription_token", c.client.subscriptionToken)]
-        where !token.jwksPublicEndpoint.isEmpty {
-            r.fail(path + ".jwks_public_endpoint", "JWKS is not supported yet: configure hmac_secret_key, rsa_public_key or ecdsa_public_key")
-        }
         if !["", "transport"].contains(c.httpAPI.errorMode) { r.fail("http_api.error_mode", "must be \"\" or \"transport\"") }
         if c.websocket.messageSizeLimit <= 0 { r.fail("websocket.message_size_limit", "must be positive") }
         if c.client.queueMaxSize <= 0 { r.fail("client.queue_max_size", "must be positive") }

@@ -179,13 +179,15 @@ final class ConfigReader {
 
     // MARK: Unknown keys
 
-    /// Keys in the file that no reader asked for (only below sections Strata reads; the sections
-    /// Centrifugo has but Strata ignores are listed in `ignoredSections`).
-    func unknownKeys(ignoredSections: Set<String>) -> [String] {
+    /// Every key path asked for so far (`ConfigKeysTests` compares them with `ConfigKeys`).
+    var keysRead: Set<String> { visited }
+
+    /// Keys in the file that no reader asked for (a key Strata does not act on is read too, by
+    /// `ConfigLoader.checkKeysNotActedOn`, with the whole section below it).
+    func unknownKeys() -> [String] {
         var out: [String] = []
         func walk(_ node: ConfigValue, _ path: String) {
             if !path.isEmpty && visited.contains(path) { return }
-            if ignoredSections.contains(path) { return }
             switch node {
             case .object(let dict):
                 // An object is known when something below it was read.

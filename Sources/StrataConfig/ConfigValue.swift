@@ -19,6 +19,20 @@ package indirect enum ConfigValue: Equatable, Sendable {
         case .object: "object"
         }
     }
+
+    /// Whether a setting is switched on: true, a non-empty string or list, a non-zero number
+    /// (strings from the environment: anything but empty, "false", "0" and "f").
+    var isOn: Bool {
+        switch self {
+        case .null: false
+        case .bool(let b): b
+        case .int(let i): i != 0
+        case .double(let d): d != 0
+        case .string(let s): !["", "false", "0", "f"].contains(s.lowercased())
+        case .array(let a): !a.isEmpty
+        case .object(let o): !o.isEmpty
+        }
+    }
 }
 
 /// A bad configuration value, named by its key path (e.g. `channel.namespaces[0].history_ttl`).

@@ -22,6 +22,8 @@ package struct StrataConfig: Sendable {
     package var health = Endpoint(enabled: false, handlerPrefix: "/health")
     package var prometheus = Endpoint(enabled: false, handlerPrefix: "/metrics")
     package var node = Node()
+    /// `pid_file`: where to write the process id at start (removed at a clean exit); "" = nowhere.
+    package var pidFile = ""
     /// Keys in the file Strata does not know (warned about at start; `checkconfig` reports them).
     package var unknownKeys: [String] = []
 
@@ -43,7 +45,6 @@ package struct StrataConfig: Sendable {
         package var hmacPreviousSecretKeyValidUntil: Int64 = 0
         package var rsaPublicKey = ""
         package var ecdsaPublicKey = ""
-        package var jwksPublicEndpoint = ""
         package var audience = ""
         package var audienceRegex = ""
         package var issuer = ""
@@ -182,6 +183,7 @@ package struct StrataConfig: Sendable {
         package var enabled = false
         package var handlerPrefix = "/connection/uni_websocket"
         package var messageSizeLimit = 65536
+        package var writeTimeoutMillis: Int64 = 1000
         /// permessage-deflate, as for `websocket`.
         package var compression = false
         package var compressionMinSize = 0

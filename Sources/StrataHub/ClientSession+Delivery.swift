@@ -10,6 +10,8 @@ extension ClientSession {
         case none
         case sent(EnqueueOutcome)
         case insufficient(serverSide: Bool)
+        /// The subscriber's tags filter kept the publication from it.
+        case filtered
         /// The payload is not JSON and this subscriber gets `data` as JSON (3506).
         case cannotCarry
     }
@@ -30,6 +32,7 @@ extension ClientSession {
         }
         switch action {
         case .none: return
+        case .filtered: node.metrics.tagsFilterDropped.increment()
         case .sent(let outcome): handle(outcome)
         case .insufficient(let serverSide): insufficientState(p.channel, serverSide: serverSide)
         case .cannotCarry: disconnect(.inappropriateProtocol)
@@ -50,6 +53,11 @@ extension ClientSession {
             case .insufficientState: return .insufficient(serverSide: sub.serverSide)
             case .deliver: sub.positionConfirmedAt = p.publication.time
             }
+        }
+        if let filter = sub.tagsFilter, !filter.matches(p.publication.tags) {
+            // The client will not hold this one: the next publication it gets cannot be a delta.
+            sub.deltaReady = false
+            return .filtered
         }
         let frame: [UInt8]?
         if sub.delta {

@@ -80,7 +80,6 @@ extension ClientSession {
         } catch {
             throw .error(error)
         }
-        if request.hasTagsFilter && !options.allowTagsFilter { throw .error(.badRequest) }
 
         let user = self.user
         let now = node.clock.nowSeconds()
@@ -118,6 +117,17 @@ extension ClientSession {
             }
         }
         if let expireAt = pending.expireAt, expireAt <= now { throw .error(.expired) }
+        // After the permission checks, as Centrifugo: a filter the namespace does not allow, or
+        // one that is not a valid tree, is a bad request (107); the connection stays.
+        var tagsFilter: TagsFilter?
+        if let node = request.tagsFilter, !serverSide {
+            guard options.allowTagsFilter else { throw .error(.badRequest) }
+            do {
+                tagsFilter = try TagsFilter(node)
+            } catch {
+                throw .error(.badRequest)
+            }
+        }
 
         // Effective options: namespace, then token overrides, then what the client may switch on.
         if let v = override.presence { options.presence = v }
@@ -130,6 +140,7 @@ extension ClientSession {
         sub.source = source
         sub.chanInfo = chanInfo
         sub.expireAt = pending.expireAt
+        sub.tagsFilter = tagsFilter
         sub.presence = options.presence
         sub.emitJoinLeave = options.joinLeave
         let presenceAllowed = Permissions.canReadPresence(options, user: user, subscribed: true, insecure: config.insecure)
@@ -193,7 +204,10 @@ extension ClientSession {
         p.recovering = sub.recoverable && (p.request.recover || (cacheMode && p.options.autoCacheRecover))
         let filter: HistoryFilter
         if p.recovering && cacheMode {
-            filter = HistoryFilter(limit: 1, reverse: true)
+            // With a tags filter the latest value is the newest publication that matches: look
+            // back as far as a recovery may.
+            let limit = sub.tagsFilter == nil ? 1 : max(1, node.config.client.recoveryMaxPublicationLimit)
+            filter = HistoryFilter(limit: limit, reverse: true)
         } else if p.recovering {
             let streamed = node.config.client.recoveryStreamMaxPublicationLimit
             let limit = streamed > 0 ? streamed : node.config.client.recoveryMaxPublicationLimit
@@ -233,7 +247,7 @@ extension ClientSession {
                 recovering: p.recovering, since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch),
                 rejectUnrecovered: p.request.flag & SubscribeRequest.rejectUnrecoveredFlag != 0, read: read,
                 buffered: buffered.map { ($0.publication, $0.epoch) }, replyLimit: config.recoveryMaxPublicationLimit,
-                streamsLongGaps: config.recoveryStreamMaxPublicationLimit > 0)
+                streamsLongGaps: config.recoveryStreamMaxPublicationLimit > 0, tagsFilter: sub.tagsFilter)
             let positioned: SubscribeDecision.Positioned
             switch SubscribeDecision.decide(input) {
             case .reject: return .failure(.error(.unrecoverablePosition))
@@ -271,7 +285,7 @@ extension ClientSession {
         } else {
             // Not positioned: whatever arrived meanwhile simply follows the reply.
             var frames: [[UInt8]] = []
-            for b in buffered {
+            for b in buffered where sub.tagsFilter?.matches(b.publication.tags) ?? true {
                 guard let frame = b.frame(sub.delta ? .full : .plain, codec: codec) else {
                     return .failure(.disconnect(.inappropriateProtocol))
                 }

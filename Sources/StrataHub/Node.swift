@@ -292,4 +292,6 @@ struct NodeMetrics: Sendable {
     let slowDisconnects = Counter(label: "strata_client_slow_disconnects_total")
     let recovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "yes")])
     let notRecovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "no")])
+    /// Live publications a subscriber's tags filter kept from it.
+    let tagsFilterDropped = Counter(label: "strata_node_tags_filter_dropped_publications_total")
 }

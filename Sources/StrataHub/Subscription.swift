@@ -25,6 +25,9 @@ struct Subscription: Sendable {
     /// The client holds a base (a full publication since subscribing, or a successful recovery):
     /// from now on publications published with delta may go as deltas.
     var deltaReady = false
+    /// The client's filter on publication tags (`tf`): live and recovered publications that do
+    /// not match are not sent (a positioned subscription still advances past them).
+    var tagsFilter: TagsFilter?
     /// When the position was last confirmed (a delivered publication or a position check), ms.
     var positionConfirmedAt: Int64 = 0
 

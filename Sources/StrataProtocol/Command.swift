@@ -54,7 +54,8 @@ package struct SubscribeRequest: Sendable {
     package var delta = ""
     /// bit 1 (value 2): reply error 112 instead of an unrecovered result.
     package var flag: Int64 = 0
-    package var hasTagsFilter = false
+    /// `tf`: the client's filter on publication tags, as sent (compiled by the hub).
+    package var tagsFilter: FilterNode?
 
     package init() {}
 

@@ -95,8 +95,22 @@ package enum JSONCommandDecoder {
         r.joinLeave = try v.bool("join_leave")
         r.delta = try v.string("delta")
         r.flag = try v.int64("flag")
-        r.hasTagsFilter = try v.object("tf") != nil
+        r.tagsFilter = try v.object("tf").map { node throws(FieldError) in try filterNode(node) }
         return r
+    }
+
+    /// One `FilterNode` object and its children (depth bounded by the parser's nesting limit).
+    static func filterNode(_ v: JSONValue) throws(FieldError) -> FilterNode {
+        var node = FilterNode(op: try v.string("op"), key: try v.string("key"), cmp: try v.string("cmp"), val: try v.string("val"))
+        node.vals = try v.stringArray("vals")
+        if let children = v["nodes"], !children.isNull {
+            guard case .array(let items) = children else { throw FieldError(field: "nodes", reason: "expected array") }
+            for item in items {
+                guard case .object = item else { throw FieldError(field: "nodes", reason: "expected objects") }
+                node.nodes.append(try filterNode(item))
+            }
+        }
+        return node
     }
 
     static func history(_ v: JSONValue) throws -> HistoryRequest {

@@ -60,4 +60,22 @@ package enum CacheRecovery {
         guard latest.offset == top.offset else { return Outcome(recovered: false, publications: []) }
         return Outcome(recovered: true, publications: clientHasSameState ? [] : [latest])
     }
+
+    /// Cache recovery through a tags filter: the latest value is the newest publication that
+    /// matches (`latestMatching`, found among the newest `client.recovery_max_publication_limit`),
+    /// which may be older than the top. Recovered when the client gets it or already holds it;
+    /// with none matching, only a client already at the top is recovered.
+    /// A fresh subscribe to a cache channel gets the same answer from Centrifugo v6.9.1
+    /// (`recovered: true` and the older matching value; compared with centrifuge-python against
+    /// both, docs/tags-filter.md).
+    package static func decideFiltered(
+        latestMatching: Publication?, top: StreamPosition, requestOffset: UInt64, requestEpoch: String
+    ) -> Outcome {
+        let sameEpoch = requestEpoch == top.epoch
+        guard let latest = latestMatching else {
+            return Outcome(recovered: requestOffset > 0 && requestOffset == top.offset && sameEpoch, publications: [])
+        }
+        let holdsIt = sameEpoch && requestOffset >= latest.offset && requestOffset <= top.offset
+        return Outcome(recovered: true, publications: holdsIt ? [] : [latest])
+    }
 }

@@ -33,11 +33,17 @@ package enum SubscribeDecision {
         /// limit already decided whether everything was recovered).
         package var replyLimit: Int
         package var streamsLongGaps: Bool
+        /// The subscriber's tags filter: recovered publications that do not match are left out
+        /// (whether the stream is recovered is decided on all of them), and in cache mode the
+        /// latest value is the newest one that matches (`read` then holds several, newest first).
+        package var tagsFilter: TagsFilter?
 
         package init(
             mode: Mode, recovering: Bool, since: StreamPosition, rejectUnrecovered: Bool, read: HistoryResult,
-            buffered: [(publication: Publication, epoch: String)], replyLimit: Int = 0, streamsLongGaps: Bool = false
+            buffered: [(publication: Publication, epoch: String)], replyLimit: Int = 0, streamsLongGaps: Bool = false,
+            tagsFilter: TagsFilter? = nil
         ) {
+            self.tagsFilter = tagsFilter
             self.mode = mode
             self.recovering = recovering
             self.since = since
@@ -97,8 +103,15 @@ package enum SubscribeDecision {
         if input.recovering {
             switch input.mode {
             case .cache:
-                let outcome = CacheRecovery.decide(
-                    latest: input.read.publications.first, top: top, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+                let outcome: CacheRecovery.Outcome
+                if let filter = input.tagsFilter {
+                    outcome = CacheRecovery.decideFiltered(
+                        latestMatching: input.read.publications.first { filter.matches($0.tags) }, top: top,
+                        requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+                } else {
+                    outcome = CacheRecovery.decide(
+                        latest: input.read.publications.first, top: top, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+                }
                 recovery = outcome.recovered ? .recovered : .notRecovered
                 recoveredPublications = outcome.publications
             case .stream:
@@ -116,11 +129,25 @@ package enum SubscribeDecision {
         // Only publications of the stream's current epoch can join; anything buffered from an
         // older epoch was published before the epoch the read saw.
         let sameEpoch = input.buffered.filter { $0.epoch == top.epoch }.map(\.publication)
-        let merge = StreamRecovery.merge(recovered: recoveredPublications, buffered: sameEpoch)
+        let isCache = if case .cache = input.mode { true } else { false }
+        var forMerge = recoveredPublications
+        let filteredCache = isCache && input.tagsFilter != nil && recovery == .recovered
+        if filteredCache && !sameEpoch.isEmpty {
+            // The latest matching value may be older than the top: what was read (newest first)
+            // shows the stream whole up to the top, so the buffered publications are checked
+            // against all of it; below, only the value and what follows it are kept.
+            forMerge = input.read.publications.reversed()
+        }
+        let merge = StreamRecovery.merge(recovered: forMerge, buffered: sameEpoch)
         if !merge.contiguous { return .insufficientState }
         var merged = merge.publications
-        if case .cache(latestOnly: true) = input.mode, let last = merged.last { merged = [last] }
         let newest = max(top.offset, merged.last?.offset ?? 0, sameEpoch.last?.offset ?? 0)
+        if let filter = input.tagsFilter { merged = merged.filter { filter.matches($0.tags) } }
+        if filteredCache {
+            let from = recoveredPublications.first?.offset ?? top.offset + 1
+            merged = merged.filter { $0.offset >= from }
+        }
+        if case .cache(latestOnly: true) = input.mode, let last = merged.last { merged = [last] }
         let position = StreamPosition(offset: newest, epoch: top.epoch)
 
         guard recovery == .recovered else {
@@ -129,7 +156,6 @@ package enum SubscribeDecision {
             return .positioned(
                 Positioned(epoch: top.epoch, replyOffset: newest, position: position, recovery: recovery, publications: [], inReply: 0))
         }
-        let isCache = if case .cache = input.mode { true } else { false }
         let missed = merged.filter { isCache || $0.offset > input.since.offset }
         var inReply = missed.count
         if input.streamsLongGaps, input.replyLimit > 0, missed.count > input.replyLimit { inReply = input.replyLimit }

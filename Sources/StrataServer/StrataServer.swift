@@ -58,7 +58,8 @@ package enum StrataServer {
                     allowedOrigins: config.client.allowedOrigins,
                     compression: Self.compression(
                         config.websocket.compression, minSize: config.websocket.compressionMinSize, level: config.websocket.compressionLevel,
-                        inflatedLimit: config.websocket.decompressedMessageSizeLimit, messageLimit: config.websocket.messageSizeLimit))))
+                        inflatedLimit: config.websocket.decompressedMessageSizeLimit, messageLimit: config.websocket.messageSizeLimit),
+                    writeTimeoutMillis: config.websocket.writeTimeoutMillis)))
         }
         if config.uniWebSocket.enabled {
             let u = config.uniWebSocket
@@ -72,7 +73,8 @@ package enum StrataServer {
                         pongTimeoutMillis: config.client.pongTimeoutMillis,
                         compression: Self.compression(
                             u.compression, minSize: u.compressionMinSize, level: u.compressionLevel,
-                            inflatedLimit: u.decompressedMessageSizeLimit, messageLimit: u.messageSizeLimit))))
+                            inflatedLimit: u.decompressedMessageSizeLimit, messageLimit: u.messageSizeLimit),
+                        writeTimeoutMillis: u.writeTimeoutMillis)))
         }
         let webSocket: (any WebSocketUpgradeEndpoint)? = webSockets.isEmpty ? nil : WebSocketEndpoints(webSockets)
         // HTTP-streaming and SSE connections, and their /emulation requests, are answered in each

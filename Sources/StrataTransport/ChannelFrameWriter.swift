@@ -22,7 +22,9 @@ import StrataProtocol
 ///
 /// Backpressure: while the socket is not writable (a slow reader), the drain stops and looks
 /// again shortly; messages pile up in the bounded `OutboundQueue` until that client alone is
-/// disconnected with 3008.
+/// disconnected with 3008. A client whose socket takes nothing for `writeTimeout`
+/// (`websocket.write_timeout`) is dropped sooner, as Centrifugo's write deadline drops it: the
+/// socket closes (no close frame could reach it anyway), and its session ends.
 ///
 /// Closing (RFC 6455 §7): the queue's close, after every frame before it, becomes a close frame
 /// with the disconnect's code and reason; the connection's handler closes the socket when the
@@ -35,6 +37,8 @@ final class ChannelFrameWriter: Drainable {
     private let farewell: Farewell
     /// permessage-deflate, when the connection negotiated it.
     private let deflate: MessageDeflate?
+    /// How long the socket may stay full before the connection is closed; nil = no limit.
+    private let writeTimeout: TimeAmount?
     /// What the writer keeps on the event loop. One box: each is an allocation per connection.
     private let onLoop: NIOLoopBoundBox<LoopState>
     /// How soon a drain blocked by a full socket looks again.
@@ -48,6 +52,8 @@ final class ChannelFrameWriter: Drainable {
         var lookedUp = false
         /// A close frame went out: nothing more may be written (RFC 6455 §5.5.1).
         var closeSent = false
+        /// When a drain first found the socket full; nil while it takes data.
+        var stalledSince: NIODeadline?
     }
 
     /// How the server ends a connection: a close frame with the disconnect's code and reason,
@@ -62,8 +68,9 @@ final class ChannelFrameWriter: Drainable {
 
     init(
         channel: any Channel, queue: OutboundQueue, batcher: DrainBatcher, batching: WebSocketBatching, farewell: Farewell = .closeFrame,
-        deflate: MessageDeflate? = nil
+        deflate: MessageDeflate? = nil, writeTimeout: TimeAmount? = nil
     ) {
+        self.writeTimeout = writeTimeout
         self.channel = channel
         self.queue = queue
         self.batcher = batcher
@@ -87,9 +94,14 @@ final class ChannelFrameWriter: Drainable {
         defer { if wrote { flush() } }
         while true {
             if channel.isActive && !channel.isWritable {
+                if stalledTooLong() {
+                    channel.close(promise: nil)
+                    return
+                }
                 channel.eventLoop.scheduleTask(in: Self.retryDelay) { self.drain() }
                 return
             }
+            onLoop.value.stalledSince = nil
             guard let event = queue.poll() else { return }
             switch event {
             case .frame(let messages):
@@ -111,6 +123,21 @@ final class ChannelFrameWriter: Drainable {
                 return
             }
         }
+    }
+
+    /// A configured write timeout: none when not positive.
+    static func timeout(millis: Int64) -> TimeAmount? { millis > 0 ? .milliseconds(millis) : nil }
+
+    /// Whether the socket has been full for longer than `writeTimeout` (starts the clock when it
+    /// first finds it full).
+    private func stalledTooLong() -> Bool {
+        guard let writeTimeout else { return false }
+        let now = NIODeadline.now()
+        guard let since = onLoop.value.stalledSince else {
+            onLoop.value.stalledSince = now
+            return false
+        }
+        return now - since >= writeTimeout
     }
 
     /// Writes a close frame (once) and flushes; the socket closes when the client answers or

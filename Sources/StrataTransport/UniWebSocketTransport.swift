@@ -26,12 +26,16 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
         package var pongTimeoutMillis: Int64
         /// `uni_websocket.compression*`: nil when off.
         package var compression: MessageDeflateOptions?
+        /// `write_timeout` (ms): a socket that takes nothing for this long is closed; 0 = no limit.
+        package var writeTimeoutMillis: Int64 = 0
 
         package init(
             path: String, messageSizeLimit: Int, joinPushMessages: Bool, disconnectPush: Bool, closingHandshake: Bool,
-            allowedOrigins: [String], pingIntervalMillis: Int64, pongTimeoutMillis: Int64, compression: MessageDeflateOptions? = nil
+            allowedOrigins: [String], pingIntervalMillis: Int64, pongTimeoutMillis: Int64, compression: MessageDeflateOptions? = nil,
+            writeTimeoutMillis: Int64 = 0
         ) {
             self.compression = compression
+            self.writeTimeoutMillis = writeTimeoutMillis
             self.path = path
             self.messageSizeLimit = messageSizeLimit
             self.joinPushMessages = joinPushMessages
@@ -83,7 +87,7 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
         let deflate = parts.deflate(head, on: channel.eventLoop)
         let writer = ChannelFrameWriter(
             channel: channel, queue: session.queue, batcher: parts.batchers(channel.eventLoop), batching: batching, farewell: farewell,
-            deflate: deflate)
+            deflate: deflate, writeTimeout: ChannelFrameWriter.timeout(millis: options.writeTimeoutMillis))
         // Centrifugo's defaults when the interval or timeout is not positive: 25 s and 10 s.
         let interval = options.pingIntervalMillis > 0 ? options.pingIntervalMillis : 25_000
         let timeout = options.pongTimeoutMillis > 0 ? options.pongTimeoutMillis : 10_000

@@ -24,8 +24,14 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
         package var allowedOrigins: [String]
         /// `websocket.compression*`: nil when off.
         package var compression: MessageDeflateOptions?
+        /// `write_timeout` (ms): a socket that takes nothing for this long is closed; 0 = no limit.
+        package var writeTimeoutMillis: Int64 = 0
 
-        package init(path: String, messageSizeLimit: Int, allowedOrigins: [String], compression: MessageDeflateOptions? = nil) {
+        package init(
+            path: String, messageSizeLimit: Int, allowedOrigins: [String], compression: MessageDeflateOptions? = nil,
+            writeTimeoutMillis: Int64 = 0
+        ) {
+            self.writeTimeoutMillis = writeTimeoutMillis
             self.path = path
             self.messageSizeLimit = messageSizeLimit
             self.allowedOrigins = allowedOrigins
@@ -82,7 +88,8 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
         let session = parts.sessions.open(codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec())
         let writer = ChannelFrameWriter(
             channel: channel, queue: session.queue, batcher: parts.batchers(channel.eventLoop),
-            batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText, deflate: deflate)
+            batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText, deflate: deflate,
+            writeTimeout: ChannelFrameWriter.timeout(millis: options.writeTimeoutMillis))
         try channel.pipeline.syncOperations.addHandler(
             WebSocketConnectionHandler(
                 session: session, writer: writer, executor: parts.executors(channel.eventLoop), messageLimit: options.messageSizeLimit,

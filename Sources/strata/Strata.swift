@@ -20,7 +20,7 @@ struct Strata: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Real-time messaging server with durable channel history (Centrifugo v6 compatible).",
-        subcommands: [Serve.self, CheckConfig.self, GenConfig.self, GenToken.self, History.self, Delta.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, ConfigDoc.self, GenConfig.self, GenToken.self, History.self, Delta.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -81,8 +81,28 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "strata")
         logger.info("event loops", metadata: ["count": "\(eventLoops)"])
         let registry = StrataServer.bootstrapMetrics()
+        let pidFile = try PIDFile(path: config.pidFile)
+        defer { pidFile?.remove() }
         try await StrataServer.run(config: config, logger: logger, metrics: registry)
     }
+}
+
+/// `pid_file`: the process id, written at start and removed at a clean exit (a stale one after
+/// `kill -9` is overwritten by the next start).
+struct PIDFile {
+    let path: String
+
+    init?(path: String) throws {
+        guard !path.isEmpty else { return nil }
+        self.path = path
+        do {
+            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw ValidationError("pid_file: cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 enum LogLevelName {
@@ -111,6 +131,14 @@ struct CheckConfig: AsyncParsableCommand {
         if strict && !config.unknownKeys.isEmpty { throw ExitCode(1) }
         print("configuration OK")
     }
+}
+
+/// Prints `docs/configuration-keys.md`: every key and what Strata does with it (`ConfigKeys`).
+struct ConfigDoc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "configdoc", abstract: "Print every configuration key and what Strata does with it (Markdown).")
+
+    func run() throws { print(ConfigKeys.markdown(), terminator: "") }
 }
 
 struct GenConfig: AsyncParsableCommand {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer harnesses for StrataDelta (docs/delta-fuzzing.md) and for the
-# Protobuf command decoder of StrataProtocol (docs/protobuf.md).
+# Builds and runs the libFuzzer harnesses (docs/reliability.md): StrataDelta's applier and
+# encoder, the Protobuf and JSON decoders of the client protocol (with tags filters and the
+# server API's request schema), and the stored publication record.
 #
-#   Tests/Fuzz/run.sh [apply|roundtrip|protobuf|all] [RUNS]      (default: all, 10000000 runs each)
+#   Tests/Fuzz/run.sh [apply|roundtrip|protobuf|json|record|all] [RUNS]   (default: all, 10000000 runs each)
 #
 # Each harness is compiled with swiftc together with the sources it tests (no package build, so
 # it never waits for SwiftPM's lock; the protobuf harness takes SwiftProtobuf's sources from the
@@ -44,10 +45,13 @@ build_delta() {
         Sources/StrataDelta/*.swift "Tests/Fuzz/$harness" -o "$dir/fuzzer"
 }
 
-# The Protobuf harness: SwiftProtobuf and StrataCore as static libraries (instrumented too, so
-# the generated decoder's branches count as coverage), then StrataProtocol with the harness.
+# The Protobuf and JSON harnesses: SwiftProtobuf and StrataCore as static libraries (instrumented
+# too, so the generated decoder's branches count as coverage), then StrataProtocol with the
+# harness (and, for JSON, the server API's request schema, which reads only StrataProtocol).
 build_protobuf() {
     local dir="$1" harness="$2"
+    local extra=()
+    [[ "$harness" == JSONProtocolFuzzer.swift ]] && extra=(Sources/StrataServerAPI/APIRequestSchema.swift)
     local checkout=.build/checkouts/swift-protobuf/Sources/SwiftProtobuf
     [[ -d "$checkout" ]] || { echo "no $checkout: run 'swift package resolve' first" >&2; return 1; }
     local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules")
@@ -57,7 +61,43 @@ build_protobuf() {
     swiftc "${flags[@]}" -module-name StrataCore -emit-library -static -emit-module \
         -emit-module-path "$dir/modules/StrataCore.swiftmodule" Sources/StrataCore/*.swift -o "$dir/libStrataCore.a" &&
     swiftc "${flags[@]}" -module-name StrataProtocol Sources/StrataProtocol/*.swift Sources/StrataProtocol/Protobuf/*.swift \
-        "Tests/Fuzz/$harness" -L "$dir" -lSwiftProtobuf -lStrataCore -o "$dir/fuzzer"
+        "${extra[@]}" "Tests/Fuzz/$harness" -L "$dir" -lSwiftProtobuf -lStrataCore -o "$dir/fuzzer"
+}
+
+# The record harness: StrataCore as a static library, then StrataCompression (zstd and zlib
+# through their system module maps) and StrataRecordFormat with the harness, as one module.
+build_record() {
+    local dir="$1" harness="$2"
+    local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules")
+    mkdir -p "$dir/modules"
+    swiftc "${flags[@]}" -module-name StrataCore -emit-library -static -emit-module \
+        -emit-module-path "$dir/modules/StrataCore.swiftmodule" Sources/StrataCore/*.swift -o "$dir/libStrataCore.a" &&
+    swiftc "${flags[@]}" -module-name StrataRecordFormat -I Sources/CZstd -I Sources/CZlib \
+        Sources/StrataCompression/*.swift Sources/StrataRecordFormat/*.swift "Tests/Fuzz/$harness" \
+        -L "$dir" -lStrataCore -o "$dir/fuzzer"
+}
+
+# Seeds for the JSON harness: client commands of every kind, a batch of two, API bodies.
+seed_json() {
+    local corpus="$1" i=0 text
+    for text in '{"id":1,"connect":{"token":"a.b.c","subs":{"c":{"recover":true,"offset":"5","epoch":"e"}}}}' \
+        '{"id":2,"subscribe":{"channel":"q:x","tf":{"op":"and","nodes":[{"key":"t","cmp":"in","vals":["a","b"]},{"op":"not","nodes":[{"key":"p","cmp":"gte","val":"1.5"}]}]}}}' \
+        $'{"id":3,"publish":{"channel":"c","data":{"x":[1,2.5e3,"\\u00e9",null,true]}}}\n{"id":4,"history":{"channel":"c","limit":10,"since":{"offset":2,"epoch":"e"},"reverse":true}}' \
+        '{"id":5,"rpc":{"method":"m","data":{}}}' '{"id":6,"presence":{"channel":"c"}}' '{}' \
+        '{"channel":"c","data":{"a":1},"tags":{"k":"v"},"idempotency_key":"i","delta":true}' \
+        '{"commands":[{"publish":{"channel":"c","data":1}},{"broadcast":{"channels":["a"],"data":2}}],"parallel":true}'; do
+        printf '%s' "$text" > "$corpus/seed-$i"
+        i=$((i + 1))
+    done
+}
+
+# Seeds for the record harness: records as PublicationRecord.encode writes them (big-endian
+# lengths): a bare payload, one with info and tags.
+seed_record() {
+    local corpus="$1"
+    printf '%s' "00 0000000000000064 00000002 7b7d 00 00000000" | xxd -r -p > "$corpus/seed-0"
+    printf '%s' "02 0000018c00000000 00000003 010203 01 00000001 75 00000001 63 ffffffff 00000002 7b7d 00000001 00000001 6b 00000001 76" \
+        | tr -d ' ' | xxd -r -p > "$corpus/seed-1"
 }
 
 # Seeds for the protobuf harness: the spec's example frames and a few commands of every kind.
@@ -80,12 +120,18 @@ fuzz() {
     # ld.gold prints a warning per ASan register helper ("Cannot export local symbol"): harmless,
     # so the compiler output goes to a log that is shown only when the build fails.
     local build=build_delta
-    [[ "$name" == protobuf ]] && build=build_protobuf
+    [[ "$name" == protobuf || "$name" == json ]] && build=build_protobuf
+    [[ "$name" == record ]] && build=build_record
     $build "$dir" "$harness" > "$dir/build.log" 2>&1 || {
         grep -v 'Cannot export local symbol' "$dir/build.log" >&2
         return 1
     }
-    if [[ "$name" == protobuf ]]; then seed_protobuf "$dir/corpus"; else seed "$name" "$dir/corpus"; fi
+    case "$name" in
+        protobuf) seed_protobuf "$dir/corpus" ;;
+        json) seed_json "$dir/corpus" ;;
+        record) seed_record "$dir/corpus" ;;
+        *) seed "$name" "$dir/corpus" ;;
+    esac
     echo "== running $name fuzzer: $runs runs (log: $dir/fuzz.log)"
     local start=$SECONDS
     # -print_final_stats reports the executions done; LeakSanitizer is on by default with ASan.
@@ -104,6 +150,10 @@ case "$which" in
     apply) fuzz apply ApplyFuzzer.swift ;;
     roundtrip) fuzz roundtrip RoundTripFuzzer.swift ;;
     protobuf) fuzz protobuf ProtobufFuzzer.swift ;;
-    all) fuzz apply ApplyFuzzer.swift && fuzz roundtrip RoundTripFuzzer.swift && fuzz protobuf ProtobufFuzzer.swift ;;
-    *) echo "usage: $0 [apply|roundtrip|protobuf|all] [RUNS]" >&2; exit 2 ;;
+    json) fuzz json JSONProtocolFuzzer.swift ;;
+    record) fuzz record RecordFuzzer.swift ;;
+    all)
+        fuzz apply ApplyFuzzer.swift && fuzz roundtrip RoundTripFuzzer.swift && fuzz protobuf ProtobufFuzzer.swift &&
+            fuzz json JSONProtocolFuzzer.swift && fuzz record RecordFuzzer.swift ;;
+    *) echo "usage: $0 [apply|roundtrip|protobuf|json|record|all] [RUNS]" >&2; exit 2 ;;
 esac

@@ -6,11 +6,13 @@ import asyncio
 import json
 import signal
 import subprocess
+import time
 import urllib.request
 
+import pytest
 from cent import Client as CentClient, PublishRequest
 
-from itsupport import RawClient, connection_token, unique
+from itsupport import RawClient, connect_client, connection_token, make_jwt, subscribe, unique
 
 
 async def test_sigterm_tells_clients_shutdown_3001_and_exits(server_factory):
@@ -45,6 +47,41 @@ def test_checkconfig_names_the_bad_key(strata_bin, tmp_path):
     good.write_text("http_api:\n  key: k\nchannel:\n  namespaces:\n    - name: chat\n      history_size: 10\n      history_ttl: 60s\n")
     out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(good)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_a_setting_strata_does_not_do_stops_the_start(strata_bin, tmp_path):
+    """No setting silently ignored: TLS turned on is refused by checkconfig and by the server
+    itself, naming the key (docs/configuration-keys.md), instead of serving cleartext."""
+    config = tmp_path / "tls.json"
+    config.write_text(json.dumps({"http_server": {"tls": {"enabled": True, "cert_pem": "c.pem", "key_pem": "k.pem"}}}))
+    out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(config)], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "http_server.tls.enabled: TLS is not built in yet" in out.stderr + out.stdout, out.stderr
+    serve = subprocess.run([str(strata_bin), "--config", str(config), "--port", "1"], capture_output=True, text=True,
+                           timeout=20, cwd=tmp_path)
+    assert serve.returncode != 0
+    assert "http_server.tls.enabled" in serve.stderr + serve.stdout
+    # Off, the same section is fine (a Centrifugo config keeps its TLS settings for later).
+    config.write_text(json.dumps({"http_server": {"tls": {"enabled": False, "cert_pem": "c.pem"}}}))
+    out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(config), "--strict"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr + out.stdout
+
+
+def test_configdoc_prints_every_key(strata_bin):
+    out = subprocess.run([str(strata_bin), "configdoc"], capture_output=True, text=True, check=True).stdout
+    for key in ("`http_server.tls.enabled` | refused when on", "`channel.namespaces[].allow_tags_filter` | works",
+                "`websocket.read_buffer_size` | ignored"):
+        assert key in out
+
+
+def test_pid_file_is_written_and_removed(server_factory, tmp_path):
+    pid_file = tmp_path / "strata.pid"
+    srv = server_factory({"pid_file": str(pid_file)})
+    assert pid_file.read_text().strip() == str(srv.proc.pid)
+    srv.expected_exit = True
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(10) == 0, srv.logs()
+    assert not pid_file.exists()
 
 
 async def test_gentoken_makes_a_token_the_server_accepts(server_factory, strata_bin):
@@ -96,3 +133,41 @@ def test_event_loops_follow_the_cpu_affinity(server_factory, monkeypatch):
     # The pinned server still serves.
     cent = CentClient(pinned.api_url, "api-key")
     cent.publish(PublishRequest(channel=unique("chat:pinned"), data={"x": 1}))
+
+
+async def test_secrets_never_reach_the_log(server_factory, client_factory):
+    """At the most verbose level, a run that connects with tokens (good, expired, forged),
+    subscribes with a subscription token and uses the API (right and wrong key) logs none of
+    the secrets: not the HMAC secrets, not the API key, not a token."""
+    hmac, sub_hmac, key = "hmac-Zq8vL3", "subhmac-Kp2Xw9", "apikey-Tn6Yr4"
+    srv = server_factory({
+        "log": {"level": "trace"},
+        "client": {"token": {"hmac_secret_key": hmac},
+                   "subscription_token": {"enabled": True, "hmac_secret_key": sub_hmac}},
+        "http_api": {"key": key},
+        "channel": {"namespaces": [{"name": "priv", "history_size": 5, "history_ttl": "60s"}]},
+    })
+    good = make_jwt({"sub": "42", "exp": int(time.time()) + 60}, secret=hmac)
+    expired = make_jwt({"sub": "42", "exp": int(time.time()) - 60}, secret=hmac)
+    forged = make_jwt({"sub": "42"}, secret="not-the-secret")
+    channel = unique("priv:room")
+    sub_token = make_jwt({"sub": "42", "channel": channel, "exp": int(time.time()) + 60}, secret=sub_hmac)
+    for token in (expired, forged):  # 109, then 3500
+        async with RawClient(srv.ws_url) as raw:
+            await raw.send_commands({"id": 1, "connect": {"token": token}})
+            await asyncio.sleep(0.2)
+    client, ev = client_factory(srv, token=good)
+    await connect_client(client, ev)
+    await subscribe(client, channel, token=sub_token)
+    good_api = CentClient(srv.api_url, key)
+    good_api.publish(PublishRequest(channel=channel, data={"x": 1}))
+    with pytest.raises(Exception):
+        CentClient(srv.api_url, "wrong-" + key).publish(PublishRequest(channel=channel, data={"x": 2}))
+    await client.disconnect()
+    log = srv.stderr_path.read_text() + srv.stdout_path.read_text()
+    assert "trace" in log or "debug" in log, "the server logged at the verbose levels"
+    for secret in (hmac, sub_hmac, key, good, expired, forged, sub_token):
+        assert secret not in log, f"{secret[:12]}… in the log"
+    # The signature part alone must not appear either.
+    for token in (good, sub_token):
+        assert token.rsplit(".", 1)[1] not in log

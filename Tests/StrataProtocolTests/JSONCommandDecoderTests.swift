@@ -63,7 +63,7 @@ struct JSONCommandDecoderCommandTests {
         let cmd = try decode(
             #"{"id":2,"subscribe":{"channel":"chat:1","token":"t","recover":true,"epoch":"abc","offset":"5","#
                 + #""data":{"x": 1},"positioned":true,"recoverable":true,"join_leave":true,"delta":"fossil","#
-                + #""flag":3,"tf":{"op":"eq","key":"k","cmp":"v"}}}"#)
+                + #""flag":3,"tf":{"op":"and","nodes":[{"key":"k","cmp":"in","vals":["a","b"]},{"op":"not","nodes":[{"key":"p","cmp":"gt","val":"1.5"}]}]}}}"#)
         #expect(cmd.id == 2)
         guard case .subscribe(let s) = cmd.request else { Issue.record("got \(kind(cmd.request))"); return }
         #expect(s.channel == "chat:1")
@@ -78,7 +78,17 @@ struct JSONCommandDecoderCommandTests {
         #expect(s.delta == "fossil")
         #expect(s.flag == 3)
         #expect(s.flag & SubscribeRequest.rejectUnrecoveredFlag != 0)
-        #expect(s.hasTagsFilter)
+        #expect(
+            s.tagsFilter
+                == FilterNode(
+                    op: "and",
+                    nodes: [FilterNode(key: "k", cmp: "in", vals: ["a", "b"]), FilterNode(op: "not", nodes: [FilterNode(key: "p", cmp: "gt", val: "1.5")])]))
+    }
+
+    @Test(arguments: [#"{"tf":[]}"#, #"{"tf":{"op":1}}"#, #"{"tf":{"vals":"a"}}"#, #"{"tf":{"nodes":{}}}"#, #"{"tf":{"nodes":[1]}}"#])
+    func malformedTagsFiltersAreFieldErrors(_ fields: String) {
+        let json = #"{"id":2,"subscribe":{"channel":"c","# + fields.dropFirst() + "}"
+        #expect(throws: (any Error).self) { try decode(json) }
     }
 
     @Test func subscribeOffsetAsNumberAndLargeUInt64() throws {
@@ -91,7 +101,7 @@ struct JSONCommandDecoderCommandTests {
         #expect(z.offset == 0)
         #expect(!z.recover)
         #expect(z.data == nil)
-        #expect(!z.hasTagsFilter)
+        #expect(z.tagsFilter == nil)
         #expect(z.flag == 0)
     }
 

@@ -61,6 +61,25 @@ struct ProtobufCodecTests {
         #expect(Array(reply.push.pub.data) == bytes && reply.push.pub.delta && reply.push.pub.offset == 2)
     }
 
+    @Test func subscribeCarriesTheTagsFilterTree() throws {
+        var command = PB.Command()
+        command.id = 2
+        command.subscribe.channel = "quotes:x"
+        var leaf = PB.FilterNode()
+        leaf.key = "ticker"
+        leaf.cmp = "in"
+        leaf.vals = ["AAPL", "MSFT"]
+        command.subscribe.tf.op = "not"
+        command.subscribe.tf.nodes = [leaf]
+        let batch = ProtobufCommandDecoder.decodeFrame(VarintFraming.join([try command.serializedBytes()]))
+        #expect(batch.error == nil)
+        guard case .subscribe(let s) = try #require(batch.commands.first).request else {
+            Issue.record("not a subscribe")
+            return
+        }
+        #expect(s.tagsFilter == FilterNode(op: "not", nodes: [FilterNode(key: "ticker", cmp: "in", vals: ["AAPL", "MSFT"])]))
+    }
+
     @Test func subscribeResultWithRecoveredPublications() throws {
         var result = SubscribeResult()
         result.recoverable = true

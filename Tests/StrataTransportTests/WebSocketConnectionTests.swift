@@ -23,12 +23,15 @@ struct WebSocketConnectionTests {
     static let messageLimit = 1000
 
     /// A server on a random port running the transport's handlers; `body` gets its port.
-    func withServer<T>(_ body: (Int, Node) async throws -> T) async throws -> T {
-        let config = try ConfigLoader.decode(try ConfigFormats.parse(Self.config, format: .json))
+    func withServer<T>(
+        config json: String = Self.config, writeTimeoutMillis: Int64 = 0, _ body: (Int, Node) async throws -> T
+    ) async throws -> T {
+        let config = try ConfigLoader.decode(try ConfigFormats.parse(json, format: .json))
         let node = try await Node(config: config, broker: LocalBroker(store: MemoryHistoryStore()), logger: Logger(label: "test"))
         let transport = WebSocketTransport(
             sessions: SessionFactory(node: node),
-            options: .init(path: "/connection/websocket", messageSizeLimit: Self.messageLimit, allowedOrigins: []))
+            options: .init(
+                path: "/connection/websocket", messageSizeLimit: Self.messageLimit, allowedOrigins: [], writeTimeoutMillis: writeTimeoutMillis))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -224,30 +227,56 @@ struct WebSocketConnectionTests {
     /// after whatever was already on its way, and the rest is dropped, not buffered without end.
     @Test func slowReaderIsDisconnectedWith3008() async throws {
         try await withServer { port, node in
-            var client = try await RawClient.connect(port)
-            try await client.send(.text, Array(#"{"id":1,"connect":{}}"#.utf8))
-            try await client.send(.text, Array(#"{"id":2,"subscribe":{"channel":"a"}}"#.utf8))
-            try await client.channel.executeThenClose { inbound, _ in
-                var frames = inbound.makeAsyncIterator()
-                var replies = 0
-                while replies < 2, let frame = try await client.frame(&frames) {
-                    replies += String(decoding: frame.1, as: UTF8.self).split(separator: "\n").count
-                }
-                // Not reading now: 2,000 publications of 8 KB (16 MB) cannot all fit.
-                let data = Array(#"{"text":""#.utf8) + [UInt8](repeating: 0x61, count: 8_000) + Array(#""}"#.utf8)
-                for _ in 0..<2_000 { _ = try await node.publish(channel: "a", data: data) }
-                var publications = 0
-                var close: [UInt8]?
-                while let frame = try await client.frame(&frames) {
-                    if frame.0 == .connectionClose {
-                        close = frame.1
-                        break
-                    }
-                    publications += String(decoding: frame.1, as: UTF8.self).split(separator: "\n").count
-                }
-                #expect(closeCode(close ?? []) == 3008)
-                #expect(publications < 2_000)
+            let (publications, close) = try await stallAfterSubscribing(port, node) {}
+            #expect(closeCode(close ?? []) == 3008)
+            #expect(publications < 2_000)
+        }
+    }
+
+    /// `websocket.write_timeout`: a client whose socket takes nothing for that long is dropped
+    /// (the socket closes, no close frame: it could not be read) long before its queue, here
+    /// 64 MiB, would overflow.
+    @Test func aReaderStalledPastTheWriteTimeoutIsClosed() async throws {
+        let config = """
+            {"client":{"insecure":true,"ping_interval":"-1","queue_max_size":67108864},
+             "channel":{"without_namespace":{"allow_subscribe_for_client":true}}}
+            """
+        try await withServer(config: config, writeTimeoutMillis: 300) { port, node in
+            let (publications, close) = try await stallAfterSubscribing(port, node) {
+                // Not reading for well over the timeout: the server lets the connection go.
+                #expect(node.connectionCount == 1)
+                for _ in 0..<40 where node.connectionCount > 0 { try await Task.sleep(for: .milliseconds(100)) }
+                try #require(node.connectionCount == 0, "the stalled connection is still open")
             }
+            #expect(close == nil, "closed without a close frame, not with \(closeCode(close ?? []))")
+            #expect(publications < 2_000)
+        }
+    }
+
+    /// A client subscribes to "a" and stops reading while 2,000 publications of 8 KB (16 MB, more
+    /// than the sockets hold) are published; after `whileStalled` it reads everything up to the
+    /// end or a close frame: how many publications came, and the close frame's payload.
+    func stallAfterSubscribing(
+        _ port: Int, _ node: Node, whileStalled: () async throws -> Void
+    ) async throws -> (publications: Int, close: [UInt8]?) {
+        var client = try await RawClient.connect(port)
+        try await client.send(.text, Array(#"{"id":1,"connect":{}}"#.utf8))
+        try await client.send(.text, Array(#"{"id":2,"subscribe":{"channel":"a"}}"#.utf8))
+        return try await client.channel.executeThenClose { inbound, _ in
+            var frames = inbound.makeAsyncIterator()
+            var replies = 0
+            while replies < 2, let frame = try await client.frame(&frames) {
+                replies += String(decoding: frame.1, as: UTF8.self).split(separator: "\n").count
+            }
+            let data = Array(#"{"text":""#.utf8) + [UInt8](repeating: 0x61, count: 8_000) + Array(#""}"#.utf8)
+            for _ in 0..<2_000 { _ = try await node.publish(channel: "a", data: data) }
+            try await whileStalled()
+            var publications = 0
+            while let frame = try await client.frame(&frames) {
+                if frame.0 == .connectionClose { return (publications, frame.1) }
+                publications += String(decoding: frame.1, as: UTF8.self).split(separator: "\n").count
+            }
+            return (publications, nil)
         }
     }
 

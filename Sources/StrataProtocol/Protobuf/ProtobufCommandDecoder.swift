@@ -78,8 +78,12 @@ package enum ProtobufCommandDecoder {
         r.joinLeave = s.joinLeave
         r.delta = s.delta
         r.flag = s.flag
-        r.hasTagsFilter = s.hasTf
+        if s.hasTf { r.tagsFilter = filterNode(s.tf) }
         return r
+    }
+
+    static func filterNode(_ n: PB.FilterNode) -> FilterNode {
+        FilterNode(op: n.op, key: n.key, cmp: n.cmp, val: n.val, vals: n.vals, nodes: n.nodes.map(filterNode))
     }
 
     static func history(_ h: PB.HistoryRequest) -> HistoryRequest {

@@ -14,6 +14,7 @@ package enum PB {
     package typealias Connect = Centrifugal_Centrifuge_Protocol_Connect
     package typealias Disconnect = Centrifugal_Centrifuge_Protocol_Disconnect
     package typealias SubscribeRequest = Centrifugal_Centrifuge_Protocol_SubscribeRequest
+    package typealias FilterNode = Centrifugal_Centrifuge_Protocol_FilterNode
     package typealias SubscribeResult = Centrifugal_Centrifuge_Protocol_SubscribeResult
     package typealias HistoryRequest = Centrifugal_Centrifuge_Protocol_HistoryRequest
     package typealias HistoryResult = Centrifugal_Centrifuge_Protocol_HistoryResult

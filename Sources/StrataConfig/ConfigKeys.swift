@@ -1,0 +1,353 @@
+import Foundation
+
+/// Every configuration key Strata accepts and what it does with it: the one list that the
+/// loader, `strata configdoc` and `docs/configuration-keys.md` agree on.
+///
+/// Why a list: a setting that is accepted and silently ignored is a trap (a server told to use
+/// TLS that serves cleartext). So each key Centrifugo v6.9.1 has is one of three things here —
+/// it works; or Strata does not do it yet, and turning it on stops the start with an error that
+/// names the key (`checkconfig` says the same); or it cannot change what Strata does, and the
+/// reason is written beside it. `ConfigKeysTests` reads a full config and fails when the loader
+/// reads a key this list does not name, or this list names a key the loader never reads.
+package struct ConfigKey: Sendable, Equatable {
+    package enum Status: Sendable, Equatable {
+        /// Read and acted on.
+        case works
+        /// Not done yet: refused at start when on (true, a non-empty string or list, a non-zero
+        /// number). The text says what to do instead.
+        case refusedWhenOn(String)
+        /// Accepted and ignored, because it cannot change what Strata does: the text says why.
+        /// A section path (`proxies`) covers every key below it.
+        case inert(String)
+    }
+
+    /// The key path. `channel.namespaces[].` keys are namespace options, which
+    /// `channel.without_namespace.` takes too (all but `name`); `engine.redis.` keys are also
+    /// `broker.redis.` and `presence_manager.redis.` keys.
+    package let path: String
+    package let status: Status
+    /// What the key does, for the generated table (one line; empty when the name says it).
+    package let note: String
+
+    init(_ path: String, _ status: Status, _ note: String = "") {
+        self.path = path
+        self.status = status
+        self.note = note
+    }
+}
+
+package enum ConfigKeys {
+    package static let namespacePrefix = "channel.namespaces[]."
+    package static let redisPrefix = "engine.redis."
+    static let redisSections = ["engine.redis.", "broker.redis.", "presence_manager.redis."]
+
+    // Reasons shared by several keys.
+    private static let noTLS =
+        "TLS is not built in yet: terminate TLS in front of Strata (nginx, Caddy, HAProxy, a cloud load balancer)"
+    private static let noProxy = "proxies to the application backend are not implemented yet (docs/status.md)"
+    private static let goBuffers = "buffer tuning of Centrifugo's Go WebSocket library; Strata sizes its buffers itself"
+    private static let noRedisAuth = "Redis authentication is not supported yet"
+
+    package static let all: [ConfigKey] = server + client + channel + namespace + engine + api + transports + operations
+
+    static let server: [ConfigKey] = [
+        .init("http_server.address", .works, "listen address (all interfaces when empty)"),
+        .init("http_server.port", .works, "listen port (8000)"),
+        .init("http_server.internal_address", .refusedWhenOn(
+            "a separate internal listener is not implemented yet: Strata serves the API, /health and /metrics on http_server.port; bind that to a private address or filter the paths in front")),
+        .init("http_server.internal_port", .refusedWhenOn(
+            "a separate internal listener is not implemented yet: Strata serves the API, /health and /metrics on http_server.port; bind that to a private address or filter the paths in front")),
+        .init("http_server.tls", .inert("read only when http_server.tls.enabled is on, which is refused")),
+        .init("http_server.tls.enabled", .refusedWhenOn(noTLS)),
+        .init("http_server.tls_autocert", .inert("read only when http_server.tls_autocert.enabled is on, which is refused")),
+        .init("http_server.tls_autocert.enabled", .refusedWhenOn(noTLS)),
+        .init("http_server.tls_external", .refusedWhenOn(noTLS)),
+        .init("http_server.internal_tls", .inert("read only when http_server.internal_tls.enabled is on, which is refused")),
+        .init("http_server.internal_tls.enabled", .refusedWhenOn(noTLS)),
+        .init("http_server.http3", .inert("read only when http_server.http3.enabled is on, which is refused")),
+        .init("http_server.http3.enabled", .refusedWhenOn("HTTP/3 is not implemented")),
+        .init("http_server.h2c_external", .refusedWhenOn("HTTP/2 cleartext is not implemented")),
+        .init("log.level", .works, "none, trace, debug, info, warn, error"),
+        .init("log.file", .refusedWhenOn(
+            "logs go to standard error; redirect it (systemd and Docker collect it), Strata does not write log files")),
+        .init("pid_file", .works, "file to write the process id to at start (removed at a clean exit)"),
+        .init("node.name", .works, "shown in info"),
+        .init("node.info_metrics_aggregate_interval", .inert(
+            "the info API reports each node's figures as they are, Strata aggregates nothing over time")),
+    ]
+
+    static let client: [ConfigKey] = token("client.token") + [
+        .init("client.subscription_token.enabled", .works, "check subscription tokens with the keys below instead of client.token's"),
+    ] + token("client.subscription_token") + [
+        .init("client.allowed_origins", .works, "Origin patterns allowed on WebSocket upgrades and in CORS"),
+        .init("client.allow_anonymous_connect_without_token", .works),
+        .init("client.disallow_anonymous_connection_tokens", .works),
+        .init("client.insecure", .works, "development: no authentication, every permission"),
+        .init("client.insecure_skip_token_signature_verify", .works, "development"),
+        .init("client.ping_interval", .works),
+        .init("client.pong_timeout", .works),
+        .init("client.expired_close_delay", .works),
+        .init("client.expired_sub_close_delay", .works),
+        .init("client.stale_close_delay", .works, "unauthenticated connections closed after this (3501)"),
+        .init("client.channel_limit", .works, "subscriptions per connection (106)"),
+        .init("client.queue_max_size", .works, "bytes queued per connection before 3008 slow"),
+        .init("client.presence_update_interval", .works),
+        .init("client.channel_position_check_delay", .works),
+        .init("client.channel_position_max_time_lag", .refusedWhenOn("the publication time lag check is not implemented yet")),
+        .init("client.connection_limit", .works, "connections per node"),
+        .init("client.user_connection_limit", .works, "connections per user (3504)"),
+        .init("client.connection_rate_limit", .refusedWhenOn("a connection rate limit is not implemented yet")),
+        .init("client.connect_include_server_time", .works),
+        .init("client.concurrency", .inert(
+            "a performance knob of Centrifugo: Strata answers one connection's commands in order, and clients match replies by id either way")),
+        .init("client.history_max_publication_limit", .works),
+        .init("client.recovery_max_publication_limit", .works),
+        .init("client.recovery_stream_max_publication_limit", .works, "Strata: recovery of long gaps in pages (docs/recovery.md)"),
+        .init("client.user_id_http_header", .refusedWhenOn(
+            "taking the user from an HTTP header is not implemented yet: use connection tokens")),
+        .init("client.subscribe_to_user_personal_channel", .inert(
+            "read only when client.subscribe_to_user_personal_channel.enabled is on, which is refused")),
+        .init("client.subscribe_to_user_personal_channel.enabled", .refusedWhenOn(
+            "personal channel subscriptions are not implemented yet: list the channel in the connection token's channels")),
+        .init("client.connect_code_to_unidirectional_disconnect.enabled", .works, "docs/transports.md"),
+        .init("client.connect_code_to_unidirectional_disconnect.transforms", .works, "code, to.code, to.reason"),
+        .init("client.proxy", .inert("proxy settings are read only when a proxy is enabled, which is refused")),
+        .init("client.proxy.connect.enabled", .refusedWhenOn(noProxy)),
+        .init("client.proxy.refresh.enabled", .refusedWhenOn(noProxy)),
+    ]
+
+    private static func token(_ prefix: String) -> [ConfigKey] {
+        [
+            .init("\(prefix).hmac_secret_key", .works, "HS256/384/512"),
+            .init("\(prefix).hmac_previous_secret_key", .works, "accepted until hmac_previous_secret_key_valid_until"),
+            .init("\(prefix).hmac_previous_secret_key_valid_until", .works, "unix seconds"),
+            .init("\(prefix).rsa_public_key", .works, "RS256/384/512"),
+            .init("\(prefix).ecdsa_public_key", .works, "ES256/384/512"),
+            .init("\(prefix).jwks_public_endpoint", .refusedWhenOn(
+                "JWKS is not supported yet: configure hmac_secret_key, rsa_public_key or ecdsa_public_key")),
+            .init("\(prefix).audience", .works),
+            .init("\(prefix).audience_regex", .works),
+            .init("\(prefix).issuer", .works),
+            .init("\(prefix).issuer_regex", .works),
+            .init("\(prefix).user_id_claim", .works, "claim holding the user id (sub)"),
+        ]
+    }
+
+    static let channel: [ConfigKey] = [
+        .init("channel.history_meta_ttl", .works, "default stream meta lifetime (720h)"),
+        .init("channel.max_length", .works),
+        .init("channel.private_prefix", .works),
+        .init("channel.namespace_boundary", .works),
+        .init("channel.user_boundary", .works),
+        .init("channel.user_separator", .works),
+        .init("channel.publication_data_format", .works, "default for namespaces"),
+        .init("channel.without_namespace", .works, "the options below, for channels without a namespace"),
+        .init("channel.namespaces", .works, "the options below, per namespace"),
+        .init("channel.proxy", .inert("proxy endpoints are used only by a namespace's *_proxy_enabled, which is refused")),
+        .init("rpc.ping.enabled", .works, "a built-in RPC method answering {}"),
+        .init("rpc.ping.method", .works),
+        .init("rpc.without_namespace.proxy_enabled", .refusedWhenOn(noProxy)),
+        .init("rpc.without_namespace.proxy_name", .inert("used only by rpc.without_namespace.proxy_enabled, which is refused")),
+        .init("rpc.namespaces[].proxy_enabled", .refusedWhenOn(noProxy)),
+        .init("rpc.namespaces", .inert("RPC namespaces route to proxies only, which are refused")),
+        .init("rpc.namespace_boundary", .inert("RPC namespaces route to proxies only, which are refused")),
+    ]
+
+    static let namespace: [ConfigKey] = [
+        ("name", ConfigKey.Status.works, "the namespace (^[-a-zA-Z0-9_.]{2,}$)"),
+        ("history_size", .works, ""), ("history_ttl", .works, ""), ("history_meta_ttl", .works, ""),
+        ("force_positioning", .works, ""), ("allow_positioning", .works, ""), ("force_recovery", .works, ""),
+        ("allow_recovery", .works, ""), ("force_recovery_mode", .works, "stream or cache"), ("auto_cache_recover", .works, ""),
+        ("allowed_delta_types", .works, "fossil"), ("delta_publish", .works, ""), ("presence", .works, ""),
+        ("join_leave", .works, ""), ("force_push_join_leave", .works, ""),
+        ("allow_subscribe_for_client", .works, ""), ("allow_subscribe_for_anonymous", .works, ""),
+        ("allow_publish_for_client", .works, ""), ("allow_publish_for_subscriber", .works, ""),
+        ("allow_publish_for_anonymous", .works, ""), ("allow_history_for_client", .works, ""),
+        ("allow_history_for_subscriber", .works, ""), ("allow_history_for_anonymous", .works, ""),
+        ("allow_presence_for_client", .works, ""), ("allow_presence_for_subscriber", .works, ""),
+        ("allow_presence_for_anonymous", .works, ""), ("allow_user_limited_channels", .works, ""),
+        ("allow_tags_filter", .works, "clients may filter publications by tags (docs/protocol/client-protocol.md)"),
+        ("channel_regex", .works, ""), ("publication_data_format", .works, "json or binary"),
+        ("subscription_type", .works, "stream only; map and shared_poll are refused"),
+        ("subscribe_proxy_enabled", .refusedWhenOn(noProxy), ""),
+        ("publish_proxy_enabled", .refusedWhenOn(noProxy), ""),
+        ("sub_refresh_proxy_enabled", .refusedWhenOn(noProxy), ""),
+        ("subscribe_stream_proxy_enabled", .refusedWhenOn(noProxy), ""),
+        ("subscribe_proxy_name", .inert("used only by subscribe_proxy_enabled, which is refused"), ""),
+        ("publish_proxy_name", .inert("used only by publish_proxy_enabled, which is refused"), ""),
+        ("sub_refresh_proxy_name", .inert("used only by sub_refresh_proxy_enabled, which is refused"), ""),
+        ("subscribe_stream_proxy_name", .inert("used only by subscribe_stream_proxy_enabled, which is refused"), ""),
+        ("subscribe_stream_proxy_bidirectional", .inert("used only by subscribe_stream_proxy_enabled, which is refused"), ""),
+    ].map { ConfigKey(namespacePrefix + $0.0, $0.1, $0.2) }
+
+    static let engine: [ConfigKey] = [
+        .init("engine.type", .works, "lmdb (default), memory or redis"),
+        .init("engine.lmdb.path", .works, "Strata: storage/README.md"),
+        .init("engine.lmdb.durability", .works, "Strata: sync or relaxed"),
+        .init("engine.lmdb.map_size", .works, "Strata"),
+        .init("engine.lmdb.compress_min_size", .works, "Strata"),
+        .init("engine.lmdb.compression_level", .works, "Strata"),
+        .init("engine.lmdb.readahead", .works, "Strata"),
+        .init("engine.redis.address", .works, "several = sharding by channel"),
+        .init("engine.redis.prefix", .works),
+        .init("engine.redis.connect_timeout", .works),
+        .init("engine.redis.io_timeout", .works),
+        .init("engine.redis.presence_ttl", .works),
+        .init("engine.redis.db", .refusedWhenOn("only database 0 is supported")),
+        .init("engine.redis.user", .refusedWhenOn(noRedisAuth)),
+        .init("engine.redis.password", .refusedWhenOn(noRedisAuth)),
+        .init("engine.redis.tls", .inert("read only when engine.redis.tls.enabled is on, which is refused")),
+        .init("engine.redis.tls.enabled", .refusedWhenOn("TLS to Redis is not supported yet")),
+        .init("engine.redis.cluster_address", .refusedWhenOn(
+            "Redis Cluster and Sentinel are not supported yet: list servers in address (sharding)")),
+        .init("engine.redis.sentinel_address", .refusedWhenOn(
+            "Redis Cluster and Sentinel are not supported yet: list servers in address (sharding)")),
+        .init("engine.redis.sentinel_master_name", .inert("used only with sentinel_address, which is refused")),
+        .init("engine.redis.sentinel_user", .inert("used only with sentinel_address, which is refused")),
+        .init("engine.redis.sentinel_password", .inert("used only with sentinel_address, which is refused")),
+        .init("engine.redis.sentinel_client_name", .inert("used only with sentinel_address, which is refused")),
+        .init("engine.redis.sentinel_tls", .inert("used only with sentinel_address, which is refused")),
+        .init("engine.redis.replica_client", .inert("read only when engine.redis.replica_client.enabled is on, which is refused")),
+        .init("engine.redis.replica_client.enabled", .refusedWhenOn("reading from Redis replicas is not supported yet")),
+        .init("engine.redis.client_name", .inert("a label in Redis's CLIENT LIST; Strata's connections are unnamed")),
+        .init("engine.redis.force_resp2", .inert("Strata speaks RESP2 to Redis always")),
+        .init("engine.redis.history_use_lists", .inert(
+            "Strata keeps Redis history in streams always; clients see the same history, recovery and errors")),
+        .init("engine.redis.presence_hash_field_ttl", .inert("a Redis-side storage choice; presence answers the same")),
+        .init("engine.redis.presence_user_mapping", .inert("a Redis-side storage choice; presence answers the same")),
+        .init("broker.enabled", .works),
+        .init("broker.type", .works, "memory or redis (nats and postgres are refused)"),
+        .init("broker.nats", .inert("read only with broker.type nats, which is refused")),
+        .init("broker.postgres", .inert("read only with broker.type postgres, which is refused")),
+        .init("presence_manager.enabled", .works),
+        .init("presence_manager.type", .works, "memory or redis"),
+        .init("map_broker", .inert("map subscriptions are refused (subscription_type), so no map broker is used")),
+        .init("controller", .inert("node control messages travel over the broker")),
+        .init("shared_poll", .inert("shared_poll subscriptions are refused (subscription_type)")),
+    ]
+
+    static let api: [ConfigKey] = [
+        .init("http_api.key", .works),
+        .init("http_api.insecure", .works),
+        .init("http_api.handler_prefix", .works),
+        .init("http_api.disabled", .works),
+        .init("http_api.error_mode", .works, "\"\" or transport"),
+        .init("http_api.external", .inert("matters only with http_server.internal_port, which is refused")),
+        .init("grpc_api", .inert("read only when grpc_api.enabled is on, which is refused")),
+        .init("grpc_api.enabled", .refusedWhenOn("the gRPC server API is not implemented yet: use the HTTP API")),
+        .init("consumers[].enabled", .refusedWhenOn("asynchronous consumers are not implemented yet")),
+        .init("consumers", .inert("consumers are read only when enabled, which is refused")),
+        .init("proxies", .inert("named proxies are used only by *_proxy_enabled keys, which are refused")),
+    ]
+
+    static let transports: [ConfigKey] = [
+        .init("websocket.disabled", .works),
+        .init("websocket.handler_prefix", .works),
+        .init("websocket.message_size_limit", .works),
+        .init("websocket.write_timeout", .works, "a client that takes no data for this long is disconnected"),
+        .init("websocket.compression", .works, "permessage-deflate"),
+        .init("websocket.compression_min_size", .works),
+        .init("websocket.compression_level", .works),
+        .init("websocket.decompressed_message_size_limit", .works),
+        .init("websocket.read_buffer_size", .inert(goBuffers)),
+        .init("websocket.write_buffer_size", .inert(goBuffers)),
+        .init("websocket.use_write_buffer_pool", .inert(goBuffers)),
+    ] + ["http_stream", "sse", "uni_sse", "uni_http_stream"].flatMap { section in
+        [
+            ConfigKey("\(section).enabled", .works),
+            ConfigKey("\(section).handler_prefix", .works),
+            ConfigKey("\(section).max_request_body_size", .works),
+        ]
+    } + ["uni_sse", "uni_http_stream"].flatMap { section in
+        [
+            ConfigKey("\(section).connect_code_to_http_response.enabled", .works, "docs/transports.md"),
+            ConfigKey("\(section).connect_code_to_http_response.transforms", .works, "code, to.status_code, to.body"),
+        ]
+    } + [
+        .init("emulation.handler_prefix", .works, "served when http_stream or sse is on"),
+        .init("emulation.max_request_body_size", .works),
+        .init("uni_websocket.enabled", .works),
+        .init("uni_websocket.handler_prefix", .works),
+        .init("uni_websocket.message_size_limit", .works),
+        .init("uni_websocket.write_timeout", .works, "as websocket.write_timeout"),
+        .init("uni_websocket.join_push_messages", .works),
+        .init("uni_websocket.disable_disconnect_push", .works),
+        .init("uni_websocket.disable_closing_handshake", .works),
+        .init("uni_websocket.compression", .works),
+        .init("uni_websocket.compression_min_size", .works),
+        .init("uni_websocket.compression_level", .works),
+        .init("uni_websocket.decompressed_message_size_limit", .works),
+        .init("uni_websocket.read_buffer_size", .inert(goBuffers)),
+        .init("uni_websocket.write_buffer_size", .inert(goBuffers)),
+        .init("uni_websocket.use_write_buffer_pool", .inert(goBuffers)),
+        .init("uni_grpc", .inert("read only when uni_grpc.enabled is on, which is refused")),
+        .init("uni_grpc.enabled", .refusedWhenOn("uni_grpc is not implemented yet")),
+        .init("webtransport", .inert("read only when webtransport.enabled is on, which is refused")),
+        .init("webtransport.enabled", .refusedWhenOn("WebTransport is not implemented")),
+        .init("init", .inert("read only when init.enabled is on, which is refused")),
+        .init("init.enabled", .refusedWhenOn("the /connection/init endpoint is not implemented")),
+    ]
+
+    static let operations: [ConfigKey] = [
+        .init("health.enabled", .works),
+        .init("health.handler_prefix", .works),
+        .init("prometheus.enabled", .works),
+        .init("prometheus.handler_prefix", .works),
+        .init("prometheus.instrument_http_handlers", .refusedWhenOn("HTTP handler metrics are not implemented yet")),
+        .init("prometheus.recovered_publications_histogram", .refusedWhenOn("this histogram is not implemented yet")),
+        .init("prometheus.native_histograms", .refusedWhenOn("native histograms are not implemented yet")),
+        .init("admin", .inert("read only when admin.enabled is on, which is refused")),
+        .init("admin.enabled", .refusedWhenOn("the admin web UI is not implemented yet")),
+        .init("swagger", .inert("read only when swagger.enabled is on, which is refused")),
+        .init("swagger.enabled", .refusedWhenOn("the Swagger UI is not implemented")),
+        .init("debug", .inert("read only when debug.enabled is on, which is refused")),
+        .init("debug.enabled", .refusedWhenOn("Go's pprof endpoints do not exist in Strata; profile with perf")),
+        .init("graphite", .inert("read only when graphite.enabled is on, which is refused")),
+        .init("graphite.enabled", .refusedWhenOn("Graphite export is not implemented: scrape the Prometheus endpoint")),
+        .init("opentelemetry", .inert("read only when opentelemetry.enabled is on, which is refused")),
+        .init("opentelemetry.enabled", .refusedWhenOn("OpenTelemetry tracing is not implemented yet")),
+        .init("usage_stats", .inert("Strata sends no usage statistics anywhere")),
+        .init("push_notifications", .inert("a Centrifugo PRO feature")),
+    ]
+
+    /// Keys read by the loader itself (`works`); the others are read here.
+    package static var notActedOn: [ConfigKey] { all.filter { $0.status != .works } }
+
+    /// The table of `docs/configuration-keys.md` (`strata configdoc`).
+    package static func markdown() -> String {
+        var out = """
+            # Configuration keys
+
+            Generated by `strata configdoc` from `Sources/StrataConfig/ConfigKeys.swift`; a test keeps
+            this file equal to its output. Every key Centrifugo v6.9.1 has, and what Strata does with it:
+            **works**; **refused when on** — Strata does not do it yet, so a config that turns it on
+            (true, a non-empty string or list, a non-zero number) does not start, with an error naming the
+            key (`strata checkconfig` says the same); or **ignored** — it cannot change what Strata
+            does, for the reason given. A section marked ignored covers every key below it.
+
+            Keys under `channel.namespaces[].` are namespace options; `channel.without_namespace.` takes
+            them too (but `name`). Keys under `engine.redis.` are also `broker.redis.` and
+            `presence_manager.redis.` keys. Keys that are not in this table are unknown: a start warns
+            about each, and `strata checkconfig --strict` fails on them.
+
+            | key | Strata | |
+            |---|---|---|
+
+            """
+        for key in all {
+            let cell: String
+            var note = key.note
+            switch key.status {
+            case .works: cell = "works"
+            case .refusedWhenOn(let why):
+                cell = "refused when on"
+                note = why
+            case .inert(let why):
+                cell = "ignored"
+                note = why
+            }
+            out += "| `\(key.path)` | \(cell) | \(note.replacingOccurrences(of: "|", with: "\\|")) |\n"
+        }
+        return out
+    }
+}
