@@ -8,4 +8,7 @@ scripts/python-env.sh
 python3 scripts/check-modules.py   # Package.swift declares exactly what each target imports
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/swift-test.log
+# Every fuzz harness builds (libFuzzer + ASan) and runs a short smoke run; the long runs are in
+# docs/reliability.md.
+FUZZ_DIR="$PWD/.build/fuzz" Tests/Fuzz/run.sh all 20000
 STRATA_BIN="$PWD/.build/debug/strata" .venv/bin/python -m pytest Tests/Integration -q -p no:cacheprovider

@@ -7,6 +7,17 @@
 // - as a JSON document: parse, then write compact and parse again to the same value.
 // ASan and LSan reports are findings too.
 
+import StrataCore
+
+/// The schema's tables are lazy globals made of indirect enums, whose boxes Swift stores with tag
+/// bits in the pointer: LeakSanitizer cannot see them as referenced and calls the one-time
+/// allocation a leak. Made here, before the runs; `lsan.supp` names them for the exit check.
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+    _ = APIRequestSchema.methods.count
+    return 0
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -25,7 +36,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = try? APIRequestSchema.checkBatch(body)
         let compact = JSONParser.compact(bytes[...])
         guard let again = try? JSONParser.parse(compact) else { preconditionFailure("compacted JSON does not parse") }
-        precondition(again == body, "compacting changed the value")
+        precondition(same(again, body), "compacting changed the value")
+        precondition(JSONParser.compact(compact) == compact, "compacting is not idempotent")
     }
     return 0
+}
+
+/// Equal values, whatever the whitespace (a member's `raw` bytes keep it).
+func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+    switch (a, b) {
+    case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+    case (.object(let x), .object(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && same($0.value, $1.value) }
+    default: return a == b
+    }
 }

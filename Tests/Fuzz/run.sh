@@ -54,27 +54,34 @@ build_protobuf() {
     [[ "$harness" == JSONProtocolFuzzer.swift ]] && extra=(Sources/StrataServerAPI/APIRequestSchema.swift)
     local checkout=.build/checkouts/swift-protobuf/Sources/SwiftProtobuf
     [[ -d "$checkout" ]] || { echo "no $checkout: run 'swift package resolve' first" >&2; return 1; }
-    local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules")
-    mkdir -p "$dir/modules"
-    swiftc "${flags[@]}" -module-name SwiftProtobuf -emit-library -static -emit-module \
-        -emit-module-path "$dir/modules/SwiftProtobuf.swiftmodule" "$checkout"/*.swift -o "$dir/libSwiftProtobuf.a" &&
+    local shared="$scratch/shared"
+    local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules" -I "$shared/modules")
+    mkdir -p "$dir/modules" "$shared/modules"
+    # SwiftProtobuf takes a minute to build instrumented: once per run of this script, for both harnesses.
+    if [[ -z "${protobuf_built:-}" ]]; then
+        swiftc "${flags[@]}" -module-name SwiftProtobuf -emit-library -static -emit-module \
+            -emit-module-path "$shared/modules/SwiftProtobuf.swiftmodule" "$checkout"/*.swift -o "$shared/libSwiftProtobuf.a" || return 1
+        protobuf_built=1
+    fi
     swiftc "${flags[@]}" -module-name StrataCore -emit-library -static -emit-module \
         -emit-module-path "$dir/modules/StrataCore.swiftmodule" Sources/StrataCore/*.swift -o "$dir/libStrataCore.a" &&
     swiftc "${flags[@]}" -module-name StrataProtocol Sources/StrataProtocol/*.swift Sources/StrataProtocol/Protobuf/*.swift \
-        "${extra[@]}" "Tests/Fuzz/$harness" -L "$dir" -lSwiftProtobuf -lStrataCore -o "$dir/fuzzer"
+        "${extra[@]}" "Tests/Fuzz/$harness" -L "$dir" -L "$shared" -lSwiftProtobuf -lStrataCore -o "$dir/fuzzer"
 }
 
-# The record harness: StrataCore as a static library, then StrataCompression (zstd and zlib
-# through their system module maps) and StrataRecordFormat with the harness, as one module.
+# The record harness: StrataCore and StrataCompression (zstd and zlib through their system
+# module maps) as static libraries, then StrataRecordFormat with the harness.
 build_record() {
     local dir="$1" harness="$2"
     local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules")
     mkdir -p "$dir/modules"
     swiftc "${flags[@]}" -module-name StrataCore -emit-library -static -emit-module \
         -emit-module-path "$dir/modules/StrataCore.swiftmodule" Sources/StrataCore/*.swift -o "$dir/libStrataCore.a" &&
+    swiftc "${flags[@]}" -module-name StrataCompression -I Sources/CZstd -I Sources/CZlib -emit-library -static -emit-module \
+        -emit-module-path "$dir/modules/StrataCompression.swiftmodule" Sources/StrataCompression/*.swift \
+        -o "$dir/libStrataCompression.a" &&
     swiftc "${flags[@]}" -module-name StrataRecordFormat -I Sources/CZstd -I Sources/CZlib \
-        Sources/StrataCompression/*.swift Sources/StrataRecordFormat/*.swift "Tests/Fuzz/$harness" \
-        -L "$dir" -lStrataCore -o "$dir/fuzzer"
+        Sources/StrataRecordFormat/*.swift "Tests/Fuzz/$harness" -L "$dir" -lStrataCompression -lStrataCore -lzstd -lz -o "$dir/fuzzer"
 }
 
 # Seeds for the JSON harness: client commands of every kind, a batch of two, API bodies.
@@ -136,6 +143,7 @@ fuzz() {
     local start=$SECONDS
     # -print_final_stats reports the executions done; LeakSanitizer is on by default with ASan.
     # shellcheck disable=SC2086
+    LSAN_OPTIONS="suppressions=$PWD/Tests/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
     "$dir/fuzzer" -runs="$runs" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
         ${FUZZ_FLAGS:-} "$dir/corpus" > "$dir/fuzz.log" 2>&1 || {
         echo "!! $name fuzzer failed after $((SECONDS - start)) s; tail of $dir/fuzz.log:"

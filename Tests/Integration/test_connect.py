@@ -14,6 +14,7 @@ What centrifuge-python 0.7.0 surfaces (read from centrifuge/client.py):
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -198,3 +199,18 @@ async def test_websocket_origin_refused_with_403(server_factory, origin, path, s
     if status == 404:  # Go's mux answer for a path Centrifugo does not serve
         assert body == b"404 page not found\n"
         assert "sec-websocket-version" not in headers
+
+
+@pytest.mark.parametrize("claims", [
+    {"channel": "$priv:other"},                # a token for another channel
+    {"sub": "someone-else"},                   # for another user
+    {"client": "another-client-id"},           # bound to another connection
+])
+async def test_subscription_token_for_another_channel_user_or_client_disconnects_3500(server_factory, claims):
+    srv = server_factory({"channel": {"namespaces": [{"name": "priv"}]}})
+    body = {"sub": "42", "channel": "$priv:mine", "exp": int(time.time()) + 60}
+    body.update(claims)
+    async with RawClient(srv.ws_url) as raw:
+        await raw.connect(connection_token("42"))
+        await raw.send_commands({"id": 2, "subscribe": {"channel": "$priv:mine", "token": make_jwt(body)}})
+        assert await raw.wait_closed() == (3500, "invalid token")
