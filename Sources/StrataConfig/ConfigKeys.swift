@@ -97,6 +97,8 @@ package enum ConfigKeys {
         .init("client.connection_limit", .works, "connections per node"),
         .init("client.user_connection_limit", .works, "connections per user (3504)"),
         .init("client.connection_rate_limit", .refusedWhenOn("a connection rate limit is not implemented yet")),
+        .init("client.command_rate_limit", .works,
+              "Strata: commands per second per connection (0: no limit); a command over it gets error 111"),
         .init("client.connect_include_server_time", .works),
         .init("client.concurrency", .inert(
             "a performance knob of Centrifugo: Strata answers one connection's commands in order, and clients match replies by id either way")),

@@ -72,6 +72,8 @@ package struct StrataConfig: Sendable {
         package var presenceUpdateIntervalMillis: Int64 = 27_000
         package var channelPositionCheckDelayMillis: Int64 = 40_000
         package var connectionLimit = 0
+        /// `client.command_rate_limit` (Strata): commands per second per connection; 0 = no limit.
+        package var commandRateLimit = 0
         package var userConnectionLimit = 0
         package var connectIncludeServerTime = false
         /// `connect_code_to_unidirectional_disconnect`: error codes of a one-way connect turned

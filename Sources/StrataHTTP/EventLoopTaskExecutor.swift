@@ -24,3 +24,22 @@ package final class EventLoopTaskExecutor: TaskExecutor {
         eventLoop.execute { job.runSynchronously(on: executor) }
     }
 }
+
+extension EventLoopTaskExecutor {
+    /// How long a connection with more work waiting steps aside (`nextTurn`).
+    package static let turnGap = TimeAmount.microseconds(100)
+
+    /// Suspends the calling task (running on this executor) until the loop has had a chance to
+    /// poll its sockets.
+    ///
+    /// Why not `Task.yield()`: that re-enqueues the task on the loop's queue, and NIO runs its
+    /// queue until it is empty before it polls again, so a connection that keeps yielding still
+    /// holds every other connection's I/O back. A continuation resumed by a task scheduled a
+    /// little later lets the loop end its tick and poll first (docs/reliability.md, "Hostile
+    /// clients").
+    package func nextTurn() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            eventLoop.scheduleTask(in: Self.turnGap) { continuation.resume() }
+        }
+    }
+}

@@ -101,6 +101,9 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// and grow only for a connection that sends large messages.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
+    /// How long a new connection has to send its first request head.
+    static let firstRequestTimeout = TimeAmount.seconds(10)
+
     package let responder: HTTPChannelHandler.Responder
     let webSocket: (any WebSocketUpgradeEndpoint)?
     let channelHandlers: @Sendable () -> [any ChannelHandler]
@@ -117,6 +120,7 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
+            try channel.pipeline.syncOperations.addHandler(HTTPIdleTimeout(), name: HTTPIdleTimeout.name, position: .first)
             // Set when an upgrade was asked for and not made: the status to refuse it with.
             let refusal = NIOLoopBoundBox<Refusal?>(nil, eventLoop: channel.eventLoop)
             var upgraders: [any NIOTypedHTTPServerProtocolUpgrader<UpgradeResult>] = []
@@ -143,6 +147,8 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
+                                // A WebSocket is long-lived by design: pings and the write timeout watch it.
+                                _ = channel.pipeline.syncOperations.removeHandler(name: HTTPIdleTimeout.name)
                                 try endpoint.upgraded(channel, head: head)
                                 return .webSocket
                             }
@@ -170,6 +176,12 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             pipelineConfiguration.enableErrorHandling = false  // Hummingbird and APIChannelHandler answer errors
             pipelineConfiguration.enableResponseHeaderValidation = false  // HTTP types validate already
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
+            // A connection that has not sent a whole request head by then is closed: otherwise a
+            // client could hold sockets open forever by sending nothing, or a header a byte at a
+            // time (Centrifugo closes them after 10 s too).
+            let deadline = channel.eventLoop.scheduleTask(in: Self.firstRequestTimeout) { [channel] in channel.close(promise: nil) }
+            result.whenComplete { _ in deadline.cancel() }
+            channel.closeFuture.whenComplete { _ in deadline.cancel() }
             return Value(upgradeResult: result, channel: channel)
         }
     }

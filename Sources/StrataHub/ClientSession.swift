@@ -51,7 +51,13 @@ package final class ClientSession: Sendable {
         var cleanedUp = false
         /// A one-way connect's error, before it became a disconnect (for the HTTP-response mapping).
         var refusedWith: StrataError?
+        /// `client.command_rate_limit`, when on (made at the first command).
+        var rateLimit: CommandRateLimit?
     }
+
+    /// Commands of one frame run in turns of this many: between turns the transport's
+    /// `betweenTurns` lets the other connections on the event loop run.
+    static let commandsPerTurn = 32
 
     package init(node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional) {
         self.node = node
@@ -80,10 +86,13 @@ package final class ClientSession: Sendable {
     // MARK: Frames
 
     /// Handles the commands of one transport message, in order.
-    package func handleFrame(_ frame: [UInt8]) async {
+    /// `betweenTurns`: how the transport lets its other connections run between turns of
+    /// `commandsPerTurn` commands (a frame can carry hundreds).
+    package func handleFrame(_ frame: [UInt8], betweenTurns: (@Sendable () async -> Void)? = nil) async {
         let decoded = codec.decode(frame)
-        for command in decoded.commands {
+        for (i, command) in decoded.commands.enumerated() {
             if queue.isClosed { return }
+            if i > 0 && i % Self.commandsPerTurn == 0 { await betweenTurns?() }
             await handle(command)
         }
         if let error = decoded.error {
@@ -123,6 +132,10 @@ package final class ClientSession: Sendable {
             return
         }
         let id = command.id
+        if node.config.client.commandRateLimit > 0 && !allowCommand() {
+            send(codec.error(id: id, .tooManyRequests))
+            return
+        }
         switch command.request {
         case .connect:
             disconnect(.badRequest)
@@ -148,6 +161,16 @@ package final class ClientSession: Sendable {
             await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.subRefreshCommand(channel, token) }
         case .empty, .legacyPing:
             disconnect(.badRequest)
+        }
+    }
+
+    /// Whether `client.command_rate_limit` lets one more command through now.
+    private func allowCommand() -> Bool {
+        let now = node.clock.nowMillis()
+        let perSecond = node.config.client.commandRateLimit
+        return state.withLock { s in
+            if s.rateLimit == nil { s.rateLimit = CommandRateLimit(perSecond: perSecond, nowMillis: now) }
+            return s.rateLimit!.allow(nowMillis: now)
         }
     }
 

@@ -67,16 +67,21 @@ final class CommandInbox: Sendable {
     /// when the inbox is empty. `resumeReading` runs on the loop when reading may start again.
     func startTask(session: ClientSession, executor: EventLoopTaskExecutor, resumeReading: @escaping @Sendable () -> Void) {
         let loop = executor.eventLoop
+        // A client that floods commands must not hold the event loop until its inbox is empty:
+        // between frames with more waiting, and every few commands inside a large frame, the
+        // task steps aside until the loop has polled the other connections' sockets.
+        let nextTurn: @Sendable () async -> Void = { await executor.nextTurn() }
         Task(executorPreference: executor) {
             while let (item, resume) = self.next() {
                 if resume { loop.execute(resumeReading) }
                 switch item {
-                case .message(let bytes): await session.handleFrame(bytes)
+                case .message(let bytes): await session.handleFrame(bytes, betweenTurns: nextTurn)
                 case .emulated(let bytes, let done):
-                    await session.handleFrame(bytes)
+                    await session.handleFrame(bytes, betweenTurns: nextTurn)
                     done()
                 case .closed: await session.transportClosed()
                 }
+                if self.hasWaiting { await nextTurn() }
             }
         }
     }
@@ -110,6 +115,8 @@ final class CommandInbox: Sendable {
             return (item, resume)
         }
     }
+
+    private var hasWaiting: Bool { state.withLock { !$0.items.isEmpty } }
 
     /// Whether reading is held back (too many messages waiting).
     var isPaused: Bool { state.withLock { $0.paused } }

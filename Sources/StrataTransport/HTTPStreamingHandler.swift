@@ -173,6 +173,9 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
         refusals: [HTTPStreamingTransport.Refusal]? = nil, context: ChannelHandlerContext
     ) {
         let codec = session.codec
+        // A stream lives as long as its client wants: the session's pings watch it, not the
+        // idle timeout of request/response connections.
+        _ = context.pipeline.syncOperations.removeHandler(name: HTTPIdleTimeout.name)
         var headers = HTTPHeaders(HTTPStreamingTransport.streamHeaders + transport.corsHeaders(head))
         headers.add(name: "Content-Type", value: contentType.value)
         let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Hostile clients against one server (issue 21, campaign 4; docs/reliability.md): what a flood
+costs everybody else. Observers send `rpc ping` round trips (every 20 ms each) and report their
+p50/p99 latency; first alone, then while attackers do one thing:
+
+  commands  a client writes frames of 100 commands (rpc ping) as fast as it can, reading replies
+  idle      --idle N sockets connect and never send a request (closed by the server after 10 s)
+
+    STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py commands
+    STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py idle --idle 10000
+
+Prints one JSON line. The attackers and observers run in this process; the server is pinned to
+CPU 0 when `taskset` exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "Integration"))
+from itsupport import connection_token  # noqa: E402
+from websockets.asyncio.client import connect as ws_connect  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+async def open_client(url: str, user: str):
+    ws = await ws_connect(url, open_timeout=20, ping_interval=None, max_size=None, proxy=None)
+    await ws.send(json.dumps({"id": 1, "connect": {"token": connection_token(user)}}))
+    await ws.recv()
+    return ws
+
+
+async def observer(url: str, user: str, until: float, rtts: list[float]) -> None:
+    ws = await open_client(url, user)
+    n = 1
+    while time.monotonic() < until:
+        n += 1
+        start = time.monotonic()
+        await ws.send(json.dumps({"id": n, "rpc": {"method": "ping"}}))
+        while True:
+            reply = json.loads((await ws.recv()).split("\n")[-1])
+            if reply.get("id") == n:
+                break
+        rtts.append((time.monotonic() - start) * 1000)
+        await asyncio.sleep(0.02)
+    await ws.close()
+
+
+def command_flood_process(url: str, seconds: float, served) -> None:
+    """The attacker runs in a process of its own, at a lower priority than the observers: they
+    measure the server, not a Python event loop the flood keeps busy."""
+    os.nice(10)
+    counter = [0]
+    asyncio.run(command_flood(url, time.monotonic() + seconds, counter))
+    served.value = counter[0]
+
+
+async def command_flood(url: str, until: float, served: list[int]) -> None:
+    ws = await open_client(url, "attacker")
+    frame = "\n".join(json.dumps({"id": 1000 + i, "rpc": {"method": "ping"}}) for i in range(100))
+
+    async def reader():
+        try:
+            async for message in ws:
+                served[0] += message.count("\n") + 1
+        except Exception:
+            pass
+
+    task = asyncio.create_task(reader())
+    try:
+        while time.monotonic() < until:
+            await ws.send(frame)
+    except Exception:
+        pass
+    await ws.close()
+    task.cancel()
+
+
+def idle_sockets(port: int, n: int) -> list[socket.socket]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        except OSError:
+            break
+    return out
+
+
+async def measure(url: str, observers: int, seconds: float) -> list[float]:
+    rtts: list[float] = []
+    until = time.monotonic() + seconds
+    await asyncio.gather(*(observer(url, f"o{i}", until, rtts) for i in range(observers)))
+    return rtts
+
+
+async def main_async(args) -> dict:
+    url = f"ws://127.0.0.1:{args.port}/connection/websocket"
+    base = await measure(url, args.observers, args.seconds)
+    result = {"attack": args.attack, "observers": args.observers,
+              "alone_p50_ms": round(percentile(base, 0.5), 2), "alone_p99_ms": round(percentile(base, 0.99), 2)}
+    if args.attack == "commands":
+        spawn = multiprocessing.get_context("spawn")
+        served = spawn.Value("q", 0)
+        flood = spawn.Process(target=command_flood_process, args=(url, args.seconds + 1, served))
+        flood.start()
+        await asyncio.sleep(1)
+        attacked = await measure(url, args.observers, args.seconds)
+        await asyncio.to_thread(flood.join, 30)
+        result["flood_commands_per_s"] = round(served.value / (args.seconds + 1))
+    else:
+        socks = await asyncio.to_thread(idle_sockets, args.port, args.idle)
+        result["idle_sockets_opened"] = len(socks)
+        attacked = await measure(url, args.observers, min(args.seconds, 8))
+        await asyncio.sleep(max(0.0, 12 - min(args.seconds, 8)))
+        still_open = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                if s.recv(1) != b"":
+                    still_open += 1
+            except BlockingIOError:
+                still_open += 1
+            except OSError:
+                pass
+            s.close()
+        result["idle_sockets_open_after_12s"] = still_open
+    result["attacked_p50_ms"] = round(percentile(attacked, 0.5), 2)
+    result["attacked_p99_ms"] = round(percentile(attacked, 0.99), 2)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("attack", choices=["commands", "idle"])
+    parser.add_argument("--observers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--idle", type=int, default=10000)
+    parser.add_argument("--port", type=int, default=18500)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="strata-flood-"))
+    (workdir / "config.json").write_text(json.dumps({
+        "client": {"token": {"hmac_secret_key": "secret"}}, "rpc": {"ping": {"enabled": True}},
+        "health": {"enabled": True}, "engine": {"type": "memory"}, "log": {"level": "error"}}))
+    binary = os.path.abspath(os.environ.get("STRATA_BIN", ".build/release/strata"))
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    server = subprocess.Popen(pin + [binary, "--config", "config.json", "--port", str(args.port)], cwd=workdir,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.05)
+        print(json.dumps(asyncio.run(main_async(args))))
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Hostile clients (issue 21, campaign 4; docs/reliability.md): sockets that never finish a request
+are closed, and the server keeps serving real clients meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+from itsupport import assert_server_serves
+
+
+async def test_connections_that_never_send_a_whole_request_are_closed(server_factory):
+    """Nothing, half a request head, or a head dribbled a byte a second: each is closed 10 s
+    after the accept, as Centrifugo closes them (before, they stayed open for ever)."""
+    srv = server_factory({})
+    silent = socket.create_connection(("127.0.0.1", srv.port))
+    partial = socket.create_connection(("127.0.0.1", srv.port))
+    partial.sendall(b"GET /connection/websocket HTTP/1.1\r\nHost: x\r\n")
+    dribble = socket.create_connection(("127.0.0.1", srv.port))
+    head = b"GET /health HTTP/1.1\r\nHost: " + b"x" * 40 + b"\r\n\r\n"
+    socks = {"silent": silent, "partial": partial, "dribble": dribble}
+    for s in socks.values():
+        s.setblocking(False)
+    start = time.monotonic()
+    closed: dict[str, float] = {}
+    sent = 0
+    await assert_server_serves(srv.ws_url, srv.api_url)  # real clients are served meanwhile
+    while len(closed) < 3 and time.monotonic() - start < 20:
+        if sent < len(head) and "dribble" not in closed:
+            try:
+                dribble.send(head[sent:sent + 1])
+                sent += 1
+            except OSError:
+                pass
+        for name, s in socks.items():
+            if name in closed:
+                continue
+            try:
+                if s.recv(100) == b"":
+                    closed[name] = time.monotonic() - start
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed[name] = time.monotonic() - start
+        await asyncio.sleep(1)
+    assert set(closed) == {"silent", "partial", "dribble"}, closed
+    assert all(9 <= t <= 13 for t in closed.values()), closed
+    for s in socks.values():
+        s.close()
