@@ -5,6 +5,8 @@ p50/p99 latency; first alone, then while attackers do one thing:
 
   commands  a client writes frames of 100 commands (rpc ping) as fast as it can, reading replies
   idle      --idle N sockets connect and never send a request (closed by the server after 10 s)
+  stale     --idle N sockets upgrade to WebSocket and never send connect (closed with 3501 after
+            client.stale_close_delay)
 
     STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py commands
     STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py idle --idle 10000
@@ -94,11 +96,19 @@ async def command_flood(url: str, until: float, served: list[int]) -> None:
     task.cancel()
 
 
-def idle_sockets(port: int, n: int) -> list[socket.socket]:
+UPGRADE = (b"GET /connection/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+def idle_sockets(port: int, n: int, upgrade: bool = False) -> list[socket.socket]:
+    """n sockets that send nothing (or only a WebSocket upgrade, then never a connect command)."""
     out = []
     for _ in range(n):
         try:
-            out.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if upgrade:
+                s.sendall(UPGRADE)
+            out.append(s)
         except OSError:
             break
     return out
@@ -126,22 +136,28 @@ async def main_async(args) -> dict:
         await asyncio.to_thread(flood.join, 30)
         result["flood_commands_per_s"] = round(served.value / (args.seconds + 1))
     else:
-        socks = await asyncio.to_thread(idle_sockets, args.port, args.idle)
-        result["idle_sockets_opened"] = len(socks)
+        # idle: closed 10 s after the accept. stale: told 3501 client.stale_close_delay (10 s)
+        # after the upgrade, and the socket closed at the latest 5 s later (these never answer
+        # the close frame). All should be gone 18 s after the last one opened.
+        socks = await asyncio.to_thread(idle_sockets, args.port, args.idle, args.attack == "stale")
+        opened = time.monotonic()
+        result["sockets_opened"] = len(socks)
         attacked = await measure(url, args.observers, min(args.seconds, 8))
-        await asyncio.sleep(max(0.0, 12 - min(args.seconds, 8)))
+        await asyncio.sleep(max(0.0, 18 - (time.monotonic() - opened)))
         still_open = 0
         for s in socks:
             s.setblocking(False)
             try:
-                if s.recv(1) != b"":
-                    still_open += 1
+                while True:
+                    data = s.recv(65536)
+                    if data == b"":
+                        break
             except BlockingIOError:
                 still_open += 1
             except OSError:
                 pass
             s.close()
-        result["idle_sockets_open_after_12s"] = still_open
+        result["sockets_open_after_18s"] = still_open
     result["attacked_p50_ms"] = round(percentile(attacked, 0.5), 2)
     result["attacked_p99_ms"] = round(percentile(attacked, 0.99), 2)
     return result
@@ -149,7 +165,7 @@ async def main_async(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("attack", choices=["commands", "idle"])
+    parser.add_argument("attack", choices=["commands", "idle", "stale"])
     parser.add_argument("--observers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--idle", type=int, default=10000)
@@ -157,7 +173,9 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="strata-flood-"))
     (workdir / "config.json").write_text(json.dumps({
-        "client": {"token": {"hmac_secret_key": "secret"}}, "rpc": {"ping": {"enabled": True}},
+        # A queue large enough that the attacker, which reads its replies at a low priority, is
+        # not simply disconnected as a slow reader (3008): the flood goes on for the whole run.
+        "client": {"token": {"hmac_secret_key": "secret"}, "queue_max_size": 256 << 20}, "rpc": {"ping": {"enabled": True}},
         "health": {"enabled": True}, "engine": {"type": "memory"}, "log": {"level": "error"}}))
     binary = os.path.abspath(os.environ.get("STRATA_BIN", ".build/release/strata"))
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []

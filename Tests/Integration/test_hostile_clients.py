@@ -4,10 +4,11 @@ are closed, and the server keeps serving real clients meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 
-from itsupport import assert_server_serves
+from itsupport import RawClient, assert_server_serves, connection_token
 
 
 async def test_connections_that_never_send_a_whole_request_are_closed(server_factory):
@@ -48,3 +49,24 @@ async def test_connections_that_never_send_a_whole_request_are_closed(server_fac
     assert all(9 <= t <= 13 for t in closed.values()), closed
     for s in socks.values():
         s.close()
+
+
+async def test_a_client_subscribing_to_thousands_of_channels_stops_at_the_channel_limit(server_factory):
+    """2,000 subscribes in frames of 500 (under the 64 KiB message limit): the first `client.channel_limit` (128, Centrifugo's default)
+    succeed, every other gets 106 `limit exceeded`, and the connection and server stay well."""
+    srv = server_factory({})
+    async with RawClient(srv.ws_url) as raw:
+        await raw.connect(connection_token("many"))
+        commands = [{"id": 10 + i, "subscribe": {"channel": f"chat:many-{i}"}} for i in range(2000)]
+        for i in range(0, 2000, 500):
+            await raw.send_raw("\n".join(json.dumps(c) for c in commands[i:i + 500]))
+        replies: dict[int, dict] = {}
+        while len(replies) < 2000:
+            for m in await raw.recv_messages(timeout=20):
+                if m.get("id", 0) >= 10:
+                    replies[m["id"]] = m
+        replies = [replies[10 + i] for i in range(2000)]
+    ok = [r for r in replies if "subscribe" in r]
+    refused = [r for r in replies if r.get("error", {}).get("code") == 106]
+    assert (len(ok), len(refused)) == (128, 1872), (len(ok), len(refused), replies[128])
+    await assert_server_serves(srv.ws_url, srv.api_url)
