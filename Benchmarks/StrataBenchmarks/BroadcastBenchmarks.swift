@@ -18,8 +18,24 @@ final class BroadcastFixture: Sendable {
     static let config = """
         {"client":{"insecure":true,"ping_interval":"-1"},
          "channel":{"namespaces":[{"name":"bench","history_size":10,"history_ttl":"300s","force_positioning":true,
-          "allow_subscribe_for_client":true}]}}
+          "allow_subscribe_for_client":true,"allow_tags_filter":true}]}}
         """
+    /// What subscribers of the filtered variants ask for (docs/tags-filter.md): two leaves, one
+    /// of them a decimal comparison.
+    static let filter = #"{"op":"and","nodes":[{"key":"ticker","cmp":"eq","val":"AAPL"},{"key":"price","cmp":"gte","val":"100"}]}"#
+
+    /// Which subscribers filter and what the publications' tags are.
+    enum Variant: Hashable, Sendable {
+        case unfiltered
+        /// Every subscriber filters; every publication matches (the filter's cost per delivery).
+        case filteredMatching
+        /// Every subscriber filters; no publication matches (a dropped delivery's cost).
+        case filteredDropped
+
+        var tags: [String: String] {
+            self == .filteredDropped ? ["ticker": "MSFT", "price": "150.25"] : ["ticker": "AAPL", "price": "150.25"]
+        }
+    }
     static let channel = "bench:broadcast"
     static let payload = Array(#"{"text":"a publication of a realistic size, for a chat or a dashboard","n":123456}"#.utf8)
 
@@ -28,7 +44,10 @@ final class BroadcastFixture: Sendable {
     let epoch: String
     let offset = Locked<UInt64>(0)
 
-    init(subscribers n: Int) async throws {
+    let variant: Variant
+
+    init(subscribers n: Int, variant: Variant = .unfiltered) async throws {
+        self.variant = variant
         let config = try ConfigLoader.decode(try ConfigFormats.parse(Self.config, format: .json))
         var logger = Logger(label: "bench")
         logger.logLevel = .error
@@ -38,7 +57,8 @@ final class BroadcastFixture: Sendable {
         for _ in 0..<n {
             let s = factory.open(codec: JSONCodec())
             await s.handleFrame(Array(#"{"id":1,"connect":{}}"#.utf8))
-            await s.handleFrame(Array(#"{"id":2,"subscribe":{"channel":"\#(Self.channel)"}}"#.utf8))
+            let tf = variant == .unfiltered ? "" : #","tf":\#(Self.filter)"#
+            await s.handleFrame(Array(#"{"id":2,"subscribe":{"channel":"\#(Self.channel)"\#(tf)}}"#.utf8))
             _ = s.queue.takeAll()
             sessions.append(s)
         }
@@ -52,7 +72,7 @@ final class BroadcastFixture: Sendable {
             o += 1
             return o
         }
-        var publication = Publication(data: Self.payload)
+        var publication = Publication(data: Self.payload, tags: variant.tags)
         publication.offset = offset
         return AppendResult(position: StreamPosition(offset: offset, epoch: epoch), publication: publication)
     }
@@ -61,12 +81,18 @@ final class BroadcastFixture: Sendable {
         for s in sessions { _ = s.queue.takeAll() }
     }
 
-    static let made = Locked<[Int: BroadcastFixture]>([:])
+    struct Key: Hashable, Sendable {
+        let n: Int
+        let variant: Variant
+    }
 
-    static func fixture(_ n: Int) async throws -> BroadcastFixture {
-        if let f = made.withLock({ $0[n] }) { return f }
-        let f = try await BroadcastFixture(subscribers: n)
-        made.withLock { $0[n] = f }
+    static let made = Locked<[Key: BroadcastFixture]>([:])
+
+    static func fixture(_ n: Int, _ variant: Variant = .unfiltered) async throws -> BroadcastFixture {
+        let key = Key(n: n, variant: variant)
+        if let f = made.withLock({ $0[key] }) { return f }
+        let f = try await BroadcastFixture(subscribers: n, variant: variant)
+        made.withLock { $0[key] = f }
         return f
     }
 }
@@ -78,6 +104,20 @@ func broadcastBenchmarks() {
             configuration: .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal], maxIterations: 2000)
         ) { benchmark in
             let fixture = try await BroadcastFixture.fixture(n)
+            let result = fixture.next()
+            benchmark.startMeasurement()
+            fixture.node.handlePublication(channel: BroadcastFixture.channel, result: result)
+            benchmark.stopMeasurement()
+            fixture.drain()
+        }
+    }
+    // Tags filters (docs/tags-filter.md): the same fan-out when every subscriber has a filter.
+    for (name, variant) in [("matching", BroadcastFixture.Variant.filteredMatching), ("dropped", .filteredDropped)] {
+        Benchmark(
+            "broadcast to 10000 subscribers, tags filter \(name)",
+            configuration: .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal], maxIterations: 2000)
+        ) { benchmark in
+            let fixture = try await BroadcastFixture.fixture(10_000, variant)
             let result = fixture.next()
             benchmark.startMeasurement()
             fixture.node.handlePublication(channel: BroadcastFixture.channel, result: result)

@@ -5,7 +5,7 @@ p50/p99 latency; first alone, then while attackers do one thing:
 
   commands  a client writes frames of 100 commands (rpc ping) as fast as it can, reading replies
   idle      --idle N sockets connect and never send a request (closed by the server after 10 s)
-  stale     --idle N sockets upgrade to WebSocket and never send connect (closed with 3501 after
+  stale     --idle N sockets upgrade to WebSocket and never send connect (closed with 3502 after
             client.stale_close_delay)
 
     STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py commands
@@ -136,7 +136,7 @@ async def main_async(args) -> dict:
         await asyncio.to_thread(flood.join, 30)
         result["flood_commands_per_s"] = round(served.value / (args.seconds + 1))
     else:
-        # idle: closed 10 s after the accept. stale: told 3501 client.stale_close_delay (10 s)
+        # idle: closed 10 s after the accept. stale: told 3502 client.stale_close_delay (10 s)
         # after the upgrade, and the socket closed at the latest 5 s later (these never answer
         # the close frame). All should be gone 18 s after the last one opened.
         socks = await asyncio.to_thread(idle_sockets, args.port, args.idle, args.attack == "stale")

@@ -71,6 +71,7 @@ package enum ConfigKeys {
         .init("log.file", .refusedWhenOn(
             "logs go to standard error; redirect it (systemd and Docker collect it), Strata does not write log files")),
         .init("pid_file", .works, "file to write the process id to at start (removed at a clean exit)"),
+        .init("shutdown.timeout", .works, "after SIGTERM/SIGINT the process exits within this (30s); status 1 if cut short"),
         .init("node.name", .works, "shown in info"),
         .init("node.info_metrics_aggregate_interval", .inert(
             "the info API reports each node's figures as they are, Strata aggregates nothing over time")),
@@ -88,7 +89,7 @@ package enum ConfigKeys {
         .init("client.pong_timeout", .works),
         .init("client.expired_close_delay", .works),
         .init("client.expired_sub_close_delay", .works),
-        .init("client.stale_close_delay", .works, "unauthenticated connections closed after this (3501)"),
+        .init("client.stale_close_delay", .works, "connections that send no connect are closed after this (3502)"),
         .init("client.channel_limit", .works, "subscriptions per connection (106)"),
         .init("client.queue_max_size", .works, "bytes queued per connection before 3008 slow"),
         .init("client.presence_update_interval", .works),

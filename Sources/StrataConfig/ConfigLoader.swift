@@ -185,6 +185,8 @@ package enum ConfigLoader {
         c.prometheus.handlerPrefix = r.string("prometheus.handler_prefix", c.prometheus.handlerPrefix)
         c.node.name = r.string("node.name", "")
         c.pidFile = r.string("pid_file", "")
+        c.shutdownTimeoutMillis = r.duration("shutdown.timeout", c.shutdownTimeoutMillis)
+        if c.shutdownTimeoutMillis <= 0 { r.fail("shutdown.timeout", "must be a positive duration") }
         checkKeysNotActedOn(r)
 
         validate(&c, r)

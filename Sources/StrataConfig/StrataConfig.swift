@@ -24,6 +24,9 @@ package struct StrataConfig: Sendable {
     package var node = Node()
     /// `pid_file`: where to write the process id at start (removed at a clean exit); "" = nowhere.
     package var pidFile = ""
+    /// `shutdown.timeout` (ms): after SIGTERM/SIGINT the process is gone within this; exit
+    /// status 1 if the graceful shutdown had to be cut short (Centrifugo's default, 30 s).
+    package var shutdownTimeoutMillis: Int64 = 30_000
     /// Keys in the file Strata does not know (warned about at start; `checkconfig` reports them).
     package var unknownKeys: [String] = []
 

@@ -1,4 +1,5 @@
 import Logging
+import StrataConfig
 import StrataCore
 import StrataProtocol
 
@@ -23,6 +24,14 @@ package struct SessionFactory: Sendable {
     /// A session for a one-way connection (uni_sse, uni_http_stream, uni_websocket).
     package func openUnidirectional(codec: any ClientCodec) -> ClientSession {
         ClientSession(node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()))
+    }
+
+    /// `client.connection_limit` is reached: a transport refuses a new connection before it
+    /// opens a session (HTTP 503, as Centrifugo answers; clients retry later), rather than
+    /// after its connect (3504, which tells a client never to reconnect).
+    package var atConnectionLimit: Bool {
+        let limit = node.config.client.connectionLimit
+        return limit > 0 && node.connectionCount >= limit
     }
 
     /// This node's id, as emulated connections name it.

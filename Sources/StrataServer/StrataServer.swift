@@ -1,3 +1,5 @@
+import Dispatch
+import Glibc
 import Hummingbird
 import Logging
 import Metrics
@@ -101,7 +103,7 @@ package enum StrataServer {
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             })
-        return (server, NodeHousekeeping(node: node, store: engine.store))
+        return (server, NodeHousekeeping(node: node, store: engine.store, shutdownTimeoutMillis: config.shutdownTimeoutMillis))
     }
 
     /// `websocket.compression*` / `uni_websocket.compression*`, nil when off; the inflated-message
@@ -195,6 +197,8 @@ package enum StrataServer {
 package struct NodeHousekeeping: Service {
     let node: Node
     let store: any HistoryStore
+    /// `shutdown.timeout`: once the graceful shutdown starts, the process exits by then anyway.
+    var shutdownTimeoutMillis: Int64 = 30_000
 
     package func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -207,6 +211,13 @@ package struct NodeHousekeeping: Service {
                     node.logger.debug("returned freed memory to the system after connections closed")
                 }
             }
+        }
+        // Whatever the rest of the shutdown waits for (an API request stuck on a store), the
+        // process is gone within `shutdown.timeout`, with status 1 as Centrifugo exits then.
+        let logger = node.logger
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(clamping: shutdownTimeoutMillis))) {
+            logger.error("graceful shutdown did not finish within shutdown.timeout: exiting")
+            exit(1)
         }
         node.shutdown()
         // Let writers send the close frames before the server's channels go away.

@@ -93,6 +93,9 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
         _ route: HTTPStreamingTransport.Route, endpoint: HTTPStreamingTransport.Endpoint, head: HTTPRequestHead, body: [UInt8],
         context: ChannelHandlerContext
     ) {
+        if route != .emulation, head.method != .OPTIONS, transport.sessions.atConnectionLimit {
+            return respond(.serviceUnavailable, head: head, context: context)
+        }
         switch (route, head.method) {
         case (.httpStream, .OPTIONS), (.emulation, .OPTIONS), (.uniHTTPStream, .OPTIONS):
             respond(.noContent, head: head, extra: HTTPStreamingTransport.preflightHeaders, context: context)

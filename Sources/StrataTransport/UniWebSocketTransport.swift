@@ -61,6 +61,7 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
         guard serves(QueryString.split(head.uri).path) else { return .notHere }
+        if parts.sessions.atConnectionLimit { return .reject(.serviceUnavailable, body: "") }
         // A bad connect request in the URL is refused before the upgrade, as Centrifugo does.
         if let request = Self.connectRequest(head), (try? UnidirectionalJSONCodec.connectRequest(request)) == nil {
             return .reject(.badRequest, body: "invalid connect request\n")

@@ -53,6 +53,7 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
         guard serves(QueryString.split(head.uri).path) else { return .notHere }
+        if parts.sessions.atConnectionLimit { return .reject(.serviceUnavailable, body: "") }
         guard parts.allowsOrigin(head) else {
             // 403, as Centrifugo's upgrader answers a refused origin.
             parts.sessions.logger.info("websocket origin refused", metadata: ["origin": "\(head.headers.first(name: "origin") ?? "")"])

@@ -70,3 +70,26 @@ async def test_a_client_subscribing_to_thousands_of_channels_stops_at_the_channe
     refused = [r for r in replies if r.get("error", {}).get("code") == 106]
     assert (len(ok), len(refused)) == (128, 1872), (len(ok), len(refused), replies[128])
     await assert_server_serves(srv.ws_url, srv.api_url)
+
+
+async def test_node_connection_limit_answers_503_before_the_upgrade(server_factory):
+    """`client.connection_limit` reached: a new WebSocket gets HTTP 503 at the upgrade (as
+    Centrifugo answers), so clients retry later — not 3504 after connect, which tells a client
+    never to reconnect; once a connection is gone, a new one gets in."""
+    from websockets.asyncio.client import connect as ws_connect
+    from websockets.exceptions import InvalidStatus
+
+    srv = server_factory({"client": {"connection_limit": 2}})
+    first, second = RawClient(srv.ws_url), RawClient(srv.ws_url)
+    async with first, second:
+        await first.connect(connection_token("a"))
+        await second.connect(connection_token("b"))
+        try:
+            await ws_connect(srv.ws_url, open_timeout=5, proxy=None)
+            raise AssertionError("a third connection was upgraded")
+        except InvalidStatus as e:
+            assert e.response.status_code == 503
+        await first.ws.close()
+        await asyncio.sleep(0.3)
+        async with RawClient(srv.ws_url) as third:
+            await third.connect(connection_token("c"))

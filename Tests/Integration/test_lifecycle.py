@@ -26,6 +26,16 @@ async def test_sigterm_tells_clients_shutdown_3001_and_exits(server_factory):
     assert srv.proc.wait(10) == 0, srv.logs()
 
 
+async def test_shutdown_timeout_cuts_a_stuck_shutdown_short(server_factory):
+    """`shutdown.timeout`: the process is gone by then whatever the shutdown waits for, with
+    status 1 (here 1 ms, less than the 200 ms the close frames get)."""
+    srv = server_factory({"shutdown": {"timeout": "1ms"}})
+    srv.expected_exit = True
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(10) == 1, srv.logs()
+    assert "shutdown.timeout" in srv.stderr_path.read_text()
+
+
 def test_metrics_endpoint_counts_publications(server_factory):
     srv = server_factory({"prometheus": {"enabled": True}})
     cent = CentClient(srv.api_url, "api-key")
