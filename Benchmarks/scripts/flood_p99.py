@@ -22,17 +22,15 @@ import asyncio
 import json
 import multiprocessing
 import os
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "Integration"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from itsupport import connection_token  # noqa: E402
+from local_strata import local_strata  # noqa: E402
 from websockets.asyncio.client import connect as ws_connect  # noqa: E402
 
 
@@ -171,28 +169,13 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=10000)
     parser.add_argument("--port", type=int, default=18500)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="strata-flood-"))
-    (workdir / "config.json").write_text(json.dumps({
+    config = {
         # A queue large enough that the attacker, which reads its replies at a low priority, is
         # not simply disconnected as a slow reader (3008): the flood goes on for the whole run.
         "client": {"token": {"hmac_secret_key": "secret"}, "queue_max_size": 256 << 20}, "rpc": {"ping": {"enabled": True}},
-        "health": {"enabled": True}, "engine": {"type": "memory"}, "log": {"level": "error"}}))
-    binary = os.path.abspath(os.environ.get("STRATA_BIN", ".build/release/strata"))
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    server = subprocess.Popen(pin + [binary, "--config", "config.json", "--port", str(args.port)], cwd=workdir,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
+        "engine": {"type": "memory"}, "log": {"level": "error"}}
+    with local_strata(config, args.port, "strata-flood-"):
         print(json.dumps(asyncio.run(main_async(args))))
-    finally:
-        server.terminate()
-        server.wait(10)
-
 
 if __name__ == "__main__":
     main()

@@ -23,17 +23,16 @@ import asyncio
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "Integration"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from itsupport import API_KEY, connection_token  # noqa: E402
+from local_strata import local_strata  # noqa: E402
 from websockets.asyncio.client import connect as ws_connect  # noqa: E402
 
 CHANNELS = 100
@@ -263,26 +262,10 @@ def main() -> None:
     parser.add_argument("--out", default="")
     parser.add_argument("--svg", default="")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="strata-soak-"))
-    (workdir / "config.json").write_text(json.dumps({
-        "client": {"token": {"hmac_secret_key": "secret"}}, "http_api": {"key": API_KEY}, "health": {"enabled": True},
-        "engine": {"type": "lmdb"}, "log": {"level": "warn"}, "channel": {"namespaces": [NAMESPACE]}}))
-    binary = os.path.abspath(os.environ.get("STRATA_BIN", ".build/release/strata"))
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    server = subprocess.Popen(pin + [binary, "--config", "config.json", "--port", str(args.port)], cwd=workdir,
-                              stdout=subprocess.DEVNULL, stderr=open(workdir / "stderr.log", "wb"))
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
+    config = {"client": {"token": {"hmac_secret_key": "secret"}}, "http_api": {"key": API_KEY},
+              "engine": {"type": "lmdb"}, "log": {"level": "warn"}, "channel": {"namespaces": [NAMESPACE]}}
+    with local_strata(config, args.port, "strata-soak-") as server:
         print(json.dumps(asyncio.run(soak(args, server.pid, args.port))))
-    finally:
-        server.terminate()
-        server.wait(20)
-
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,37 @@
+"""A strata process for the campaign scripts (soak.py, flood_p99.py): a fresh working directory
+with the given config, pinned to CPU 0 when `taskset` exists (the clients get the other core),
+started and waited for on /health; `STRATA_BIN` names the binary (default the release build)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+@contextmanager
+def local_strata(config: dict, port: int, prefix: str) -> Iterator[subprocess.Popen]:
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    (workdir / "config.json").write_text(json.dumps({**config, "health": {"enabled": True}}))
+    binary = os.path.abspath(os.environ.get("STRATA_BIN", ".build/release/strata"))
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    server = subprocess.Popen(pin + [binary, "--config", "config.json", "--port", str(port)], cwd=workdir,
+                              stdout=subprocess.DEVNULL, stderr=open(workdir / "stderr.log", "wb"))
+    try:
+        for _ in range(400):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.05)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(20)
