@@ -41,7 +41,7 @@ seed() {
 # The delta harnesses: one module with StrataDelta's sources.
 build_delta() {
     local dir="$1" harness="$2"
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -wmo -module-name StrataDeltaFuzz \
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -module-name StrataDeltaFuzz \
         Sources/StrataDelta/*.swift "Tests/Fuzz/$harness" -o "$dir/fuzzer"
 }
 
