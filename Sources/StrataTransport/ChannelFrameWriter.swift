@@ -92,6 +92,8 @@ final class ChannelFrameWriter: Drainable {
     func drain() {
         var wrote = false
         defer { if wrote { flush() } }
+        // The socket takes data again: a stall, if there was one, is over (once per drain, not per message).
+        if onLoop.value.stalledSince != nil && channel.isWritable { onLoop.value.stalledSince = nil }
         while true {
             if channel.isActive && !channel.isWritable {
                 if stalledTooLong() {
@@ -101,7 +103,6 @@ final class ChannelFrameWriter: Drainable {
                 channel.eventLoop.scheduleTask(in: Self.retryDelay) { self.drain() }
                 return
             }
-            onLoop.value.stalledSince = nil
             guard let event = queue.poll() else { return }
             switch event {
             case .frame(let messages):

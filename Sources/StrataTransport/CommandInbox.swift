@@ -72,8 +72,12 @@ final class CommandInbox: Sendable {
         // task steps aside until the loop has polled the other connections' sockets.
         let nextTurn: @Sendable () async -> Void = { await executor.nextTurn() }
         Task(executorPreference: executor) {
+            var first = true
             while let (item, resume) = self.next() {
                 if resume { loop.execute(resumeReading) }
+                // An item after the first of this run waited behind it: the others go first.
+                if !first { await nextTurn() }
+                first = false
                 switch item {
                 case .message(let bytes): await session.handleFrame(bytes, betweenTurns: nextTurn)
                 case .emulated(let bytes, let done):
@@ -81,7 +85,6 @@ final class CommandInbox: Sendable {
                     done()
                 case .closed: await session.transportClosed()
                 }
-                if self.hasWaiting { await nextTurn() }
             }
         }
     }
@@ -115,8 +118,6 @@ final class CommandInbox: Sendable {
             return (item, resume)
         }
     }
-
-    private var hasWaiting: Bool { state.withLock { !$0.items.isEmpty } }
 
     /// Whether reading is held back (too many messages waiting).
     var isPaused: Bool { state.withLock { $0.paused } }
