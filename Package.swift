@@ -43,7 +43,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -122,7 +121,7 @@ let package = Package(
         // Configuration model with Centrifugo v6 key names; JSON, YAML and TOML loaders.
         .target(
             name: "StrataConfig",
-            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strataSettings
         ),
         // Node, hub, client sessions: authentication, subscriptions, fan-out, timers; builds no

@@ -7,9 +7,15 @@ p50/p99 latency; first alone, then while attackers do one thing:
   idle      --idle N sockets connect and never send a request (closed by the server after 10 s)
   stale     --idle N sockets upgrade to WebSocket and never send connect (closed with 3502 after
             client.stale_close_delay)
+  connections  a process opens WebSocket connections from 127.0.0.2 as fast as it can (upgrade,
+            then close), while newcomers from 127.0.0.1 open a connection every 50 ms and
+            connect: reports how many newcomers got in. --rate-limit / --rate-limit-per-ip set
+            client.connection_rate_limit / client.connection_rate_limit_per_ip; --centrifugo
+            runs the real Centrifugo (CENTRIFUGO_BIN) instead, which has only the node-wide limit
 
     STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py commands
     STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py idle --idle 10000
+    STRATA_BIN=.build/release/strata .venv/bin/python Benchmarks/scripts/flood_p99.py connections --rate-limit-per-ip 100
 
 Prints one JSON line. The attackers and observers run in this process; the server is pinned to
 CPU 0 when `taskset` exists.
@@ -48,8 +54,9 @@ async def open_client(url: str, user: str):
     return ws
 
 
-async def observer(url: str, user: str, until: float, rtts: list[float]) -> None:
-    ws = await open_client(url, user)
+async def observer(url: str, user: str, until: float, rtts: list[float], ws=None) -> None:
+    """Round trips until `until`, on `ws` when given (a connection opened before the attack)."""
+    ws = ws or await open_client(url, user)
     n = 1
     while time.monotonic() < until:
         n += 1
@@ -112,6 +119,40 @@ def idle_sockets(port: int, n: int, upgrade: bool = False) -> list[socket.socket
     return out
 
 
+def upgrade_flood_process(port: int, seconds: float, counts) -> None:
+    """Opens WebSocket connections from 127.0.0.2 as fast as one process can, closing each once
+    answered; counts the statuses (counts[0]: upgraded, counts[1]: 503, counts[2]: other)."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0)) as s:
+                s.sendall(UPGRADE)
+                head = s.recv(64)
+            status = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b""
+            index = 0 if status == b"101" else 1 if status == b"503" else 2
+        except OSError:
+            index = 2
+        with counts.get_lock():
+            counts[index] += 1
+
+
+async def newcomers(url: str, until: float, joined: list[float], refused: list[int]) -> None:
+    """A new client every 50 ms from 127.0.0.1: upgrade and connect, then close."""
+    from websockets.exceptions import InvalidStatus
+
+    n = 0
+    while time.monotonic() < until:
+        n += 1
+        start = time.monotonic()
+        try:
+            ws = await open_client(url, f"new{n}")
+            joined.append((time.monotonic() - start) * 1000)
+            await ws.close()
+        except InvalidStatus:
+            refused[0] += 1
+        await asyncio.sleep(max(0.0, 0.05 - (time.monotonic() - start)))
+
+
 async def measure(url: str, observers: int, seconds: float) -> list[float]:
     rtts: list[float] = []
     until = time.monotonic() + seconds
@@ -133,6 +174,24 @@ async def main_async(args) -> dict:
         attacked = await measure(url, args.observers, args.seconds)
         await asyncio.to_thread(flood.join, 30)
         result["flood_commands_per_s"] = round(served.value / (args.seconds + 1))
+    elif args.attack == "connections":
+        spawn = multiprocessing.get_context("spawn")
+        counts = spawn.Array("q", 3)
+        flood = spawn.Process(target=upgrade_flood_process, args=(args.port, args.seconds + 1, counts))
+        # The observers connect before the flood (a node-wide rate limit would refuse them too).
+        wss = [await open_client(url, f"o{i}") for i in range(args.observers)]
+        flood.start()
+        await asyncio.sleep(1)
+        until = time.monotonic() + args.seconds
+        joined: list[float] = []
+        refused = [0]
+        attacked: list[float] = []
+        await asyncio.gather(*(observer(url, "", until, attacked, ws) for ws in wss), newcomers(url, until, joined, refused))
+        await asyncio.to_thread(flood.join, 30)
+        result.update({
+            "flood_upgraded": counts[0], "flood_refused_503": counts[1], "flood_other": counts[2],
+            "newcomers_joined": len(joined), "newcomers_refused_503": refused[0],
+            "newcomer_connect_p99_ms": round(percentile(joined, 0.99), 2)})
     else:
         # idle: closed 10 s after the accept. stale: told 3502 client.stale_close_delay (10 s)
         # after the upgrade, and the socket closed at the latest 5 s later (these never answer
@@ -163,19 +222,26 @@ async def main_async(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("attack", choices=["commands", "idle", "stale"])
+    parser.add_argument("attack", choices=["commands", "idle", "stale", "connections"])
     parser.add_argument("--observers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--idle", type=int, default=10000)
     parser.add_argument("--port", type=int, default=18500)
+    parser.add_argument("--rate-limit", type=int, default=0)
+    parser.add_argument("--rate-limit-per-ip", type=int, default=0)
+    parser.add_argument("--centrifugo", action="store_true")
     args = parser.parse_args()
     config = {
         # A queue large enough that the attacker, which reads its replies at a low priority, is
         # not simply disconnected as a slow reader (3008): the flood goes on for the whole run.
-        "client": {"token": {"hmac_secret_key": "secret"}, "queue_max_size": 256 << 20}, "rpc": {"ping": {"enabled": True}},
-        "engine": {"type": "memory"}, "log": {"level": "error"}}
-    with local_strata(config, args.port, "strata-flood-"):
-        print(json.dumps(asyncio.run(main_async(args))))
+        "client": {"token": {"hmac_secret_key": "secret"}, "queue_max_size": 256 << 20,
+                   "connection_rate_limit": args.rate_limit},
+        "rpc": {"ping": {"enabled": True}}, "engine": {"type": "memory"}, "log": {"level": "error"}}
+    if args.rate_limit_per_ip:
+        config["client"]["connection_rate_limit_per_ip"] = args.rate_limit_per_ip
+    with local_strata(config, args.port, "strata-flood-", centrifugo=args.centrifugo):
+        result = asyncio.run(main_async(args))
+        print(json.dumps({"server": "centrifugo" if args.centrifugo else "strata", **result, "config": config["client"]}))
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,4 @@
 import Foundation
-import TOMLKit
-import Yams
 
 /// Reads JSON, YAML and TOML documents into a `ConfigValue` tree, choosing by file extension.
 package enum ConfigFormats {
@@ -25,59 +23,14 @@ package enum ConfigFormats {
                 if text.allSatisfy(\.isWhitespace) { return .object([:]) }
                 return try JSONDecoder().decode(ConfigValue.self, from: Data(text.utf8))
             case .yaml:
-                guard let any = try Yams.load(yaml: text) else { return .object([:]) }
-                return try fromAny(any, path: "")
+                return try YAMLReader.parse(text)
             case .toml:
-                let table = try TOMLTable(string: text)
-                return fromTOML(table)
+                return try TOMLReader.parse(text)
             }
         } catch let e as ConfigError {
             throw e
         } catch {
             throw ConfigError(path: "", message: "cannot parse \(format.rawValue): \(error)")
-        }
-    }
-
-    static func fromAny(_ any: Any, path: String) throws(ConfigError) -> ConfigValue {
-        switch any {
-        case is NSNull: return .null
-        case let b as Bool: return .bool(b)
-        case let i as Int: return .int(Int64(i))
-        case let d as Double: return .double(d)
-        case let s as String: return .string(s)
-        case let a as [Any]:
-            var out: [ConfigValue] = []
-            for (i, item) in a.enumerated() { out.append(try fromAny(item, path: "\(path)[\(i)]")) }
-            return .array(out)
-        case let d as [String: Any]:
-            var out: [String: ConfigValue] = [:]
-            for (k, v) in d { out[k] = try fromAny(v, path: path.isEmpty ? k : "\(path).\(k)") }
-            return .object(out)
-        case let d as [AnyHashable: Any]:
-            var out: [String: ConfigValue] = [:]
-            for (k, v) in d {
-                let key = "\(k.base)"
-                out[key] = try fromAny(v, path: path.isEmpty ? key : "\(path).\(key)")
-            }
-            return .object(out)
-        default:
-            throw ConfigError(path: path, message: "unsupported value \(any)")
-        }
-    }
-
-    static func fromTOML(_ v: any TOMLValueConvertible) -> ConfigValue {
-        switch v.type {
-        case .table:
-            var out: [String: ConfigValue] = [:]
-            if let t = v.table { for (k, item) in t { out[k] = fromTOML(item) } }
-            return .object(out)
-        case .array:
-            return .array((v.array.map { Array($0) } ?? []).map { fromTOML($0) })
-        case .string: return .string(v.string ?? "")
-        case .int: return .int(Int64(v.int ?? 0))
-        case .double: return .double(v.double ?? 0)
-        case .bool: return .bool(v.bool ?? false)
-        default: return .string("\(v)")
         }
     }
 }

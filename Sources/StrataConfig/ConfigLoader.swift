@@ -68,6 +68,8 @@ package enum ConfigLoader {
         c.client.channelPositionCheckDelayMillis = r.duration("client.channel_position_check_delay", cl.channelPositionCheckDelayMillis)
         c.client.connectionLimit = r.int("client.connection_limit", 0)
         c.client.commandRateLimit = r.int("client.command_rate_limit", 0)
+        c.client.connectionRateLimit = r.int("client.connection_rate_limit", 0)
+        c.client.connectionRateLimitPerIP = r.int("client.connection_rate_limit_per_ip", 0)
         c.client.userConnectionLimit = r.int("client.user_connection_limit", 0)
         c.client.connectIncludeServerTime = r.bool("client.connect_include_server_time", false)
         c.client.connectCodeToUnidirectionalDisconnect = readTransforms(r, "client.connect_code_to_unidirectional_disconnect") {
@@ -414,6 +416,8 @@ package enum ConfigLoader {
         if c.client.queueMaxSize <= 0 { r.fail("client.queue_max_size", "must be positive") }
         if c.client.channelLimit < 0 { r.fail("client.channel_limit", "must not be negative") }
         if c.client.commandRateLimit < 0 { r.fail("client.command_rate_limit", "must not be negative") }
+        if c.client.connectionRateLimit < 0 { r.fail("client.connection_rate_limit", "must not be negative") }
+        if c.client.connectionRateLimitPerIP < 0 { r.fail("client.connection_rate_limit_per_ip", "must not be negative") }
         if c.channel.maxLength <= 0 { r.fail("channel.max_length", "must be positive") }
         if c.client.pingIntervalMillis > 0, c.client.pongTimeoutMillis >= c.client.pingIntervalMillis {
             r.fail("client.pong_timeout", "must be less than client.ping_interval")

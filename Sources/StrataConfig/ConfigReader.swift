@@ -87,7 +87,7 @@ final class ConfigReader {
         guard let (v, _) = raw(path, scope: scope) else { return def }
         switch v {
         case .int(let i): return Int(i)
-        case .double(let d) where d.rounded() == d: return Int(d)
+        case .double(let d): if let i = Int(exactly: d) { return i }
         case .string(let s): if let i = Int(s) { return i }
         case .null: return def
         default: break
@@ -137,11 +137,11 @@ final class ConfigReader {
         switch v {
         case .string(let s):
             if let ms = Durations.parseMillis(s) { return ms }
-        case .int(let i): return i < 0 ? -1 : i * 1000
+        case .int(let i): if let ms = Durations.seconds(i) { return ms }
         case .null: return defMillis
         default: break
         }
-        fail(scope.pathPrefix + path, "expected a duration such as \"25s\", got \(describe(v))")
+        fail(scope.pathPrefix + path, "expected a duration such as \"25s\" (at most 292 years), got \(describe(v))")
         return defMillis
     }
 

@@ -75,6 +75,11 @@ package struct StrataConfig: Sendable {
         package var presenceUpdateIntervalMillis: Int64 = 27_000
         package var channelPositionCheckDelayMillis: Int64 = 40_000
         package var connectionLimit = 0
+        /// `client.connection_rate_limit`: new connections per second per node; 0 = no limit.
+        package var connectionRateLimit = 0
+        /// `client.connection_rate_limit_per_ip` (Strata): new connections per second from one
+        /// address (an IPv6 /64); 0 = no limit.
+        package var connectionRateLimitPerIP = 0
         /// `client.command_rate_limit` (Strata): commands per second per connection; 0 = no limit.
         package var commandRateLimit = 0
         package var userConnectionLimit = 0

@@ -15,8 +15,8 @@ package protocol WebSocketUpgradeEndpoint: Sendable {
     var maxFrameSize: Int { get }
     /// Whether upgrade requests for this path are this endpoint's.
     func serves(_ path: Substring) -> Bool
-    /// Decides on an upgrade request (on the event loop, synchronously).
-    func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision
+    /// Decides on an upgrade request from `peer` (on the event loop, synchronously).
+    func shouldUpgrade(_ head: HTTPRequestHead, peer: SocketAddress?) -> WebSocketUpgradeDecision
     /// Adds the connection's handlers once the 101 response is written (on the event loop). NIO's
     /// frame encoder and decoder are in the pipeline already.
     func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws
@@ -54,8 +54,8 @@ package struct WebSocketEndpoints: WebSocketUpgradeEndpoint {
         endpoints.first { $0.serves(path) }
     }
 
-    package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
-        endpoint(for: QueryString.split(head.uri).path)?.shouldUpgrade(head) ?? .notHere
+    package func shouldUpgrade(_ head: HTTPRequestHead, peer: SocketAddress?) -> WebSocketUpgradeDecision {
+        endpoint(for: QueryString.split(head.uri).path)?.shouldUpgrade(head, peer: peer) ?? .notHere
     }
 
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
@@ -129,7 +129,7 @@ package struct StrataHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                     NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                         maxFrameSize: endpoint.maxFrameSize,
                         shouldUpgrade: { channel, head in
-                            switch endpoint.shouldUpgrade(head) {
+                            switch endpoint.shouldUpgrade(head, peer: channel.remoteAddress) {
                             case .upgrade(let headers):
                                 return channel.eventLoop.makeSucceededFuture(headers)
                             case .refuse(let status):

@@ -52,7 +52,7 @@ package final class ClientSession: Sendable {
         /// A one-way connect's error, before it became a disconnect (for the HTTP-response mapping).
         var refusedWith: StrataError?
         /// `client.command_rate_limit`, when on (made at the first command).
-        var rateLimit: CommandRateLimit?
+        var rateLimit: TokenBucket?
     }
 
     /// Commands of one frame run in turns of this many: between turns the transport's
@@ -164,13 +164,21 @@ package final class ClientSession: Sendable {
         }
     }
 
-    /// Whether `client.command_rate_limit` lets one more command through now.
+    /// Whether `client.command_rate_limit` (Strata's own key; off by default) lets one more
+    /// command through now: a second's worth at once, then the rate. A command over it is
+    /// answered with error 111 `too many requests` (temporary: SDKs retry) and not run.
+    ///
+    /// Why: a client flooding commands makes the server do the work of each one; the inbox
+    /// already bounds how many wait (reading pauses), and commands yield the event loop between
+    /// batches so others are served (docs/reliability.md), but only a limit caps the work itself.
     private func allowCommand() -> Bool {
         let now = node.clock.nowMillis()
         let perSecond = node.config.client.commandRateLimit
         return state.withLock { s in
-            if s.rateLimit == nil { s.rateLimit = CommandRateLimit(perSecond: perSecond, nowMillis: now) }
-            return s.rateLimit!.allow(nowMillis: now)
+            var bucket = s.rateLimit ?? TokenBucket(perSecond: perSecond, nowMillis: now)
+            let allowed = bucket.take(nowMillis: now)
+            s.rateLimit = bucket
+            return allowed
         }
     }
 

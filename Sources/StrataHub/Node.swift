@@ -39,6 +39,8 @@ package final class Node: BrokerEventHandler, Sendable {
     let startedAt: Int64
 
     let metrics = NodeMetrics()
+    /// The connection rate limits and the connection limit, asked before a connection opens.
+    let admission: ConnectionAdmission
     /// Orders hub changes with broker (un)subscribes per channel.
     let channelLocks = ChannelLocks()
     /// Coalesces identical stream reads (mass reconnects).
@@ -58,6 +60,7 @@ package final class Node: BrokerEventHandler, Sendable {
         self.presence = presence
         self.clock = clock
         self.logger = logger
+        self.admission = ConnectionAdmission(config: config.client, clock: clock, logger: logger)
         self.connectionTokens = try await TokenVerifier(keys: Self.keys(config.client.token, config.client))
         let subKeys = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         self.subscriptionTokens = try await TokenVerifier(keys: Self.keys(subKeys, config.client))

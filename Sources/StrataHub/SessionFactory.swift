@@ -26,12 +26,12 @@ package struct SessionFactory: Sendable {
         ClientSession(node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()))
     }
 
-    /// `client.connection_limit` is reached: a transport refuses a new connection before it
-    /// opens a session (HTTP 503, as Centrifugo answers; clients retry later), rather than
+    /// Whether a new connection from `peer` may open (`ConnectionAdmission`: the connection
+    /// rate limits and `client.connection_limit`). A transport refuses one that may not before
+    /// it opens a session (HTTP 503, as Centrifugo answers; clients retry later), rather than
     /// after its connect (3504, which tells a client never to reconnect).
-    package var atConnectionLimit: Bool {
-        let limit = node.config.client.connectionLimit
-        return limit > 0 && node.connectionCount >= limit
+    package func admits(from peer: PeerAddress?) -> Bool {
+        node.admission.admit(from: peer, connections: node.connectionCount) == nil
     }
 
     /// This node's id, as emulated connections name it.

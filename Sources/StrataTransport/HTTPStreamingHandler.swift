@@ -93,7 +93,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
         _ route: HTTPStreamingTransport.Route, endpoint: HTTPStreamingTransport.Endpoint, head: HTTPRequestHead, body: [UInt8],
         context: ChannelHandlerContext
     ) {
-        if route != .emulation, head.method != .OPTIONS, transport.sessions.atConnectionLimit {
+        if route != .emulation, head.method != .OPTIONS, !transport.sessions.admits(from: PeerAddress(context.channel.remoteAddress)) {
             return respond(.serviceUnavailable, head: head, context: context)
         }
         switch (route, head.method) {

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import StrataCore
 import StrataHTTP
 import StrataHub
 import StrataProtocol
@@ -59,9 +60,9 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func serves(_ path: Substring) -> Bool { path == options.path }
 
-    package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
+    package func shouldUpgrade(_ head: HTTPRequestHead, peer: SocketAddress?) -> WebSocketUpgradeDecision {
         guard serves(QueryString.split(head.uri).path) else { return .notHere }
-        if parts.sessions.atConnectionLimit { return .reject(.serviceUnavailable, body: "") }
+        if !parts.sessions.admits(from: PeerAddress(peer)) { return .reject(.serviceUnavailable, body: "") }
         // A bad connect request in the URL is refused before the upgrade, as Centrifugo does.
         if let request = Self.connectRequest(head), (try? UnidirectionalJSONCodec.connectRequest(request)) == nil {
             return .reject(.badRequest, body: "invalid connect request\n")

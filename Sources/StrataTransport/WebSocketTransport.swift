@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import StrataCore
 import StrataHTTP
 import StrataHub
 import StrataProtocol
@@ -51,9 +52,9 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func serves(_ path: Substring) -> Bool { path == options.path || path == options.path + "/" }
 
-    package func shouldUpgrade(_ head: HTTPRequestHead) -> WebSocketUpgradeDecision {
+    package func shouldUpgrade(_ head: HTTPRequestHead, peer: SocketAddress?) -> WebSocketUpgradeDecision {
         guard serves(QueryString.split(head.uri).path) else { return .notHere }
-        if parts.sessions.atConnectionLimit { return .reject(.serviceUnavailable, body: "") }
+        if !parts.sessions.admits(from: PeerAddress(peer)) { return .reject(.serviceUnavailable, body: "") }
         guard parts.allowsOrigin(head) else {
             // 403, as Centrifugo's upgrader answers a refused origin.
             parts.sessions.logger.info("websocket origin refused", metadata: ["origin": "\(head.headers.first(name: "origin") ?? "")"])

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer harnesses (docs/reliability.md): StrataDelta's applier and
 # encoder, the Protobuf and JSON decoders of the client protocol (with tags filters and the
-# server API's request schema), and the stored publication record.
+# server API's request schema), the stored publication record, the config loaders (JSON, YAML,
+# TOML) and the RESP reader.
 #
-#   Tests/Fuzz/run.sh [apply|roundtrip|protobuf|json|record|all] [RUNS]   (default: all, 10000000 runs each)
+#   Tests/Fuzz/run.sh [apply|roundtrip|protobuf|json|record|config|resp|all] [RUNS]   (default: all, 10000000 runs each)
 #
 # Each harness is compiled with swiftc together with the sources it tests (no package build, so
 # it never waits for SwiftPM's lock; the protobuf harness takes SwiftProtobuf's sources from the
@@ -69,19 +70,84 @@ build_protobuf() {
         "${extra[@]}" "Tests/Fuzz/$harness" -L "$dir" -L "$shared" -lSwiftProtobuf -lStrataCore -o "$dir/fuzzer"
 }
 
-# The record harness: StrataCore and StrataCompression (zstd and zlib through their system
-# module maps) as static libraries, then StrataRecordFormat with the harness.
-build_record() {
-    local dir="$1" harness="$2"
+# StrataCore, StrataCompression (zstd and zlib through their system module maps) and
+# StrataRecordFormat as static libraries, for the record and RESP harnesses.
+build_record_libs() {
+    local dir="$1"
     local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules")
     mkdir -p "$dir/modules"
     swiftc "${flags[@]}" -module-name StrataCore -emit-library -static -emit-module \
         -emit-module-path "$dir/modules/StrataCore.swiftmodule" Sources/StrataCore/*.swift -o "$dir/libStrataCore.a" &&
     swiftc "${flags[@]}" -module-name StrataCompression -I Sources/CZstd -I Sources/CZlib -emit-library -static -emit-module \
         -emit-module-path "$dir/modules/StrataCompression.swiftmodule" Sources/StrataCompression/*.swift \
-        -o "$dir/libStrataCompression.a" &&
-    swiftc "${flags[@]}" -module-name StrataRecordFormat -I Sources/CZstd -I Sources/CZlib \
-        Sources/StrataRecordFormat/*.swift "Tests/Fuzz/$harness" -L "$dir" -lStrataCompression -lStrataCore -lzstd -lz -o "$dir/fuzzer"
+        -o "$dir/libStrataCompression.a"
+}
+
+# The record harness: StrataRecordFormat with the harness, on the libraries above.
+build_record() {
+    local dir="$1" harness="$2"
+    build_record_libs "$dir" &&
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules" -module-name StrataRecordFormat \
+        -I Sources/CZstd -I Sources/CZlib Sources/StrataRecordFormat/*.swift "Tests/Fuzz/$harness" \
+        -L "$dir" -lStrataCompression -lStrataCore -lzstd -lz -o "$dir/fuzzer"
+}
+
+# The config harness: Yams with libyaml built here (the C with the toolchain's clang,
+# instrumented like the Swift code: the parser's branches are coverage), then StrataConfig (its
+# own TOML reader included) with the harness. Yams builds once per scratch directory.
+build_config() {
+    local dir="$1" harness="$2"
+    local yams=.build/checkouts/Yams/Sources
+    [[ -d "$yams" ]] || { echo "no Yams checkout: run 'swift package resolve' first" >&2; return 1; }
+    local bin
+    bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
+    local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -I "$dir/modules")
+    mkdir -p "$dir/modules" "$dir/obj"
+    if [[ ! -f "$dir/libYams.a" ]]; then
+        local f
+        for f in "$yams"/CYaml/src/*.c; do
+            "$bin/clang" -fsanitize=fuzzer-no-link,address -O1 -g -DYAML_DECLARE_STATIC -I "$yams/CYaml/include" \
+                -c "$f" -o "$dir/obj/yaml-$(basename "$f" .c).o" || return 1
+        done
+        ar rcs "$dir/libCYaml.a" "$dir"/obj/yaml-*.o &&
+        swiftc "${flags[@]}" -module-name Yams -D SWIFT_PACKAGE -Xcc -DYAML_DECLARE_STATIC -I "$yams/CYaml/include" -emit-library -static \
+            -emit-module -emit-module-path "$dir/modules/Yams.swiftmodule" "$yams"/Yams/*.swift -o "$dir/libYams.a" || return 1
+    fi
+    swiftc "${flags[@]}" -package-name strata -module-name StrataConfig -I "$yams/CYaml/include" \
+        Sources/StrataConfig/*.swift "Tests/Fuzz/$harness" -L "$dir" -lYams -lCYaml -o "$dir/fuzzer"
+}
+
+# The RESP harness: the reader's files of StrataRedis (they need neither NIO nor the engine),
+# linked with the system's hiredis, and the push message parser on StrataRecordFormat.
+build_resp() {
+    local dir="$1" harness="$2"
+    local flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -package-name strata -I "$dir/modules")
+    build_record_libs "$dir" &&
+    swiftc "${flags[@]}" -module-name StrataRecordFormat -I Sources/CZstd -I Sources/CZlib -emit-library -static -emit-module \
+        -emit-module-path "$dir/modules/StrataRecordFormat.swiftmodule" Sources/StrataRecordFormat/*.swift \
+        -o "$dir/libStrataRecordFormat.a" &&
+    swiftc "${flags[@]}" -module-name StrataRedis -I Sources/CHiredis -I Sources/CZstd -I Sources/CZlib \
+        Sources/StrataRedis/Client/{RESPReader,RESPValue,RedisError}.swift Sources/StrataRedis/Engine/RedisPushMessage.swift \
+        "Tests/Fuzz/$harness" -L "$dir" -lStrataRecordFormat -lStrataCompression -lStrataCore -lhiredis -lzstd -lz -o "$dir/fuzzer"
+}
+
+# Seeds for the config harness: a small config in each format (first byte: 0 JSON, 1 YAML, 2 TOML;
+# the top bit set: read as Strata's config too).
+seed_config() {
+    local corpus="$1"
+    { printf '\x80'; printf '%s' '{"client":{"token":{"hmac_secret_key":"s"},"allowed_origins":["*"]},"channel":{"namespaces":[{"name":"chat","history_size":10,"history_ttl":"300s","force_recovery":true}]},"engine":{"type":"redis","redis":{"address":["redis://127.0.0.1:6379"]}}}'; } > "$corpus/seed-json"
+    { printf '\x81'; printf 'client:\n  token:\n    hmac_secret_key: s\n  ping_interval: 25s\nchannel:\n  namespaces:\n    - name: chat\n      history_size: 10\n      history_ttl: 5m\nhttp_server: {port: 8000}\nlist: &a [1, 2.5, "x", null, true]\nother: *a\n'; } > "$corpus/seed-yaml"
+    { printf '\x82'; printf '[client.token]\nhmac_secret_key = "s"\n[[channel.namespaces]]\nname = "chat"\nhistory_size = 10\nhistory_ttl = "300s"\n[engine]\ntype = "memory"\nwhen = 1979-05-27T07:32:00Z\nxs = [1, 2.5, "x", true]\n'; } > "$corpus/seed-toml"
+}
+
+# Seeds for the RESP harness: the replies Strata reads (statuses, errors, integers, bulk strings,
+# nested arrays, nulls) and PUB/SUB messages with each push message prefix; first byte: chunking.
+seed_resp() {
+    local corpus="$1"
+    printf '\x03+OK\r\n-ERR bad\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*-1\r\n*0\r\n' > "$corpus/seed-0"
+    printf '\x07*3\r\n$7\r\nmessage\r\n$3\r\nch1\r\n$16\r\n__p1:5:epoch__xy\r\n*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$7\r\n__j__ab\r\n' > "$corpus/seed-1"
+    printf '\x00*2\r\n*3\r\n:1\r\n$1\r\ne\r\n*2\r\n$2\r\n{}\r\n$0\r\n\r\n:7\r\n' > "$corpus/seed-2"
+    printf '\x05*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$20\r\n__d1:9:e:2:ab:4:cdef\r\n' > "$corpus/seed-3"
 }
 
 # Seeds for the JSON harness: client commands of every kind, a batch of two, API bodies.
@@ -129,6 +195,8 @@ fuzz() {
     local build=build_delta
     [[ "$name" == protobuf || "$name" == json ]] && build=build_protobuf
     [[ "$name" == record ]] && build=build_record
+    [[ "$name" == config ]] && build=build_config
+    [[ "$name" == resp ]] && build=build_resp
     $build "$dir" "$harness" > "$dir/build.log" 2>&1 || {
         grep -v 'Cannot export local symbol' "$dir/build.log" >&2
         return 1
@@ -137,6 +205,8 @@ fuzz() {
         protobuf) seed_protobuf "$dir/corpus" ;;
         json) seed_json "$dir/corpus" ;;
         record) seed_record "$dir/corpus" ;;
+        config) seed_config "$dir/corpus" ;;
+        resp) seed_resp "$dir/corpus" ;;
         *) seed "$name" "$dir/corpus" ;;
     esac
     echo "== running $name fuzzer: $runs runs (log: $dir/fuzz.log)"
@@ -160,8 +230,11 @@ case "$which" in
     protobuf) fuzz protobuf ProtobufFuzzer.swift ;;
     json) fuzz json JSONProtocolFuzzer.swift ;;
     record) fuzz record RecordFuzzer.swift ;;
+    config) fuzz config ConfigFuzzer.swift ;;
+    resp) fuzz resp RESPFuzzer.swift ;;
     all)
         fuzz apply ApplyFuzzer.swift && fuzz roundtrip RoundTripFuzzer.swift && fuzz protobuf ProtobufFuzzer.swift &&
-            fuzz json JSONProtocolFuzzer.swift && fuzz record RecordFuzzer.swift ;;
-    *) echo "usage: $0 [apply|roundtrip|protobuf|json|record|all] [RUNS]" >&2; exit 2 ;;
+            fuzz json JSONProtocolFuzzer.swift && fuzz record RecordFuzzer.swift && fuzz config ConfigFuzzer.swift &&
+            fuzz resp RESPFuzzer.swift ;;
+    *) echo "usage: $0 [apply|roundtrip|protobuf|json|record|config|resp|all] [RUNS]" >&2; exit 2 ;;
 esac

@@ -93,3 +93,47 @@ async def test_node_connection_limit_answers_503_before_the_upgrade(server_facto
         await asyncio.sleep(0.3)
         async with RawClient(srv.ws_url) as third:
             await third.connect(connection_token("c"))
+
+
+def upgrade_status(port: int, source: str = "127.0.0.1", path: str = "/connection/websocket") -> int:
+    """The status a WebSocket upgrade request from `source` (any address of 127/8 reaches the
+    server on 127.0.0.1) is answered with; the socket is closed right after."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) as s:
+        s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = b""
+        while b"\r\n" not in head:
+            chunk = s.recv(1024)
+            if not chunk:
+                break
+            head += chunk
+        return int(head.split(b" ", 2)[1])
+
+
+async def test_a_connection_flood_from_one_address_does_not_lock_out_others(server_factory):
+    """`client.connection_rate_limit_per_ip` (Strata's own): an address past its connections
+    per second gets HTTP 503 (clients retry) on every connection endpoint, while real clients from
+    another address connect and are served; the flooding address gets in again a second later."""
+    srv = server_factory({"client": {"connection_rate_limit_per_ip": 5}, "http_stream": {"enabled": True}})
+    flood = [upgrade_status(srv.port, source="127.0.0.2") for _ in range(40)]
+    assert flood[:5] == [101] * 5, flood
+    assert flood.count(503) >= 30, flood  # a few may refill while the flood runs (5 a second)
+    # The HTTP stream is refused the same way, before it starts.
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5, source_address=("127.0.0.2", 0)) as s:
+        s.sendall(b"POST /connection/http_stream HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        assert s.recv(100).startswith(b"HTTP/1.1 503"), "http_stream was not refused"
+    # Another address: centrifuge-python connects, subscribes and receives (assert_server_serves).
+    await assert_server_serves(srv.ws_url, srv.api_url)
+    await asyncio.sleep(1.1)
+    assert upgrade_status(srv.port, source="127.0.0.2") == 101
+
+
+async def test_node_connection_rate_limit_answers_503_then_refills(server_factory):
+    """`client.connection_rate_limit` (Centrifugo's key): at most that many new connections a
+    second to the node, whatever their address; 503 beyond it, and tokens come back with time."""
+    srv = server_factory({"client": {"connection_rate_limit": 4}})
+    statuses = [upgrade_status(srv.port, source=f"127.0.0.{2 + i % 3}") for i in range(12)]
+    assert statuses[:4] == [101] * 4, statuses
+    assert statuses.count(503) >= 6, statuses
+    await asyncio.sleep(1.1)
+    assert [upgrade_status(srv.port) for _ in range(2)] == [101, 101]

@@ -47,6 +47,29 @@ struct ConfigValidationTests {
         #expect(errors.at(path) != nil, "\(errors)")
     }
 
+    /// Numbers too large for the setting are errors, not traps (found by the config fuzz
+    /// harness: `history_size: 1222…20` in YAML became a double the integer conversion trapped
+    /// on; durations past Go's 292 years overflowed when turned into milliseconds).
+    @Test("numbers too large", arguments: [
+        (namespace(#""history_size":1e30,"history_ttl":"60s""#), "channel.namespaces[0].history_size"),
+        (#"{"client":{"channel_limit":-1e300}}"#, "client.channel_limit"),
+        (#"{"client":{"ping_interval":"9999999999999h"}}"#, "client.ping_interval"),
+        (#"{"client":{"ping_interval":"1e308s"}}"#, "client.ping_interval"),
+        (#"{"client":{"pong_timeout":9223372036854775807}}"#, "client.pong_timeout"),
+        (#"{"client":{"stale_close_delay":"9223372036854775807"}}"#, "client.stale_close_delay"),
+    ])
+    func numbersTooLargeAreErrors(_ json: String, _ path: String) {
+        let errors = configErrors(json)
+        #expect(errors.at(path) != nil, "\(errors)")
+    }
+
+    @Test func theLongestDurationIsGos() throws {
+        #expect(configErrors(#"{"client":{"ping_interval":"2562047h"}}"#).isEmpty)  // 292 years
+        #expect(configErrors(#"{"client":{"ping_interval":"2562048h"}}"#).at("client.ping_interval") != nil)
+        let yaml = try ConfigFormats.parse("client:\n  channel_limit: 12222222222222222222220\n", format: .yaml)
+        #expect(throws: ConfigErrors.self) { try ConfigLoader.decode(yaml) }
+    }
+
     @Test func historyTTLMustBeWholeSeconds() throws {
         let errors = configErrors(namespace(#""history_size":1,"history_ttl":"1500ms""#))
         let e = try #require(errors.at("channel.namespaces[0].history_ttl"), "\(errors)")

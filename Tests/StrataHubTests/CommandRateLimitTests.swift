@@ -8,21 +8,7 @@ import Testing
 /// over it get error 111 and do not run.
 @Suite("Command rate limit")
 struct CommandRateLimitTests {
-    @Test func burstThenRate() {
-        var limit = CommandRateLimit(perSecond: 4, nowMillis: 0)
-        var burst: [Bool] = []
-        for _ in 0..<6 { burst.append(limit.allow(nowMillis: 0)) }
-        #expect(burst == [true, true, true, true, false, false])
-        let early = limit.allow(nowMillis: 249)
-        let onTime = limit.allow(nowMillis: 250)  // a quarter second is one token at 4/s
-        let again = limit.allow(nowMillis: 250)
-        #expect(!early && onTime && !again)
-        // Idle time refills up to the burst, no more.
-        var allowed = 0
-        for _ in 0..<6 where limit.allow(nowMillis: 60_000) { allowed += 1 }
-        #expect(allowed == 4)
-    }
-
+    // The bucket itself: StrataCoreTests/TokenBucketTests.swift.
     @Test func commandsOverTheLimitGetError111AndDoNotRun() async throws {
         let h = try await SessionHarness(config: #"""
             {"client":{"token":{"hmac_secret_key":"secret"},"ping_interval":"-1","command_rate_limit":3},

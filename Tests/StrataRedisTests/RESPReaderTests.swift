@@ -46,6 +46,21 @@ struct RESPReaderTests {
         .simpleString("PONG"),
     ]
 
+    /// hiredis allocates an array's element table when it reads the count: a count above the
+    /// bound is refused at once, rather than allocated (found by the RESP fuzz harness, which hit
+    /// a 2.3 GB allocation from `*288888888`); the bound itself is still read.
+    @Test func arrayHeadersAboveTheBoundAreRefused() throws {
+        let over = try RESPReader()
+        try over.feed(Array("*\(RESPReader.maxArrayElements + 1)\r\n".utf8))
+        #expect(throws: RedisError.self) { try over.next() }
+        let huge = try RESPReader()
+        try huge.feed(Array("*2147483647\r\n".utf8))
+        #expect(throws: RedisError.self) { try huge.next() }
+        let atTheBound = try RESPReader()
+        try atTheBound.feed(Array("*\(RESPReader.maxArrayElements)\r\n:1\r\n".utf8))
+        #expect(try atTheBound.next() == nil)  // waiting for the other elements
+    }
+
     @Test func allAtOnce() throws {
         #expect(try decode([Self.mixedInput]) == Self.mixedExpected)
     }

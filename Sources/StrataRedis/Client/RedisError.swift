@@ -1,5 +1,3 @@
-import NIOCore
-
 /// A failed Redis operation: what kind of failure (`code`) and the detail (`message`).
 ///
 /// A struct over a private enum, so failure kinds can be added without breaking callers that
@@ -48,15 +46,4 @@ package struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     package var description: String { "redis \(code): \(message)" }
-}
-
-extension RedisError {
-    /// Any error from the channel, as a `RedisError`: ours pass through, NIO's mean the connection is gone.
-    static func from(_ error: any Error) -> RedisError {
-        switch error {
-        case let error as RedisError: error
-        case ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed: RedisError(.connectionClosed, "connection closed")
-        default: RedisError(.connectionClosed, "\(error)")
-        }
-    }
 }

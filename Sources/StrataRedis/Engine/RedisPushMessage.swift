@@ -1,5 +1,4 @@
 import StrataCore
-import StrataHistory
 import StrataRecordFormat
 
 /// What nodes send each other on a channel's PUB/SUB name, with Centrifugo's prefixes

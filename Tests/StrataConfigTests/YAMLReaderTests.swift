@@ -1,0 +1,76 @@
+import Testing
+
+@testable import StrataConfig
+
+/// Strata's YAML conversion over Yams's composer (Yams's own constructor aborted the process on
+/// a list or mapping used as a key: docs/reliability.md).
+@Suite("YAML reader")
+struct YAMLReaderTests {
+    func read(_ text: String) throws(ConfigError) -> ConfigValue { try YAMLReader.parse(text) }
+
+    @Test func scalarsKeepTheirTypes() throws {
+        let v = try read("""
+            a: 1
+            b: -2.5
+            c: true
+            d: ~
+            e: text
+            f: "10"
+            g: 0x1F
+            h: 2001-12-14t21:59:43.10-05:00
+            i: [1, two, {x: 3}]
+            """)
+        #expect(v["a"] == .int(1))
+        #expect(v["b"] == .double(-2.5))
+        #expect(v["c"] == .bool(true))
+        #expect(v["d"] == .null)
+        #expect(v["e"] == .string("text"))
+        #expect(v["f"] == .string("10"))
+        #expect(v["g"] == .int(31))
+        #expect(v["h"] == .string("2001-12-14t21:59:43.10-05:00"))
+        #expect(v["i"] == .array([.int(1), .string("two"), .object(["x": .int(3)])]))
+        #expect(try read("") == .object([:]))
+    }
+
+    @Test func anchorsAliasesAndMergeKeys() throws {
+        let v = try read("""
+            base: &base {history_size: 10, history_ttl: 300s}
+            chat:
+              <<: *base
+              history_size: 20
+            both:
+              <<: [*base, {presence: true}]
+            copy: *base
+            """)
+        #expect(v["chat"] == .object(["history_size": .int(20), "history_ttl": .string("300s")]))
+        #expect(v["both"] == .object(["history_size": .int(10), "history_ttl": .string("300s"), "presence": .bool(true)]))
+        #expect(v["copy"] == v["base"])
+    }
+
+    /// These aborted the process inside Yams (a force unwrap of the key as a string).
+    @Test(arguments: ["? [a]\n: 1\n", "[a]: 1\n", "x:\n  {a: 1}: 2\n", "x: !!set {? [a]}\n"])
+    func nonScalarKeysAreAnError(text: String) {
+        #expect(throws: ConfigError.self) { try read(text) }
+    }
+
+    /// Nine levels of ten aliases each would be a billion values.
+    @Test func aliasBombsAreRefused() {
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for level in 1...9 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            lines.append("a\(level): &a\(level) [\(refs)]")
+        }
+        do {
+            _ = try read(lines.joined(separator: "\n"))
+            Issue.record("an alias bomb was expanded")
+        } catch {
+            #expect(error.message.contains("more than 1000000 values"))
+        }
+    }
+
+    @Test func syntaxErrorsAndDuplicatesAreErrors() {
+        for text in ["a: [1, 2", "a: 1\na: 2", "a: *nowhere", ": :\n- -", String(repeating: "[", count: 5000)] {
+            #expect(throws: ConfigError.self) { try read(text) }
+        }
+    }
+}
