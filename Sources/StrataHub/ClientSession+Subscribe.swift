@@ -272,8 +272,11 @@ extension ClientSession {
                     w.streamEpoch = positioned.epoch
                     return codec.publicationPush(channel: p.channel, w, delta: sub.delta, epoch: "")
                 }
-                // After a successful recovery the client holds a base (delta.md B.2).
-                sub.deltaReady = sub.delta
+                // A base only if this recovery sent one: after a recovery that returned nothing,
+                // the client may hold no previous data at all (it kept only the position, across
+                // an application restart), so the next publication goes in full. Centrifugo
+                // v6.9.1 sends a delta there; centrifuge#629 (2026-09) changed it to this.
+                sub.deltaReady = sub.delta && !positioned.publications.isEmpty
             }
             sub.position = positioned.position
             sub.positionConfirmedAt = p.now * 1000

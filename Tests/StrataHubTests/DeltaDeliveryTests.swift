@@ -101,6 +101,25 @@ struct DeltaDeliveryTests {
         #expect(try decode(live, base: &base) == [Self.doc(5)])
     }
 
+    /// A recovery that returned nothing sent no base: the client may hold only the position
+    /// (after an application restart), so the next publication is full and deltas follow it
+    /// (centrifuge#629; Centrifugo v6.9.1 still sends a delta here).
+    @Test func afterARecoveryThatReturnedNothingTheNextPublicationIsFull() async throws {
+        let h = try await SessionHarness(config: Self.config)
+        let s = try await h.connected()
+        for i in 1...2 { try await publish(h, "doc:empty", i) }
+        let epoch = try await h.node.history(channel: "doc:empty", filter: .topOnly).top.epoch
+        await h.send(s, #"{"id":2,"subscribe":{"channel":"doc:empty","delta":"fossil","recover":true,"offset":2,"epoch":"\#(epoch)"}}"#)
+        let reply = try #require(try h.messages(s).first?["subscribe"])
+        #expect(reply["recovered"] == .bool(true))
+        #expect((reply["publications"]?.items ?? []).isEmpty)
+        for i in 3...4 { try await publish(h, "doc:empty", i) }
+        let live = try h.messages(s).compactMap { $0["push"]?["pub"] }
+        #expect(live.map { $0["delta"] == .bool(true) } == [false, true])
+        var base: [UInt8] = []
+        #expect(try decode(live, base: &base) == (3...4).map(Self.doc))
+    }
+
     @Test func emojiAndCJKPayloadsSurviveDeltaOverJSON() async throws {
         let h = try await SessionHarness(config: Self.config)
         let s = try await h.connected()
