@@ -204,7 +204,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataServer", "StrataConfig", "StrataAuth", "StrataCore", "StrataDelta", "StrataHub", "StrataLMDB", "StrataProtocol",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "StrataRecovery", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["exports.map"],

@@ -218,9 +218,32 @@ extension ClientSession {
         do {
             p.read = try await node.readStream(channel: p.channel, filter: filter, options: p.options)
         } catch {
+            if p.recovering {
+                noteRecoveryFailure(.storeUnavailable, channel: p.channel, since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch),
+                                    top: nil, now: node.clock.nowSeconds())
+            }
             throw .error(error)
         }
         return p
+    }
+
+    /// Counts a failed recovery by its reason and logs it: every one at debug level, and at
+    /// info level one line per reason every 10 s, saying how many it stands for.
+    func noteRecoveryFailure(_ failure: RecoveryFailure, channel: String, since: StreamPosition, top: StreamPosition?, now: Int64) {
+        node.metrics.recoveryFailures[failure]?.increment()
+        var metadata: Logger.Metadata = [
+            "channel": "\(channel)", "reason": "\(failure.rawValue)", "client_offset": "\(since.offset)", "client_epoch": "\(since.epoch)",
+        ]
+        if let top {
+            metadata["stream_offset"] = "\(top.offset)"
+            metadata["stream_epoch"] = "\(top.epoch)"
+        }
+        if let suppressed = node.recoveryFailureLog.admit(failure.rawValue, nowMillis: now * 1000) {
+            if suppressed > 0 { metadata["same_reason_since_last_line"] = "\(suppressed)" }
+            node.logger.info("subscription not recovered", metadata: metadata)
+        } else {
+            node.logger.debug("subscription not recovered", metadata: metadata)
+        }
     }
 
     /// Decides recovery, merges what was buffered, positions the subscription and makes it live.
@@ -282,7 +305,12 @@ extension ClientSession {
             sub.positionConfirmedAt = p.now * 1000
             switch positioned.recovery {
             case .recovered: node.metrics.recovered.increment()
-            case .notRecovered: node.metrics.notRecovered.increment()
+            case .notRecovered:
+                node.metrics.notRecovered.increment()
+                if let failure = positioned.failure {
+                    result.recoveryFailure = failure.rawValue
+                    noteRecoveryFailure(failure, channel: p.channel, since: input.since, top: read.top, now: p.now)
+                }
             case .notAttempted: break
             }
         } else {

@@ -27,8 +27,6 @@ package final class ConnectionAdmission: Sendable {
         var node: TokenBucket?
         var perAddress: [PeerAddress: TokenBucket] = [:]
         var sweptAt: Int64 = 0
-        /// When each kind of refusal was last logged (a flood would otherwise log a line per request).
-        var loggedAt: [Refusal: Int64] = [:]
     }
 
     private let connectionLimit: Int
@@ -38,9 +36,8 @@ package final class ConnectionAdmission: Sendable {
     private let logger: Logger
     private let state: Locked<State>
     private let refused: [Refusal: Counter]
-
-    /// How often a kind of refusal is logged at most.
-    static let logInterval: Int64 = 3000
+    /// A line per kind of refusal every 3 s at most (a flood would otherwise log one per request).
+    private let logThrottle = LogThrottle(intervalMillis: 3000)
 
     package init(config: StrataConfig.Client, clock: any WallClock, logger: Logger) {
         connectionLimit = config.connectionLimit
@@ -93,21 +90,20 @@ package final class ConnectionAdmission: Sendable {
     /// Counts a refusal, and logs it unless the same kind was logged in the last few seconds.
     private func note(_ refusal: Refusal, peer: PeerAddress?, now: Int64) {
         refused[refusal]?.increment()
-        let log = state.withLock { s in
-            guard now - (s.loggedAt[refusal] ?? Int64.min / 2) >= Self.logInterval else { return false }
-            s.loggedAt[refusal] = now
-            return true
-        }
-        guard log else { return }
+        guard let suppressed = logThrottle.admit(refusal.rawValue, nowMillis: now) else { return }
+        var metadata: Logger.Metadata = [:]
+        if suppressed > 0 { metadata["refused_since_last_line"] = "\(suppressed)" }
         switch refusal {
         case .rateLimitPerIP:
-            logger.warning(
-                "connection rate limit per address reached",
-                metadata: ["limit": "\(perSecondPerIP)", "address": "\(peer.map(String.init(describing:)) ?? "")"])
+            metadata["limit"] = "\(perSecondPerIP)"
+            metadata["address"] = "\(peer.map(String.init(describing:)) ?? "")"
+            logger.warning("connection rate limit per address reached", metadata: metadata)
         case .rateLimit:
-            logger.warning("node connection rate limit reached", metadata: ["limit": "\(perSecond)"])
+            metadata["limit"] = "\(perSecond)"
+            logger.warning("node connection rate limit reached", metadata: metadata)
         case .connectionLimit:
-            logger.warning("node connection limit reached", metadata: ["limit": "\(connectionLimit)"])
+            metadata["limit"] = "\(connectionLimit)"
+            logger.warning("node connection limit reached", metadata: metadata)
         }
     }
 }

@@ -5,6 +5,7 @@ import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHistory
+import StrataRecovery
 
 /// Options of one publish beyond channel and data (server API `publish` fields).
 package struct PublishOptions: Sendable {
@@ -39,6 +40,9 @@ package final class Node: BrokerEventHandler, Sendable {
     let startedAt: Int64
 
     let metrics = NodeMetrics()
+    /// A log line per kind of failed recovery every 10 s at most (a mass reconnect after an epoch
+    /// change would otherwise write one per client; every one is counted in metrics).
+    let recoveryFailureLog = LogThrottle(intervalMillis: 10_000)
     /// The connection rate limits and the connection limit, asked before a connection opens.
     let admission: ConnectionAdmission
     /// Orders hub changes with broker (un)subscribes per channel.
@@ -297,4 +301,9 @@ struct NodeMetrics: Sendable {
     let notRecovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "no")])
     /// Live publications a subscriber's tags filter kept from it.
     let tagsFilterDropped = Counter(label: "strata_node_tags_filter_dropped_publications_total")
+    /// Recoveries that failed, by why (`RecoveryFailure`).
+    let recoveryFailures = Dictionary(
+        uniqueKeysWithValues: RecoveryFailure.allCases.map {
+            ($0, Counter(label: "strata_client_recovery_failures_total", dimensions: [("reason", $0.rawValue)]))
+        })
 }

@@ -265,6 +265,7 @@ package enum JSONReplyEncoder {
         if let d = r.data, !d.isEmpty { w.key("data"); w.raw(d) }
         if r.wasRecovering { w.key("was_recovering"); w.bool(true) }
         if r.delta { w.key("delta"); w.bool(true) }
+        if !r.recoveryFailure.isEmpty { w.key("recovery_failure"); w.string(r.recoveryFailure) }
         w.endObject()
     }
 

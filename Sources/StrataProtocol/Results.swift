@@ -48,6 +48,10 @@ package struct SubscribeResult: Sendable {
     package var wasRecovering = false
     /// Delta negotiated: publication `data` travels as a JSON string on the JSON protocol.
     package var delta = false
+    /// Strata's own: why a recovery that was asked for failed (`RecoveryFailure`'s raw value),
+    /// empty otherwise. JSON key `recovery_failure`, Protobuf field 1001 of `SubscribeResult`:
+    /// neither is in Centrifugo's protocol, so existing SDKs skip it (`docs/recovery.md`).
+    package var recoveryFailure = ""
 
     package init() {}
 }

@@ -74,10 +74,14 @@ package enum SubscribeDecision {
         /// `publications`, the rest as pushes right behind it, before any live publication.
         package var publications: [Publication]
         package var inReply: Int
+        /// Why recovery failed (`recovery == .notRecovered`), else nil.
+        package var failure: RecoveryFailure?
 
         package init(
-            epoch: String, replyOffset: UInt64, position: StreamPosition, recovery: Recovery, publications: [Publication], inReply: Int
+            epoch: String, replyOffset: UInt64, position: StreamPosition, recovery: Recovery, publications: [Publication], inReply: Int,
+            failure: RecoveryFailure? = nil
         ) {
+            self.failure = failure
             self.epoch = epoch
             self.replyOffset = replyOffset
             self.position = position
@@ -99,20 +103,23 @@ package enum SubscribeDecision {
     package static func decide(_ input: Input) -> Outcome {
         let top = input.read.top
         var recovery = Recovery.notAttempted
+        var failure: RecoveryFailure?
         var recoveredPublications: [Publication] = []
         if input.recovering {
             switch input.mode {
             case .cache:
                 let outcome: CacheRecovery.Outcome
+                let latest: Publication?
                 if let filter = input.tagsFilter {
+                    latest = input.read.publications.first { filter.matches($0.tags) }
                     outcome = CacheRecovery.decideFiltered(
-                        latestMatching: input.read.publications.first { filter.matches($0.tags) }, top: top,
-                        requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+                        latestMatching: latest, top: top, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
                 } else {
-                    outcome = CacheRecovery.decide(
-                        latest: input.read.publications.first, top: top, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+                    latest = input.read.publications.first
+                    outcome = CacheRecovery.decide(latest: latest, top: top, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
                 }
                 recovery = outcome.recovered ? .recovered : .notRecovered
+                if !outcome.recovered { failure = RecoveryFailure.cache(latest: latest, top: top) }
                 recoveredPublications = outcome.publications
             case .stream:
                 var recovered = false
@@ -123,6 +130,7 @@ package enum SubscribeDecision {
                 }
                 if !recovered && input.rejectUnrecovered { return .reject }
                 recovery = recovered ? .recovered : .notRecovered
+                if !recovered { failure = RecoveryFailure.stream(since: input.since, read: input.read) }
             }
         }
 
@@ -154,7 +162,9 @@ package enum SubscribeDecision {
             // Not recovering (or not recovered): the subscription starts after everything read
             // or buffered, and the client gets none of it.
             return .positioned(
-                Positioned(epoch: top.epoch, replyOffset: newest, position: position, recovery: recovery, publications: [], inReply: 0))
+                Positioned(
+                    epoch: top.epoch, replyOffset: newest, position: position, recovery: recovery, publications: [], inReply: 0,
+                    failure: failure))
         }
         let missed = merged.filter { isCache || $0.offset > input.since.offset }
         var inReply = missed.count

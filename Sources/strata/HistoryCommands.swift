@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import StrataConfig
 import StrataCore
+import StrataHub
 import StrataLMDB
 import StrataProtocol
+import StrataRecovery
 import StrataServer
 
 /// `strata history …`: look into and move the embedded store (it may be in use by a running server:
@@ -11,7 +13,7 @@ import StrataServer
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect, dump, export and import the embedded LMDB history store.",
-        subcommands: [Stats.self, Dump.self, Export.self, Import.self])
+        subcommands: [Stats.self, Dump.self, Why.self, Export.self, Import.self])
 
     static func openStore(_ options: ConfigOptions) throws -> LMDBHistoryStore {
         try LMDBHistoryStore(options: StrataServer.lmdbOptions(try options.load()))
@@ -59,6 +61,53 @@ struct History: AsyncParsableCommand {
                 JSONReplyEncoder.publication(&full, p, isDelta: false, dataAsString: !JSONParser.isValid(p.data), includeInfo: true)
                 print(String(decoding: full.bytes, as: UTF8.self))
             }
+        }
+    }
+
+    /// The recovery decision a subscribe would get now, offline: the same store read and the same
+    /// decision as the server's (`SubscribeDecision`), so an operator can answer "why did my
+    /// clients not recover" from the position a client reported.
+    struct Why: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Would a client at this position recover now? If not, why (exit status 1).")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Channel name.") var channel: String
+        @Option(help: "The client's offset (the last publication it received).") var offset: UInt64
+        @Option(help: "The client's epoch.") var epoch: String
+
+        func run() async throws {
+            let config = try options.load()
+            let channelOptions: ChannelOptions
+            do {
+                channelOptions = try ChannelResolver(config: config.channel).options(for: channel)
+            } catch {
+                throw ValidationError("channel \(channel): \(error.message)")
+            }
+            let store = try LMDBHistoryStore(options: StrataServer.lmdbOptions(config))
+            defer { store.close() }
+            let since = StreamPosition(offset: offset, epoch: epoch)
+            let cache = channelOptions.forceRecoveryMode == .cache
+            let limit = config.client.recoveryMaxPublicationLimit
+            let filter = cache ? HistoryFilter(limit: 1, reverse: true) : HistoryFilter(since: since, limit: limit > 0 ? limit : -1)
+            let retention = ChannelResolver(config: config.channel).retention(channelOptions)
+            let read = try await store.history(channel: channel, filter: filter, metaTTLSeconds: retention.metaTTLSeconds)
+            let summary = try store.summary(of: channel)
+            print("stream:  epoch \(read.top.epoch), newest offset \(read.top.offset), \(summary?.retained ?? 0) retained"
+                + (cache ? " (cache mode)" : ""))
+            print("client:  epoch \(epoch), offset \(offset)")
+            let input = SubscribeDecision.Input(
+                mode: cache ? .cache(latestOnly: true) : .stream, recovering: true, since: since, rejectUnrecovered: false, read: read,
+                buffered: [], replyLimit: limit)
+            guard case .positioned(let outcome) = SubscribeDecision.decide(input) else {
+                throw ValidationError("the decision needs live publications to be made; try again")
+            }
+            if outcome.recovery == .recovered {
+                print("recovered: \(outcome.publications.count) publication(s) would be sent")
+                return
+            }
+            let failure = outcome.failure ?? .olderThanHistory
+            print("not recovered: \(failure.rawValue): \(failure.explanation)")
+            throw ExitCode(1)
         }
     }
 

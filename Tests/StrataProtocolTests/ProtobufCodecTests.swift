@@ -94,6 +94,25 @@ struct ProtobufCodecTests {
         #expect(s.publications.map(\.offset) == [8] && s.publications[0].info.user == "u")
     }
 
+    /// Strata's `recovery_failure` travels as field 1001 of `SubscribeResult`: not in
+    /// client.proto, so a decoder generated from it keeps it as an unknown field (SDKs skip it),
+    /// and the fields it knows decode as before.
+    @Test func recoveryFailureIsField1001() throws {
+        var result = SubscribeResult()
+        result.wasRecovering = true
+        result.epoch = "E"
+        result.recoveryFailure = "epoch_changed"
+        let bytes = codec.reply(id: 2, .subscribe(result))
+        let reply = try PB.Reply(serializedBytes: bytes)
+        #expect(reply.subscribe.wasRecovering && reply.subscribe.epoch == "E" && !reply.subscribe.recovered)
+        // Tag 1001 << 3 | 2 = 8010 as a varint (ca 3e), the length, the text.
+        let field: [UInt8] = [0xCA, 0x3E, 13] + Array("epoch_changed".utf8)
+        #expect(Array(reply.subscribe.unknownFields.data) == field)
+        var none = SubscribeResult()
+        none.wasRecovering = true
+        #expect(try PB.Reply(serializedBytes: codec.reply(id: 3, .subscribe(none))).subscribe.unknownFields.data.isEmpty)
+    }
+
     // MARK: Malformed frames (§2.3): commands before the error are kept
 
     @Test(arguments: [

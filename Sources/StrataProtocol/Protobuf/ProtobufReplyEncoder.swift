@@ -151,7 +151,24 @@ package enum ProtobufReplyEncoder {
         if let d = s.data { r.data = Data(d) }
         r.wasRecovering = s.wasRecovering
         r.delta = s.delta
+        if !s.recoveryFailure.isEmpty { r.unknownFields = recoveryFailureField(s.recoveryFailure) }
         return r
+    }
+
+    /// Field number of Strata's `recovery_failure` in `SubscribeResult` (a string): far above
+    /// the numbers client.proto uses, so it cannot collide with a field Centrifugo adds.
+    static let recoveryFailureFieldNumber: UInt64 = 1001
+
+    /// The field as unknown fields of the generated message (it is not in client.proto, which
+    /// stays Centrifugo's): the wire bytes are parsed into a blank message, whose unknown
+    /// fields then carry them into the encoding.
+    static func recoveryFailureField(_ reason: String) -> SwiftProtobuf.UnknownStorage {
+        var bytes: [UInt8] = []
+        VarintFraming.appendLength(Int(recoveryFailureFieldNumber << 3 | 2), to: &bytes)  // the tag: field 1001, bytes
+        let text = Array(reason.utf8)
+        VarintFraming.appendLength(text.count, to: &bytes)
+        bytes += text
+        return (try? PB.SubscribeResult(serializedBytes: bytes))?.unknownFields ?? SwiftProtobuf.UnknownStorage()
     }
 
     static func publication(_ p: Publication, isDelta: Bool) -> PB.Publication {
