@@ -193,6 +193,8 @@ package enum ConfigKeys {
         .init("engine.lmdb.compress_min_size", .works, "Strata"),
         .init("engine.lmdb.compression_level", .works, "Strata"),
         .init("engine.lmdb.readahead", .works, "Strata"),
+        .init("engine.idempotent_result_ttl", .works,
+              "Strata: how long an idempotency_key answers with the first result (5m); kept with the stream, so it outlives a restart on LMDB and Redis"),
         .init("engine.redis.address", .works, "several = sharding by channel"),
         .init("engine.redis.prefix", .works),
         .init("engine.redis.connect_timeout", .works),

@@ -142,6 +142,9 @@ package enum ConfigLoader {
         c.engine.lmdb.compressionLevel = r.int("engine.lmdb.compression_level", c.engine.lmdb.compressionLevel)
         c.engine.lmdb.readahead = r.bool("engine.lmdb.readahead", true)
         c.engine.redis = redis("engine.redis", r)
+        c.engine.idempotentResultTTLSeconds = seconds(
+            r, "engine.idempotent_result_ttl", scope: .root, errorPath: "engine.idempotent_result_ttl", default: c.engine.idempotentResultTTLSeconds)
+        if c.engine.idempotentResultTTLSeconds < 1 { r.fail("engine.idempotent_result_ttl", "must be at least 1s") }
         for (path, keyPath) in [("broker", \StrataConfig.broker), ("presence_manager", \StrataConfig.presenceManager)] {
             c[keyPath: keyPath].enabled = r.bool(path + ".enabled", false)
             c[keyPath: keyPath].type = r.string(path + ".type", "memory")
@@ -346,8 +349,8 @@ package enum ConfigLoader {
     }
 
     /// TTLs must be whole seconds.
-    private static func seconds(_ r: ConfigReader, _ key: String, scope: ConfigReader.Scope, errorPath: String) -> Int64 {
-        let ms = r.duration(key, 0, scope: scope)
+    private static func seconds(_ r: ConfigReader, _ key: String, scope: ConfigReader.Scope, errorPath: String, default def: Int64 = 0) -> Int64 {
+        let ms = r.duration(key, def * 1000, scope: scope)
         if ms < 0 { r.fail(errorPath, "must not be negative"); return 0 }
         if ms % 1000 != 0 { r.fail(errorPath, "must be a whole number of seconds") }
         return ms / 1000

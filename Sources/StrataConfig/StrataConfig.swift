@@ -115,6 +115,10 @@ package struct StrataConfig: Sendable {
         package var type = "lmdb"
         package var lmdb = LMDB()
         package var redis = Redis()
+        /// `engine.idempotent_result_ttl` (Strata): how long a publish's `idempotency_key` keeps
+        /// answering with the first result. Kept with the stream, so on LMDB and Redis it outlives
+        /// a restart of Strata; 5 minutes, as Centrifugo's.
+        package var idempotentResultTTLSeconds: Int64 = 300
     }
 
     /// `engine.redis.*`, `broker.redis.*`, `presence_manager.redis.*` (Centrifugo's names).

@@ -108,7 +108,8 @@ package final class Node: BrokerEventHandler, Sendable {
         }
         let pub = Publication(data: data, info: info, tags: tags, time: clock.nowMillis(), isJSON: isJSON)
         let append = AppendOptions(
-            retention: retention, idempotencyKey: options.idempotencyKey, useDelta: options.delta || ns.deltaPublish,
+            retention: retention, idempotencyKey: options.idempotencyKey,
+            idempotentResultTTLSeconds: config.engine.idempotentResultTTLSeconds, useDelta: options.delta || ns.deltaPublish,
             version: options.version, versionEpoch: options.versionEpoch)
         do {
             let result = try await broker.publish(channel: channel, publication: pub, options: append)

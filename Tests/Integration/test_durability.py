@@ -16,6 +16,8 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
 from cent import Client as CentClient, HistoryRequest, PublishRequest
 
 from itsupport import connect_client, connection_token, new_client, subscribe, unique
@@ -121,3 +123,31 @@ async def test_client_recovers_missed_publications_across_kill_minus_9(server_fa
         assert [d["n"] for d in sev.datas()] == list(range(8))
     finally:
         await client.disconnect()
+
+
+@pytest.mark.parametrize("engine", ["lmdb", "redis"])
+async def test_an_idempotent_retry_after_kill_minus_9_gets_the_first_offset(server_factory, request, engine):
+    """Issue 20, item 7: a backend publishes with an `idempotency_key`, Strata is killed with
+    `kill -9` before the backend sees the answer, and the backend retries after the restart: it
+    gets the original offset back and the channel holds one copy (LMDB and Redis keep the key
+    with the stream for `engine.idempotent_result_ttl`)."""
+    engine_config = dict(DURABLE["engine"])
+    if engine == "redis":
+        redis = request.getfixturevalue("redis_server")
+        engine_config = {"type": "redis", "redis": {"address": redis.address, "prefix": unique("idem")}}
+    srv = server_factory({**DURABLE, "engine": {**engine_config, "idempotent_result_ttl": "1h"}})
+    channel = unique("chat:idem")
+    cent = CentClient(srv.api_url, "api-key")
+    first = cent.publish(PublishRequest(channel=channel, data={"order": 17}, idempotency_key="order-17"))
+    other = cent.publish(PublishRequest(channel=channel, data={"order": 18}, idempotency_key="order-18"))
+    port = srv.port
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait(5)
+    srv.start(port=port)
+    cent = CentClient(srv.api_url, "api-key")
+    retry = cent.publish(PublishRequest(channel=channel, data={"order": 17}, idempotency_key="order-17"))
+    assert (retry.offset, retry.epoch) == (first.offset, first.epoch)
+    fresh = cent.publish(PublishRequest(channel=channel, data={"order": 19}, idempotency_key="order-19"))
+    assert fresh.offset == other.offset + 1
+    history = cent.history(HistoryRequest(channel=channel, limit=-1))
+    assert [p.data for p in history.publications] == [{"order": 17}, {"order": 18}, {"order": 19}]

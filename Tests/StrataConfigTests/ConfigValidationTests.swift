@@ -63,6 +63,13 @@ struct ConfigValidationTests {
         #expect(errors.at(path) != nil, "\(errors)")
     }
 
+    @Test func idempotentResultTTL() throws {
+        #expect(try decodeJSON("{}").engine.idempotentResultTTLSeconds == 300)
+        #expect(try decodeJSON(#"{"engine":{"idempotent_result_ttl":"24h"}}"#).engine.idempotentResultTTLSeconds == 86_400)
+        #expect(configErrors(#"{"engine":{"idempotent_result_ttl":"0s"}}"#).at("engine.idempotent_result_ttl") != nil)
+        #expect(configErrors(#"{"engine":{"idempotent_result_ttl":"1500ms"}}"#).at("engine.idempotent_result_ttl") != nil)
+    }
+
     @Test func theLongestDurationIsGos() throws {
         #expect(configErrors(#"{"client":{"ping_interval":"2562047h"}}"#).isEmpty)  // 292 years
         #expect(configErrors(#"{"client":{"ping_interval":"2562048h"}}"#).at("client.ping_interval") != nil)

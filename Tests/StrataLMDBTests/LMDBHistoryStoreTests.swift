@@ -53,6 +53,29 @@ struct LMDBHistoryStoreDiskTests {
         #expect(next.position == StreamPosition(offset: 6, epoch: epoch))
     }
 
+    /// An idempotency key answers with its first result after the store is reopened (a restart,
+    /// a crash), for its whole window and no longer (issue 20, item 7).
+    @Test func idempotentResultsSurviveReopenForTheirWindow() async throws {
+        let path = temporaryDirectory()
+        let clock = ManualClock()
+        let options = AppendOptions(retention: Self.retention, idempotencyKey: "order-17", idempotentResultTTLSeconds: 3600)
+        let publication = Publication(data: Array("{}".utf8))
+        let first: AppendResult
+        do {
+            let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: path), clock: clock)
+            first = try await store.append(channel: "chat:i", publication: publication, options: options, onCommit: { _ in })
+            store.close()
+        }
+        let reopened = try LMDBHistoryStore(options: LMDBStoreOptions(path: path), clock: clock)
+        clock.advance(seconds: 3000)
+        let retry = try await reopened.append(channel: "chat:i", publication: publication, options: options, onCommit: { _ in })
+        #expect(retry.suppressed && retry.position == first.position)
+        #expect(try await reopened.history(channel: "chat:i", filter: .topOnly, metaTTLSeconds: 86_400).top.offset == 1)
+        clock.advance(seconds: 601)
+        let afterWindow = try await reopened.append(channel: "chat:i", publication: publication, options: options, onCommit: { _ in })
+        #expect(!afterWindow.suppressed && afterWindow.position.offset == 2)
+    }
+
     @Test func publicationFieldsRoundTripIncludingCompressedPayloads() async throws {
         let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory(), compressMinSize: 64))
         let big = Array(String(repeating: "{\"player\":\"ünïcødé 🎉\",\"score\":12345},", count: 200).utf8)
