@@ -70,6 +70,44 @@ enum YAMLReader {
         }
     }
 
+    /// A YAML 1.1 integer (what Yams resolves as `!!int`): decimal, `0b` binary, `0x` hex, `0o`
+    /// or leading-zero octal, or sexagesimal (`1:30` is 90), underscores allowed; nil when it does
+    /// not fit in 64 bits.
+    static func integer(_ text: String) -> Int64? {
+        var digits = Substring(text.filter { $0 != "_" })
+        var negative = false
+        if let sign = digits.first, sign == "-" || sign == "+" {
+            negative = sign == "-"
+            digits = digits.dropFirst()
+        }
+        // Int64's parser takes a sign of its own: only the one just read is allowed.
+        guard !digits.isEmpty, !digits.contains(where: { $0 == "-" || $0 == "+" }) else { return nil }
+        let magnitude: Int64?
+        if digits.contains(":") {
+            var total: Int64 = 0
+            for part in digits.split(separator: ":", omittingEmptySubsequences: false) {
+                guard let value = Int64(part, radix: 10) else { return nil }
+                let (times, overflow) = total.multipliedReportingOverflow(by: 60)
+                let (sum, overflow2) = times.addingReportingOverflow(value)
+                guard !overflow, !overflow2 else { return nil }
+                total = sum
+            }
+            magnitude = total
+        } else if digits.hasPrefix("0x") {
+            magnitude = Int64(digits.dropFirst(2), radix: 16)
+        } else if digits.hasPrefix("0b") {
+            magnitude = Int64(digits.dropFirst(2), radix: 2)
+        } else if digits.hasPrefix("0o") {
+            magnitude = Int64(digits.dropFirst(2), radix: 8)
+        } else if digits.count > 1, digits.hasPrefix("0") {
+            magnitude = Int64(digits.dropFirst(), radix: 8)
+        } else {
+            magnitude = Int64(digits, radix: 10)
+        }
+        guard let magnitude else { return nil }
+        return negative ? -magnitude : magnitude
+    }
+
     /// A scalar by its resolved tag (YAML 1.1's core schema, as Yams resolves it): null, bool,
     /// int, float, otherwise the text (strings, and timestamps or binary, which no setting is).
     private static func scalar(_ node: Node, _ scalar: Node.Scalar) -> ConfigValue {
@@ -77,7 +115,9 @@ enum YAMLReader {
         case .null: return .null
         case .bool: if let b = node.bool { return .bool(b) }
         case .int:
-            if let i = node.int { return .int(Int64(i)) }
+            // Not Yams's `Node.int`: it traps on a sexagesimal integer past 64 bits
+            // (`22222222222222222222:22`, found by the config fuzz harness).
+            if let i = integer(scalar.string) { return .int(i) }
             if let d = node.float { return .double(d) }
         case .float: if let d = node.float { return .double(d) }
         default: break

@@ -53,6 +53,17 @@ struct YAMLReaderTests {
         #expect(throws: ConfigError.self) { try read(text) }
     }
 
+    /// YAML 1.1 integers in every form; one past 64 bits is not an integer (Yams's own
+    /// conversion trapped on a sexagesimal one: found by the config fuzz harness).
+    @Test func integersInEveryFormAndPast64Bits() throws {
+        let v = try read("a: 1_000\nb: 0x1F\nc: 0b101\nd: 017\ne: 0o17\nf: 1:30\ng: -2:00\nh: +5\n")
+        #expect([v["a"], v["b"], v["c"], v["d"], v["e"], v["f"], v["g"], v["h"]] == [.int(1000), .int(31), .int(5), .int(15), .int(15), .int(90), .int(-120), .int(5)])
+        let big = try read("x: 22222222222222222222:22\ny: 99999999999999999999\n")
+        #expect(big["x"].map { if case .int = $0 { false } else { true } } == true)
+        #expect(big["y"].map { if case .int = $0 { false } else { true } } == true)
+        #expect(YAMLReader.integer("1:-30") == nil && YAMLReader.integer("0x-1") == nil)
+    }
+
     /// Nine levels of ten aliases each would be a billion values.
     @Test func aliasBombsAreRefused() {
         var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
