@@ -2,7 +2,7 @@
 # Installs the Debian packages Strata builds and tests with (only the missing ones). fossil is the
 # reference delta encoder the codec tests compare against.
 set -euo pipefail
-packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev redis-server python3-venv fossil xxd)
+packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev redis-server python3-venv fossil xxd openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

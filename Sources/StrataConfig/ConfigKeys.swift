@@ -42,8 +42,10 @@ package enum ConfigKeys {
     static let redisSections = ["engine.redis.", "broker.redis.", "presence_manager.redis."]
 
     // Reasons shared by several keys.
-    private static let noTLS =
-        "TLS is not built in yet: terminate TLS in front of Strata (nginx, Caddy, HAProxy, a cloud load balancer)"
+    private static let noAutoTLS =
+        "automatic certificates (ACME) are not built in yet: give http_server.tls a certificate, or terminate TLS in front of Strata"
+    private static let noInternalPort =
+        "Strata serves one port (no separate internal port yet): http_server.tls covers all of it"
     private static let noProxy = "proxies to the application backend are not implemented yet (docs/status.md)"
     private static let goBuffers = "buffer tuning of Centrifugo's Go WebSocket library; Strata sizes its buffers itself"
     private static let noRedisAuth = "Redis authentication is not supported yet"
@@ -57,13 +59,18 @@ package enum ConfigKeys {
             "a separate internal listener is not implemented yet: Strata serves the API, /health and /metrics on http_server.port; bind that to a private address or filter the paths in front")),
         .init("http_server.internal_port", .refusedWhenOn(
             "a separate internal listener is not implemented yet: Strata serves the API, /health and /metrics on http_server.port; bind that to a private address or filter the paths in front")),
-        .init("http_server.tls", .inert("read only when http_server.tls.enabled is on, which is refused")),
-        .init("http_server.tls.enabled", .refusedWhenOn(noTLS)),
+        .init("http_server.tls.enabled", .works, "TLS on the port: WebSocket, HTTP streams, the API (swift-nio-ssl)"),
+        .init("http_server.tls.cert_pem", .works, "PEM text, a file path or base64 PEM"),
+        .init("http_server.tls.key_pem", .works, "PEM text, a file path or base64 PEM"),
+        .init("http_server.tls.client_ca_pem", .works, "clients must present a certificate this CA signed (mutual TLS)"),
+        .init("http_server.tls.server_ca_pem", .inert("a client-side setting (the CA of servers Centrifugo connects to); Strata's server does not use it")),
+        .init("http_server.tls.insecure_skip_verify", .inert("a client-side setting; Strata's server does not use it")),
+        .init("http_server.tls.server_name", .inert("a client-side setting; Strata's server does not use it")),
         .init("http_server.tls_autocert", .inert("read only when http_server.tls_autocert.enabled is on, which is refused")),
-        .init("http_server.tls_autocert.enabled", .refusedWhenOn(noTLS)),
-        .init("http_server.tls_external", .refusedWhenOn(noTLS)),
+        .init("http_server.tls_autocert.enabled", .refusedWhenOn(noAutoTLS)),
+        .init("http_server.tls_external", .refusedWhenOn(noInternalPort)),
         .init("http_server.internal_tls", .inert("read only when http_server.internal_tls.enabled is on, which is refused")),
-        .init("http_server.internal_tls.enabled", .refusedWhenOn(noTLS)),
+        .init("http_server.internal_tls.enabled", .refusedWhenOn(noInternalPort)),
         .init("http_server.http3", .inert("read only when http_server.http3.enabled is on, which is refused")),
         .init("http_server.http3.enabled", .refusedWhenOn("HTTP/3 is not implemented")),
         .init("http_server.h2c_external", .refusedWhenOn("HTTP/2 cleartext is not implemented")),

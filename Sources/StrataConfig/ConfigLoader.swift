@@ -46,6 +46,7 @@ package enum ConfigLoader {
 
         c.httpServer.address = r.string("http_server.address", c.httpServer.address)
         c.httpServer.port = r.int("http_server.port", c.httpServer.port)
+        c.httpServer.tls = readTLS(r, "http_server.tls")
         c.log.level = r.string("log.level", c.log.level)
 
         c.client.token = readToken(r, "client.token")
@@ -346,6 +347,32 @@ package enum ConfigLoader {
             r.fail(path("subscription_type"), "subscription type \"\(type)\" is not supported (only stream)")
         }
         return o
+    }
+
+    /// A TLS section for a server: when enabled, a certificate and its key are required, each
+    /// PEM text, a file or base64 PEM (`PEMSource`); `client_ca_pem` turns on client certificates.
+    static func readTLS(_ r: ConfigReader, _ path: String) -> StrataConfig.TLS {
+        var tls = StrataConfig.TLS()
+        tls.enabled = r.bool(path + ".enabled", false)
+        // Read whether on or not: a Centrifugo config keeps its TLS settings while TLS is off.
+        let values = ["cert_pem", "key_pem", "client_ca_pem"].map { r.string("\(path).\($0)", "") }
+        guard tls.enabled else { return tls }
+        func pem(_ key: String, _ value: String, required: Bool) -> String {
+            if value.isEmpty {
+                if required { r.fail("\(path).\(key)", "required when \(path).enabled is on") }
+                return ""
+            }
+            switch PEMSource.resolve(value) {
+            case .success(let text): return text
+            case .failure(let error):
+                r.fail("\(path).\(key)", error.message)
+                return ""
+            }
+        }
+        tls.certPEM = pem("cert_pem", values[0], required: true)
+        tls.keyPEM = pem("key_pem", values[1], required: true)
+        tls.clientCAPEM = pem("client_ca_pem", values[2], required: false)
+        return tls
     }
 
     /// TTLs must be whole seconds.

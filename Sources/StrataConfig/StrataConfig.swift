@@ -35,6 +35,17 @@ package struct StrataConfig: Sendable {
     package struct HTTPServer: Sendable {
         package var address = ""
         package var port = 8000
+        package var tls = TLS()
+    }
+
+    /// `http_server.tls`: TLS on the server's one port (WebSocket, HTTP streams, the API, /health,
+    /// /metrics). The PEM fields hold the PEM text itself, however the config gave it (`PEMSource`).
+    package struct TLS: Sendable {
+        package var enabled = false
+        package var certPEM = ""
+        package var keyPEM = ""
+        /// Set: clients must present a certificate signed by one of these (mutual TLS).
+        package var clientCAPEM = ""
     }
 
     package struct Log: Sendable {

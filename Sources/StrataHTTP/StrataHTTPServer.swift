@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOExtras
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// Strata's HTTP server: a listening socket whose connections are set up synchronously, in the
@@ -30,12 +31,15 @@ package struct StrataHTTPServer<Responder: HTTPResponder>: Service where Respond
         package var backlog: Int32
         /// The `Server` response header.
         package var serverName: String
+        /// TLS on every connection (`http_server.tls`): the handshake comes before anything else.
+        package var tls: NIOSSLContext?
 
-        package init(host: String, port: Int, backlog: Int32 = 4096, serverName: String = "strata") {
+        package init(host: String, port: Int, backlog: Int32 = 4096, serverName: String = "strata", tls: NIOSSLContext? = nil) {
             self.host = host
             self.port = port
             self.backlog = backlog
             self.serverName = serverName
+            self.tls = tls
         }
     }
 
@@ -74,7 +78,19 @@ package struct StrataHTTPServer<Responder: HTTPResponder>: Service where Respond
                 }
             }
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in connections.start(channel: channel, logger: logger) }
+            .childChannelInitializer { [tls = configuration.tls] channel in
+                if let tls {
+                    // Decrypts below everything else: the HTTP parser, the upgrade and the
+                    // WebSocket handlers see plain bytes, as without TLS. A handshake that never
+                    // completes is closed with the first-request timeout.
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
+                }
+                return connections.start(channel: channel, logger: logger)
+            }
             .bind(host: configuration.host, port: configuration.port).get()
         onServerRunning(server)
         await withGracefulShutdownHandler {

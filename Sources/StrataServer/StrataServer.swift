@@ -93,7 +93,7 @@ package enum StrataServer {
         let api = APIEndpoint(node: node, config: config.httpAPI)
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let server = StrataHTTPServer(
-            configuration: .init(host: address, port: config.httpServer.port),
+            configuration: .init(host: address, port: config.httpServer.port, tls: try ServerTLS.context(config.httpServer.tls)),
             responder: router.buildResponder(), webSocket: webSocket,
             channelHandlers: {
                 (streaming.isEnabled ? [streaming.makeHandler()] : [])

@@ -16,6 +16,7 @@ import copy
 import json
 import os
 import signal
+import ssl
 import socket
 import subprocess
 import time
@@ -109,6 +110,10 @@ def _tail(path: Path, limit: int = 6000) -> str:
 
 
 _NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The start-up health probe of a TLS server checks only that it answers: the certificate is the
+# test's own (test_tls.py checks it properly).
+_NO_PROXY_TLS_OPENER = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
 _LIVE_PROCESSES: set = set()
 
 
@@ -137,12 +142,17 @@ class StrataServer:
 
     # URLs -------------------------------------------------------------------------------
     @property
+    def tls(self) -> bool:
+        """`http_server.tls.enabled`: the URLs are https/wss (test_tls.py)."""
+        return bool(self.config.get("http_server", {}).get("tls", {}).get("enabled"))
+
+    @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/connection/websocket"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/connection/websocket"
 
     @property
     def api_url(self) -> str:
@@ -203,13 +213,16 @@ class StrataServer:
                     return "port-in-use"
                 return f"process exited with status {code} during startup"
             try:
-                with _NO_PROXY_OPENER.open(url, timeout=1.0) as resp:
+                opener = _NO_PROXY_TLS_OPENER if self.tls else _NO_PROXY_OPENER
+                with opener.open(url, timeout=1.0) as resp:
                     if resp.status == 200:
                         return "ok"
                     last = f"GET /health -> HTTP {resp.status}"
             except urllib.error.HTTPError as e:
                 last = f"GET /health -> HTTP {e.code}"
             except (urllib.error.URLError, OSError) as e:
+                if self.tls and "CERTIFICATE_REQUIRED" in str(e):
+                    return "ok"  # mutual TLS: the server answered, and wants a client certificate
                 last = f"GET /health failed: {e}"
             time.sleep(0.05)
         return f"GET {url} did not return 200 within {STARTUP_TIMEOUT:.0f}s (last: {last})"
