@@ -273,7 +273,12 @@ extension ClientSession {
                 streamsLongGaps: config.recoveryStreamMaxPublicationLimit > 0, tagsFilter: sub.tagsFilter)
             let positioned: SubscribeDecision.Positioned
             switch SubscribeDecision.decide(input) {
-            case .reject: return .failure(.error(.unrecoverablePosition))
+            case .reject:
+                // The client asked for an error instead of an unrecovered result (112): still a
+                // failed recovery, counted and logged with its reason.
+                noteRecoveryFailure(RecoveryFailure.stream(since: input.since, read: read), channel: p.channel, since: input.since,
+                                    top: read.top, now: p.now)
+                return .failure(.error(.unrecoverablePosition))
             case .insufficientState: return .failure(.disconnect(.insufficientState))
             case .positioned(let outcome): positioned = outcome
             }

@@ -56,14 +56,22 @@ async def test_sdks_carry_on_and_the_raw_reply_says_why(server_factory, api_fact
         await raw.call("unsubscribe", {"channel": long})
         over = await raw.call("subscribe", {"channel": long, "recover": True, "offset": 1, "epoch": long_epoch})
         assert over["subscribe"]["recovery_failure"] == "too_many_missed", over
+        # The reject-unrecovered flag (2): error 112 instead of a result, the reason still counted.
+        rejected = await raw.call("subscribe", {"channel": unique("short:r"), "recover": True, "offset": 4, "epoch": "lost", "flag": 2})
+        assert rejected["error"]["code"] == 112, rejected
         fine = await raw.call("subscribe", {"channel": unique("long:z"), "recover": True, "offset": 0, "epoch": ""})
         assert "recovery_failure" not in fine["subscribe"], fine
 
     with urllib.request.urlopen(f"{srv.http_url}/metrics", timeout=5) as resp:
         metrics = resp.read().decode()
-    for reason in ("older_than_history", "epoch_changed", "too_many_missed"):
-        line = next((l for l in metrics.splitlines() if "strata_client_recovery_failures_total" in l and f'reason="{reason}"' in l), "")
-        assert line and float(line.split()[-1]) >= 1, (reason, line)
+    counts = {reason: 0.0 for reason in ("older_than_history", "epoch_changed", "too_many_missed")}
+    for line in metrics.splitlines():
+        for reason in counts:
+            if line.startswith("strata_client_recovery_failures_total") and f'reason="{reason}"' in line:
+                counts[reason] = float(line.split()[-1])
+    # older_than_history: the SDK's resubscribe and the raw one; epoch_changed: the raw one and the
+    # rejected one; too_many_missed: the raw one.
+    assert counts == {"older_than_history": 2.0, "epoch_changed": 2.0, "too_many_missed": 1.0}, counts
     assert "subscription not recovered" in srv.logs()
 
 
