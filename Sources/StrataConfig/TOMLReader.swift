@@ -75,7 +75,7 @@ struct TOMLReader {
     private mutating func document(_ root: Table) throws(ConfigError) {
         var current = root
         while true {
-            skipBlankAndComments()
+            try skipBlankAndComments()
             guard let c = peek() else { return }
             if c == UInt8(ascii: "[") {
                 current = try header(root)
@@ -166,7 +166,7 @@ struct TOMLReader {
     /// Only spaces and a comment may follow a key/value pair or a header on its line.
     private mutating func endOfLine() throws(ConfigError) {
         skipSpaces()
-        skipComment()
+        try skipComment()
         guard let c = peek() else { return }
         if c == UInt8(ascii: "\n") {
             newline()
@@ -595,16 +595,22 @@ struct TOMLReader {
         while let b = peek(), b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { i += 1 }
     }
 
-    private mutating func skipComment() {
+    /// A comment runs to the end of the line; like strings, it may hold no control character
+    /// but a tab (a carriage return only before its line feed).
+    private mutating func skipComment() throws(ConfigError) {
         guard peek() == UInt8(ascii: "#") else { return }
-        while let b = peek(), b != UInt8(ascii: "\n") { i += 1 }
+        while let b = peek(), b != UInt8(ascii: "\n") {
+            let crlf = b == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n")
+            if (b < 0x20 && b != UInt8(ascii: "\t") && !crlf) || b == 0x7F { throw error("a control character in a comment") }
+            i += 1
+        }
     }
 
     /// Blank lines and comment lines between statements.
-    private mutating func skipBlankAndComments() {
+    private mutating func skipBlankAndComments() throws(ConfigError) {
         while true {
             skipSpaces()
-            skipComment()
+            try skipComment()
             if peek() == UInt8(ascii: "\n") {
                 newline()
             } else if peek() == UInt8(ascii: "\r"), peek(1) == UInt8(ascii: "\n") {
@@ -618,7 +624,7 @@ struct TOMLReader {
 
     /// Inside an array, values may be spread over lines with comments between them.
     private mutating func skipWhitespaceNewlinesAndComments() throws(ConfigError) {
-        skipBlankAndComments()
+        try skipBlankAndComments()
         if peek() == UInt8(ascii: "\r") { throw error("a carriage return without a line feed") }
     }
 

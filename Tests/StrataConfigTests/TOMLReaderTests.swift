@@ -143,7 +143,7 @@ struct TOMLReaderTests {
         ("a = 9223372036854775808", 1), ("a = +0x1", 1), ("a = \"open", 1), ("a = \"\"\"open", 1), ("a = \"\\q\"", 1),
         ("a = \"\\uD800\"", 1), ("a = \"\\u+123\"", 1), ("a = [1 2]", 1), ("a = {b = 1", 1), ("a = {b = 1,\nc = 2}", 1),
         ("a = 1 b = 2", 1), ("= 1", 1), ("a", 1), ("a =", 1), ("\"\"\"k\"\"\" = 1", 1), ("a = \"x\u{1}\"", 1),
-        ("a = 1\r", 1), ("a = truee", 1),
+        ("a = 1\r", 1), ("a = truee", 1), ("# a \u{1} in a comment", 1), ("a = 1 # \u{7F}", 1),
     ])
     func invalidTomlIsAnErrorWithItsLine(text: String, line: Int) {
         do {
