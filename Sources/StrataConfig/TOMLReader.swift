@@ -436,20 +436,26 @@ struct TOMLReader {
 
     // MARK: - Strings
 
-    private mutating func basicString() throws(ConfigError) -> String {
+    private mutating func basicString() throws(ConfigError) -> String { try singleLineString(UInt8(ascii: "\"")) }
+
+    private mutating func literalString() throws(ConfigError) -> String { try singleLineString(UInt8(ascii: "'")) }
+
+    /// A string on one line between `quote`s: escapes in a basic string (`"`), none in a literal one (`'`).
+    private mutating func singleLineString(_ quote: UInt8) throws(ConfigError) -> String {
         i += 1
         var out: [UInt8] = []
         while true {
             guard let c = peek() else { throw error("unterminated string") }
-            switch c {
-            case UInt8(ascii: "\""):
+            if c == quote {
                 i += 1
                 return String(decoding: out, as: UTF8.self)
-            case UInt8(ascii: "\\"):
+            }
+            if c == UInt8(ascii: "\\"), quote == UInt8(ascii: "\"") {
                 try escape(into: &out)
-            case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                throw error("a string in \" must end on its line (use \"\"\" for several lines)")
-            default:
+            } else if c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") {
+                let q = Character(Unicode.Scalar(quote))
+                throw error("a string in \(q) must end on its line (use \(q)\(q)\(q) for several lines)")
+            } else {
                 try stringByte(c, into: &out)
             }
         }
@@ -478,20 +484,6 @@ struct TOMLReader {
                 continue
             }
             try multiLineByte(c, into: &out)
-        }
-    }
-
-    private mutating func literalString() throws(ConfigError) -> String {
-        i += 1
-        var out: [UInt8] = []
-        while true {
-            guard let c = peek() else { throw error("unterminated string") }
-            if c == UInt8(ascii: "'") {
-                i += 1
-                return String(decoding: out, as: UTF8.self)
-            }
-            if c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") { throw error("a string in ' must end on its line (use ''' for several lines)") }
-            try stringByte(c, into: &out)
         }
     }
 
