@@ -13,6 +13,7 @@ enum YAMLReader {
     static let maxValues = 1_000_000
 
     static func parse(_ text: String) throws(ConfigError) -> ConfigValue {
+        try YAMLKeyCheck.check(text)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

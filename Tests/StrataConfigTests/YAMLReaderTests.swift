@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import StrataConfig
@@ -51,6 +52,40 @@ struct YAMLReaderTests {
     @Test(arguments: ["? [a]\n: 1\n", "[a]: 1\n", "x:\n  {a: 1}: 2\n", "x: !!set {? [a]}\n"])
     func nonScalarKeysAreAnError(text: String) {
         #expect(throws: ConfigError.self) { try read(text) }
+    }
+
+    /// Refused before Yams composes the document: its duplicate-key check sorted nested complex
+    /// keys in exponential time, so this 2 KB finding of the config fuzz harness ran for longer
+    /// than its 20-minute timeout. The file is the harness's input: a format byte, then the text.
+    @Test func nestedComplexKeysAreRefusedBeforeComposing() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fuzz/findings/config-timeout-nested-complex-keys.bin")
+        let bytes = try Data(contentsOf: file)
+        let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+        do {
+            _ = try read(text)
+            Issue.record("nested complex keys were accepted")
+        } catch {
+            #expect(error.message.contains("line 2: a mapping key must be a plain value, not a list"), "\(error.message)")
+        }
+    }
+
+    /// A key that is an alias is fine when it names a plain value, refused when it names a list
+    /// or a mapping; an explicit (`? `) plain key is an ordinary key.
+    @Test func aliasAndExplicitKeys() throws {
+        let v = try read("name: &k port\n*k : 8000\n? explicit\n: 1\n")
+        #expect(v["port"] == .int(8000))
+        #expect(v["explicit"] == .int(1))
+        for (text, what) in [("a: &a [1]\n? *a\n: 2\n", "an alias of a list or a mapping (*a)"),
+                             ("a: &a {b: 1}\nc:\n  *a : 2\n", "an alias of a list or a mapping (*a)"),
+                             ("x:\n  - y:\n      ? {a: 1}\n      : 2\n", "a mapping")] {
+            do {
+                _ = try read(text)
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(error.message.hasSuffix("a mapping key must be a plain value, not \(what)"), "\(error.message)")
+            }
+        }
     }
 
     /// YAML 1.1 integers in every form; one past 64 bits is not an integer (Yams's own
