@@ -11,11 +11,14 @@ package struct AppendOptions: Sendable {
     /// Version suppression: a publish with version ≤ the stored one (same version epoch) is dropped.
     package var version: UInt64
     package var versionEpoch: String
+    /// Keyed cache channels: the key this publication sets or removes (KeyedCache.swift).
+    package var cacheKey: CacheKeyUpdate?
 
     package init(
         retention: StreamRetention, idempotencyKey: String? = nil, idempotentResultTTLSeconds: Int64 = 300,
-        useDelta: Bool = false, version: UInt64 = 0, versionEpoch: String = ""
+        useDelta: Bool = false, version: UInt64 = 0, versionEpoch: String = "", cacheKey: CacheKeyUpdate? = nil
     ) {
+        self.cacheKey = cacheKey
         self.retention = retention
         self.idempotencyKey = idempotencyKey
         self.idempotentResultTTLSeconds = idempotentResultTTLSeconds
@@ -65,6 +68,10 @@ package protocol HistoryStore: Sendable {
     /// Reads publications by `filter` and returns them with the current top position.
     /// The epoch of `filter.since` is not compared here: the node does that (error 112).
     func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult
+
+    /// Reads the channel's keyed table (KeyedCache.swift): every live key (`since` nil) or every
+    /// entry newer than `since`, in offset order. Creates the stream meta like `history`.
+    func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead
 
     func removeHistory(channel: String) async throws
 

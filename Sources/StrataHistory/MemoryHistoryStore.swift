@@ -47,7 +47,7 @@ package final class MemoryHistoryStore: HistoryStore {
     ) async throws -> AppendResult {
         let now = clock.nowMillis()
         let retention = options.retention
-        return shard(for: channel).withLock { shard in
+        return try shard(for: channel).withLock { shard throws(CacheKeyLimitExceeded) in
             let resultKey = options.idempotencyKey.map { channel + "\u{0}" + $0 }
             if let resultKey, let cached = shard.results[resultKey], now < cached.expireAt {
                 return AppendResult(position: cached.position, publication: publication, suppressed: true)
@@ -73,8 +73,12 @@ package final class MemoryHistoryStore: HistoryStore {
                 stream.version = options.version
                 stream.versionEpoch = options.versionEpoch
             }
+            let storesKey = try options.cacheKey.map { update throws(CacheKeyLimitExceeded) in try stream.admitKey(update) } ?? false
             let previous = options.useDelta ? stream.entries.last : nil
             let stored = stream.append(publication, size: retention.size)
+            if storesKey, let update = options.cacheKey {
+                stream.keyed[update.key] = KeyedCacheEntry(publication: stored, removed: update.removes)
+            }
             stream.entriesExpireAt = now + retention.ttlSeconds * 1000
             stream.metaExpireAt = retention.metaTTLSeconds > 0 ? now + retention.metaTTLSeconds * 1000 : 0
             shard.streams[channel] = stream
@@ -99,11 +103,24 @@ package final class MemoryHistoryStore: HistoryStore {
         }
     }
 
+    package func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        let now = clock.nowMillis()
+        return shard(for: channel).withLock { shard in
+            var stream = Self.liveStream(&shard, channel, now: now)
+            if metaTTLSeconds > 0 { stream.metaExpireAt = now + metaTTLSeconds * 1000 }
+            shard.streams[channel] = stream
+            return KeyedCacheRead(
+                entries: stream.readKeyed(since: since), top: StreamPosition(offset: stream.top, epoch: stream.epoch), floor: stream.keyedFloor)
+        }
+    }
+
     package func removeHistory(channel: String) async throws {
         shard(for: channel).withLock { shard in
             guard var stream = shard.streams[channel] else { return }
             stream.entries.removeAll()
             stream.entriesExpireAt = 0
+            stream.keyed.removeAll()
+            stream.keyedFloor = stream.top
             shard.streams[channel] = stream
         }
     }

@@ -13,6 +13,9 @@ struct MemoryStream {
     var metaExpireAt: Int64 = 0
     var version: UInt64 = 0
     var versionEpoch = ""
+    /// Keyed cache channels: key → its latest publication or tombstone (KeyedCache.swift).
+    var keyed: [String: KeyedCacheEntry] = [:]
+    var keyedFloor: UInt64 = 0
 
     init(epoch: String) {
         self.epoch = epoch
@@ -64,5 +67,27 @@ struct MemoryStream {
             }
             return out
         }
+    }
+
+    /// Makes room for `update` before the append that carries it: false when the append stores
+    /// no entry (a removal of a key not held); throws when a new key finds the table full.
+    mutating func admitKey(_ update: CacheKeyUpdate) throws(CacheKeyLimitExceeded) -> Bool {
+        if keyed[update.key] != nil { return true }
+        if update.removes { return false }
+        guard keyed.count >= update.limit else { return true }
+        guard let oldest = keyed.filter(\.value.removed).min(by: { $0.value.publication.offset < $1.value.publication.offset }) else {
+            throw CacheKeyLimitExceeded(limit: update.limit)
+        }
+        keyed[oldest.key] = nil
+        keyedFloor = max(keyedFloor, oldest.value.publication.offset)
+        return true
+    }
+
+    func readKeyed(since: UInt64?) -> [KeyedCacheEntry] {
+        let entries = keyed.values.filter { entry in
+            if let since { return entry.publication.offset > since }
+            return !entry.removed
+        }
+        return entries.sorted { $0.publication.offset < $1.publication.offset }
     }
 }

@@ -21,11 +21,20 @@ enum KeySchema {
     /// `entries` key: channel id then offset.
     static func entryKey(_ id: UInt64, _ offset: UInt64) -> [UInt8] { be64(id) + be64(offset) }
 
+    /// `keyed` key: channel id then the entry's offset, so a cursor walks a table in offset order.
+    static func keyedKey(_ id: UInt64, _ offset: UInt64) -> [UInt8] { be64(id) + be64(offset) }
+
     /// `meta` key.
     static func metaKey(_ id: UInt64) -> [UInt8] { be64(id) }
 
     /// `idempotency` key: channel id then the client's key (long keys hashed the same way as names).
-    static func idempotencyKey(_ id: UInt64, _ key: String) -> [UInt8] {
+    static func idempotencyKey(_ id: UInt64, _ key: String) -> [UInt8] { scopedKey(id, key) }
+
+    /// `keyIndex` key: channel id then the cache key, laid out as idempotency keys.
+    static func cacheKeyIndexKey(_ id: UInt64, _ key: String) -> [UInt8] { scopedKey(id, key) }
+
+    /// A channel-scoped string key: up to 256 bytes as they are, longer ones a prefix plus a hash.
+    private static func scopedKey(_ id: UInt64, _ key: String) -> [UInt8] {
         let bytes = Array(key.utf8)
         if bytes.count <= 256 { return be64(id) + [0] + bytes }
         return be64(id) + [1] + bytes.prefix(240) + be64(fnv1a64(bytes))

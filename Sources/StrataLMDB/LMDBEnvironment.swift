@@ -24,6 +24,9 @@ final class LMDBEnvironment: @unchecked Sendable {
     let idempotency: MDB_dbi
     let expiry: MDB_dbi
     let info: MDB_dbi
+    /// Keyed cache channels: channel id + offset → key entry, and channel id + key → offset.
+    let keyed: MDB_dbi
+    let keyIndex: MDB_dbi
 
     static let formatKey = Array("format".utf8)
     static let formatValue = Array("strata-history-1".utf8)
@@ -60,7 +63,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             throw error
         }
         do {
-            try check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs", path)
+            try check(mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs", path)
             try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize", path)
             var flags = UInt32(MDB_NOTLS)
             // Without readahead, stores larger than memory read far faster: a channel's large
@@ -77,7 +80,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             mdb_env_info(env, &envInfo)
             self.mapSize = max(mapSize, envInfo.me_mapsize)
 
-            (meta, entries, names, idempotency, expiry, info) = try Self.openDatabases(env, path: path)
+            (meta, entries, names, idempotency, expiry, info, keyed, keyIndex) = try Self.openDatabases(env, path: path)
         } catch {
             mdb_env_close(env)
             Self.openPaths.withLock { _ = $0.remove(canonical) }
@@ -90,7 +93,9 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     /// Opens (or, in an empty environment, creates) the named databases and checks the format marker,
     /// so a foreign or newer data directory is refused instead of silently re-initialised.
-    private static func openDatabases(_ env: OpaquePointer, path: String) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi) {
+    private static func openDatabases(_ env: OpaquePointer, path: String) throws
+        -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi)
+    {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin", path)
         guard let txn else { throw LMDBStoreError(path: path, reason: "no transaction") }
@@ -136,7 +141,11 @@ final class LMDBEnvironment: @unchecked Sendable {
             try check(mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))", path)
             return dbi
         }
-        let dbs = (try open("meta"), try open("entries"), try open("names"), try open("idempotency"), try open("expiry"), infoDBI)
+        // keyed and keyIndex came with keyed cache channels: an older data directory gains them here.
+        let dbs = (
+            try open("meta"), try open("entries"), try open("names"), try open("idempotency"), try open("expiry"), infoDBI,
+            try open("keyed"), try open("keyIndex")
+        )
         try check(mdb_txn_commit(txn), "mdb_txn_commit", path)
         committed = true
         return dbs

@@ -5,15 +5,24 @@ import StrataRecordFormat
 
 /// The read side: read-only transactions on the caller's thread.
 extension LMDBHistoryStore {
-    enum ReadOutcome {
-        case result(HistoryResult)
+    enum ReadOutcome<T> {
+        case result(T)
         /// The stream must be created (new epoch) or its meta TTL refreshed: a write first.
         case needsMetaWrite
     }
 
     /// Reads `filter` from the channel's stream, or says a meta write is needed first.
-    /// `metaTTLSeconds` 0 skips the refresh check (used right after a refresh).
-    func readStream(_ channel: String, _ filter: HistoryFilter, metaTTLSeconds: Int64, now: Int64) throws -> ReadOutcome {
+    func readStream(_ channel: String, _ filter: HistoryFilter, metaTTLSeconds: Int64, now: Int64) throws -> ReadOutcome<HistoryResult> {
+        try readLive(channel, metaTTLSeconds: metaTTLSeconds, now: now) { txn, id, meta in
+            HistoryResult(publications: try readEntries(txn, id, meta, filter), top: StreamPosition(offset: meta.top, epoch: meta.epoch))
+        }
+    }
+
+    /// Runs `body` on the channel's live stream in a read transaction, or says a meta write is
+    /// needed first. `metaTTLSeconds` 0 skips the refresh check (used right after a refresh).
+    func readLive<T>(
+        _ channel: String, metaTTLSeconds: Int64, now: Int64, _ body: (LMDBTransaction, UInt64, MetaRecord) throws -> T
+    ) throws -> ReadOutcome<T> {
         try env.read { txn in
             guard let id = try channelID(txn, channel), var meta = try meta(txn, id), !Self.isExpired(meta, now: now) else {
                 return .needsMetaWrite
@@ -25,8 +34,7 @@ extension LMDBHistoryStore {
                 if wanted - meta.metaExpireAt > slack { return .needsMetaWrite }
             }
             expireEntriesIfDue(&meta, now: now)
-            let top = StreamPosition(offset: meta.top, epoch: meta.epoch)
-            return .result(HistoryResult(publications: try readEntries(txn, id, meta, filter), top: top))
+            return .result(try body(txn, id, meta))
         }
     }
 

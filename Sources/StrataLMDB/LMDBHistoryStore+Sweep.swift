@@ -39,6 +39,7 @@ extension LMDBHistoryStore {
                 budget -= 1
             case .garbage:
                 finished = try deleteEntries(txn, id, below: .max, budget: &budget)
+                if finished { finished = try deleteKeyed(txn, id, budget: &budget) }
             }
             if finished {
                 try txn.delete(env.expiry, key)

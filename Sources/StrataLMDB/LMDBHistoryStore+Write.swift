@@ -89,7 +89,7 @@ extension LMDBHistoryStore {
     // MARK: Append
 
     func applyAppend(_ txn: LMDBTransaction, _ channel: String, _ pub: Publication, _ options: AppendOptions, now: Int64) throws
-        -> AppendResult
+        -> Result<AppendResult, CacheKeyLimitExceeded>
     {
         let retention = options.retention
         if let key = options.idempotencyKey, let id = try channelID(txn, channel) {
@@ -100,7 +100,7 @@ extension LMDBHistoryStore {
                 let offset = try r.u64()
                 let epoch = try r.string()
                 if now < expireAt {
-                    return AppendResult(position: StreamPosition(offset: offset, epoch: epoch), publication: pub, suppressed: true)
+                    return .success(AppendResult(position: StreamPosition(offset: offset, epoch: epoch), publication: pub, suppressed: true))
                 }
             }
         }
@@ -114,10 +114,19 @@ extension LMDBHistoryStore {
                 let sameEpoch = options.versionEpoch.isEmpty || options.versionEpoch == meta.versionEpoch
                 if sameEpoch && meta.version > 0 && options.version <= meta.version {
                     try putMeta(txn, id, meta)
-                    return AppendResult(position: StreamPosition(offset: meta.top, epoch: meta.epoch), publication: pub, suppressed: true)
+                    return .success(
+                        AppendResult(position: StreamPosition(offset: meta.top, epoch: meta.epoch), publication: pub, suppressed: true))
                 }
                 meta.version = options.version
                 meta.versionEpoch = options.versionEpoch
+            }
+            // Room for the key first: a refusal leaves nothing written but a new stream's meta.
+            var storesKey = false
+            if let update = options.cacheKey {
+                switch try admitKey(txn, id, &meta, update) {
+                case .success(let stores): storesKey = stores
+                case .failure(let refused): return .failure(refused)
+                }
             }
             var previous: Publication?
             if options.useDelta && !meta.isEmpty, let v = try txn.get(env.entries, KeySchema.entryKey(id, meta.top)) {
@@ -127,9 +136,11 @@ extension LMDBHistoryStore {
             meta.top += 1
             var stored = pub
             stored.offset = meta.top
-            try txn.put(
-                env.entries, KeySchema.entryKey(id, meta.top),
-                PublicationRecord.encode(stored, compressor: compressor.value, minSize: self.options.compressMinSize))
+            let record = PublicationRecord.encode(stored, compressor: compressor.value, minSize: self.options.compressMinSize)
+            try txn.put(env.entries, KeySchema.entryKey(id, meta.top), record)
+            if storesKey, let update = options.cacheKey {
+                try putKey(txn, id, &meta, KeyedRecord(removed: update.removes, key: update.key, record: record), offset: meta.top)
+            }
             if wasEmpty {
                 // Entries below (logically expired or removed) are physically removed by the sweeper.
                 if meta.first < meta.top { try txn.put(env.expiry, KeySchema.expiryKey(at: now, id, .entries), []) }
@@ -165,7 +176,7 @@ extension LMDBHistoryStore {
             try txn.put(env.idempotency, k, w.bytes)
             try txn.put(env.expiry, KeySchema.expiryKey(at: expireAt, id, .idempotency, suffix: Array(k[8...])), [])
         }
-        return result
+        return .success(result)
     }
 
     // MARK: Meta creation and refresh for reads

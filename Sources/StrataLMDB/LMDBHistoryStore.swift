@@ -122,19 +122,41 @@ package final class LMDBHistoryStore: HistoryStore {
                         }))
             }
         }
-        return try await write({ txn in try self.applyAppend(txn, channel, publication, options, now: now) }) { result in
-            if !result.suppressed { onCommit(result) }
+        // A refused key is a result, not a throw: a throw would abort the whole group commit.
+        let outcome = try await write({ txn in try self.applyAppend(txn, channel, publication, options, now: now) }) { outcome in
+            if case .success(let result) = outcome, !result.suppressed { onCommit(result) }
         }
+        return try outcome.get()
     }
 
     package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {
+        try await readCreatingMeta(channel, metaTTLSeconds: metaTTLSeconds) { now, ttl in
+            try self.readStream(channel, filter, metaTTLSeconds: ttl, now: now)
+        }
+    }
+
+    package func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        try await readCreatingMeta(channel, metaTTLSeconds: metaTTLSeconds) { now, ttl in
+            try self.readLive(channel, metaTTLSeconds: ttl, now: now) { txn, id, meta in
+                KeyedCacheRead(
+                    entries: try self.readKeyed(txn, id, since: since), top: StreamPosition(offset: meta.top, epoch: meta.epoch),
+                    floor: meta.keyFloor)
+            }
+        }
+    }
+
+    /// Runs `read` (now, meta TTL to check); when it needs the stream created or its meta TTL
+    /// refreshed, writes that first and reads again without the check.
+    private func readCreatingMeta<T>(
+        _ channel: String, metaTTLSeconds: Int64, _ read: (Int64, Int64) throws -> ReadOutcome<T>
+    ) async throws -> T {
         let now = clock.nowMillis()
-        switch try readStream(channel, filter, metaTTLSeconds: metaTTLSeconds, now: now) {
+        switch try read(now, metaTTLSeconds) {
         case .result(let r):
             return r
         case .needsMetaWrite:
             _ = try await write { txn in try self.ensureMeta(txn, channel, metaTTLSeconds: metaTTLSeconds, now: now) }
-            switch try readStream(channel, filter, metaTTLSeconds: 0, now: now) {
+            switch try read(now, 0) {
             case .result(let r): return r
             case .needsMetaWrite: throw LMDBStoreError(path: options.path, reason: "stream meta missing after creation")
             }
@@ -147,6 +169,7 @@ package final class LMDBHistoryStore: HistoryStore {
             guard let id = try self.channelID(txn, channel), var meta = try self.meta(txn, id) else { return true }
             meta.first = meta.top + 1
             meta.entriesExpireAt = 0
+            try self.removeKeyed(txn, id, &meta)
             try self.putMeta(txn, id, meta)
             // The entries themselves go in the sweeper's bounded batches.
             try txn.put(self.env.expiry, KeySchema.expiryKey(at: now, id, .entries), [])

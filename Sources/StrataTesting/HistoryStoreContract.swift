@@ -247,6 +247,7 @@ package struct HistoryStoreContract: Sendable {
         case metaTTLGivesNewEpoch, readsRefreshMetaTTL, removeKeepsOffsetsAndEpoch, idempotentPublishReturnsFirstResult
         case versionSuppressesOlder, deltaBaseIsPreviousPublication, onCommitRunsInOffsetOrder, noHistoryMeansNoOffset
         case payloadBytesAndKindSurvive
+        case keyedCacheKeepsLatestPerKey, keyedCacheLimitDropsOldestTombstone, keyedCacheFollowsEpochAndRemoval
 
         package var description: String { rawValue }
     }
@@ -269,6 +270,9 @@ package struct HistoryStoreContract: Sendable {
         case .onCommitRunsInOffsetOrder: try await onCommitRunsInOffsetOrder()
         case .noHistoryMeansNoOffset: try await noHistoryMeansNoOffset()
         case .payloadBytesAndKindSurvive: try await payloadBytesAndKindSurvive()
+        case .keyedCacheKeepsLatestPerKey: try await keyedCacheKeepsLatestPerKey()
+        case .keyedCacheLimitDropsOldestTombstone: try await keyedCacheLimitDropsOldestTombstone()
+        case .keyedCacheFollowsEpochAndRemoval: try await keyedCacheFollowsEpochAndRemoval()
         }
     }
 }

@@ -54,17 +54,22 @@ package final class RedisHistoryStore: HistoryStore {
             record, retention.keepsHistory ? retention.size : 0, retention.ttlSeconds, publishTo ?? "",
             retention.metaTTLSeconds, Epoch.generate(), nowMillisArgument,
             resultKey == nil ? "" : String(options.idempotentResultTTLSeconds), options.useDelta ? "1" : "0",
-            options.version, options.versionEpoch,
+            options.version, options.versionEpoch, options.cacheKey?.key ?? "", options.cacheKey?.removes == true ? "1" : "0",
+            options.cacheKey?.limit ?? 0,
         ]
+        var scriptKeys = [keys.stream(channel), keys.meta(channel), resultKey ?? ""]
+        if options.cacheKey != nil { scriptKeys += keys.keyed(channel) }
         let decompressors = self.decompressors
-        return try await shards.run(
-            .historyAdd, channel: channel, keys: [keys.stream(channel), keys.meta(channel), resultKey ?? ""], arguments: arguments,
-            ordered: onCommit != nil
-        ) { reply in
+        let cacheKeyLimit = options.cacheKey?.limit ?? 0
+        // A full keyed table is a result here (the shards' calls throw only Redis errors).
+        let outcome = try await shards.run(.historyAdd, channel: channel, keys: scriptKeys, arguments: arguments, ordered: onCommit != nil) {
+            reply -> Result<AppendResult, CacheKeyLimitExceeded> in
+            if Self.refusedKey(reply) { return .failure(CacheKeyLimitExceeded(limit: cacheKeyLimit)) }
             let result = try Self.appendResult(reply, publication: publication, decompressors: decompressors)
             if !result.suppressed { onCommit?(result) }
-            return result
+            return .success(result)
         }
+        return try outcome.get()
     }
 
     /// The stored record; a compression context is taken only for payloads that may be compressed.
@@ -76,6 +81,12 @@ package final class RedisHistoryStore: HistoryStore {
     }
 
     /// `{offset, epoch, from cache, suppressed, previous record}` → the append's result.
+    /// history_add's answer when a new key found the keyed table full: nothing was appended.
+    static func refusedKey(_ reply: RESPValue) -> Bool {
+        guard let fields = reply.elements, fields.count == 5 else { return false }
+        return fields[3].string == "limit"
+    }
+
     static func appendResult(_ reply: RESPValue, publication: Publication, decompressors: ZstdDecompressorPool) throws -> AppendResult {
         guard let fields = reply.elements, fields.count == 5, let offset = fields[0].int, offset >= 0,
             let epoch = fields[1].string, let fromCache = fields[2].string, let suppressed = fields[3].string,
@@ -115,9 +126,31 @@ package final class RedisHistoryStore: HistoryStore {
         return HistoryResult(publications: publications, top: StreamPosition(offset: UInt64(top), epoch: epoch))
     }
 
+    package func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        let keys = shards.keys
+        let arguments: [any RESPArgument] = [since.map { String($0) } ?? "", metaTTLSeconds, Epoch.generate(), nowMillisArgument]
+        let reply = try await shards.run(
+            .keyedGet, channel: channel, keys: [keys.stream(channel), keys.meta(channel)] + keys.keyed(channel), arguments: arguments,
+            ordered: false)
+        guard let fields = reply.elements, fields.count == 4, let top = fields[0].int, top >= 0, let epoch = fields[1].string,
+            let floor = fields[2].int, floor >= 0, let flat = fields[3].elements, flat.count % 2 == 0
+        else { throw RedisError(.unexpectedReply, "keyed_get returned \(reply)") }
+        var entries: [KeyedCacheEntry] = []
+        entries.reserveCapacity(flat.count / 2)
+        for i in stride(from: 0, to: flat.count, by: 2) {
+            guard let offsetText = flat[i].string, let offset = UInt64(offsetText), let value = flat[i + 1].bytes, let kind = value.first,
+                kind == UInt8(ascii: "v") || kind == UInt8(ascii: "r")
+            else { throw RedisError(.unexpectedReply, "keyed entry \(flat[i]) \(flat[i + 1])") }
+            let publication = try PublicationRecord.decode(Array(value.dropFirst()), offset: offset, decompressors: decompressors)
+            entries.append(KeyedCacheEntry(publication: publication, removed: kind == UInt8(ascii: "r")))
+        }
+        return KeyedCacheRead(entries: entries, top: StreamPosition(offset: UInt64(top), epoch: epoch), floor: UInt64(floor))
+    }
+
     package func removeHistory(channel: String) async throws {
         let keys = shards.keys
-        _ = try await shards.run(.historyRemove, channel: channel, keys: [keys.stream(channel), keys.meta(channel)], arguments: [])
+        _ = try await shards.run(
+            .historyRemove, channel: channel, keys: [keys.stream(channel), keys.meta(channel)] + keys.keyed(channel), arguments: [])
     }
 
     /// Nothing to do: Redis expires keys itself, and the scripts treat expired data as gone.

@@ -7,6 +7,14 @@ struct RedisKeys: Sendable {
     func stream(_ channel: String) -> String { prefix + ".stream." + channel }
     /// Stream meta hash: e epoch, s top, v / ve version; ex / mx expiry times (ms) under a test clock.
     func meta(_ channel: String) -> String { prefix + ".stream.meta." + channel }
+    /// Keyed cache table (Lua/keyed.lua): key → 'v' or 'r' (tombstone) + publication record.
+    func keyedValues(_ channel: String) -> String { prefix + ".keyed.values." + channel }
+    /// Keyed cache table: every key by its entry's offset.
+    func keyedOrder(_ channel: String) -> String { prefix + ".keyed.order." + channel }
+    /// Keyed cache table: removed keys by their tombstone's offset.
+    func keyedTombstones(_ channel: String) -> String { prefix + ".keyed.tombstones." + channel }
+    /// The three keys of a channel's keyed table, in the scripts' order.
+    func keyed(_ channel: String) -> [String] { [keyedValues(channel), keyedOrder(channel), keyedTombstones(channel)] }
     /// Idempotent publish result: s offset, e epoch; x expiry time (ms) under a test clock.
     func result(_ channel: String, _ idempotencyKey: String) -> String { prefix + ".result." + channel + "." + idempotencyKey }
     /// Where nodes publish the channel's messages to each other.

@@ -18,7 +18,9 @@ struct RedisScript: Sendable {
         }.joined()
     }
 
-    static let historyAdd = RedisScript(name: "history_add", source: PackageResources.history_add_lua)
+    /// keyed.lua's functions are prepended to the scripts that use them.
+    static let historyAdd = RedisScript(name: "history_add", source: PackageResources.keyed_lua + PackageResources.history_add_lua)
+    static let keyedGet = RedisScript(name: "keyed_get", source: PackageResources.keyed_lua + PackageResources.keyed_get_lua)
     static let historyGet = RedisScript(name: "history_get", source: PackageResources.history_get_lua)
     static let historyRemove = RedisScript(name: "history_remove", source: PackageResources.history_remove_lua)
     static let presenceAdd = RedisScript(name: "presence_add", source: PackageResources.presence_add_lua)

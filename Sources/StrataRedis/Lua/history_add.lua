@@ -2,15 +2,18 @@
 -- script alone, so offsets, trimming, meta and the PUB/SUB message can never interleave with
 -- another publish to the channel (docs/protocol/history.md §2).
 --
--- KEYS: 1 stream, 2 stream meta, 3 idempotency result ('' when the publish has no key)
+-- KEYS: 1 stream, 2 stream meta, 3 idempotency result ('' when the publish has no key);
+--       with a cache key: 4 keyed values, 5 keyed order, 6 keyed tombstones (keyed.lua)
 -- ARGV: 1 publication record, 2 history size (0 = no stream), 3 history ttl (s),
 --       4 PUB/SUB channel ('' = do not publish), 5 meta ttl (s, 0 = none),
 --       6 epoch for a new stream, 7 now (ms; '' = Redis keeps time), 8 result ttl (s; '' = no key),
---       9 delta '1'/'0', 10 version (0 = none), 11 version epoch
--- Returns {offset, epoch, from result cache '1'/'0', suppressed '1'/'0', previous record or ''}.
+--       9 delta '1'/'0', 10 version (0 = none), 11 version epoch,
+--       12 cache key ('' = none), 13 the publication removes the key '1'/'0', 14 key limit
+-- Returns {offset, epoch, from result cache '1'/'0', suppressed '1'/'0' (or 'limit': the keyed
+-- table is full, nothing appended), previous record or ''}.
 --
 -- Meta fields: e epoch (written when the stream begins), s top offset, v / ve version and
--- version epoch.
+-- version epoch; ke / kc / kf for the keyed table (keyed.lua).
 --
 -- Time: with no `now`, Redis's own EXPIRE on each key is the whole of expiry: an expired key is
 -- gone on its next access, to the millisecond, so the script needs no clock. With a `now` (a
@@ -105,6 +108,31 @@ if version > 0 then
   end
 end
 
+-- Keyed cache channels: room for the key before anything is appended.
+local cacheKey = ARGV[12] or ''
+local storesKey = false
+if cacheKey ~= '' then
+  local floor, count = keyedTable(KEYS[2], KEYS[4], KEYS[5], KEYS[6], epoch, top)
+  if redis.call('ZSCORE', KEYS[5], cacheKey) then
+    storesKey = true
+  elseif ARGV[13] ~= '1' then
+    storesKey = true
+    if count >= tonumber(ARGV[14]) then
+      -- A new key at the limit: the oldest tombstone goes, or the publish is refused.
+      local oldest = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
+      if #oldest == 0 then
+        redis.call('HSET', KEYS[2], unpack(metaFields({'s', ms(top)}, nil)))
+        keepMeta()
+        return {top, epoch, '0', 'limit', ''}
+      end
+      redis.call('ZREM', KEYS[6], oldest[1])
+      redis.call('ZREM', KEYS[5], oldest[1])
+      redis.call('HDEL', KEYS[4], oldest[1])
+      if tonumber(oldest[2]) > floor then redis.call('HSET', KEYS[2], 'kf', oldest[2]) end
+    end
+  end
+end
+
 local previous = ''
 if ARGV[9] == '1' and top > 0 then
   local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -121,6 +149,19 @@ if version > 0 then
 end
 redis.call('HSET', KEYS[2], unpack(metaFields(fields, now and now + ttl * 1000)))
 keepMeta()
+
+if storesKey then
+  local removes = ARGV[13] == '1'
+  redis.call('ZADD', KEYS[5], top, cacheKey)
+  redis.call('HSET', KEYS[4], cacheKey, (removes and 'r' or 'v') .. ARGV[1])
+  if removes then
+    redis.call('ZADD', KEYS[6], top, cacheKey)
+  else
+    redis.call('ZREM', KEYS[6], cacheKey)
+  end
+  redis.call('HSET', KEYS[2], 'kc', redis.call('ZCARD', KEYS[5]))
+end
+if cacheKey ~= '' then keepKeyed(KEYS[4], KEYS[5], KEYS[6], metaTTL) end
 
 if ARGV[4] ~= '' then
   if ARGV[9] == '1' then
