@@ -85,7 +85,8 @@ def main() -> int:
         if kind == "systemLibrary" or not folder.is_dir():
             continue
         used = imports(folder)
-        undeclared = sorted(used - deps - {name})
+        carried = set().union(*(CARRIED.get(d, set()) for d in deps)) if deps else set()
+        undeclared = sorted(used - deps - carried - {name})
         unused = sorted(d for d in deps - used if d not in system_libraries or d not in used)
         # A system library shim counts as used when imported; a product named differently from
         # its module would show here and must be listed in MODULE_OF below.
@@ -105,6 +106,11 @@ def main() -> int:
 
 # Products whose module is named otherwise (none today).
 MODULE_OF: dict[str, str] = {}
+
+# Modules a product always builds and links with it, importable where the product is declared
+# although SwiftPM cannot name them: Yams's bundled libyaml (StrataConfig reads its event stream
+# before Yams composes a document, YAMLKeyCheck.swift).
+CARRIED: dict[str, set[str]] = {"Yams": {"CYaml"}}
 
 if __name__ == "__main__":
     sys.exit(main())

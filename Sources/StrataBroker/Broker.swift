@@ -27,6 +27,8 @@ package protocol Broker: Sendable {
     func unsubscribe(channel: String) async throws
     func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult
     func removeHistory(channel: String) async throws
+    /// The channel's keyed cache table (StrataHistory/KeyedCache.swift).
+    func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead
 }
 
 /// The single-node broker: history in a local `HistoryStore` (memory or LMDB), delivery in process.
@@ -72,5 +74,9 @@ package final class LocalBroker: Broker {
 
     package func removeHistory(channel: String) async throws {
         try await store.removeHistory(channel: channel)
+    }
+
+    package func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        try await store.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTLSeconds)
     }
 }

@@ -11,6 +11,11 @@ package struct ChannelOptions: Equatable, Sendable {
     package var allowRecovery = false
     package var forceRecoveryMode: RecoveryMode = .stream
     package var autoCacheRecover = false
+    /// Keyed cache channels (Strata's own, docs/keyed-cache.md): the publication tag whose value
+    /// is the key; "" = the channel caches one value, as in Centrifugo.
+    package var cacheKeyTag = ""
+    /// The most keys (and tombstones) one channel's table holds.
+    package var cacheKeyLimit = 10_000
     package var allowedDeltaTypes: [String] = []
     package var deltaPublish = false
     package var presence = false

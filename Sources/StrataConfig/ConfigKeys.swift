@@ -170,6 +170,8 @@ package enum ConfigKeys {
         ("history_size", .works, ""), ("history_ttl", .works, ""), ("history_meta_ttl", .works, ""),
         ("force_positioning", .works, ""), ("allow_positioning", .works, ""), ("force_recovery", .works, ""),
         ("allow_recovery", .works, ""), ("force_recovery_mode", .works, "stream or cache"), ("auto_cache_recover", .works, ""),
+        ("cache_key_tag", .works, "Strata's own: a tag naming each publication's key; the channel keeps the latest of every key (docs/keyed-cache.md)"),
+        ("cache_key_limit", .works, "Strata's own: the most keys one keyed channel holds (default 10000)"),
         ("allowed_delta_types", .works, "fossil"), ("delta_publish", .works, ""), ("presence", .works, ""),
         ("join_leave", .works, ""), ("force_push_join_leave", .works, ""),
         ("allow_subscribe_for_client", .works, ""), ("allow_subscribe_for_anonymous", .works, ""),

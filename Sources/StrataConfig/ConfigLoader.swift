@@ -307,6 +307,8 @@ package enum ConfigLoader {
         default: r.fail(path("force_recovery_mode"), "unknown recovery mode \"\(mode)\" (want \"stream\" or \"cache\")")
         }
         o.autoCacheRecover = b("auto_cache_recover")
+        o.cacheKeyTag = r.string(prefix + "cache_key_tag", "", scope: scope)
+        o.cacheKeyLimit = r.int(prefix + "cache_key_limit", 10_000, scope: scope)
         o.allowedDeltaTypes = r.strings(prefix + "allowed_delta_types", [], scope: scope)
         for t in o.allowedDeltaTypes where t != "fossil" {
             r.fail(path("allowed_delta_types"), "unknown delta type \"\(t)\" (only \"fossil\")")
@@ -465,6 +467,12 @@ package enum ConfigLoader {
             if o.forceRecovery && !o.keepsHistory { r.fail(path + ".force_recovery", "needs history_size and history_ttl") }
             if o.autoCacheRecover && !(o.forceRecovery && o.forceRecoveryMode == .cache) {
                 r.fail(path + ".auto_cache_recover", "needs force_recovery and force_recovery_mode \"cache\"")
+            }
+            if !o.cacheKeyTag.isEmpty && !(o.keepsHistory && o.forceRecoveryMode == .cache) {
+                r.fail(path + ".cache_key_tag", "needs history_size, history_ttl and force_recovery_mode \"cache\"")
+            }
+            if o.cacheKeyLimit < 1 || o.cacheKeyLimit > 1_000_000 {
+                r.fail(path + ".cache_key_limit", "must be between 1 and 1000000")
             }
         }
     }

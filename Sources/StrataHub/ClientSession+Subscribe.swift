@@ -4,6 +4,7 @@ import StrataAuth
 import StrataBroker
 import StrataConfig
 import StrataCore
+import StrataHistory
 import StrataProtocol
 import StrataRecovery
 
@@ -14,6 +15,8 @@ struct PendingSubscribe: Sendable {
     var options: ChannelOptions
     var recovering = false
     var read: HistoryResult?
+    /// Set when `read` holds a keyed cache table's entries: the table's floor.
+    var keyedFloor: UInt64?
     var data: [UInt8]?
     var expireAt: Int64?
     var now: Int64
@@ -203,7 +206,20 @@ extension ClientSession {
         let cacheMode = p.options.forceRecoveryMode == .cache
         p.recovering = sub.recoverable && (p.request.recover || (cacheMode && p.options.autoCacheRecover))
         let filter: HistoryFilter
-        if p.recovering && cacheMode {
+        if p.recovering && cacheMode && !p.options.cacheKeyTag.isEmpty {
+            // A keyed channel: the whole table for a client without a position, else the changes.
+            do {
+                let since = p.request.offset > 0 ? p.request.offset : nil
+                let keyed = try await node.readKeyed(channel: p.channel, since: since, options: p.options)
+                p.read = HistoryResult(publications: keyed.entries.map(\.publication), top: keyed.top)
+                p.keyedFloor = keyed.floor
+            } catch {
+                noteRecoveryFailure(.storeUnavailable, channel: p.channel, since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch),
+                                    top: nil, now: node.clock.nowSeconds())
+                throw .error(error)
+            }
+            return p
+        } else if p.recovering && cacheMode {
             // With a tags filter the latest value is the newest publication that matches: look
             // back as far as a recovery may.
             let limit = sub.tagsFilter == nil ? 1 : max(1, node.config.client.recoveryMaxPublicationLimit)
@@ -265,8 +281,12 @@ extension ClientSession {
         var after: [[UInt8]] = []
         if sub.positioned, let read = p.read {
             let config = node.config.client
+            let mode: SubscribeDecision.Mode =
+                if let floor = p.keyedFloor { .keyedCache(floor: floor) }
+                else if p.options.forceRecoveryMode == .cache { .cache(latestOnly: p.request.delta.isEmpty) }
+                else { .stream }
             let input = SubscribeDecision.Input(
-                mode: p.options.forceRecoveryMode == .cache ? .cache(latestOnly: p.request.delta.isEmpty) : .stream,
+                mode: mode,
                 recovering: p.recovering, since: StreamPosition(offset: p.request.offset, epoch: p.request.epoch),
                 rejectUnrecovered: p.request.flag & SubscribeRequest.rejectUnrecoveredFlag != 0, read: read,
                 buffered: buffered.map { ($0.publication, $0.epoch) }, replyLimit: config.recoveryMaxPublicationLimit,
@@ -304,7 +324,9 @@ extension ClientSession {
                 // the client may hold no previous data at all (it kept only the position, across
                 // an application restart), so the next publication goes in full. Centrifugo
                 // v6.9.1 sends a delta there; centrifuge#629 (2026-09) changed it to this.
-                sub.deltaReady = sub.delta && !positioned.publications.isEmpty
+                // The base must be the publication right before the next one: a keyed table's
+                // newest entry need not be the stream's top (a tombstone a fresh client never got).
+                sub.deltaReady = sub.delta && positioned.publications.last?.offset == positioned.position.offset
             }
             sub.position = positioned.position
             sub.positionConfirmedAt = p.now * 1000

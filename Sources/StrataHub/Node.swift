@@ -110,11 +110,16 @@ package final class Node: BrokerEventHandler, Sendable {
         let append = AppendOptions(
             retention: retention, idempotencyKey: options.idempotencyKey,
             idempotentResultTTLSeconds: config.engine.idempotentResultTTLSeconds, useDelta: options.delta || ns.deltaPublish,
-            version: options.version, versionEpoch: options.versionEpoch)
+            version: options.version, versionEpoch: options.versionEpoch,
+            cacheKey: retention.keepsHistory ? try KeyedCachePublish.update(ns, tags: tags) : nil)
         do {
             let result = try await broker.publish(channel: channel, publication: pub, options: append)
             metrics.published.increment()
             return result.position
+        } catch let full as CacheKeyLimitExceeded {
+            logger.warning(
+                "keyed cache channel is full", metadata: ["channel": "\(channel)", "cache_key_limit": "\(full.limit)"])
+            throw .keyedCacheFull(limit: full.limit)
         } catch {
             logger.error("publish failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -158,6 +163,35 @@ package final class Node: BrokerEventHandler, Sendable {
             return try await readCache.read(channel: channel, filter: filter, now: clock.nowMillis(), read)
         } catch {
             logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            throw .internalError
+        }
+    }
+
+    /// Reads the channel's keyed cache table (docs/keyed-cache.md); 108 where the namespace keys none.
+    package func keyedCache(channel: String, since: UInt64?) async throws(StrataError) -> KeyedCacheRead {
+        let ns = try channels.options(for: channel)
+        guard ns.keepsHistory, !ns.cacheKeyTag.isEmpty else { throw .notAvailable }
+        return try await readKeyed(channel: channel, since: since, options: ns)
+    }
+
+    /// The API's `history` with `compacted: true` (Strata's own, docs/keyed-cache.md): the keyed
+    /// table's live values, or with `since` every change after it (tombstones too), in offset
+    /// order; `limit` and `reverse` as for the stream; another epoch in `since` is 112.
+    package func keyedHistory(channel: String, filter: HistoryFilter) async throws(StrataError) -> HistoryResult {
+        if filter.reverse, let since = filter.since, since.offset == 0 { throw .badRequest }
+        let read = try await keyedCache(channel: channel, since: filter.since?.offset)
+        if let since = filter.since, !since.epoch.isEmpty, since.epoch != read.top.epoch { throw .unrecoverablePosition }
+        var publications = read.entries.map(\.publication)
+        if filter.reverse { publications.reverse() }
+        if filter.limit >= 0 { publications = Array(publications.prefix(filter.limit)) }
+        return HistoryResult(publications: publications, top: read.top)
+    }
+
+    func readKeyed(channel: String, since: UInt64?, options ns: ChannelOptions) async throws(StrataError) -> KeyedCacheRead {
+        do {
+            return try await broker.keyedCache(channel: channel, since: since, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
+        } catch {
+            logger.error("keyed cache read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
         }
     }

@@ -22,6 +22,9 @@ package enum RecoveryFailure: String, Sendable, CaseIterable {
     case cacheValueGone = "cache_value_gone"
     /// Cache mode: the channel has no value (none published, or none matching the tags filter).
     case noCacheValue = "no_cache_value"
+    /// Keyed cache: changes after the client's position were forgotten (tombstones dropped at
+    /// `cache_key_limit`, or the history removed), so its table cannot be brought up to date.
+    case keyedChangesForgotten = "keyed_changes_forgotten"
     /// The history store could not be read (the subscribe failed with an internal error).
     case storeUnavailable = "store_unavailable"
 
@@ -35,6 +38,8 @@ package enum RecoveryFailure: String, Sendable, CaseIterable {
         case .tooManyMissed: "the client missed more publications than client.recovery_max_publication_limit lets a recovery carry"
         case .cacheValueGone: "the channel's latest value is no longer retained"
         case .noCacheValue: "the channel has no value (none published, or none matching the tags filter)"
+        case .keyedChangesForgotten:
+            "the keyed table forgot changes made after the client's position (tombstones dropped at cache_key_limit, or history_remove)"
         case .storeUnavailable: "the history store could not be read"
         }
     }
@@ -57,5 +62,12 @@ package enum RecoveryFailure: String, Sendable, CaseIterable {
     package static func cache(latest: Publication?, top: StreamPosition) -> RecoveryFailure {
         guard let latest else { return .noCacheValue }
         return latest.offset == top.offset ? .noCacheValue : .cacheValueGone
+    }
+
+    /// Why a keyed cache recovery from `since` failed (`CacheRecovery.decideKeyed` said no).
+    package static func keyed(since: StreamPosition, top: StreamPosition, floor: UInt64) -> RecoveryFailure {
+        if since.epoch != top.epoch { return .epochChanged }
+        if since.offset > top.offset { return .positionAhead }
+        return .keyedChangesForgotten
     }
 }

@@ -78,4 +78,19 @@ package enum CacheRecovery {
         let holdsIt = sameEpoch && requestOffset >= latest.offset && requestOffset <= top.offset
         return Outcome(recovered: true, publications: holdsIt ? [] : [latest])
     }
+
+    /// Keyed cache recovery (docs/keyed-cache.md). `entries` is what the store read: every live
+    /// key for a client without a position, else every change (values and tombstones) after its
+    /// offset. A client without a position gets the whole table; one with a position gets the
+    /// changes when they are complete: same epoch, not ahead of the top, and not below the
+    /// table's floor (changes at or below it may be forgotten).
+    package static func decideKeyed(
+        entries: [Publication], top: StreamPosition, floor: UInt64, requestOffset: UInt64, requestEpoch: String
+    ) -> Outcome {
+        if requestOffset == 0 { return Outcome(recovered: true, publications: entries) }
+        guard requestEpoch == top.epoch, requestOffset <= top.offset, requestOffset >= floor else {
+            return Outcome(recovered: false, publications: [])
+        }
+        return Outcome(recovered: true, publications: entries)
+    }
 }

@@ -12,6 +12,9 @@ package enum SubscribeDecision {
         /// Only the latest value (`force_recovery_mode: cache`). `latestOnly`: non-delta
         /// subscribers get just the newest publication even when several arrived meanwhile.
         case cache(latestOnly: Bool)
+        /// Keyed cache (`cache_key_tag`): the latest value of every key, or the changes since the
+        /// client's position; `floor` is the table's (KeyedCache.swift in StrataHistory).
+        case keyedCache(floor: UInt64)
     }
 
     package struct Input: Sendable {
@@ -101,6 +104,7 @@ package enum SubscribeDecision {
     }
 
     package static func decide(_ input: Input) -> Outcome {
+        if case .keyedCache(let floor) = input.mode, input.recovering { return decideKeyed(input, floor: floor) }
         let top = input.read.top
         var recovery = Recovery.notAttempted
         var failure: RecoveryFailure?
@@ -121,7 +125,7 @@ package enum SubscribeDecision {
                 recovery = outcome.recovered ? .recovered : .notRecovered
                 if !outcome.recovered { failure = RecoveryFailure.cache(latest: latest, top: top) }
                 recoveredPublications = outcome.publications
-            case .stream:
+            case .stream, .keyedCache:
                 var recovered = false
                 if input.since.epoch.isEmpty || input.since.epoch == top.epoch {
                     recovered = StreamRecovery.isRecovered(
@@ -166,13 +170,45 @@ package enum SubscribeDecision {
                     epoch: top.epoch, replyOffset: newest, position: position, recovery: recovery, publications: [], inReply: 0,
                     failure: failure))
         }
-        let missed = merged.filter { isCache || $0.offset > input.since.offset }
-        var inReply = missed.count
-        if input.streamsLongGaps, input.replyLimit > 0, missed.count > input.replyLimit { inReply = input.replyLimit }
+        return recovered(merged.filter { isCache || $0.offset > input.since.offset }, input, at: position)
+    }
+
+    /// A recovered outcome: the client's own offset in the reply, and the publications in it, or
+    /// with long gaps streamed only the first `replyLimit` (the rest as pushes behind it).
+    static func recovered(_ publications: [Publication], _ input: Input, at position: StreamPosition) -> Outcome {
+        var inReply = publications.count
+        if input.streamsLongGaps, input.replyLimit > 0, publications.count > input.replyLimit { inReply = input.replyLimit }
         return .positioned(
             Positioned(
-                epoch: top.epoch, replyOffset: input.since.offset, position: position, recovery: .recovered, publications: missed,
-                inReply: inReply))
+                epoch: position.epoch, replyOffset: input.since.offset, position: position, recovery: .recovered,
+                publications: publications, inReply: inReply))
+    }
+}
+
+extension SubscribeDecision {
+    /// A recovering subscribe to a keyed cache channel: `input.read` holds the table's entries
+    /// (in offset order, not contiguous). What arrived meanwhile joins only past the read's top,
+    /// where it must continue from it without a hole.
+    static func decideKeyed(_ input: Input, floor: UInt64) -> Outcome {
+        let top = input.read.top
+        var newer: [Publication] = []
+        for (publication, epoch) in input.buffered.sorted(by: { $0.publication.offset < $1.publication.offset })
+        where epoch == top.epoch && publication.offset > (newer.last?.offset ?? top.offset) {
+            guard publication.offset == (newer.last?.offset ?? top.offset) + 1 else { return .insufficientState }
+            newer.append(publication)
+        }
+        let position = StreamPosition(offset: newer.last?.offset ?? top.offset, epoch: top.epoch)
+        let outcome = CacheRecovery.decideKeyed(
+            entries: input.read.publications, top: top, floor: floor, requestOffset: input.since.offset, requestEpoch: input.since.epoch)
+        guard outcome.recovered else {
+            return .positioned(
+                Positioned(
+                    epoch: top.epoch, replyOffset: position.offset, position: position, recovery: .notRecovered, publications: [],
+                    inReply: 0, failure: RecoveryFailure.keyed(since: input.since, top: top, floor: floor)))
+        }
+        var publications = outcome.publications + newer
+        if let filter = input.tagsFilter { publications = publications.filter { filter.matches($0.tags) } }
+        return recovered(publications, input, at: position)
     }
 }
 

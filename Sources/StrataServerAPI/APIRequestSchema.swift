@@ -61,7 +61,8 @@ enum APIRequestSchema {
         ],
         "presence": ["channel": .string],
         "presence_stats": ["channel": .string],
-        "history": ["channel": .string, "limit": .int32, "since": .message(streamPosition), "reverse": .bool],
+        // `compacted` is Strata's own: the keyed cache table instead of the stream (docs/keyed-cache.md).
+        "history": ["channel": .string, "limit": .int32, "since": .message(streamPosition), "reverse": .bool, "compacted": .bool],
         "history_remove": ["channel": .string],
         "channels": ["pattern": .string],
         "info": [:],

@@ -263,9 +263,11 @@ package struct ServerAPI: Sendable {
                 offset: try field { () throws(FieldError) in try s.uint64("offset") },
                 epoch: try field { () throws(FieldError) in try s.string("epoch") })
         }
+        let compactedView = try field { () throws(FieldError) in try p.bool("compacted") }
         let result: HistoryResult
         do {
-            result = try await node.history(channel: channel, filter: HistoryFilter(since: since, limit: Int(limit), reverse: reverse))
+            let filter = HistoryFilter(since: since, limit: Int(limit), reverse: reverse)
+            result = compactedView ? try await node.keyedHistory(channel: channel, filter: filter) : try await node.history(channel: channel, filter: filter)
         } catch {
             // The API answers only 112 (and the namespace errors) as such; other failures are internal.
             if error == .badRequest { throw .apiInternal }

@@ -463,6 +463,15 @@ def http_request(url: str, method: str = "POST", body: Optional[bytes] = None, h
         return e.code, e.read()
 
 
+def api_call(server: Any, method: str, body: dict) -> dict:
+    """One server API call as plain JSON over HTTP (for fields and errors cent does not expose);
+    asserts HTTP 200 and returns the decoded body, `error` included when the call failed."""
+    status, raw = http_request(f"{server.api_url}/{method}", body=json.dumps(body).encode(),
+                               headers={"X-API-Key": API_KEY, "Content-Type": "application/json"})
+    assert status == 200, (status, raw)
+    return json.loads(raw)
+
+
 # ---------------------------------------------------------------------------------------------
 # Protobuf framing (transports spec §2.1): varint-delimited messages.
 # ---------------------------------------------------------------------------------------------

@@ -20,8 +20,7 @@ import json
 import pytest
 from centrifuge import DeltaType
 
-from conftest import API_KEY
-from itsupport import RawClient, connect_client, connection_token, http_request, subscribe, unique
+from itsupport import RawClient, api_call, connect_client, connection_token, subscribe, unique
 
 ENGINES = ["memory", "lmdb", "redis"]
 
@@ -46,15 +45,8 @@ def engine_server(request, server_factory):
     return server_factory(config)
 
 
-def api_post(server, method: str, body: dict) -> dict:
-    status, raw = http_request(f"{server.api_url}/{method}", body=json.dumps(body).encode(),
-                               headers={"X-API-Key": API_KEY, "Content-Type": "application/json"})
-    assert status == 200, (status, raw)
-    return json.loads(raw)
-
-
 def publish_binary(server, channel: str, data: bytes) -> int:
-    return api_post(server, "publish", {"channel": channel, "b64data": base64.b64encode(data).decode()})["result"]["offset"]
+    return api_call(server, "publish", {"channel": channel, "b64data": base64.b64encode(data).decode()})["result"]["offset"]
 
 
 async def test_binary_payload_reaches_json_clients_on_no_path(engine_server, client_factory, protocol):
@@ -94,7 +86,7 @@ async def test_binary_payload_reaches_json_clients_on_no_path(engine_server, cli
 
     # Recovery: subscribed, away while a binary publication arrives, back.
     rec = unique("st:rec")
-    api_post(srv, "publish", {"channel": rec, "data": {"n": 1}})
+    api_call(srv, "publish", {"channel": rec, "data": {"n": 1}})
     client, ev = client_factory(srv, user="u-rec")
     await connect_client(client, ev)
     _, sev, first = await subscribe(client, rec)
@@ -125,7 +117,7 @@ async def test_offset_one_carries_the_epoch_and_a_delta_follows_only_a_base_the_
     base = {"text": "the same long text " * 8}
 
     def pub(n: int) -> dict:
-        return api_post(srv, "publish", {"channel": channel, "data": {**base, "n": n}, "delta": True})["result"]
+        return api_call(srv, "publish", {"channel": channel, "data": {**base, "n": n}, "delta": True})["result"]
 
     async def pushes_of(raw: RawClient, count: int) -> list[dict]:
         pushes: list[dict] = []
@@ -172,14 +164,14 @@ async def test_a_delta_subscriber_decodes_every_publication_across_a_reconnect(e
     _, sev, _ = await subscribe(client, channel, delta=DeltaType.FOSSIL)
     data = [{"text": "the same long text " * 8, "n": n} for n in range(1, 7)]
     for d in data[:3]:
-        api_post(srv, "publish", {"channel": channel, "data": d, "delta": True})
+        api_call(srv, "publish", {"channel": channel, "data": d, "delta": True})
     await sev.wait_count("on_publication", 3, timeout=5)
     await asyncio.wait_for(client.disconnect(), 5)
     await asyncio.wait_for(client.connect(), 10)
     again = (await sev.wait_count("on_subscribed", 2, timeout=5))[1]
     assert again.recovered, again
     for d in data[3:]:
-        api_post(srv, "publish", {"channel": channel, "data": d, "delta": True})
+        api_call(srv, "publish", {"channel": channel, "data": d, "delta": True})
     await sev.wait_count("on_publication", 6, timeout=5)
     assert sev.offsets() == [1, 2, 3, 4, 5, 6]
     assert sev.datas() == data
@@ -196,7 +188,7 @@ async def test_out_of_order_versions_are_dropped_without_an_offset(engine_server
     client, ev = client_factory(srv, user="u-ver")
     await connect_client(client, ev)
     _, sev, _ = await subscribe(client, channel)
-    answers = [api_post(srv, "publish", {"channel": channel, "data": {"v": v}, **extra})["result"]["offset"]
+    answers = [api_call(srv, "publish", {"channel": channel, "data": {"v": v}, **extra})["result"]["offset"]
                for v, extra in [(2, {"version": 2}), (1, {"version": 1}), ("2b", {"version": 2}), (3, {"version": 3}),
                                 ("e1", {"version": 1, "version_epoch": "x"}), ("e0", {"version": 0})]]
     assert answers == [1, 1, 1, 2, 3, 4]
@@ -204,5 +196,5 @@ async def test_out_of_order_versions_are_dropped_without_an_offset(engine_server
     await asyncio.sleep(0.2)
     assert sev.offsets() == [1, 2, 3, 4]
     assert sev.datas() == [{"v": 2}, {"v": 3}, {"v": "e1"}, {"v": "e0"}]
-    history = api_post(srv, "history", {"channel": channel, "limit": -1})["result"]
+    history = api_call(srv, "history", {"channel": channel, "limit": -1})["result"]
     assert [p["data"] for p in history["publications"]] == [{"v": 2}, {"v": 3}, {"v": "e1"}, {"v": "e0"}]

@@ -33,6 +33,20 @@ struct ConfigValidationTests {
         #expect(wn.paths == ["channel.without_namespace.force_recovery"])
     }
 
+    /// Keyed cache channels need a stream in cache mode, and a limit in range.
+    @Test func cacheKeyTagNeedsCacheModeHistory() throws {
+        let keyed = #""history_size":10,"history_ttl":"300s","force_recovery":true,"force_recovery_mode":"cache","cache_key_tag":"id""#
+        #expect(configErrors(namespace(keyed)).isEmpty)
+        #expect(configErrors(namespace(#""cache_key_tag":"id""#)).paths == ["channel.namespaces[0].cache_key_tag"])
+        #expect(configErrors(namespace(#""history_size":10,"history_ttl":"300s","cache_key_tag":"id""#)).paths
+            == ["channel.namespaces[0].cache_key_tag"])
+        #expect(configErrors(namespace(keyed + #","cache_key_limit":0"#)).paths == ["channel.namespaces[0].cache_key_limit"])
+        let config = try decodeJSON(namespace(keyed + #","cache_key_limit":50"#))
+        #expect(config.channel.namespaces[0].cacheKeyTag == "id")
+        #expect(config.channel.namespaces[0].cacheKeyLimit == 50)
+        #expect(try decodeJSON(namespace(keyed)).channel.namespaces[0].cacheKeyLimit == 10_000)
+    }
+
     @Test("bad durations", arguments: [
         (#"{"client":{"ping_interval":"abc"}}"#, "client.ping_interval"),
         (#"{"client":{"pong_timeout":true}}"#, "client.pong_timeout"),

@@ -51,6 +51,9 @@ final class SlowBroker: Broker {
         try await inner.history(channel: channel, filter: filter, metaTTLSeconds: metaTTLSeconds)
     }
     func removeHistory(channel: String) async throws { try await inner.removeHistory(channel: channel) }
+    func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        try await inner.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTLSeconds)
+    }
 }
 
 @Suite("Node ↔ broker seam")

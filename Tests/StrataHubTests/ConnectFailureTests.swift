@@ -24,6 +24,9 @@ final class FailingHistoryBroker: Broker {
     func unsubscribe(channel: String) async throws { try await inner.unsubscribe(channel: channel) }
     func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult { throw Down() }
     func removeHistory(channel: String) async throws { try await inner.removeHistory(channel: channel) }
+    func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        try await inner.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTLSeconds)
+    }
 }
 
 /// Every step of connect that can fail leaves nothing behind (issue 23, part A.1): no user, no

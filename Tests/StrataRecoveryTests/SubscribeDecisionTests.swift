@@ -96,6 +96,28 @@ struct SubscribeDecisionTests {
             expected: .positioned(reply: 9, position: 9, .notRecovered, [], inReply: 0)),
         Row(name: "cache never rejects", mode: .cache(latestOnly: true), since: .init(offset: 0, epoch: ""), reject: true,
             top: .init(offset: 0, epoch: "E"), expected: .positioned(reply: 0, position: 0, .notRecovered, [], inReply: 0)),
+        // Keyed cache (docs/keyed-cache.md): the read holds table entries, not a contiguous range.
+        Row(name: "keyed, no position: the whole table, reply offset 0", mode: .keyedCache(floor: 0), read: [2, 5, 9],
+            top: .init(offset: 10, epoch: "E"), expected: .positioned(reply: 0, position: 10, .recovered, [2, 5, 9], inReply: 3)),
+        Row(name: "keyed, resuming: the changes since the position", mode: .keyedCache(floor: 3), since: .init(offset: 6, epoch: "E"),
+            read: [7, 9], top: .init(offset: 9, epoch: "E"), expected: .positioned(reply: 6, position: 9, .recovered, [7, 9], inReply: 2)),
+        Row(name: "keyed, resuming at the floor is still complete", mode: .keyedCache(floor: 6), since: .init(offset: 6, epoch: "E"),
+            read: [8], top: .init(offset: 8, epoch: "E"), expected: .positioned(reply: 6, position: 8, .recovered, [8], inReply: 1)),
+        Row(name: "keyed, below the floor: changes were forgotten", mode: .keyedCache(floor: 7), since: .init(offset: 6, epoch: "E"),
+            read: [8], top: .init(offset: 8, epoch: "E"), expected: .positioned(reply: 8, position: 8, .notRecovered, [], inReply: 0)),
+        Row(name: "keyed, another epoch is not recovered", mode: .keyedCache(floor: 0), since: .init(offset: 6, epoch: "D"),
+            read: [8], top: .init(offset: 8, epoch: "E"), expected: .positioned(reply: 8, position: 8, .notRecovered, [], inReply: 0)),
+        Row(name: "keyed, ahead of the top is not recovered", mode: .keyedCache(floor: 0), since: .init(offset: 9, epoch: "E"),
+            top: .init(offset: 8, epoch: "E"), expected: .positioned(reply: 8, position: 8, .notRecovered, [], inReply: 0)),
+        Row(name: "keyed, buffered past the top follow the table; duplicates and older ones dropped", mode: .keyedCache(floor: 0),
+            read: [3, 6], top: .init(offset: 6, epoch: "E"), buffered: [(5, "E"), (7, "E"), (7, "E"), (8, "E"), (9, "D")],
+            expected: .positioned(reply: 0, position: 8, .recovered, [3, 6, 7, 8], inReply: 4)),
+        Row(name: "keyed, a hole after the top is insufficient state", mode: .keyedCache(floor: 0), read: [3],
+            top: .init(offset: 6, epoch: "E"), buffered: [(8, "E")], expected: .insufficientState),
+        Row(name: "keyed, streamed past the reply limit", mode: .keyedCache(floor: 0), read: [1, 2, 3, 4], top: .init(offset: 4, epoch: "E"),
+            replyLimit: 2, streams: true, expected: .positioned(reply: 0, position: 4, .recovered, [1, 2, 3, 4], inReply: 2)),
+        Row(name: "keyed, not recovering: positioned at the top only", mode: .keyedCache(floor: 0), recovering: false,
+            top: .init(offset: 4, epoch: "E"), expected: .positioned(reply: 4, position: 4, .notAttempted, [], inReply: 0)),
     ]
 
     @Test(arguments: rows)

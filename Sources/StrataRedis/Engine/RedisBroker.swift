@@ -116,6 +116,10 @@ package final class RedisBroker: Broker {
         try await store.removeHistory(channel: channel)
     }
 
+    package func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
+        try await store.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTLSeconds)
+    }
+
     /// Stops delivery and closes every connection.
     package func close() async {
         let (subscribers, consumers) = state.withLock { s in
