@@ -207,7 +207,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataServer", "StrataConfig", "StrataAuth", "StrataCore", "StrataDelta", "StrataHub", "StrataLMDB", "StrataProtocol",
+                "StrataServer", "StrataConfig", "StrataAuth", "StrataCore", "StrataDelta", "StrataHistory", "StrataHub", "StrataLMDB", "StrataProtocol",
                 "StrataRecovery", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -118,6 +118,17 @@ extension LMDBHistoryStore {
                         e = try ec.move(MDB_NEXT)
                     }
                 }
+                // The keyed cache table (its entries as stored: flag, key, record).
+                let kc = try txn.cursor(env.keyed)
+                var k = try kc.move(MDB_SET_RANGE, to: KeySchema.keyedKey(id, 0))
+                while let (key, value) = k, key.count == 16, KeySchema.readBE64(key, at: 0) == id {
+                    var kw = ByteWriter()
+                    kw.u8(UInt8(ascii: "K"))
+                    kw.u64(KeySchema.readBE64(key, at: 8))
+                    kw.blob(value)
+                    try out.write(kw.bytes)
+                    k = try kc.move(MDB_NEXT)
+                }
                 return false
             }
             if done { break }
@@ -140,10 +151,10 @@ extension LMDBHistoryStore {
         }
         var channels = 0
         var entries = 0
-        var current: (meta: MetaRecord, entries: [(UInt64, [UInt8])])?
+        var current: (meta: MetaRecord, entries: [(UInt64, [UInt8])], keyed: [(UInt64, [UInt8])])?
         func flush() async throws {
             guard let c = current else { return }
-            _ = try await write { txn in try self.importChannel(txn, c.meta, c.entries) }
+            _ = try await write { txn in try self.importEntries(txn, c.meta, c.entries, keyed: c.keyed) }
             channels += 1
             entries += c.entries.count
             if channels % 1000 == 0 { progress(channels, entries) }
@@ -155,26 +166,28 @@ extension LMDBHistoryStore {
             case UInt8(ascii: "C"):
                 try await flush()
                 let meta = try MetaRecord(decoding: try readBlob(input, file))
-                current = (meta, [])
+                current = (meta, [], [])
             case UInt8(ascii: "E"):
                 guard current != nil, let raw = try input.read(8) else { throw LMDBStoreError(path: file, reason: "entry outside a channel") }
                 let offset = KeySchema.readBE64(raw, at: 0)
                 current?.entries.append((offset, try readBlob(input, file)))
-                if (current?.entries.count ?? 0) >= 10_000 {
-                    // Large channels go in several transactions; meta last, so a crash mid-import
-                    // leaves the previous state of that channel readable.
-                    let chunk = current!.entries
-                    let meta = current!.meta
-                    _ = try await write { txn in try self.importEntries(txn, meta, chunk) }
-                    entries += chunk.count
-                    current?.entries = []
-                }
+            case UInt8(ascii: "K"):
+                guard current != nil, let raw = try input.read(8) else { throw LMDBStoreError(path: file, reason: "keyed entry outside a channel") }
+                current?.keyed.append((KeySchema.readBE64(raw, at: 0), try readBlob(input, file)))
             case UInt8(ascii: "Z"):
                 try await flush()
                 progress(channels, entries)
                 return (channels, entries)
             default:
                 throw LMDBStoreError(path: file, reason: "unknown record tag \(tag)")
+            }
+            if let c = current, c.entries.count + c.keyed.count >= 10_000 {
+                // Large channels go in several transactions; meta last, so a crash mid-import
+                // leaves the previous state of that channel readable.
+                _ = try await write { txn in try self.importEntries(txn, c.meta, c.entries, keyed: c.keyed) }
+                entries += c.entries.count
+                current?.entries = []
+                current?.keyed = []
             }
         }
     }
@@ -201,7 +214,9 @@ extension LMDBHistoryStore {
         return id
     }
 
-    private func importEntries(_ txn: LMDBTransaction, _ meta: MetaRecord, _ list: [(UInt64, [UInt8])]) throws -> Bool {
+    private func importEntries(_ txn: LMDBTransaction, _ meta: MetaRecord, _ list: [(UInt64, [UInt8])], keyed: [(UInt64, [UInt8])])
+        throws -> Bool
+    {
         let id = try importTarget(txn, meta)
         var m = meta
         m.entriesIndexedAt = 0
@@ -209,10 +224,11 @@ extension LMDBHistoryStore {
         try indexTTLs(txn, id, &m)
         try putMeta(txn, id, m)
         for (offset, record) in list { try txn.put(env.entries, KeySchema.entryKey(id, offset), record) }
+        for (offset, stored) in keyed {
+            let entry = try KeyedRecord(decoding: stored)
+            try txn.put(env.keyed, KeySchema.keyedKey(id, offset), stored)
+            try txn.put(env.keyIndex, KeySchema.cacheKeyIndexKey(id, entry.key), KeySchema.be64(offset))
+        }
         return true
-    }
-
-    private func importChannel(_ txn: LMDBTransaction, _ meta: MetaRecord, _ list: [(UInt64, [UInt8])]) throws -> Bool {
-        try importEntries(txn, meta, list)
     }
 }

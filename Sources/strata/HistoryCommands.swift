@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataConfig
 import StrataCore
+import StrataHistory
 import StrataHub
 import StrataLMDB
 import StrataProtocol
@@ -87,16 +88,27 @@ struct History: AsyncParsableCommand {
             defer { store.close() }
             let since = StreamPosition(offset: offset, epoch: epoch)
             let cache = channelOptions.forceRecoveryMode == .cache
+            let keyed = cache && !channelOptions.cacheKeyTag.isEmpty
             let limit = config.client.recoveryMaxPublicationLimit
             let filter = cache ? HistoryFilter(limit: 1, reverse: true) : HistoryFilter(since: since, limit: limit > 0 ? limit : -1)
             let retention = ChannelResolver(config: config.channel).retention(channelOptions)
-            let read = try await store.history(channel: channel, filter: filter, metaTTLSeconds: retention.metaTTLSeconds)
+            var read = try await store.history(channel: channel, filter: filter, metaTTLSeconds: retention.metaTTLSeconds)
+            var mode: SubscribeDecision.Mode = cache ? .cache(latestOnly: true) : .stream
+            var floor: UInt64 = 0
+            if keyed {
+                // The keyed table, as a subscribe reads it (docs/keyed-cache.md).
+                let table = try await store.keyedCache(
+                    channel: channel, since: offset > 0 ? offset : nil, metaTTLSeconds: retention.metaTTLSeconds)
+                read = HistoryResult(publications: table.entries.map(\.publication), top: table.top)
+                floor = table.floor
+                mode = .keyedCache(floor: floor)
+            }
             let summary = try store.summary(of: channel)
             print("stream:  epoch \(read.top.epoch), newest offset \(read.top.offset), \(summary?.retained ?? 0) retained"
-                + (cache ? " (cache mode)" : ""))
+                + (keyed ? " (keyed cache, floor \(floor))" : cache ? " (cache mode)" : ""))
             print("client:  epoch \(epoch), offset \(offset)")
             let input = SubscribeDecision.Input(
-                mode: cache ? .cache(latestOnly: true) : .stream, recovering: true, since: since, rejectUnrecovered: false, read: read,
+                mode: mode, recovering: true, since: since, rejectUnrecovered: false, read: read,
                 buffered: [], replyLimit: limit)
             guard case .positioned(let outcome) = SubscribeDecision.decide(input) else {
                 throw ValidationError("the decision needs live publications to be made; try again")

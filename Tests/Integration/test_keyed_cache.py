@@ -15,6 +15,7 @@ A namespace with `cache_key_tag: "symbol"` keeps the latest publication of every
 from __future__ import annotations
 
 import asyncio
+import subprocess
 
 import pytest
 from centrifuge import DeltaType
@@ -107,7 +108,7 @@ async def test_fresh_subscriber_gets_every_key_then_changes_on_reconnect(engine_
     assert [o for o, _, _ in received(sev)] == [3, 4, 6, 8, 9, 10, 11], sev.summary()
 
 
-async def test_key_limit_tombstones_and_missing_key(engine_server, api_factory, client_factory):
+async def test_key_limit_tombstones_and_missing_key(engine_server, api_factory, client_factory, strata_bin):
     srv = engine_server
     channel = unique("small:seats")
     for n, seat in enumerate(["a1", "a2", "a3"]):
@@ -152,6 +153,16 @@ async def test_key_limit_tombstones_and_missing_key(engine_server, api_factory, 
         reply = await raw.call("subscribe", {"channel": channel, "recover": True, "offset": 3, "epoch": view["epoch"]})
         assert reply["subscribe"]["recovery_failure"] == "keyed_changes_forgotten", reply
         assert not reply["subscribe"].get("recovered"), reply
+    if srv.engine == "lmdb":
+        # `strata history why` answers the same offline, from the same table.
+        def why(offset: int) -> subprocess.CompletedProcess:
+            return subprocess.run([str(strata_bin), "history", "why", channel, "--offset", str(offset), "--epoch", view["epoch"],
+                                   "--config", str(srv.config_path)], cwd=srv.workdir, capture_output=True, text=True, timeout=30)
+        forgotten = why(3)
+        assert forgotten.returncode == 1 and "keyed_changes_forgotten" in forgotten.stdout, forgotten
+        assert "keyed cache, floor 5" in forgotten.stdout, forgotten
+        fine = why(5)
+        assert fine.returncode == 0 and "recovered: 1 publication(s)" in fine.stdout, fine
     # The stream itself is another read: history_size 2.
     stream = api_call(srv, "history", {"channel": channel, "limit": -1})["result"]
     assert [p["offset"] for p in stream["publications"]] == [5, 6]
