@@ -50,7 +50,9 @@ def token(user: str) -> str:
 def config(keys: int) -> dict:
     common = {"allow_subscribe_for_client": True}
     return {
-        "client": {"token": {"hmac_secret_key": SECRET}, "recovery_max_publication_limit": keys, "allowed_origins": ["*"]},
+        "client": {"token": {"hmac_secret_key": SECRET}, "recovery_max_publication_limit": keys, "allowed_origins": ["*"],
+                   # A 10,000-publication reply is about 1 MB: above the default queue (3008 slow).
+                   "queue_max_size": 64 << 20},
         "http_api": {"key": API_KEY},
         "channel": {"namespaces": [
             {"name": "stream", "history_size": keys, "history_ttl": "3600s", "force_recovery": True, **common},
@@ -62,7 +64,7 @@ def keyed_config(keys: int) -> dict:
     c = config(keys)
     c["channel"]["namespaces"].append({
         "name": "keyed", "history_size": 100, "history_ttl": "3600s", "force_recovery": True,
-        "force_recovery_mode": "cache", "auto_cache_recover": True, "cache_key_tag": "k", "cache_key_limit": keys, **common})
+        "force_recovery_mode": "cache", "auto_cache_recover": True, "cache_key_tag": "k", "cache_key_limit": keys, "allow_subscribe_for_client": True})
     return c
 
 
@@ -80,9 +82,10 @@ def fill(port: int, channel: str, count: int, keyed: bool) -> None:
     for start in range(0, count, 500):
         commands = []
         for n in range(start, min(count, start + 500)):
-            pub: dict = {"channel": channel, "data": {"k": f"key-{n % (count // 2 if keyed else count)}", "v": n, "pad": "x" * 40}}
-            if keyed:
-                pub["tags"] = {"k": f"key-{n % (count // 2)}"}
+            # The same publications in every variant (a tag naming the key included), so the
+            # clients receive the same bytes and only where they come from differs.
+            key = f"key-{n % (count // 2 if keyed else count)}"
+            pub: dict = {"channel": channel, "data": {"k": key, "v": n, "pad": "x" * 40}, "tags": {"k": key}}
             commands.append({"publish": pub})
         api_batch(port, commands)
 

@@ -187,9 +187,16 @@ package final class Node: BrokerEventHandler, Sendable {
         return HistoryResult(publications: publications, top: read.top)
     }
 
+    /// Identical concurrent table reads share one store read (`StreamReadCache`), as stream reads do.
     func readKeyed(channel: String, since: UInt64?, options ns: ChannelOptions) async throws(StrataError) -> KeyedCacheRead {
+        let metaTTL = channels.retention(ns).metaTTLSeconds
+        let broker = self.broker
+        let reads = streamReads
         do {
-            return try await broker.keyedCache(channel: channel, since: since, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
+            return try await readCache.readKeyed(channel: channel, since: since, now: clock.nowMillis()) {
+                reads.withLock { $0 += 1 }
+                return try await broker.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTL)
+            }
         } catch {
             logger.error("keyed cache read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError

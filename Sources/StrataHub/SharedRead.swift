@@ -7,18 +7,18 @@ import StrataCore
 /// pool, so every subscribe — almost always the only reader of its position — cost a task and two
 /// thread hops away from its connection's event loop (5 % of the server's CPU while 10,000 clients
 /// connected and subscribed, `docs/benchmarks-log.md` §8).
-final class SharedRead: Sendable {
+final class SharedRead<Value: Sendable>: Sendable {
     private enum State {
-        case running(waiters: [CheckedContinuation<HistoryResult, any Error>])
-        case finished(Result<HistoryResult, any Error>)
+        case running(waiters: [CheckedContinuation<Value, any Error>])
+        case finished(Result<Value, any Error>)
     }
 
     private let state = Locked(State.running(waiters: []))
 
     /// The result, once the reader that runs the read has it.
-    func wait() async throws -> HistoryResult {
+    func wait() async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            let finished = state.withLock { s -> Result<HistoryResult, any Error>? in
+            let finished = state.withLock { s -> Result<Value, any Error>? in
                 switch s {
                 case .running(var waiters):
                     waiters.append(continuation)
@@ -33,8 +33,8 @@ final class SharedRead: Sendable {
     }
 
     /// Called once by the reader that ran the read.
-    func finish(_ result: Result<HistoryResult, any Error>) {
-        let waiters = state.withLock { s -> [CheckedContinuation<HistoryResult, any Error>] in
+    func finish(_ result: Result<Value, any Error>) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Value, any Error>] in
             guard case .running(let waiters) = s else { return [] }
             s = .finished(result)
             return waiters

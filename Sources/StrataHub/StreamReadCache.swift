@@ -1,4 +1,5 @@
 import StrataCore
+import StrataHistory
 
 /// Coalesces identical stream reads: after a mass reconnect, thousands of clients resubscribing to
 /// one channel from the same position cost about one store read, not thousands.
@@ -7,24 +8,34 @@ import StrataCore
 /// *started* (a per-channel generation, bumped before every broadcast), and for at most `maxAge`
 /// (entries may also expire by TTL without a publish). A read that started before a publication was
 /// broadcast can never be served after it, so a cached result never lacks a delivered publication.
-/// Identical reads in flight at the same time share one store call.
+/// Identical reads in flight at the same time share one store call. Reads of a keyed cache
+/// table (docs/keyed-cache.md) are shared the same way: a storm of fresh subscribers to one
+/// table costs one table read.
 final class StreamReadCache: Sendable {
     struct Key: Hashable {
         let since: StreamPosition?
         let limit: Int
         let reverse: Bool
+        /// A keyed table read (`since` then carries only the offset).
+        var keyed = false
+    }
+
+    /// What a read returned.
+    enum Value: Sendable {
+        case stream(HistoryResult)
+        case keyed(KeyedCacheRead)
     }
 
     struct Entry {
         let generation: UInt64
         let storedAt: Int64
-        let result: HistoryResult
+        let result: Value
     }
 
     struct Channel {
         var generation: UInt64 = 0
         var entries: [Key: Entry] = [:]
-        var inFlight: [Key: SharedRead] = [:]
+        var inFlight: [Key: SharedRead<Value>] = [:]
     }
 
     /// One shard's channels. Channels whose reads all aged out are swept from the shard at most
@@ -80,11 +91,31 @@ final class StreamReadCache: Sendable {
         channel: String, filter: HistoryFilter, now: Int64, _ read: @escaping @Sendable () async throws -> HistoryResult
     ) async throws -> HistoryResult {
         let key = Key(since: filter.since, limit: filter.limit, reverse: filter.reverse)
+        guard case .stream(let result) = try await shared(channel: channel, key: key, now: now, { .stream(try await read()) }) else {
+            preconditionFailure("a stream read key holds a stream result")
+        }
+        return result
+    }
+
+    /// The same for a keyed cache table read from `since` (nil: the live keys).
+    func readKeyed(
+        channel: String, since: UInt64?, now: Int64, _ read: @escaping @Sendable () async throws -> KeyedCacheRead
+    ) async throws -> KeyedCacheRead {
+        let key = Key(since: since.map { StreamPosition(offset: $0, epoch: "") }, limit: -1, reverse: false, keyed: true)
+        guard case .keyed(let result) = try await shared(channel: channel, key: key, now: now, { .keyed(try await read()) }) else {
+            preconditionFailure("a keyed read key holds a keyed result")
+        }
+        return result
+    }
+
+    private func shared(
+        channel: String, key: Key, now: Int64, _ read: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         let lock = shard(channel)
         enum Plan {
-            case cached(HistoryResult)
-            case join(SharedRead)
-            case run(SharedRead, UInt64)
+            case cached(Value)
+            case join(SharedRead<Value>)
+            case run(SharedRead<Value>, UInt64)
         }
         let plan = lock.withLock { shard -> Plan in
             shard.sweep(now: now, maxAge: maxAgeMillis)
@@ -92,7 +123,7 @@ final class StreamReadCache: Sendable {
             defer { shard.channels[channel] = c }
             if let e = c.entries[key], e.generation == c.generation, now - e.storedAt <= maxAgeMillis { return .cached(e.result) }
             if let shared = c.inFlight[key] { return .join(shared) }
-            let shared = SharedRead()
+            let shared = SharedRead<Value>()
             c.inFlight[key] = shared
             c.entries = c.entries.filter { now - $0.value.storedAt <= maxAgeMillis }
             return .run(shared, c.generation)
@@ -105,7 +136,7 @@ final class StreamReadCache: Sendable {
         case .run(let shared, let generation):
             // This reader runs the read in its own task (on its connection's loop) and hands the
             // result to those who joined meanwhile.
-            let result: HistoryResult
+            let result: Value
             do {
                 result = try await read()
             } catch {

@@ -225,3 +225,34 @@ async def test_delta_subscriber_reads_the_table_and_follows_live(server_factory,
     await sev.wait_count("on_publication", 3)
     await asyncio.sleep(0.2)
     assert received(sev) == [(1, "AAPL", 1), (4, "AAPL", 2), (5, "AAPL", 3)], sev.summary()
+
+
+async def test_two_redis_nodes_share_the_table(server_factory, redis_server, api_factory, client_factory):
+    """On Redis the table is shared: keys published through node A are the table a client gets
+    from node B, and live publications through A reach it on B; coming back on A, it gets the
+    changes it missed."""
+    config = {"channel": {"namespaces": [PRICES]},
+              "engine": {"type": "redis", "redis": {"address": redis_server.address, "prefix": unique("kc2")}}}
+    node_a, node_b = server_factory(config), server_factory(config)
+    api = api_factory(node_a)
+    channel = unique("prices:shared")
+    await set_price(api, channel, "AAPL", 1)
+    await set_price(api, channel, "MSFT", 1)
+    client, ev = client_factory(node_b)
+    await connect_client(client, ev)
+    _, sev, ctx = await subscribe(client, channel)
+    assert ctx.recovered
+    await sev.wait_count("on_publication", 2)
+    await set_price(api, channel, "AAPL", 2)        # 3, live from A to B
+    await sev.wait_count("on_publication", 3)
+    await client.disconnect()
+    await remove(api, channel, "MSFT")              # 4
+    await set_price(api, channel, "GOOG", 1)        # 5
+    # Its position (3) taken to node A: a raw JSON client resubscribes from it there.
+    async with RawClient(node_a.ws_url) as raw:
+        await raw.connect(connection_token("u-raw"))
+        reply = (await raw.call("subscribe", {"channel": channel, "recover": True, "offset": 3,
+                                              "epoch": ctx.stream_position.epoch}))["subscribe"]
+    assert reply.get("recovered"), reply
+    got = [(p["offset"], p["tags"]["symbol"], p["tags"].get("cache_removed")) for p in reply["publications"]]
+    assert got == [(4, "MSFT", "true"), (5, "GOOG", None)], reply

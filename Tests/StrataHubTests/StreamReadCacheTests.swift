@@ -1,4 +1,5 @@
 import StrataCore
+import StrataHistory
 import Testing
 
 @testable import StrataHub
@@ -57,5 +58,39 @@ struct StreamReadCacheTests {
         }
         #expect(calls.withLock { $0 } == 1)
         #expect(outcomes == Array(repeating: !failing, count: 20))
+    }
+
+    /// Keyed table reads share one store call the same way, and never answer a stream read (or
+    /// the reverse), even from the same position; a publication makes both stale.
+    @Test func keyedTableReadsAreSharedApartFromStreamReads() async throws {
+        let cache = StreamReadCache(maxAgeMillis: 500, shardCount: 4)
+        let calls = Locked(0)
+        let table = KeyedCacheRead(
+            entries: [KeyedCacheEntry(publication: Publication(offset: 3, data: [1]), removed: false)],
+            top: StreamPosition(offset: 4, epoch: "e"), floor: 1)
+        let reads = await withTaskGroup(of: KeyedCacheRead.self, returning: [KeyedCacheRead].self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    (try? await cache.readKeyed(channel: "kv", since: nil, now: 1_000) {
+                        calls.withLock { $0 += 1 }
+                        try await Task.sleep(for: .milliseconds(200))
+                        return table
+                    }) ?? KeyedCacheRead(entries: [], top: StreamPosition(offset: 0, epoch: ""), floor: 0)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(calls.withLock { $0 } == 1)
+        #expect(reads == Array(repeating: table, count: 20))
+        let stream = try await cache.read(channel: "kv", filter: HistoryFilter(limit: -1), now: 1_100) {
+            HistoryResult(publications: [], top: StreamPosition(offset: 4, epoch: "e"))
+        }
+        #expect(stream.publications.isEmpty)
+        cache.invalidate("kv")
+        _ = try await cache.readKeyed(channel: "kv", since: nil, now: 1_100) {
+            calls.withLock { $0 += 1 }
+            return table
+        }
+        #expect(calls.withLock { $0 } == 2)
     }
 }
