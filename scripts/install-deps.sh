@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Strata builds and tests with (only the missing ones). fossil is the
-# reference delta encoder the codec tests compare against.
+# reference delta encoder the codec tests compare against; nginx is the HTTP cache the history
+# endpoint's end-to-end test puts in front of Strata (it starts its own, on a free port).
 set -euo pipefail
-packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev redis-server python3-venv fossil xxd openssl)
+packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev redis-server python3-venv fossil xxd openssl nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -12,5 +13,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+  # Services the packages ship (nginx, redis-server) are not started: the tests start their own.
+  # policy-rc.d answering 101 is Debian's way to say so; one already there is left alone.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null || status=$?
+  [ -n "$policy" ] && $sudo rm -f "$policy"
+  [ "$status" -eq 0 ] || exit "$status"
 fi

@@ -213,6 +213,7 @@ package final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHan
         let endpoint = self.endpoint
         let path = request.head.uri
         let isPost = request.head.method == .POST
+        let isGet = request.head.method == .GET
         let headers = APIRequestHeaders(request.head.headers)
         // `Connection: close`, or HTTP/1.0 without keep-alive.
         let close = !request.head.isKeepAlive
@@ -220,7 +221,8 @@ package final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHan
         let announceKeepAlive = request.head.version == .http1_0 && !close
         Task(executorPreference: EventLoopTaskExecutor(loop)) {
             let reply = await endpoint.respond(
-                method: request.method, isPost: isPost, path: path, headers: headers, body: Array(request.body.readableBytesView))
+                method: request.method, isPost: isPost, isGet: isGet, path: path, headers: headers,
+                body: Array(request.body.readableBytesView))
             // The task runs on the loop (its executor preference); the check covers a hop elsewhere.
             if loop.inEventLoop {
                 handler.value.finishCall(reply, close: close, announceKeepAlive: announceKeepAlive, context: boundContext.value)
@@ -250,6 +252,7 @@ package final class APIChannelHandler: ChannelDuplexHandler, RemovableChannelHan
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         if let contentType = reply.contentType { headers.add(name: "Content-Type", value: contentType) }
+        for header in reply.headers { headers.add(name: header.name, value: header.value) }
         headers.add(name: "Content-Length", value: String(reply.body.count))
         headers.add(name: "Date", value: HTTPDate.now())
         headers.add(name: "Server", value: serverName)

@@ -11,6 +11,8 @@ package struct APIReply: Sendable, Equatable {
     /// nil for an empty body.
     package var contentType: String?
     package var body: [UInt8]
+    /// Headers beyond the content type (the history page's caching and position headers).
+    package var headers: [APIHeader] = []
 
     static func json(_ status: HTTPResponse.Status, _ body: [UInt8]) -> APIReply {
         APIReply(status: status, contentType: "application/json", body: body)
@@ -22,6 +24,17 @@ package struct APIReply: Sendable, Equatable {
 
     static func empty(_ status: HTTPResponse.Status) -> APIReply {
         APIReply(status: status, contentType: nil, body: [])
+    }
+}
+
+/// One response header.
+package struct APIHeader: Sendable, Equatable {
+    package var name: String
+    package var value: String
+
+    package init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
     }
 }
 
@@ -64,9 +77,13 @@ package struct APIEndpoint: Sendable {
         for expected in prefixSegments {
             guard let segment = segments.popFirst(), segment.elementsEqual(expected) else { return nil }
         }
+        if segments.count >= 2, let first = segments.first, first.elementsEqual("history".utf8) { return Self.historyPageMethod }
         guard segments.count == 1, let name = segments.first else { return nil }
         return ServerAPI.methods.first { $0.utf8.elementsEqual(name) }
     }
+
+    /// What `method(forPath:)` names `GET {prefix}/history/{channel}` by (HistoryPageEndpoint.swift).
+    package static let historyPageMethod = "history/"
 
     /// What `method(forPath:)` names the single endpoint of Centrifugo's older API by.
     package static let legacyMethod = ""
@@ -78,7 +95,14 @@ package struct APIEndpoint: Sendable {
 
     /// The reply to one request for `method` (a name `method(forPath:)` returned); `isPost`: the
     /// request's HTTP method is POST, the only one the API takes.
-    package func respond(method: String, isPost: Bool, path: String, headers: APIRequestHeaders, body: [UInt8]) async -> APIReply {
+    package func respond(
+        method: String, isPost: Bool, isGet: Bool = false, path: String, headers: APIRequestHeaders, body: [UInt8]
+    ) async -> APIReply {
+        if method == Self.historyPageMethod {
+            guard isGet else { return .empty(.methodNotAllowed) }
+            guard auth.allows(headers: headers, query: Self.query(ofPath: path)) else { return .empty(.unauthorized) }
+            return await historyPage(path: path, headers: headers)
+        }
         guard isPost else { return .empty(.methodNotAllowed) }
         guard auth.allows(headers: headers, query: Self.query(ofPath: path)) else { return .empty(.unauthorized) }
         let transportMode = transportErrorsByDefault || headers.errorMode == "transport"

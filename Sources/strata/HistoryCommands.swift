@@ -56,12 +56,13 @@ struct History: AsyncParsableCommand {
                 throw ValidationError("no stream for channel \(channel)")
             }
             FileHandle.standardError.write(Data("epoch \(summary.epoch), top \(summary.top), retained \(summary.retained)\n".utf8))
-            for p in try store.dump(channel: channel, since: since, limit: limit) {
-                // The protocol's publication encoding (data, info, offset, tags); binary payloads as strings.
-                var full = JSONWriter()
-                JSONReplyEncoder.publication(&full, p, isDelta: false, dataAsString: !JSONParser.isValid(p.data), includeInfo: true)
-                print(String(decoding: full.bytes, as: UTF8.self))
-            }
+            // The same JSON lines as `GET /api/history/{channel}` (`HistoryPage`): the protocol's
+            // publication encoding (data, info, offset, tags), binary payloads as strings.
+            let publications = try store.dump(channel: channel, since: since, limit: limit)
+            var request = HistoryPage.Request(channel: channel)
+            request.since = since
+            let page = HistoryPage(request: request, publications: publications, top: StreamPosition(offset: summary.top, epoch: summary.epoch))
+            FileHandle.standardOutput.write(Data(page.jsonLines()))
         }
     }
 

@@ -235,6 +235,27 @@ import Testing
         #expect(custom.method(forPath: "/srv/api") == APIEndpoint.legacyMethod)
     }
 
+    /// `GET {prefix}/history/{channel}`: the channel is the rest of the path, percent-decoded;
+    /// numbers that do not parse are refused (400), absent ones take their defaults.
+    @Test func historyPagePathsAndQueries() async throws {
+        let endpoint = try #require(try await TestServer.endpoint(APIChannelHandlerTests.config))
+        #expect(endpoint.method(forPath: "/api/history/chat:room?since=3") == APIEndpoint.historyPageMethod)
+        #expect(endpoint.method(forPath: "/api/history") == "history")
+        func request(_ target: String) -> HistoryPage.Request? {
+            let (path, query) = QueryString.split(target)
+            return APIEndpoint.pageRequest(path: path, query: query ?? "", prefixSegments: [Array("api".utf8)])
+        }
+        let page = try #require(request("/api/history/chat%3Aroom/a%2Fb?since=7&epoch=E%20x&limit=20&wait=5"))
+        #expect(page.channel == "chat:room/a/b")
+        #expect(page.since == 7 && page.epoch == "E x" && page.limit == 20 && page.waitSeconds == 5)
+        let defaults = try #require(request("/api/history/c"))
+        #expect(defaults.since == 0 && defaults.epoch.isEmpty && defaults.limit == HistoryPage.defaultLimit && defaults.waitSeconds == 0)
+        for bad in ["/api/history/c?since=-1", "/api/history/c?limit=0", "/api/history/c?limit=x", "/api/history/c?wait=-2"] {
+            #expect(request(bad) == nil, "\(bad)")
+        }
+        #expect(APIEndpoint.pagePath([Array("api".utf8)], "chat:room/a b") == "/api/history/chat:room%2Fa%20b")
+    }
+
     @Test func aDisabledAPIHasNoEndpoint() async throws {
         #expect(try await TestServer.endpoint(#"{"http_api":{"disabled":true}}"#) == nil)
     }
