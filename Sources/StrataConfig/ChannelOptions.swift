@@ -51,14 +51,21 @@ package struct ChannelOptions: Equatable, Sendable {
         case jsonObject = "json_object"
         case binary
 
-        /// Whether a publication's `data` (JSON bytes as sent) passes `publication_data_format`;
-        /// a failure is error 107, for client publishes and the server API alike.
-        package func accepts(_ data: [UInt8]) -> Bool {
+        /// Whether a publication's payload passes `publication_data_format`; a failure is error
+        /// 107, for client publishes and the server API alike. `isJSON`: the payload is one JSON
+        /// value (always for the API's `data` and a JSON client's; checked for `b64data`, which
+        /// Centrifugo v6.9.1 decodes first and then validates, and for a Protobuf client's bytes).
+        package func accepts(_ data: [UInt8], isJSON: Bool) -> Bool {
             switch self {
-            case .any, .json: !data.isEmpty
-            case .jsonObject: data.first == UInt8(ascii: "{")
+            case .any: !data.isEmpty
+            case .json: !data.isEmpty && isJSON
+            case .jsonObject: isJSON && data.first { !Self.isJSONWhitespace($0) } == UInt8(ascii: "{")
             case .binary: true
             }
+        }
+
+        private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
         }
     }
 

@@ -19,7 +19,10 @@ extension ClientSession {
 
     func publishCommand(_ channel: String, _ data: [UInt8]) async throws(CommandFailure) -> ReplyResult? {
         let options = try resolve(channel)
-        guard options.publicationDataFormat.accepts(data) else { throw .error(.badRequest) }
+        // A JSON client's data is JSON by construction; a Protobuf client's may be any bytes,
+        // which JSON subscribers cannot receive (they are disconnected with 3506).
+        let isJSON = codec.kind == .json || JSONParser.isValid(data)
+        guard options.publicationDataFormat.accepts(data, isJSON: isJSON) else { throw .error(.badRequest) }
         let info = state.withLock { s in
             ClientInfo(user: s.user, client: id, connInfo: s.connInfo, chanInfo: s.subscriptions[channel]?.chanInfo)
         }
@@ -28,9 +31,6 @@ extension ClientSession {
                 options, user: info.user, subscribed: isSubscribed(channel), insecure: node.config.client.insecure)
         else { throw .error(.permissionDenied) }
         do {
-            // A JSON client's data is JSON by construction; a Protobuf client's may be any bytes,
-            // which JSON subscribers cannot receive (they are disconnected with 3506).
-            let isJSON = codec.kind == .json || JSONParser.isValid(data)
             _ = try await node.publish(channel: channel, data: data, isJSON: isJSON, info: info)
         } catch {
             throw .error(error)

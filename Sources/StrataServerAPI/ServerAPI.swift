@@ -84,10 +84,12 @@ package struct ServerAPI: Sendable {
         if !b64.isEmpty {
             guard let data = Data(base64Encoded: b64) else { throw .badRequest }
             let bytes = Array(data)
-            return (bytes, JSONParser.isValid(bytes))
+            let isJSON = JSONParser.isValid(bytes)
+            guard options.publicationDataFormat.accepts(bytes, isJSON: isJSON) else { throw .badRequest }
+            return (bytes, isJSON)
         }
         let data = p.verbatimJSON("data") ?? []
-        guard options.publicationDataFormat.accepts(data) else { throw .badRequest }
+        guard options.publicationDataFormat.accepts(data, isJSON: true) else { throw .badRequest }
         return (data, true)
     }
 
