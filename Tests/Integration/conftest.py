@@ -20,6 +20,7 @@ import ssl
 import socket
 import subprocess
 import time
+import uuid
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -476,3 +477,36 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory):
     proc = RedisProcess(tmp_path_factory.mktemp("redis")).start()
     yield proc
     proc.kill()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every engine
+# ---------------------------------------------------------------------------------------------
+
+ENGINES = ["memory", "lmdb", "redis"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """The engine a test runs on: it runs once per engine."""
+    return request.param
+
+
+@pytest.fixture
+def engine_factory(request: pytest.FixtureRequest, engine: str, server_factory):
+    """Factory: `engine_factory(config)` starts a server with `config` on the test's engine —
+    memory, LMDB (the default) or Redis (a redis-server started for the test); the server's
+    `engine` attribute names it."""
+
+    def make(config: dict) -> StrataServer:
+        config = dict(config)
+        if engine == "memory":
+            config["engine"] = {"type": "memory"}
+        elif engine == "redis":
+            redis = request.getfixturevalue("redis_server")
+            config["engine"] = {"type": "redis", "redis": {"address": redis.address, "prefix": f"e{uuid.uuid4().hex[:8]}"}}
+        srv = server_factory(config)
+        srv.engine = engine
+        return srv
+
+    return make

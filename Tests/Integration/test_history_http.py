@@ -22,22 +22,13 @@ from cent import PublishRequest
 from conftest import free_port
 from itsupport import API_KEY, api_call, http_request, unique
 
-ENGINES = ["memory", "lmdb", "redis"]
 FEED = {"name": "feed", "history_size": 1000, "history_ttl": "300s", "force_recovery": True}
 PLAIN = {"name": "plain"}
 
 
-@pytest.fixture(params=ENGINES)
-def engine_server(request, server_factory):
-    config: dict = {"channel": {"namespaces": [FEED, PLAIN]}}
-    if request.param == "memory":
-        config["engine"] = {"type": "memory"}
-    elif request.param == "redis":
-        redis = request.getfixturevalue("redis_server")
-        config["engine"] = {"type": "redis", "redis": {"address": redis.address, "prefix": unique("hh")}}
-    srv = server_factory(config)
-    srv.engine = request.param
-    return srv
+@pytest.fixture
+def engine_server(engine_factory):
+    return engine_factory({"channel": {"namespaces": [FEED, PLAIN]}})
 
 
 def get(url: str, key: str | None = API_KEY, headers: dict | None = None):

@@ -23,7 +23,6 @@ from cent import PublishRequest
 
 from itsupport import RawClient, api_call, connect_client, connection_token, subscribe, unique
 
-ENGINES = ["memory", "lmdb", "redis"]
 
 # history_size 2: the stream keeps two publications, the table every key.
 PRICES = {"name": "prices", "history_size": 2, "history_ttl": "300s", "force_recovery": True,
@@ -32,17 +31,9 @@ PRICES = {"name": "prices", "history_size": 2, "history_ttl": "300s", "force_rec
 SMALL = {**PRICES, "name": "small", "cache_key_limit": 3}
 
 
-@pytest.fixture(params=ENGINES)
-def engine_server(request, server_factory):
-    config: dict = {"channel": {"namespaces": [PRICES, SMALL]}}
-    if request.param == "memory":
-        config["engine"] = {"type": "memory"}
-    elif request.param == "redis":
-        redis = request.getfixturevalue("redis_server")
-        config["engine"] = {"type": "redis", "redis": {"address": redis.address, "prefix": unique("kc")}}
-    srv = server_factory(config)
-    srv.engine = request.param
-    return srv
+@pytest.fixture
+def engine_server(engine_factory):
+    return engine_factory({"channel": {"namespaces": [PRICES, SMALL]}})
 
 
 async def set_price(api, channel: str, symbol: str, price: int) -> int:

@@ -13,7 +13,6 @@ from centrifuge import CentrifugeError
 
 from itsupport import api_call, connect_client, unique
 
-ENGINES = ["memory", "lmdb", "redis"]
 COMMON = {"history_size": 10, "history_ttl": "60s", "allow_publish_for_client": True}
 NAMESPACES = [{"name": "any", **COMMON}, {"name": "js", **COMMON, "publication_data_format": "json"},
               {"name": "jo", **COMMON, "publication_data_format": "json_object"},
@@ -39,15 +38,9 @@ API_CASES = [
 ]
 
 
-@pytest.fixture(params=ENGINES)
-def engine_server(request, server_factory):
-    config: dict = {"channel": {"namespaces": NAMESPACES}}
-    if request.param == "memory":
-        config["engine"] = {"type": "memory"}
-    elif request.param == "redis":
-        redis = request.getfixturevalue("redis_server")
-        config["engine"] = {"type": "redis", "redis": {"address": redis.address, "prefix": unique("pdf")}}
-    return server_factory(config)
+@pytest.fixture
+def engine_server(engine_factory):
+    return engine_factory({"channel": {"namespaces": NAMESPACES}})
 
 
 def test_server_api_validates_data_and_decoded_b64data(engine_server):

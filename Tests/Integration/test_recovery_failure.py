@@ -20,12 +20,12 @@ NAMESPACES = {"channel": {"namespaces": [
 ]}, "client": {"recovery_max_publication_limit": 3}, "prometheus": {"enabled": True}}
 
 
-async def test_sdks_carry_on_and_the_raw_reply_says_why(server_factory, api_factory, client_factory):
+async def test_sdks_carry_on_and_the_raw_reply_says_why(engine_factory, api_factory, client_factory):
     """centrifuge-python (the test's protocol) misses ten publications of a five-long history: it
     is told `recovered: false` as Centrifugo would and keeps receiving; a raw JSON client sees
     `recovery_failure` for trimmed history, a changed epoch and a gap over the recovery limit;
-    each is counted in `strata_client_recovery_failures_total` and logged."""
-    srv = server_factory(NAMESPACES)
+    each is counted in `strata_client_recovery_failures_total` and logged. On every engine."""
+    srv = engine_factory(NAMESPACES)
     api = api_factory(srv)
     channel = unique("short:x")
     await api.publish(PublishRequest(channel=channel, data={"n": 0}))

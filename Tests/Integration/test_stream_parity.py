@@ -22,7 +22,6 @@ from centrifuge import DeltaType
 
 from itsupport import RawClient, api_call, connect_client, connection_token, subscribe, unique
 
-ENGINES = ["memory", "lmdb", "redis"]
 
 STREAM = {
     "history_size": 100, "history_ttl": "300s", "force_recovery": True, "allow_subscribe_for_client": True,
@@ -30,19 +29,13 @@ STREAM = {
 }
 
 
-@pytest.fixture(params=ENGINES)
-def engine_server(request, server_factory):
+@pytest.fixture
+def engine_server(engine_factory):
     """A server on each engine with a stream namespace `st` and a delta namespace `dl`."""
-    config: dict = {"channel": {"namespaces": [
+    return engine_factory({"channel": {"namespaces": [
         {"name": "st", **STREAM},
         {"name": "dl", **STREAM, "allowed_delta_types": ["fossil"], "delta_publish": True},
-    ]}}
-    if request.param == "memory":
-        config["engine"] = {"type": "memory"}
-    elif request.param == "redis":
-        redis = request.getfixturevalue("redis_server")
-        config["engine"] = {"type": "redis", "redis": {"address": redis.address, "prefix": unique("sp")}}
-    return server_factory(config)
+    ]}})
 
 
 def publish_binary(server, channel: str, data: bytes) -> int:

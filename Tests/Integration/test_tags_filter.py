@@ -1,7 +1,7 @@
 """Publication tags filters (`allow_tags_filter`, the subscribe `tf` tree) with centrifuge-python's
 own filter builders, on both protocols: live publications that do not match never arrive,
 recovery sends only matching ones, a cache channel's latest value is the newest matching one,
-and a filter the namespace does not allow is refused with 107."""
+and a filter the namespace does not allow is refused with 107 — on every engine."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ async def publish_quotes(api, channel: str, quotes=QUOTES_SENT) -> None:
                                          tags={"ticker": ticker, "price": price}))
 
 
-async def test_live_publications_are_filtered(server_factory, api_factory, client_factory):
-    srv = server_factory(CONFIG)
+async def test_live_publications_are_filtered(engine_factory, api_factory, client_factory):
+    srv = engine_factory(CONFIG)
     api = api_factory(srv)
     channel = unique("quotes:live")
     client, ev = client_factory(srv)
@@ -50,8 +50,8 @@ async def test_live_publications_are_filtered(server_factory, api_factory, clien
     assert not sev.of("on_unsubscribed") and not sev.of("on_subscribing")[1:], sev.summary()
 
 
-async def test_recovery_sends_only_matching_publications(server_factory, api_factory, client_factory):
-    srv = server_factory(CONFIG)
+async def test_recovery_sends_only_matching_publications(engine_factory, api_factory, client_factory):
+    srv = engine_factory(CONFIG)
     api = api_factory(srv)
     channel = unique("quotes:rec")
     client, ev = client_factory(srv)
@@ -69,8 +69,8 @@ async def test_recovery_sends_only_matching_publications(server_factory, api_fac
     assert [p.pub.data["n"] for p in sev.of("on_publication")] == [-1, 0, 2, 3, 5], sev.summary()
 
 
-async def test_cache_channel_gives_the_newest_matching_value(server_factory, api_factory, client_factory):
-    srv = server_factory(CONFIG)
+async def test_cache_channel_gives_the_newest_matching_value(engine_factory, api_factory, client_factory):
+    srv = engine_factory(CONFIG)
     api = api_factory(srv)
     channel = unique("prices:board")
     await publish_quotes(api, channel, [("AAPL", "10"), ("MSFT", "20"), ("AAPL", "11"), ("MSFT", "21")])
@@ -84,8 +84,8 @@ async def test_cache_channel_gives_the_newest_matching_value(server_factory, api
     assert len(sev.of("on_publication")) == 1, sev.summary()
 
 
-async def test_filter_not_allowed_is_refused_with_107(server_factory, client_factory):
-    srv = server_factory(CONFIG)
+async def test_filter_not_allowed_is_refused_with_107(engine_factory, client_factory):
+    srv = engine_factory(CONFIG)
     client, ev = client_factory(srv)
     await connect_client(client, ev)
     sev = SubEvents()
