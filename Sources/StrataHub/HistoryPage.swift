@@ -12,7 +12,9 @@ import StrataProtocol
 package struct HistoryPage: Sendable, Equatable {
     package static let defaultLimit = 100
     package static let maxLimit = 10_000
-    package static let maxWaitSeconds: Int64 = 60
+    /// Below the 30 s an HTTP connection may stay silent (`HTTPIdleTimeout`), which would
+    /// otherwise close a long poll before it answers.
+    package static let maxWaitSeconds: Int64 = 25
 
     package struct Request: Sendable, Equatable {
         package var channel: String
