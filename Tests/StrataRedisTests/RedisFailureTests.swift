@@ -62,6 +62,9 @@ struct RedisFailureTests {
             let redis = try await RedisConnection.connect(configuration)
             // The BLPOP never gets a reply; the PING queued behind it on the same connection waits for it.
             let blocked = Task { () async throws -> RESPValue in try await redis.send("BLPOP", "nothing", 0) }
+            // Two tasks start in no fixed order: the PING once went first and got its PONG (CI,
+            // 2026-12-05). It goes out only after the BLPOP has had time to be written.
+            try await Task.sleep(for: .milliseconds(300))
             let queued = Task { () async throws -> RESPValue in try await redis.send("PING") }
 
             let first = try await within(.seconds(5)) { await blocked.result }
