@@ -12,7 +12,9 @@ import StrataCore
 /// - live keys plus tombstones stay within `limit`: a new key at the limit first drops the oldest
 ///   tombstone (raising `floor` to its offset), and with none to drop the append is refused with
 ///   `CacheKeyLimitExceeded` before anything is written;
-/// - `removeHistory` empties the table and raises `floor` to the top.
+/// - `removeHistory` empties the table and raises `floor` to the top;
+/// - an empty table's floor is the top: publications made before the first key (the namespace
+///   turned keyed on a live stream) are not in it, so positions before them cannot catch up.
 package struct CacheKeyUpdate: Sendable, Hashable {
     /// The value of the namespace's key tag.
     package var key: String

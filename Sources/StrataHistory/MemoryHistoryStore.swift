@@ -110,7 +110,8 @@ package final class MemoryHistoryStore: HistoryStore {
             if metaTTLSeconds > 0 { stream.metaExpireAt = now + metaTTLSeconds * 1000 }
             shard.streams[channel] = stream
             return KeyedCacheRead(
-                entries: stream.readKeyed(since: since), top: StreamPosition(offset: stream.top, epoch: stream.epoch), floor: stream.keyedFloor)
+                entries: stream.readKeyed(since: since), top: StreamPosition(offset: stream.top, epoch: stream.epoch),
+                floor: stream.floorOfKeyed)
         }
     }
 

@@ -72,6 +72,7 @@ struct MemoryStream {
     /// Makes room for `update` before the append that carries it: false when the append stores
     /// no entry (a removal of a key not held); throws when a new key finds the table full.
     mutating func admitKey(_ update: CacheKeyUpdate) throws(CacheKeyLimitExceeded) -> Bool {
+        keyedFloor = floorOfKeyed
         if keyed[update.key] != nil { return true }
         if update.removes { return false }
         guard keyed.count >= update.limit else { return true }
@@ -82,6 +83,9 @@ struct MemoryStream {
         keyedFloor = max(keyedFloor, oldest.value.publication.offset)
         return true
     }
+
+    /// The table's floor; an empty table's is the top (KeyedCache.swift).
+    var floorOfKeyed: UInt64 { keyed.isEmpty ? max(keyedFloor, top) : keyedFloor }
 
     func readKeyed(since: UInt64?) -> [KeyedCacheEntry] {
         let entries = keyed.values.filter { entry in

@@ -14,6 +14,7 @@ extension LMDBHistoryStore {
     func admitKey(_ txn: LMDBTransaction, _ id: UInt64, _ meta: inout MetaRecord, _ update: CacheKeyUpdate) throws
         -> Result<Bool, CacheKeyLimitExceeded>
     {
+        meta.keyFloor = meta.floorOfKeyed
         if let v = try txn.get(env.keyIndex, KeySchema.cacheKeyIndexKey(id, update.key)), v.count == 8 {
             if try txn.delete(env.keyed, KeySchema.keyedKey(id, KeySchema.readBE64(v, at: 0))) { meta.keyCount -= min(meta.keyCount, 1) }
             return .success(true)

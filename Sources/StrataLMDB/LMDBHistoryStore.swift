@@ -140,7 +140,7 @@ package final class LMDBHistoryStore: HistoryStore {
             try self.readLive(channel, metaTTLSeconds: ttl, now: now) { txn, id, meta in
                 KeyedCacheRead(
                     entries: try self.readKeyed(txn, id, since: since), top: StreamPosition(offset: meta.top, epoch: meta.epoch),
-                    floor: meta.keyFloor)
+                    floor: meta.floorOfKeyed)
             }
         }
     }

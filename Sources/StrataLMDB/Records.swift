@@ -29,6 +29,9 @@ struct MetaRecord: Equatable {
 
     var isEmpty: Bool { first > top }
 
+    /// The keyed table's floor; an empty table's is the top (StrataHistory/KeyedCache.swift).
+    var floorOfKeyed: UInt64 { keyCount == 0 ? max(keyFloor, top) : keyFloor }
+
     func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.u8(Self.version)

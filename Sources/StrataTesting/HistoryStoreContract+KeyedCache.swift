@@ -67,6 +67,20 @@ extension HistoryStoreContract {
         await #expect(throws: CacheKeyLimitExceeded(limit: 2)) { try await self.set(store, "l", "d", "d1", limit: 2) }
     }
 
+    /// Publications made before the first key are not in the table: its floor starts at the top.
+    package func keyedCacheStartedMidStreamFloorsAtItsStart() async throws {
+        let store = try await makeStore(ManualClock())
+        _ = try await append(store, "m", "plain1")
+        _ = try await append(store, "m", "plain2")
+        let before = try await keyed(store, "m")
+        #expect(before.entries.isEmpty && before.floor == 2)
+        _ = try await set(store, "m", "a", "a1")
+        let after = try await keyed(store, "m", since: 0)
+        #expect(summary(after) == ["3:\"a1\""] && after.floor == 2)
+        _ = try await set(store, "m", "b", "b1")
+        #expect(try await keyed(store, "m").floor == 2)
+    }
+
     package func keyedCacheFollowsEpochAndRemoval() async throws {
         let clock = ManualClock()
         let store = try await makeStore(clock)

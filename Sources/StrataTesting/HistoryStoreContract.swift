@@ -248,6 +248,7 @@ package struct HistoryStoreContract: Sendable {
         case versionSuppressesOlder, deltaBaseIsPreviousPublication, onCommitRunsInOffsetOrder, noHistoryMeansNoOffset
         case payloadBytesAndKindSurvive
         case keyedCacheKeepsLatestPerKey, keyedCacheLimitDropsOldestTombstone, keyedCacheFollowsEpochAndRemoval
+        case keyedCacheStartedMidStreamFloorsAtItsStart
 
         package var description: String { rawValue }
     }
@@ -273,6 +274,7 @@ package struct HistoryStoreContract: Sendable {
         case .keyedCacheKeepsLatestPerKey: try await keyedCacheKeepsLatestPerKey()
         case .keyedCacheLimitDropsOldestTombstone: try await keyedCacheLimitDropsOldestTombstone()
         case .keyedCacheFollowsEpochAndRemoval: try await keyedCacheFollowsEpochAndRemoval()
+        case .keyedCacheStartedMidStreamFloorsAtItsStart: try await keyedCacheStartedMidStreamFloorsAtItsStart()
         }
     }
 }

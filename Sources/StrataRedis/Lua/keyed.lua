@@ -18,9 +18,10 @@ local function keyedTable(metaKey, values, order, tombstones, epoch, top)
   end
   local count = redis.call('ZCARD', order)
   local floor = tonumber(m[3] or '0')
-  if tonumber(m[2] or '0') > 0 and count == 0 then
-    -- The table expired while the meta lived on (reads of the stream alone refresh the meta's
-    -- TTL, not the table's): what it held is forgotten.
+  if count == 0 and top > floor then
+    -- An empty table's floor is the top: publications before its first key are not in it.
+    -- (Also when it expired while the meta lived on — reads of the stream alone refresh the
+    -- meta's TTL, not the table's — and `kc` still counts what it held: that is forgotten.)
     floor = top
     redis.call('HSET', metaKey, 'kc', 0, 'kf', floor)
   end
