@@ -2,8 +2,9 @@ import Foundation
 
 /// One unit of work for the writer thread.
 final class WriteOp: @unchecked Sendable {
-    /// Runs inside the shared write transaction; may run again (after the map grew), so it keeps
-    /// its results only in state it overwrites.
+    /// Runs inside the shared write transaction; may run again (after the map grew, or after
+    /// another op of the batch failed on its own), so it keeps its results only in state it
+    /// overwrites. An error it throws fails this op alone; an `LMDBError` fails the batch.
     let apply: (LMDBTransaction) throws -> Void
     /// Called once, after the commit (nil) or the failure of the batch.
     let finish: ((any Error)?) -> Void
@@ -28,7 +29,8 @@ final class WriteOp: @unchecked Sendable {
 ///
 /// Group commit: whatever was submitted while the previous commit (and its fsync) ran is applied in
 /// one transaction and made durable by one commit, so concurrent publishers share the sync cost.
-/// Completions run on this thread in submission order, after the commit.
+/// Completions run on this thread in submission order, after the commit (an op that failed on its
+/// own is told at once, and the rest of its batch commits without it).
 final class LMDBWriter: @unchecked Sendable {
     private let env: LMDBEnvironment
     private let condition = NSCondition()
@@ -84,7 +86,14 @@ final class LMDBWriter: @unchecked Sendable {
         }
     }
 
+    /// An op's own failure inside the shared transaction, told apart from the environment's.
+    private struct OpFailed: Error {
+        let index: Int
+        let error: any Error
+    }
+
     private func run(_ batch: [WriteOp]) {
+        var batch = batch
         guard batch.contains(where: \.needsTransaction) else {
             for op in batch { op.finish(nil) }
             return
@@ -93,11 +102,31 @@ final class LMDBWriter: @unchecked Sendable {
         var grows = 0
         while true {
             do {
+                let ops = batch
                 try env.write(durable: durable) { txn in
-                    for op in batch where op.needsTransaction { try op.apply(txn) }
+                    for (index, op) in ops.enumerated() where op.needsTransaction {
+                        do {
+                            try op.apply(txn)
+                        } catch let error as LMDBError {
+                            // The environment's (a full map, a full disk): every op shares it.
+                            throw error
+                        } catch {
+                            throw OpFailed(index: index, error: error)
+                        }
+                    }
                 }
                 for op in batch { op.finish(nil) }
                 return
+            } catch let failed as OpFailed {
+                // One op failed on its own (a corrupt record it read, say): the transaction is
+                // aborted, that op gets its error, and the others run again without it — one
+                // bad channel must not fail the publishes it happened to share a commit with.
+                batch[failed.index].finish(failed.error)
+                batch.remove(at: failed.index)
+                guard batch.contains(where: \.needsTransaction) else {
+                    for op in batch { op.finish(nil) }
+                    return
+                }
             } catch let error as LMDBError where error.isMapFull && grows < 16 {
                 // A full map grows instead of failing publishes; the batch is applied again.
                 grows += 1

@@ -164,6 +164,47 @@ struct LMDBHistoryStoreDiskTests {
     }
 }
 
+@Suite("LMDB writer batches")
+struct LMDBWriterBatchTests {
+    struct Broken: Error {}
+
+    /// An op that fails on its own (a corrupt record it read, say) fails alone: the publishes it
+    /// shared a group commit with still commit, with their offsets and in order.
+    @Test func anOpsOwnFailureDoesNotFailItsBatch() async throws {
+        let store = try LMDBHistoryStore(options: LMDBStoreOptions(path: temporaryDirectory()))
+        let retention = StreamRetention(size: 10, ttlSeconds: 600, metaTTLSeconds: 3600)
+        let committed = Locked<[String]>([])
+        // A slow op holds the writer, so what is submitted meanwhile queues up as one batch.
+        async let slow: Bool = store.write { _ in
+            Thread.sleep(forTimeInterval: 0.3)
+            return true
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let outcomes = await withTaskGroup(of: (String, Bool).self, returning: [String: Bool].self) { group in
+            for channel in ["a", "b", "c"] {
+                group.addTask {
+                    let r = try? await store.append(
+                        channel: channel, publication: Publication(data: Array("1".utf8)), options: AppendOptions(retention: retention),
+                        onCommit: { result in committed.withLock { $0.append("\(channel):\(result.position.offset)") } })
+                    return (channel, r?.position.offset == 1)
+                }
+            }
+            group.addTask {
+                let failed = (try? await store.write { _ -> Bool in throw Broken() }) == nil
+                return ("broken", failed)
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        _ = try await slow
+        #expect(outcomes == ["a": true, "b": true, "c": true, "broken": true])
+        #expect(committed.withLock { $0.sorted() } == ["a:1", "b:1", "c:1"])
+        for channel in ["a", "b", "c"] {
+            let read = try await store.history(channel: channel, filter: HistoryFilter(limit: -1), metaTTLSeconds: 3600)
+            #expect(read.publications.map(\.offset) == [1])
+        }
+    }
+}
+
 @Suite("LMDB operator tools")
 struct LMDBToolsTests {
     @Test func exportThenImportReproducesStreams() async throws {
