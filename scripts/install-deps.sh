@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Strata builds and tests with (only the missing ones). fossil is the
-# reference delta encoder the codec tests compare against; nginx is the HTTP cache the history
-# endpoint's end-to-end test puts in front of Strata (it starts its own, on a free port).
+# Installs the Debian packages Strata builds with (only the missing ones); `install-deps.sh test`
+# adds what the tests use: redis-server, python3-venv for the pinned clients, fossil (the reference
+# delta encoder the codec tests compare against), xxd and openssl, and nginx (the HTTP cache the
+# history endpoint's end-to-end test puts in front of Strata; it starts its own, on a free port).
 set -euo pipefail
-packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev redis-server python3-venv fossil xxd openssl nginx)
+packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev)
+if [ "${1:-}" = "test" ]; then
+  packages+=(redis-server python3-venv fossil xxd openssl nginx)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -3,7 +3,7 @@
 # with the pinned real clients. Installs what it needs first. (`make test` calls this.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh test
 scripts/python-env.sh
 python3 scripts/check-modules.py   # Package.swift declares exactly what each target imports
 swift build --build-tests

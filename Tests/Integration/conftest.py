@@ -473,7 +473,7 @@ class RedisProcess:
 def redis_server(tmp_path_factory: pytest.TempPathFactory):
     """A fresh redis-server for one test, killed at teardown."""
     if not os.access(REDIS_SERVER, os.X_OK):
-        pytest.fail(f"redis-server not found at {REDIS_SERVER} (scripts/install-deps.sh installs it)", pytrace=False)
+        pytest.fail(f"redis-server not found at {REDIS_SERVER} (`scripts/install-deps.sh test` installs it)", pytrace=False)
     proc = RedisProcess(tmp_path_factory.mktemp("redis")).start()
     yield proc
     proc.kill()
