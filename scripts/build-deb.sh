@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package of Strata (`make deb`, docs/packaging.md) around a strata binary:
-# /usr/bin/strata, the hardened systemd unit, strata(1) made from the CLI's help, and maintainer
+# /usr/bin/strata, the hardened systemd unit, strata(1) made from the CLI's help, shell
+# completions (bash, zsh, fish), and maintainer
 # scripts that write /etc/strata/config.json with fresh secrets on first install.
 #
 #   scripts/build-deb.sh BINARY OUTDIR      → OUTDIR/strata_VERSION_ARCH.deb (its path on stdout)
@@ -17,6 +18,12 @@ install -D -m 755 "$bin" "$stage/usr/bin/strata"
 install -D -m 644 config/debian/strata.service "$stage/lib/systemd/system/strata.service"
 mkdir -p "$stage/usr/share/man/man1" "$stage/usr/share/doc/strata" "$stage/DEBIAN"
 scripts/manpage.sh "$bin" | gzip -9n > "$stage/usr/share/man/man1/strata.1.gz"
+# Shell completions, as swift-argument-parser generates them from the commands.
+install -d "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/vendor-completions" \
+    "$stage/usr/share/fish/vendor_completions.d"
+"$bin" --generate-completion-script bash > "$stage/usr/share/bash-completion/completions/strata"
+"$bin" --generate-completion-script zsh > "$stage/usr/share/zsh/vendor-completions/_strata"
+"$bin" --generate-completion-script fish > "$stage/usr/share/fish/vendor_completions.d/strata.fish"
 install -m 644 README.md "$stage/usr/share/doc/strata/README.md"
 install -m 644 config/strata.json "$stage/usr/share/doc/strata/example-config.json"
 install -m 755 config/debian/postinst config/debian/postrm config/debian/prerm "$stage/DEBIAN/"

@@ -143,36 +143,91 @@ struct ConfigDoc: ParsableCommand {
 
 struct GenConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "genconfig", abstract: "Write a minimal configuration with fresh secrets.")
+        commandName: "genconfig", abstract: "Write a minimal configuration with fresh secrets.",
+        discussion: """
+            The format follows the file's extension: .json (the default), .yaml / .yml or .toml.
 
-    @Option(name: [.short, .long], help: "Where to write it.")
+            Examples:
+              strata genconfig                       # config.json
+              strata genconfig -c /etc/strata.yaml   # the same settings in YAML
+            """)
+
+    @Option(name: [.short, .long], help: "Where to write it (.json, .yaml, .yml or .toml).")
     var config: String = "config.json"
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: config) else {
             throw ValidationError("\(config) already exists")
         }
-        let text = """
-            {
-              "client": {
-                "token": { "hmac_secret_key": "\(Secret.make())" },
-                "allowed_origins": []
-              },
-              "http_api": { "key": "\(Secret.make())" },
-              "health": { "enabled": true },
-              "channel": {
-                "without_namespace": {
-                  "allow_subscribe_for_client": true,
-                  "history_size": 100,
-                  "history_ttl": "300s",
-                  "force_recovery": true
-                }
-              }
-            }
-
-            """
+        let format = ConfigFormats.Format(path: config) ?? .json
+        let text = Self.text(format, tokenSecret: Secret.make(), apiKey: Secret.make())
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         print("wrote \(config)")
+    }
+
+    /// The same minimal configuration in each format the loader reads.
+    static func text(_ format: ConfigFormats.Format, tokenSecret: String, apiKey: String) -> String {
+        switch format {
+        case .json:
+            return """
+                {
+                  "client": {
+                    "token": { "hmac_secret_key": "\(tokenSecret)" },
+                    "allowed_origins": []
+                  },
+                  "http_api": { "key": "\(apiKey)" },
+                  "health": { "enabled": true },
+                  "channel": {
+                    "without_namespace": {
+                      "allow_subscribe_for_client": true,
+                      "history_size": 100,
+                      "history_ttl": "300s",
+                      "force_recovery": true
+                    }
+                  }
+                }
+
+                """
+        case .yaml:
+            return """
+                client:
+                  token:
+                    hmac_secret_key: "\(tokenSecret)"
+                  allowed_origins: []
+                http_api:
+                  key: "\(apiKey)"
+                health:
+                  enabled: true
+                channel:
+                  without_namespace:
+                    allow_subscribe_for_client: true
+                    history_size: 100
+                    history_ttl: 300s
+                    force_recovery: true
+
+                """
+        case .toml:
+            return """
+                [client]
+                allowed_origins = []
+
+                [client.token]
+                hmac_secret_key = "\(tokenSecret)"
+
+                [http_api]
+                key = "\(apiKey)"
+
+                [health]
+                enabled = true
+
+                [channel.without_namespace]
+                allow_subscribe_for_client = true
+                history_size = 100
+                history_ttl = "300s"
+                force_recovery = true
+
+                """
+        }
     }
 }
 

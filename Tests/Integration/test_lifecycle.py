@@ -187,3 +187,40 @@ async def test_secrets_never_reach_the_log(server_factory, client_factory):
     # The signature part alone must not appear either.
     for token in (good, sub_token):
         assert token.rsplit(".", 1)[1] not in log
+
+
+def test_genconfig_writes_each_format_the_server_runs_on(strata_bin, tmp_path):
+    """`strata genconfig` picks JSON, YAML or TOML by the file's extension; each file passes
+    `checkconfig`, and a server started on it takes a publish with the API key it holds and keeps
+    history for channels without a namespace, as the JSON one does."""
+    import re
+
+    from conftest import free_port
+    from itsupport import http_request
+
+    for name in ["gen.json", "gen.yaml", "gen.toml"]:
+        path = tmp_path / name
+        subprocess.run([str(strata_bin), "genconfig", "--config", str(path)], check=True, capture_output=True)
+        check = subprocess.run([str(strata_bin), "checkconfig", "--config", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0 and "configuration OK" in check.stdout, (name, check)
+        text = path.read_text()
+        secrets = re.findall(r"[0-9a-f]{64}", text)
+        assert len(set(secrets)) == 2, text
+        api_key = re.search(r'key"?\s*[:=]\s*"([0-9a-f]{64})"', text.split("http_api", 1)[1]).group(1)
+        port = free_port()
+        server = subprocess.Popen([str(strata_bin), "--config", str(path), "--port", str(port)], cwd=tmp_path,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            reply = None
+            for _ in range(200):
+                try:
+                    status, body = http_request(f"http://127.0.0.1:{port}/api/publish", body=b'{"channel":"news","data":1}',
+                                                headers={"X-API-Key": api_key})
+                    reply = (status, json.loads(body))
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            assert reply is not None and reply[0] == 200 and reply[1]["result"]["offset"] >= 1, (name, reply)
+        finally:
+            server.terminate()
+            server.wait(20)

@@ -38,7 +38,9 @@ def test_the_package_installs_configures_runs_and_purges(strata_bin, tmp_path):
     for name in [d.strip().split(" ")[0] for d in depends.split(",")]:
         assert subprocess.run(["dpkg", "-s", name], capture_output=True).returncode == 0, f"{name} is not a Debian package here"
     contents = subprocess.check_output(["dpkg-deb", "--contents", str(deb)], text=True)
-    for path in ["./usr/bin/strata", "./lib/systemd/system/strata.service", "./usr/share/man/man1/strata.1.gz"]:
+    for path in ["./usr/bin/strata", "./lib/systemd/system/strata.service", "./usr/share/man/man1/strata.1.gz",
+                 "./usr/share/bash-completion/completions/strata", "./usr/share/zsh/vendor-completions/_strata",
+                 "./usr/share/fish/vendor_completions.d/strata.fish"]:
         assert path in contents, contents
 
     root = tmp_path / "root"
@@ -65,6 +67,8 @@ def test_the_package_installs_configures_runs_and_purges(strata_bin, tmp_path):
                  "LoadCredential=config.json:/etc/strata/config.json",
                  "ExecStart=/usr/bin/strata serve --config ${CREDENTIALS_DIRECTORY}/config.json"]:
         assert line in unit.splitlines(), line
+    completion = (root / "usr/share/bash-completion/completions/strata").read_text()
+    assert "genconfig" in completion and "history" in completion
     man = subprocess.run(["sh", "-c", f"gzip -dc {root}/usr/share/man/man1/strata.1.gz"], capture_output=True, text=True)
     assert ".TH STRATA 1" in man.stdout and ".SS history" in man.stdout
 
