@@ -104,7 +104,7 @@ let package = Package(
                 .embedInCode("Lua/history_add.lua"), .embedInCode("Lua/history_get.lua"),
                 .embedInCode("Lua/history_remove.lua"), .embedInCode("Lua/presence_add.lua"),
                 .embedInCode("Lua/presence_remove.lua"), .embedInCode("Lua/presence_get.lua"),
-                .embedInCode("Lua/keyed.lua"), .embedInCode("Lua/keyed_get.lua"),
+                .embedInCode("Lua/keyed.lua"), .embedInCode("Lua/keyed_get.lua"), .embedInCode("Lua/stream_read.lua"),
             ],
             swiftSettings: strataSettings
         ),

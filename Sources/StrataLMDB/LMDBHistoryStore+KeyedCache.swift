@@ -9,20 +9,18 @@ import StrataRecordFormat
 /// scoped by the channel id, so a retired epoch's table is garbage for the sweeper.
 extension LMDBHistoryStore {
     /// Makes room for `update` before the append that carries it (writer thread): drops the
-    /// key's previous entry, or, for a new key at the limit, the oldest tombstone. `.success(false)`:
-    /// a removal of a key the table does not hold, nothing to store.
-    func admitKey(_ txn: LMDBTransaction, _ id: UInt64, _ meta: inout MetaRecord, _ update: CacheKeyUpdate) throws
-        -> Result<Bool, CacheKeyLimitExceeded>
-    {
+    /// key's previous entry, or, for a new key at the limit, the oldest tombstone (none left:
+    /// `CacheKeyLimitExceeded`). false: a removal of a key the table does not hold, nothing to store.
+    func admitKey(_ txn: LMDBTransaction, _ id: UInt64, _ meta: inout MetaRecord, _ update: CacheKeyUpdate) throws -> Bool {
         meta.keyFloor = meta.floorOfKeyed
         if let v = try txn.get(env.keyIndex, KeySchema.cacheKeyIndexKey(id, update.key)), v.count == 8 {
             if try txn.delete(env.keyed, KeySchema.keyedKey(id, KeySchema.readBE64(v, at: 0))) { meta.keyCount -= min(meta.keyCount, 1) }
-            return .success(true)
+            return true
         }
-        if update.removes { return .success(false) }
-        guard meta.keyCount >= UInt64(max(0, update.limit)) else { return .success(true) }
-        guard try dropOldestTombstone(txn, id, &meta) else { return .failure(CacheKeyLimitExceeded(limit: update.limit)) }
-        return .success(true)
+        if update.removes { return false }
+        guard meta.keyCount >= UInt64(max(0, update.limit)) else { return true }
+        guard try dropOldestTombstone(txn, id, &meta) else { throw CacheKeyLimitExceeded(limit: update.limit) }
+        return true
     }
 
     /// Stores the key's new entry at `offset` (after `admitKey` made room).

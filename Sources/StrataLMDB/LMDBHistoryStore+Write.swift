@@ -89,7 +89,7 @@ extension LMDBHistoryStore {
     // MARK: Append
 
     func applyAppend(_ txn: LMDBTransaction, _ channel: String, _ pub: Publication, _ options: AppendOptions, now: Int64) throws
-        -> Result<AppendResult, CacheKeyLimitExceeded>
+        -> AppendResult
     {
         let retention = options.retention
         if let key = options.idempotencyKey, let id = try channelID(txn, channel) {
@@ -100,7 +100,7 @@ extension LMDBHistoryStore {
                 let offset = try r.u64()
                 let epoch = try r.string()
                 if now < expireAt {
-                    return .success(AppendResult(position: StreamPosition(offset: offset, epoch: epoch), publication: pub, suppressed: true))
+                    return AppendResult(position: StreamPosition(offset: offset, epoch: epoch), publication: pub, suppressed: true)
                 }
             }
         }
@@ -114,20 +114,14 @@ extension LMDBHistoryStore {
                 let sameEpoch = options.versionEpoch.isEmpty || options.versionEpoch == meta.versionEpoch
                 if sameEpoch && meta.version > 0 && options.version <= meta.version {
                     try putMeta(txn, id, meta)
-                    return .success(
-                        AppendResult(position: StreamPosition(offset: meta.top, epoch: meta.epoch), publication: pub, suppressed: true))
+                    return AppendResult(position: StreamPosition(offset: meta.top, epoch: meta.epoch), publication: pub, suppressed: true)
                 }
                 meta.version = options.version
                 meta.versionEpoch = options.versionEpoch
             }
-            // Room for the key first: a refusal leaves nothing written but a new stream's meta.
-            var storesKey = false
-            if let update = options.cacheKey {
-                switch try admitKey(txn, id, &meta, update) {
-                case .success(let stores): storesKey = stores
-                case .failure(let refused): return .failure(refused)
-                }
-            }
+            // Room for the key first. A refusal throws before anything is written: the writer
+            // fails this append alone and commits the rest of its batch without it.
+            let storesKey = try options.cacheKey.map { try admitKey(txn, id, &meta, $0) } ?? false
             var previous: Publication?
             if options.useDelta && !meta.isEmpty, let v = try txn.get(env.entries, KeySchema.entryKey(id, meta.top)) {
                 previous = try PublicationRecord.decode(v, offset: meta.top, decompressors: decompressors)
@@ -176,7 +170,7 @@ extension LMDBHistoryStore {
             try txn.put(env.idempotency, k, w.bytes)
             try txn.put(env.expiry, KeySchema.expiryKey(at: expireAt, id, .idempotency, suffix: Array(k[8...])), [])
         }
-        return .success(result)
+        return result
     }
 
     // MARK: Meta creation and refresh for reads

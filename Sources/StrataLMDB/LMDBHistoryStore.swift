@@ -122,11 +122,9 @@ package final class LMDBHistoryStore: HistoryStore {
                         }))
             }
         }
-        // A refused key is a result, not a throw: a throw would abort the whole group commit.
-        let outcome = try await write({ txn in try self.applyAppend(txn, channel, publication, options, now: now) }) { outcome in
-            if case .success(let result) = outcome, !result.suppressed { onCommit(result) }
+        return try await write({ txn in try self.applyAppend(txn, channel, publication, options, now: now) }) { result in
+            if !result.suppressed { onCommit(result) }
         }
-        return try outcome.get()
     }
 
     package func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult {

@@ -20,8 +20,10 @@ struct RedisScript: Sendable {
 
     /// keyed.lua's functions are prepended to the scripts that use them.
     static let historyAdd = RedisScript(name: "history_add", source: PackageResources.keyed_lua + PackageResources.history_add_lua)
-    static let keyedGet = RedisScript(name: "keyed_get", source: PackageResources.keyed_lua + PackageResources.keyed_get_lua)
-    static let historyGet = RedisScript(name: "history_get", source: PackageResources.history_get_lua)
+    static let keyedGet = RedisScript(
+        name: "keyed_get", source: PackageResources.stream_read_lua + PackageResources.keyed_lua + PackageResources.keyed_get_lua)
+    /// stream_read.lua's function is prepended to both reads.
+    static let historyGet = RedisScript(name: "history_get", source: PackageResources.stream_read_lua + PackageResources.history_get_lua)
     static let historyRemove = RedisScript(name: "history_remove", source: PackageResources.history_remove_lua)
     static let presenceAdd = RedisScript(name: "presence_add", source: PackageResources.presence_add_lua)
     static let presenceRemove = RedisScript(name: "presence_remove", source: PackageResources.presence_remove_lua)

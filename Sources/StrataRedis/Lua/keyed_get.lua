@@ -1,5 +1,5 @@
--- Reads a channel's keyed cache table (keyed.lua, prepended) and its top position; creates the
--- stream (new epoch) when it does not exist, as history_get.lua does.
+-- Reads a channel's keyed cache table (keyed.lua, prepended) and its top position; the stream
+-- is found as history_get.lua finds it (stream_read.lua, prepended).
 --
 -- KEYS: 1 stream, 2 stream meta, 3 keyed values, 4 keyed order, 5 keyed tombstones
 -- ARGV: 1 since ('' = the live keys only; else every entry after that offset, tombstones too),
@@ -9,29 +9,10 @@
 
 local now = tonumber(ARGV[4])
 
-local meta = redis.call('HMGET', KEYS[2], 'e', 's', 'mx', 'ex')
-local epoch = meta[1]
-local top = 0
-if epoch and now and tonumber(meta[3] or '0') > 0 and now >= tonumber(meta[3]) then epoch = false end
-if not epoch then
-  epoch = ARGV[3]
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('HSET', KEYS[2], 'e', epoch, 's', 0)
-else
-  top = tonumber(meta[2] or '0')
-  if now and tonumber(meta[4] or '0') > 0 and now >= tonumber(meta[4]) then
-    redis.call('DEL', KEYS[1])
-    redis.call('HSET', KEYS[2], 'ex', 0)
-  end
-end
-local floor = keyedTable(KEYS[2], KEYS[3], KEYS[4], KEYS[5], epoch, top)
-
 local metaTTL = tonumber(ARGV[2])
-if metaTTL > 0 then
-  redis.call('EXPIRE', KEYS[2], metaTTL)
-  if now then redis.call('HSET', KEYS[2], 'mx', string.format('%d', now + metaTTL * 1000)) end
-  keepKeyed(KEYS[3], KEYS[4], KEYS[5], metaTTL)
-end
+local epoch, top = readStream(KEYS[1], KEYS[2], ARGV[3], now, metaTTL)
+local floor = keyedTable(KEYS[2], KEYS[3], KEYS[4], KEYS[5], epoch, top)
+if metaTTL > 0 then keepKeyed(KEYS[3], KEYS[4], KEYS[5], metaTTL) end
 
 local members
 if ARGV[1] == '' then
