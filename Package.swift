@@ -39,7 +39,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -71,7 +70,10 @@ let package = Package(
         // The HistoryStore seam and the in-memory stream store.
         .target(
             name: "StrataHistory",
-            dependencies: ["StrataCore", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "StrataCore", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strataSettings
         ),
         // The at-rest publication record (zstd-compressed payloads) of the LMDB and Redis stores.
@@ -86,7 +88,10 @@ let package = Package(
         // The embedded durable history store: LMDB through liblmdb.
         .target(
             name: "StrataLMDB",
-            dependencies: ["StrataCore", "StrataHistory", "StrataRecordFormat", "StrataCompression", "CLMDB"],
+            dependencies: [
+                "StrataCore", "StrataHistory", "StrataRecordFormat", "StrataCompression", "CLMDB",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strataSettings
         ),
         // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes):
@@ -105,6 +110,16 @@ let package = Package(
                 .embedInCode("Lua/history_remove.lua"), .embedInCode("Lua/presence_add.lua"),
                 .embedInCode("Lua/presence_remove.lua"), .embedInCode("Lua/presence_get.lua"),
                 .embedInCode("Lua/keyed.lua"), .embedInCode("Lua/keyed_get.lua"), .embedInCode("Lua/stream_read.lua"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // The metrics backend: Centrifugo's metric families and Strata's own, lock-free series,
+        // the Prometheus text exposition and the info API's flattened snapshot (docs/metrics.md).
+        .target(
+            name: "StrataMetrics",
+            dependencies: [
+                "StrataCore", .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: strataSettings
         ),
@@ -177,10 +192,25 @@ let package = Package(
         .target(
             name: "StrataServerAPI",
             dependencies: [
-                "StrataHub", "StrataHTTP", "StrataProtocol", "StrataConfig", "StrataCore", "StrataAuth",
+                "StrataHub", "StrataHTTP", "StrataProtocol", "StrataConfig", "StrataCore", "StrataAuth", "StrataMetrics",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // The embedded admin web UI: Centrifugo's admin endpoints, Strata's store and history
+        // browser endpoints, the UI's files (docs/admin.md).
+        .target(
+            name: "StrataAdmin",
+            dependencies: [
+                "StrataHub", "StrataServerAPI", "StrataHTTP", "StrataProtocol", "StrataConfig", "StrataCore", "StrataDelta",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [
+                .embedInCode("Resources/index.html"), .embedInCode("Resources/admin.css"), .embedInCode("Resources/admin.js"),
             ],
             swiftSettings: strataSettings
         ),
@@ -189,13 +219,14 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                "StrataMetrics",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -243,6 +274,10 @@ let package = Package(
         .testTarget(
             name: "StrataLMDBTests", dependencies: ["StrataLMDB", "StrataTesting", "StrataHistory", "StrataCore", "CLMDB"],
             swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataMetricsTests", dependencies: ["StrataMetrics", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: strataSettings),
+        .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
         .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
         .testTarget(

@@ -60,12 +60,18 @@ package final class ZstdFileReader {
     private var decoded: [UInt8] = []
     private var decodedPos = 0
     private var eof = false
+    /// Compressed bytes consumed so far, against `fileSize` (a progress estimate).
+    package private(set) var compressedBytesRead = 0
+    package let fileSize: Int
+    /// How much of the file has been read, 0…1.
+    package var shareRead: Double { fileSize > 0 ? min(1, Double(compressedBytesRead) / Double(fileSize)) : 0 }
 
     package init(path: String) throws {
         guard let h = FileHandle(forReadingAtPath: path) else { throw ZstdError(message: "cannot open \(path)") }
         guard let ctx = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
         self.ctx = ctx
         handle = h
+        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     }
 
     deinit {
@@ -99,6 +105,7 @@ package final class ZstdFileReader {
             }
             input = Array(chunk)
             inputPos = 0
+            compressedBytesRead += chunk.count
         }
         var out = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
         let produced = try input.withUnsafeBytes { src -> Int in

@@ -80,8 +80,7 @@ package enum ConfigKeys {
         .init("pid_file", .works, "file to write the process id to at start (removed at a clean exit)"),
         .init("shutdown.timeout", .works, "after SIGTERM/SIGINT the process exits within this (30s); status 1 if cut short"),
         .init("node.name", .works, "shown in info"),
-        .init("node.info_metrics_aggregate_interval", .inert(
-            "the info API reports each node's figures as they are, Strata aggregates nothing over time")),
+        .init("node.info_metrics_aggregate_interval", .works, "how often info's metrics snapshot is taken (60s)"),
     ]
 
     static let client: [ConfigKey] = token("client.token") + [
@@ -313,8 +312,14 @@ package enum ConfigKeys {
         .init("prometheus.instrument_http_handlers", .refusedWhenOn("HTTP handler metrics are not implemented yet")),
         .init("prometheus.recovered_publications_histogram", .refusedWhenOn("this histogram is not implemented yet")),
         .init("prometheus.native_histograms", .refusedWhenOn("native histograms are not implemented yet")),
-        .init("admin", .inert("read only when admin.enabled is on, which is refused")),
-        .init("admin.enabled", .refusedWhenOn("the admin web UI is not implemented yet")),
+        .init("admin.enabled", .works, "the admin web UI and its endpoints (docs/admin.md)"),
+        .init("admin.password", .works, "the admin login password"),
+        .init("admin.secret", .works, "the key that signs admin session tokens (30 days)"),
+        .init("admin.insecure", .works, "development: no admin login at all"),
+        .init("admin.handler_prefix", .works, "URL prefix of the admin UI and endpoints"),
+        .init("admin.web_path", .works, "serve the UI's files from this directory instead of the embedded ones"),
+        .init("admin.web_proxy_address", .refusedWhenOn("proxying the UI for its development is not implemented: use admin.web_path")),
+        .init("admin.external", .works, "Strata serves everything on one port: the admin UI is on it either way"),
         .init("swagger", .inert("read only when swagger.enabled is on, which is refused")),
         .init("swagger.enabled", .refusedWhenOn("the Swagger UI is not implemented")),
         .init("debug", .inert("read only when debug.enabled is on, which is refused")),

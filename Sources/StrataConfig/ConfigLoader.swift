@@ -189,7 +189,20 @@ package enum ConfigLoader {
         c.health.handlerPrefix = r.string("health.handler_prefix", c.health.handlerPrefix)
         c.prometheus.enabled = r.bool("prometheus.enabled", false)
         c.prometheus.handlerPrefix = r.string("prometheus.handler_prefix", c.prometheus.handlerPrefix)
+        c.admin.enabled = r.bool("admin.enabled", false)
+        c.admin.password = r.string("admin.password", "")
+        c.admin.secret = r.string("admin.secret", "")
+        c.admin.insecure = r.bool("admin.insecure", false)
+        var adminPrefix = r.string("admin.handler_prefix", "")
+        while adminPrefix.hasSuffix("/") { adminPrefix.removeLast() }
+        if !adminPrefix.isEmpty && !adminPrefix.hasPrefix("/") { adminPrefix = "/" + adminPrefix }
+        c.admin.handlerPrefix = adminPrefix
+        c.admin.webPath = r.string("admin.web_path", "")
+        _ = r.bool("admin.external", false)
         c.node.name = r.string("node.name", "")
+        c.node.infoMetricsAggregateIntervalMillis = r.duration(
+            "node.info_metrics_aggregate_interval", c.node.infoMetricsAggregateIntervalMillis)
+        if c.node.infoMetricsAggregateIntervalMillis < 1000 { r.fail("node.info_metrics_aggregate_interval", "must be at least 1s") }
         c.pidFile = r.string("pid_file", "")
         c.shutdownTimeoutMillis = r.duration("shutdown.timeout", c.shutdownTimeoutMillis)
         if c.shutdownTimeoutMillis <= 0 { r.fail("shutdown.timeout", "must be a positive duration") }

@@ -21,6 +21,7 @@ package struct StrataConfig: Sendable {
     package var uniWebSocket = UniWebSocket()
     package var health = Endpoint(enabled: false, handlerPrefix: "/health")
     package var prometheus = Endpoint(enabled: false, handlerPrefix: "/metrics")
+    package var admin = Admin()
     package var node = Node()
     /// `pid_file`: where to write the process id at start (removed at a clean exit); "" = nowhere.
     package var pidFile = ""
@@ -248,7 +249,20 @@ package struct StrataConfig: Sendable {
         package var handlerPrefix: String
     }
 
+    /// `admin.*`: the embedded admin web UI (docs/admin.md).
+    package struct Admin: Sendable {
+        package var enabled = false
+        package var password = ""
+        package var secret = ""
+        package var insecure = false
+        /// Without a trailing slash ("" = the root).
+        package var handlerPrefix = ""
+        package var webPath = ""
+    }
+
     package struct Node: Sendable {
         package var name = ""
+        /// How often `info`'s `metrics` snapshot is taken (its counters are increases over it).
+        package var infoMetricsAggregateIntervalMillis: Int64 = 60_000
     }
 }

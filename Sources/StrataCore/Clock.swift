@@ -40,3 +40,11 @@ package final class ManualClock: WallClock {
     package func advance(seconds: Int64) { millis.withLock { $0 += seconds * 1000 } }
     package func advance(millis delta: Int64) { millis.withLock { $0 += delta } }
 }
+
+extension Duration {
+    /// Whole nanoseconds (what swift-metrics timers record).
+    package var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -39,6 +39,8 @@ extension ClientSession {
             s.user = user
             s.connInfo = claims.info
             s.expireAt = expiry
+            s.named = !request.name.isEmpty
+            s.versioned = !request.version.isEmpty
         }
         do {
             var pending: [PendingSubscribe] = []
@@ -166,7 +168,10 @@ extension ClientSession {
                 }
             }
             let reply = codec.reply(id: connectID, .connect(result))
-            return .success(queue.enqueue(contentsOf: [reply] + after) == .overflow)
+            guard queue.enqueue(contentsOf: [reply] + after) != .overflow else { return .success(true) }
+            countSent([reply], .connect)
+            countSent(after, .pushPublication)
+            return .success(false)
         }
         switch outcome {
         case .failure(let f): throw f
@@ -195,7 +200,12 @@ extension ClientSession {
     /// timers. A transport that closed meanwhile has already cleaned up: undo at once.
     private func register(user: String) {
         node.hub.addConnection(self, user: user)
-        node.metrics.connects.increment()
+        let (named, versioned) = state.withLock { s in
+            s.counted = true
+            return (s.named, s.versioned)
+        }
+        node.metrics.connectionAccepted(transport, named: named, versioned: versioned)
+        node.metrics.action(.addClient)
         schedulePings(nowMillis: node.clock.nowMillis())
         node.timers.register(self)
         if state.withLock({ $0.cleanedUp }) {

@@ -8,7 +8,8 @@ extension ClientSession {
     /// What a delivery did to a subscription (decided under the session lock).
     enum DeliveryAction {
         case none
-        case sent(EnqueueOutcome)
+        /// Queued (or not: `outcome`); `bytes` of it, `saved` by sending a delta instead of the full frame.
+        case sent(EnqueueOutcome, bytes: Int, saved: Int)
         case insufficient(serverSide: Bool)
         /// The subscriber's tags filter kept the publication from it.
         case filtered
@@ -16,8 +17,9 @@ extension ClientSession {
         case cannotCarry
     }
 
-    /// Fan-out entry point; never blocks on the network.
-    func deliverPublication(_ p: EncodedPublication) {
+    /// Fan-out entry point; never blocks on the network. Returns the frame bytes queued (0:
+    /// none) and the bytes a delta saved, for the hub to count once per fan-out.
+    func deliverPublication(_ p: EncodedPublication) -> (bytes: Int, saved: Int) {
         let action = state.withLock { s -> DeliveryAction in
             // A connecting session has only subscriptions being set up, which buffer.
             guard s.status == .connected || s.status == .connecting, let index = s.subscriptions.index(forKey: p.channel) else {
@@ -31,12 +33,13 @@ extension ClientSession {
             return action
         }
         switch action {
-        case .none: return
-        case .filtered: node.metrics.tagsFilterDropped.increment()
-        case .sent(let outcome): handle(outcome)
+        case .none: break
+        case .filtered: node.metrics.tagsFilterDropped.value.increment()
+        case .sent(let outcome, let bytes, let saved): if handle(outcome) { return (bytes, saved) }
         case .insufficient(let serverSide): insufficientState(p.channel, serverSide: serverSide)
         case .cannotCarry: disconnect(.inappropriateProtocol)
         }
+        return (0, 0)
     }
 
     /// One publication for one subscription: buffered while the subscribe is in flight, checked
@@ -60,10 +63,12 @@ extension ClientSession {
             return .filtered
         }
         let frame: [UInt8]?
+        var saved = 0
         if sub.delta {
             // A delta only onto the base the client holds: the previous offset, delivered.
             if sub.deltaReady, sub.positioned, previousOffset + 1 == p.publication.offset, let delta = p.frame(.delta, codec: codec) {
                 frame = delta
+                saved = p.deltaSavedBytes
             } else {
                 frame = p.frame(.full, codec: codec)
             }
@@ -72,14 +77,14 @@ extension ClientSession {
             frame = p.frame(.plain, codec: codec)
         }
         guard let frame else { return .cannotCarry }
-        return .sent(EnqueueOutcome(queue.enqueue(frame)))
+        return .sent(EnqueueOutcome(queue.enqueue(frame)), bytes: frame.count, saved: saved)
     }
 
-    func deliverJoinLeave(channel: String, _ push: SharedPush) {
+    func deliverJoinLeave(channel: String, _ push: SharedPush, _ type: FrameType) {
         let wanted = state.withLock { s in
             s.status == .connected && s.subscriptions[channel]?.pushJoinLeave == true && s.subscriptions[channel]?.isLive == true
         }
-        if wanted { send(push.frame(for: codec)) }
+        if wanted { send(push.frame(for: codec), type) }
     }
 
     /// A gap or an epoch change: client-side subscriptions are told to resubscribe (2500),
@@ -89,7 +94,8 @@ extension ClientSession {
             disconnect(.insufficientState)
             return
         }
-        send(codec.unsubscribePush(channel: channel, .insufficientState))
+        node.metrics.serverUnsubscribe(code: Unsubscribe.insufficientState.code)
+        send(codec.unsubscribePush(channel: channel, .insufficientState), .pushUnsubscribe)
         Task {
             // The subscription is already gone from the session; leave the channel too.
             await node.removeSubscriber(channel, self)
@@ -120,13 +126,13 @@ extension ClientSession {
         init(_ r: OutboundQueue.EnqueueResult) { result = r }
     }
 
-    private func handle(_ outcome: EnqueueOutcome) {
+    /// True when the frame was queued.
+    private func handle(_ outcome: EnqueueOutcome) -> Bool {
         switch outcome.result {
-        case .queued: node.metrics.sent.increment()
-        case .overflow:
-            node.metrics.slowDisconnects.increment()
-            disconnect(.slow, dropPending: true)
+        case .queued: return true
+        case .overflow: disconnect(.slow, dropPending: true)
         case .closed: break
         }
+        return false
     }
 }

@@ -43,7 +43,11 @@ extension ClientSession {
                         w.streamEpoch = result.epoch
                         return codec.publicationPush(channel: channel, w, delta: false, epoch: "")
                     }
-                    return queue.enqueue(contentsOf: messages + extra) == .overflow
+                    guard queue.enqueue(contentsOf: messages + extra) != .overflow else { return true }
+                    countSent(messages.prefix(1), .pushSubscribe)
+                    countSent(messages.dropFirst(), .pushPublication)
+                    countSent(extra, .pushPublication)
+                    return false
                 case .failure(let f):
                     failure = f
                     return false
@@ -90,6 +94,6 @@ extension ClientSession {
             s.expireAt = expiry > 0 ? expiry : nil
             if let info { s.connInfo = info }
         }
-        send(codec.refreshPush(expires: expiry > 0, ttl: expiry > 0 ? UInt32(clamping: expiry - now) : 0))
+        send(codec.refreshPush(expires: expiry > 0, ttl: expiry > 0 ? UInt32(clamping: expiry - now) : 0), .pushRefresh)
     }
 }

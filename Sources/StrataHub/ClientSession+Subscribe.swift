@@ -38,7 +38,10 @@ extension ClientSession {
             switch finalizeSubscribe(&s, ready) {
             case .success(let (result, extra)):
                 let reply = codec.reply(id: id, .subscribe(result))
-                return queue.enqueue(contentsOf: [reply] + extra) == .overflow
+                guard queue.enqueue(contentsOf: [reply] + extra) != .overflow else { return true }
+                countSent([reply], .subscribe)
+                countSent(extra, .pushPublication)
+                return false
             case .failure(let f):
                 failure = f
                 return false
@@ -59,6 +62,7 @@ extension ClientSession {
     func announceJoin(_ channel: String) async {
         let sub = state.withLock { s in s.subscriptions[channel] }
         guard let sub, sub.emitJoinLeave, sub.isLive else { return }
+        node.metrics.joinsSent.increment()
         try? await node.broker.publishJoin(channel: channel, info: clientInfo(chanInfo: sub.chanInfo))
     }
 
@@ -246,7 +250,7 @@ extension ClientSession {
     /// Counts a failed recovery by its reason and logs it: every one at debug level, and at
     /// info level one line per reason every 10 s, saying how many it stands for.
     func noteRecoveryFailure(_ failure: RecoveryFailure, channel: String, since: StreamPosition, top: StreamPosition?, now: Int64) {
-        node.metrics.recoveryFailures[failure]?.increment()
+        node.metrics.recoveryFailures[failure]?.value.increment()
         var metadata: Logger.Metadata = [
             "channel": "\(channel)", "reason": "\(failure.rawValue)", "client_offset": "\(since.offset)", "client_epoch": "\(since.epoch)",
         ]
@@ -331,9 +335,9 @@ extension ClientSession {
             sub.position = positioned.position
             sub.positionConfirmedAt = p.now * 1000
             switch positioned.recovery {
-            case .recovered: node.metrics.recovered.increment()
+            case .recovered: node.metrics.recover(recovered: true, hasPublications: !positioned.publications.isEmpty)
             case .notRecovered:
-                node.metrics.notRecovered.increment()
+                node.metrics.recover(recovered: false, hasPublications: !positioned.publications.isEmpty)
                 if let failure = positioned.failure {
                     result.recoveryFailure = failure.rawValue
                     noteRecoveryFailure(failure, channel: p.channel, since: input.since, top: read.top, now: p.now)
@@ -367,6 +371,7 @@ extension ClientSession {
         await node.removeSubscriber(channel, self)
         if sub.presence { try? await node.presence.remove(channel: channel, clientID: id) }
         if sub.emitJoinLeave && sub.isLive {
+            node.metrics.leavesSent.increment()
             try? await node.broker.publishLeave(channel: channel, info: clientInfo(chanInfo: sub.chanInfo))
         }
     }
@@ -385,7 +390,8 @@ extension ClientSession {
             return sub
         }
         guard let sub else { return }
-        send(codec.unsubscribePush(channel: channel, reason))
+        node.metrics.serverUnsubscribe(code: reason.code)
+        send(codec.unsubscribePush(channel: channel, reason), .pushUnsubscribe)
         await leaveChannel(channel, sub)
     }
 }

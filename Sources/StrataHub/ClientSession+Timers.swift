@@ -63,7 +63,7 @@ extension ClientSession {
             disconnect(.noPong)
             return
         case .ping:
-            send(codec.ping)
+            send(codec.ping, .serverPing)
         }
         if isConnected { await checkExpiry(nowMillis: now) }
     }
@@ -118,7 +118,9 @@ extension ClientSession {
                 if let sub = s.subscriptions.removeValue(forKey: channel) { removed.append((channel, sub)) }
             }
             let pushes = removed.map { codec.unsubscribePush(channel: $0.0, .expired) }
-            return .unsubscribed(removed, overflow: queue.enqueue(contentsOf: pushes) == .overflow)
+            let overflow = queue.enqueue(contentsOf: pushes) == .overflow
+            if !overflow { countSent(pushes, .pushUnsubscribe) }
+            return .unsubscribed(removed, overflow: overflow)
         }
         switch outcome {
         case .none:
@@ -127,10 +129,9 @@ extension ClientSession {
             disconnect(.subExpired)
         case .unsubscribed(let removed, let overflow):
             if overflow {
-                node.metrics.slowDisconnects.increment()
                 disconnect(.slow, dropPending: true)
             } else {
-                node.metrics.sent.increment(by: removed.count)
+                for _ in removed { node.metrics.serverUnsubscribe(code: Unsubscribe.expired.code) }
             }
             for (channel, sub) in removed { await leaveChannel(channel, sub) }
         }

@@ -24,6 +24,8 @@ package final class ClientSession: Sendable {
     package let queue: OutboundQueue
     /// What kind of connection this is, beyond its codec.
     package let style: SessionStyle
+    /// The transport, as metrics label it.
+    package let transport: TransportKind
     let state = Locked(State())
 
     enum Status {
@@ -53,16 +55,22 @@ package final class ClientSession: Sendable {
         var refusedWith: StrataError?
         /// `client.command_rate_limit`, when on (made at the first command).
         var rateLimit: TokenBucket?
+        /// Whether the connect named the client and its version (metrics labels), and whether
+        /// the connection was counted in as connected.
+        var named = false
+        var versioned = false
+        var counted = false
     }
 
     /// Commands of one frame run in turns of this many: between turns the transport's
     /// `betweenTurns` lets the other connections on the event loop run.
     static let commandsPerTurn = 32
 
-    package init(node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional) {
+    package init(node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional, transport: TransportKind = .websocket) {
         self.node = node
         self.codec = codec
         self.style = style
+        self.transport = transport
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
     }
 
@@ -75,6 +83,8 @@ package final class ClientSession: Sendable {
     }
 
     package var user: String { state.withLock { $0.user } }
+    /// Whether the connect named the client (the `client_name` metrics label).
+    var isNamed: Bool { state.withLock { $0.named } }
     package var isConnected: Bool { state.withLock { $0.status == .connected } }
     var clientInfo: ClientInfo { clientInfo(chanInfo: nil) }
 
@@ -90,7 +100,10 @@ package final class ClientSession: Sendable {
     /// `commandsPerTurn` commands (a frame can carry hundreds).
     package func handleFrame(_ frame: [UInt8], betweenTurns: (@Sendable () async -> Void)? = nil) async {
         let decoded = codec.decode(frame)
+        // Commands of one frame share its size in the received-bytes metric.
+        let share = decoded.commands.isEmpty ? 0 : frame.count / decoded.commands.count
         for (i, command) in decoded.commands.enumerated() {
+            node.metrics.received(transport, FrameType(received: command), bytes: share)
             if queue.isClosed { return }
             if i > 0 && i % Self.commandsPerTurn == 0 { await betweenTurns?() }
             await handle(command)
@@ -102,7 +115,6 @@ package final class ClientSession: Sendable {
     }
 
     func handle(_ command: Command) async {
-        node.metrics.commands.increment()
         let status = state.withLock { $0.status }
         switch status {
         case .closed:
@@ -115,7 +127,11 @@ package final class ClientSession: Sendable {
                 disconnect(.badRequest)
                 return
             }
-            await run(command.id) { () async throws(CommandFailure) -> ReplyResult? in try await self.connect(request, id: command.id) }
+            let started = ContinuousClock.now
+            await run(command.id, .connect) { () async throws(CommandFailure) -> ReplyResult? in
+                try await self.connect(request, id: command.id)
+            }
+            node.metrics.commandDuration(.connect, nanoseconds: (ContinuousClock.now - started).nanoseconds)
             if state.withLock({ $0.status == .connecting }) {
                 state.withLock { if $0.status == .connecting { $0.status = .unusable } }
             }
@@ -132,33 +148,36 @@ package final class ClientSession: Sendable {
             return
         }
         let id = command.id
+        let type = FrameType(command.request)
         if node.config.client.commandRateLimit > 0 && !allowCommand() {
-            send(codec.error(id: id, .tooManyRequests))
+            replyError(id: id, type, .tooManyRequests)
             return
         }
+        let started = ContinuousClock.now
+        defer { node.metrics.commandDuration(type, nanoseconds: (ContinuousClock.now - started).nanoseconds) }
         switch command.request {
         case .connect:
             disconnect(.badRequest)
         case .subscribe(let r):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.subscribe(r, id: id) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.subscribe(r, id: id) }
         case .unsubscribe(let channel):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.unsubscribeCommand(channel) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.unsubscribeCommand(channel) }
         case .publish(let channel, let data):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.publishCommand(channel, data) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.publishCommand(channel, data) }
         case .presence(let channel):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceCommand(channel) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceCommand(channel) }
         case .presenceStats(let channel):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceStatsCommand(channel) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceStatsCommand(channel) }
         case .history(let r):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.historyCommand(r) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.historyCommand(r) }
         case .rpc(let method, _):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try self.rpcCommand(method) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try self.rpcCommand(method) }
         case .send(let data):
             handleSend(data)
         case .refresh(let token):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.refreshCommand(token) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.refreshCommand(token) }
         case .subRefresh(let channel, let token):
-            await run(id) { () async throws(CommandFailure) -> ReplyResult? in try await self.subRefreshCommand(channel, token) }
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.subRefreshCommand(channel, token) }
         case .empty, .legacyPing:
             disconnect(.badRequest)
         }
@@ -185,9 +204,9 @@ package final class ClientSession: Sendable {
     /// Runs a command handler and answers: the result, an error reply, or a disconnect.
     /// Handlers that must order their reply against fan-out (subscribe) enqueue it themselves and
     /// return nil.
-    private func run(_ id: UInt32, _ body: () async throws(CommandFailure) -> ReplyResult?) async {
+    private func run(_ id: UInt32, _ type: FrameType, _ body: () async throws(CommandFailure) -> ReplyResult?) async {
         do {
-            if let result = try await body() { send(codec.reply(id: id, result)) }
+            if let result = try await body() { send(codec.reply(id: id, result), type) }
         } catch {
             switch error {
             case .error(let e):
@@ -196,7 +215,7 @@ package final class ClientSession: Sendable {
                     state.withLock { $0.refusedWith = e }
                     disconnect(unidirectionalDisconnect(for: e))
                 } else {
-                    send(codec.error(id: id, e))
+                    replyError(id: id, type, e)
                 }
             case .disconnect(let d): disconnect(d)
             }
@@ -219,20 +238,31 @@ package final class ClientSession: Sendable {
 
     // MARK: Writing
 
-    /// Queues one message; an overflowing queue means the client reads too slowly (3008).
+    /// An error reply to command `id`, counted by method and code.
+    func replyError(id: UInt32, _ type: FrameType, _ error: StrataError) {
+        node.metrics.replyError(type, code: error.code)
+        send(codec.error(id: id, error), type)
+    }
+
+    /// Queues one message of `type`; an overflowing queue means the client reads too slowly (3008).
     @discardableResult
-    func send(_ message: [UInt8]) -> Bool {
+    func send(_ message: [UInt8], _ type: FrameType) -> Bool {
         switch queue.enqueue(message) {
         case .queued:
-            node.metrics.sent.increment()
+            node.metrics.sent(transport, type, bytes: message.count)
             return true
         case .overflow:
-            node.metrics.slowDisconnects.increment()
             disconnect(.slow, dropPending: true)
             return false
         case .closed:
             return false
         }
+    }
+
+    /// Counts messages queued without `send` (a reply with the pushes that must follow it).
+    func countSent(_ messages: some Collection<[UInt8]>, _ type: FrameType) {
+        guard !messages.isEmpty else { return }
+        node.metrics.sent(transport, type, count: messages.count, bytes: messages.reduce(0) { $0 + $1.count })
     }
 
     // MARK: Disconnect and cleanup
@@ -246,7 +276,7 @@ package final class ClientSession: Sendable {
         }
         guard wasOpen else { return }
         if node.logger.logLevel <= .debug { logger.debug("disconnect", metadata: ["code": "\(disconnect.code)", "reason": "\(disconnect.reason)"]) }
-        node.metrics.disconnects.increment()
+        node.metrics.serverDisconnect(transport, code: disconnect.code)
         queue.close(disconnect, dropPending: dropPending)
         Task { await self.cleanup() }
     }
@@ -271,5 +301,10 @@ package final class ClientSession: Sendable {
         guard wasRegistered else { return }
         for (channel, sub) in subs { await leaveChannel(channel, sub) }
         node.hub.removeConnection(self, user: user)
+        let (counted, named, versioned) = state.withLock { ($0.counted, $0.named, $0.versioned) }
+        if counted {
+            node.metrics.connectionRemoved(transport, named: named, versioned: versioned)
+            node.metrics.action(.removeClient)
+        }
     }
 }

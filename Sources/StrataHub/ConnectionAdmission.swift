@@ -36,6 +36,7 @@ package final class ConnectionAdmission: Sendable {
     private let logger: Logger
     private let state: Locked<State>
     private let refused: [Refusal: Counter]
+    private let connectionLimitRefused = Counter(label: "centrifugo_node_client_connection_limit")
     /// A line per kind of refusal every 3 s at most (a flood would otherwise log one per request).
     private let logThrottle = LogThrottle(intervalMillis: 3000)
 
@@ -90,6 +91,8 @@ package final class ConnectionAdmission: Sendable {
     /// Counts a refusal, and logs it unless the same kind was logged in the last few seconds.
     private func note(_ refusal: Refusal, peer: PeerAddress?, now: Int64) {
         refused[refusal]?.increment()
+        // Centrifugo counts refusals by `client.connection_limit` alone under its name.
+        if refusal == .connectionLimit { connectionLimitRefused.increment() }
         guard let suppressed = logThrottle.admit(refusal.rawValue, nowMillis: now) else { return }
         var metadata: Logger.Metadata = [:]
         if suppressed > 0 { metadata["refused_since_last_line"] = "\(suppressed)" }

@@ -42,6 +42,11 @@ package final class EncodedPublication: @unchecked Sendable {
     private let slots: UnsafeMutablePointer<Slot.Storage>
     /// The delta bytes once computed: nil before, `.some(nil)` when no delta applies.
     private let delta = Locked<[UInt8]??>(nil)
+    /// Payload bytes a delta subscriber does not get, once the delta is made (metrics).
+    private let deltaSaving = ManagedAtomic<Int>(0)
+
+    /// Bytes saved per delta delivery: the full payload less the delta (0 before one is made).
+    var deltaSavedBytes: Int { deltaSaving.load(ordering: .relaxed) }
 
     package init(channel: String, result: AppendResult) {
         self.channel = channel
@@ -91,6 +96,7 @@ package final class EncodedPublication: @unchecked Sendable {
             if let prev = previous, prev.offset + 1 == publication.offset {
                 made = DeltaPayload.make(previous: prev.data, current: publication.data)
             }
+            if let made { deltaSaving.store(max(0, publication.data.count - made.count), ordering: .relaxed) }
             cached = .some(made)
             return made
         }

@@ -1,3 +1,4 @@
+import Metrics
 import StrataCore
 import StrataHistory
 import StrataProtocol
@@ -63,26 +64,28 @@ package final class Hub: Sendable {
 
     // MARK: Subscriptions
 
-    /// Adds a subscriber; returns true when it is the node's first for the channel.
-    func addSubscriber(_ channel: String, _ s: ClientSession) -> Bool {
+    /// Adds a subscriber: whether it was not one already, and whether it is the node's first
+    /// for the channel.
+    func addSubscriber(_ channel: String, _ s: ClientSession) -> (added: Bool, first: Bool) {
         shard(channel).withLock { map in
             let first = map[channel] == nil
-            map[channel, default: [:]][s.id] = s
-            return first
+            let added = map[channel, default: [:]].updateValue(s, forKey: s.id) == nil
+            return (added, first)
         }
     }
 
-    /// Removes a subscriber; returns true when the channel has no subscribers left on this node.
-    func removeSubscriber(_ channel: String, _ s: ClientSession) -> Bool {
+    /// Removes a subscriber: whether it was one, and whether the channel has no subscribers
+    /// left on this node.
+    func removeSubscriber(_ channel: String, _ s: ClientSession) -> (removed: Bool, last: Bool) {
         shard(channel).withLock { map in
-            guard map[channel]?.removeValue(forKey: s.id) != nil else { return false }
+            guard map[channel]?.removeValue(forKey: s.id) != nil else { return (false, false) }
             if map[channel]?.isEmpty == true {
                 map[channel] = nil
                 map.shrinkIfSparse()
-                return true
+                return (true, true)
             }
             map[channel]?.shrinkIfSparse()
-            return false
+            return (true, false)
         }
     }
 
@@ -103,24 +106,33 @@ package final class Hub: Sendable {
 
     // MARK: Fan-out
 
-    func broadcastPublication(channel: String, result: AppendResult) {
+    func broadcastPublication(channel: String, result: AppendResult, metrics: NodeMetrics) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
+        let started = ContinuousClock.now
+        defer { metrics.broadcastDuration.value.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let encoded = EncodedPublication(channel: channel, result: result)
-        for s in subscribers { s.deliverPublication(encoded) }
+        // Counted per transport in runs, not per delivery: a fan-out to thousands of
+        // subscribers touches the metrics a few times, not thousands (docs/metrics.md).
+        var tally = DeliveryTally(metrics: metrics)
+        for s in subscribers {
+            let (bytes, saved) = s.deliverPublication(encoded)
+            if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }
+        }
+        tally.flush()
     }
 
     func broadcastJoin(channel: String, info: ClientInfo) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
         let push = SharedPush { $0.joinPush(channel: channel, info: info) }
-        for s in subscribers { s.deliverJoinLeave(channel: channel, push) }
+        for s in subscribers { s.deliverJoinLeave(channel: channel, push, .pushJoin) }
     }
 
     func broadcastLeave(channel: String, info: ClientInfo) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
         let push = SharedPush { $0.leavePush(channel: channel, info: info) }
-        for s in subscribers { s.deliverJoinLeave(channel: channel, push) }
+        for s in subscribers { s.deliverJoinLeave(channel: channel, push, .pushLeave) }
     }
 }

@@ -39,7 +39,7 @@ package final class Node: BrokerEventHandler, Sendable {
     package let name: String
     let startedAt: Int64
 
-    let metrics = NodeMetrics()
+    let metrics: NodeMetrics
     /// A log line per kind of failed recovery every 10 s at most (a mass reconnect after an epoch
     /// change would otherwise write one per client; every one is counted in metrics).
     let recoveryFailureLog = LogThrottle(intervalMillis: 10_000)
@@ -65,6 +65,9 @@ package final class Node: BrokerEventHandler, Sendable {
         self.clock = clock
         self.logger = logger
         self.admission = ConnectionAdmission(config: config.client, clock: clock, logger: logger)
+        // Where history lives, as the store metrics label it (the broker override moves it).
+        let redisBroker = config.broker.enabled && config.broker.type == "redis"
+        self.metrics = NodeMetrics(store: redisBroker ? "redis" : config.engine.type)
         self.connectionTokens = try await TokenVerifier(keys: Self.keys(config.client.token, config.client))
         let subKeys = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         self.subscriptionTokens = try await TokenVerifier(keys: Self.keys(subKeys, config.client))
@@ -114,7 +117,8 @@ package final class Node: BrokerEventHandler, Sendable {
             cacheKey: retention.keepsHistory ? try KeyedCachePublish.update(ns, tags: tags) : nil)
         do {
             let result = try await broker.publish(channel: channel, publication: pub, options: append)
-            metrics.published.increment()
+            metrics.publicationsSent.increment()
+            if retention.keepsHistory { metrics.historyAppends.increment() }
             return result.position
         } catch let full as CacheKeyLimitExceeded {
             logger.warning(
@@ -130,11 +134,13 @@ package final class Node: BrokerEventHandler, Sendable {
 
     /// Reads history; `since` with another epoch fails with 112 (docs/protocol/history.md §3).
     package func history(channel: String, filter: HistoryFilter) async throws(StrataError) -> HistoryResult {
+        metrics.action(.history)
         let ns = try channels.options(for: channel)
         guard ns.keepsHistory else { throw .notAvailable }
         if filter.reverse, let since = filter.since, since.offset == 0 { throw .badRequest }
         let result: HistoryResult
         do {
+            metrics.historyReads.increment()
             result = try await broker.history(channel: channel, filter: filter, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
         } catch {
             logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
@@ -154,8 +160,11 @@ package final class Node: BrokerEventHandler, Sendable {
         let metaTTL = channels.retention(ns).metaTTLSeconds
         let broker = self.broker
         let reads = streamReads
+        let metrics = self.metrics
         let read: @Sendable () async throws -> HistoryResult = {
             reads.withLock { $0 += 1 }
+            metrics.historyReads.increment()
+            metrics.action(filter.limit == 0 ? .historyStreamTop : .historyRecover)
             return try await broker.history(channel: channel, filter: filter, metaTTLSeconds: metaTTL)
         }
         do {
@@ -204,6 +213,7 @@ package final class Node: BrokerEventHandler, Sendable {
     }
 
     package func removeHistory(channel: String) async throws(StrataError) {
+        metrics.action(.historyRemove)
         let ns = try channels.options(for: channel)
         guard ns.keepsHistory else { throw .notAvailable }
         do {
@@ -217,6 +227,7 @@ package final class Node: BrokerEventHandler, Sendable {
     // MARK: Presence
 
     package func presence(channel: String) async throws(StrataError) -> [ClientInfo] {
+        metrics.action(.presence)
         let ns = try channels.options(for: channel)
         guard ns.presence else { throw .notAvailable }
         do {
@@ -227,6 +238,7 @@ package final class Node: BrokerEventHandler, Sendable {
     }
 
     package func presenceStats(channel: String) async throws(StrataError) -> (numClients: Int, numUsers: Int) {
+        metrics.action(.presenceStats)
         let ns = try channels.options(for: channel)
         guard ns.presence else { throw .notAvailable }
         do {
@@ -243,11 +255,14 @@ package final class Node: BrokerEventHandler, Sendable {
     /// (also one arriving while the first is still subscribing).
     func addSubscriber(_ channel: String, _ session: ClientSession) async throws {
         try await channelLocks.withLock(channel) {
-            guard hub.addSubscriber(channel, session) else { return }
+            let (added, first) = hub.addSubscriber(channel, session)
+            if added { metrics.subscriptionAdded(named: session.isNamed) }
+            guard first else { return }
+            metrics.action(.brokerSubscribe)
             do {
                 try await broker.subscribe(channel: channel)
             } catch {
-                _ = hub.removeSubscriber(channel, session)
+                if hub.removeSubscriber(channel, session).removed { metrics.subscriptionRemoved(named: session.isNamed) }
                 throw error
             }
         }
@@ -256,7 +271,12 @@ package final class Node: BrokerEventHandler, Sendable {
     /// Removes a local subscriber; the last one unsubscribes the broker.
     func removeSubscriber(_ channel: String, _ session: ClientSession) async {
         await channelLocks.withLock(channel) {
-            if hub.removeSubscriber(channel, session) { try? await broker.unsubscribe(channel: channel) }
+            let (removed, last) = hub.removeSubscriber(channel, session)
+            if removed { metrics.subscriptionRemoved(named: session.isNamed) }
+            if last {
+                metrics.action(.brokerUnsubscribe)
+                try? await broker.unsubscribe(channel: channel)
+            }
         }
     }
 
@@ -264,14 +284,20 @@ package final class Node: BrokerEventHandler, Sendable {
 
     package func handlePublication(channel: String, result: AppendResult) {
         readCache.invalidate(channel)
-        hub.broadcastPublication(channel: channel, result: result)
+        metrics.publicationsReceived.increment()
+        if result.publication.time > 0 {
+            metrics.pubSubLag.value.recordNanoseconds(max(0, clock.nowMillis() - result.publication.time) * 1_000_000)
+        }
+        hub.broadcastPublication(channel: channel, result: result, metrics: metrics)
     }
 
     package func handleJoin(channel: String, info: ClientInfo) {
+        metrics.joinsReceived.increment()
         hub.broadcastJoin(channel: channel, info: info)
     }
 
     package func handleLeave(channel: String, info: ClientInfo) {
+        metrics.leavesReceived.increment()
         hub.broadcastLeave(channel: channel, info: info)
     }
 
@@ -316,6 +342,18 @@ package final class Node: BrokerEventHandler, Sendable {
         readCache.sweep(now: clock.nowMillis())
     }
 
+    /// Bytes waiting in every connection's outbound queue, and the longest queue (metrics).
+    package func outboundQueues() -> (bytes: Int, longest: Int) {
+        var total = 0
+        var longest = 0
+        for s in hub.connections(user: nil, client: nil) {
+            let b = s.queue.queuedBytes
+            total += b
+            longest = max(longest, b)
+        }
+        return (total, longest)
+    }
+
     /// Connections held now (cheap, unlike `stats`).
     package var connectionCount: Int { hub.connectionCount }
 
@@ -329,23 +367,4 @@ package final class Node: BrokerEventHandler, Sendable {
     package func shutdown() {
         for s in hub.connections(user: nil, client: nil) { s.disconnect(.shutdown) }
     }
-}
-
-/// Counters and gauges exported on the Prometheus endpoint.
-struct NodeMetrics: Sendable {
-    let published = Counter(label: "strata_node_messages_published_total")
-    let sent = Counter(label: "strata_client_messages_sent_total")
-    let commands = Counter(label: "strata_client_commands_total")
-    let connects = Counter(label: "strata_client_connects_total")
-    let disconnects = Counter(label: "strata_client_disconnects_total")
-    let slowDisconnects = Counter(label: "strata_client_slow_disconnects_total")
-    let recovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "yes")])
-    let notRecovered = Counter(label: "strata_client_recover_total", dimensions: [("recovered", "no")])
-    /// Live publications a subscriber's tags filter kept from it.
-    let tagsFilterDropped = Counter(label: "strata_node_tags_filter_dropped_publications_total")
-    /// Recoveries that failed, by why (`RecoveryFailure`).
-    let recoveryFailures = Dictionary(
-        uniqueKeysWithValues: RecoveryFailure.allCases.map {
-            ($0, Counter(label: "strata_client_recovery_failures_total", dimensions: [("reason", $0.rawValue)]))
-        })
 }

@@ -135,6 +135,9 @@ package final class OutboundQueue: Sendable {
     /// The disconnect the queue was closed with, if any.
     package var closeReason: Disconnect? { state.withLock { $0.closing } }
 
+    /// Bytes of the messages waiting (metrics).
+    package var queuedBytes: Int { state.withLock { $0.bytes } }
+
     package var isClosed: Bool { state.withLock { $0.closeRequested || $0.finished } }
 
     private static func takeBatch(_ s: inout State, _ limit: Int) -> Event {

@@ -12,18 +12,20 @@ package struct SessionFactory: Sendable {
         self.node = node
     }
 
+    /// A session for a WebSocket connection.
     package func open(codec: any ClientCodec) -> ClientSession {
-        ClientSession(node: node, codec: codec)
+        ClientSession(node: node, codec: codec, transport: .websocket)
     }
 
-    /// A session for an emulated connection, with a fresh session id for `/emulation` requests.
-    package func openEmulated(codec: any ClientCodec) -> ClientSession {
-        ClientSession(node: node, codec: codec, style: .emulated(session: RandomID.uuidString()))
+    /// A session for an emulated connection (HTTP-streaming or SSE), with a fresh session id
+    /// for `/emulation` requests.
+    package func openEmulated(codec: any ClientCodec, transport: TransportKind) -> ClientSession {
+        ClientSession(node: node, codec: codec, style: .emulated(session: RandomID.uuidString()), transport: transport)
     }
 
     /// A session for a one-way connection (uni_sse, uni_http_stream, uni_websocket).
-    package func openUnidirectional(codec: any ClientCodec) -> ClientSession {
-        ClientSession(node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()))
+    package func openUnidirectional(codec: any ClientCodec, transport: TransportKind) -> ClientSession {
+        ClientSession(node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()), transport: transport)
     }
 
     /// Whether a new connection from `peer` may open (`ConnectionAdmission`: the connection

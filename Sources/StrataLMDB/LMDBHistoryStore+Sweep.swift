@@ -9,6 +9,8 @@ extension LMDBHistoryStore {
     /// One bounded sweep; true when due work is left for another batch.
     func sweepBatch(_ txn: LMDBTransaction, now: Int64) throws -> Bool {
         var budget = options.sweepBatch
+        // Counted even if the transaction then fails: the figure is work done, not kept.
+        defer { sweepMetrics.record(batchOf: options.sweepBatch - budget) }
         var unfinished = false
         let cursor = try txn.cursor(env.expiry)
         var item = try cursor.move(MDB_FIRST)

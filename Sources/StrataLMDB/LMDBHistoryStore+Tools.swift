@@ -84,7 +84,7 @@ extension LMDBHistoryStore {
     /// entries as `E` + offset + record, and `Z` at the end. Records are this store's own encodings.
     static let exportMagic = Array("STRATA-EXPORT-1\n".utf8)
 
-    /// Writes every stream to `file`; `progress(channels, entries)` is called every 1000 channels.
+    /// Writes every stream to `file`; `progress(channels, publications)` is called after each channel.
     package func export(to file: String, progress: (Int, Int) -> Void = { _, _ in }) throws -> (channels: Int, entries: Int) {
         let out = try ZstdFileWriter(path: file)
         try out.write(Self.exportMagic)
@@ -133,7 +133,7 @@ extension LMDBHistoryStore {
             }
             if done { break }
             channels += 1
-            if channels % 1000 == 0 { progress(channels, entries) }
+            progress(channels, entries)
         }
         try out.write([UInt8(ascii: "Z")])
         try out.finish()
@@ -142,7 +142,8 @@ extension LMDBHistoryStore {
     }
 
     /// Loads an export into this store. Channels already present are replaced by the imported stream.
-    package func importExport(from file: String, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws
+    /// `progress(channels, publications, share of the file read)` after each channel.
+    package func importExport(from file: String, progress: @escaping @Sendable (Int, Int, Double) -> Void = { _, _, _ in }) async throws
         -> (channels: Int, entries: Int)
     {
         let input = try ZstdFileReader(path: file)
@@ -157,7 +158,7 @@ extension LMDBHistoryStore {
             _ = try await write { txn in try self.importEntries(txn, c.meta, c.entries, keyed: c.keyed) }
             channels += 1
             entries += c.entries.count
-            if channels % 1000 == 0 { progress(channels, entries) }
+            progress(channels, entries, input.shareRead)
             current = nil
         }
         while true {
@@ -176,7 +177,7 @@ extension LMDBHistoryStore {
                 current?.keyed.append((KeySchema.readBE64(raw, at: 0), try readBlob(input, file)))
             case UInt8(ascii: "Z"):
                 try await flush()
-                progress(channels, entries)
+                progress(channels, entries, input.shareRead)
                 return (channels, entries)
             default:
                 throw LMDBStoreError(path: file, reason: "unknown record tag \(tag)")

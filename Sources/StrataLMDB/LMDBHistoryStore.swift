@@ -45,6 +45,7 @@ package struct LMDBStoreOptions: Sendable {
 package final class LMDBHistoryStore: HistoryStore {
     let env: LMDBEnvironment
     let writer: LMDBWriter
+    let sweepMetrics = SweepMetrics(store: "lmdb")
     let clock: any WallClock
     let options: LMDBStoreOptions
     /// Used on the writer thread only.

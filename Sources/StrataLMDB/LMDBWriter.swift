@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// One unit of work for the writer thread.
 final class WriteOp: @unchecked Sendable {
@@ -39,6 +40,8 @@ final class LMDBWriter: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     /// Upper bound of ops per transaction, to bound the latency of a batch.
     let maxBatch = 4096
+    /// Ops per write transaction: how much group commit shares each fsync (metrics).
+    private let batchSize = Recorder(label: "strata_lmdb_commit_batch_size", aggregate: true)
 
     init(env: LMDBEnvironment) {
         self.env = env
@@ -99,6 +102,7 @@ final class LMDBWriter: @unchecked Sendable {
             return
         }
         let durable = batch.contains { $0.needsTransaction && $0.needsDurability }
+        batchSize.record(batch.count)
         var grows = 0
         while true {
             do {

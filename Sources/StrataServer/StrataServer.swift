@@ -4,8 +4,8 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
-import Prometheus
 import ServiceLifecycle
+import StrataAdmin
 import StrataBroker
 import StrataConfig
 import StrataCore
@@ -13,6 +13,7 @@ import StrataHTTP
 import StrataHistory
 import StrataHub
 import StrataLMDB
+import StrataMetrics
 import StrataRedis
 import StrataServerAPI
 import StrataTransport
@@ -23,7 +24,7 @@ import UnixSignals
 package enum StrataServer {
     /// Runs the server until SIGTERM/SIGINT. On shutdown clients are first told `3001 shutdown`
     /// (so they reconnect), then the HTTP server stops: services stop in reverse order.
-    package static func run(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws {
+    package static func run(config: StrataConfig, logger: Logger, metrics: MetricsRegistry?) async throws {
         let (server, housekeeping) = try await makeServer(config: config, logger: logger, metrics: metrics)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: server), .init(service: housekeeping)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -31,14 +32,25 @@ package enum StrataServer {
     }
 
     /// Builds the HTTP/WebSocket server and the node's background service.
-    package static func makeServer(config: StrataConfig, logger: Logger, metrics: PrometheusCollectorRegistry?) async throws
+    package static func makeServer(config: StrataConfig, logger: Logger, metrics: MetricsRegistry?) async throws
         -> (some Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
         let node = try await Node(config: config, broker: engine.broker, presence: engine.presence, logger: logger)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
+        let nodeMetrics = metrics.map { NodeMetricsExport(registry: $0, node: node, store: engine.store, config: config) }
 
         let router = Router(context: StrataRequestContext.self)
+        if config.admin.enabled {
+            var apiConfig = config.httpAPI
+            apiConfig.disabled = false
+            if let api = APIEndpoint(node: node, config: apiConfig, infoMetrics: nodeMetrics?.info) {
+                let admin = AdminEndpoint(
+                    config: config.admin, node: node, api: api, storeFigures: AdminMiddleware.storeFigures(engine.store, config: config))
+                router.add(middleware: AdminMiddleware(admin: admin))
+            }
+            if config.admin.insecure { logger.warning("admin.insecure is on: the admin UI and its API need no login") }
+        }
         if config.health.enabled {
             router.get(RouterPath(config.health.handlerPrefix)) { _, _ -> Response in
                 Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
@@ -47,8 +59,8 @@ package enum StrataServer {
         if config.prometheus.enabled, let metrics {
             router.get(RouterPath(config.prometheus.handlerPrefix)) { _, _ -> Response in
                 Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+                    status: .ok, headers: [.contentType: PrometheusExposition.contentType],
+                    body: .init(byteBuffer: ByteBuffer(bytes: PrometheusExposition.render(metrics))))
             }
         }
         var webSockets: [any WebSocketUpgradeEndpoint] = []
@@ -90,7 +102,7 @@ package enum StrataServer {
                 uniHTTPStream: config.uniHTTPStream.enabled ? Self.endpoint(config.uniHTTPStream) : nil,
                 allowedOrigins: config.client.allowedOrigins))
         // The server API is answered in each connection's pipeline, before Hummingbird's router.
-        let api = APIEndpoint(node: node, config: config.httpAPI)
+        let api = APIEndpoint(node: node, config: config.httpAPI, infoMetrics: nodeMetrics?.info)
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let server = StrataHTTPServer(
             configuration: .init(host: address, port: config.httpServer.port, tls: try ServerTLS.context(config.httpServer.tls)),
@@ -103,7 +115,10 @@ package enum StrataServer {
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             })
-        return (server, NodeHousekeeping(node: node, store: engine.store, shutdownTimeoutMillis: config.shutdownTimeoutMillis))
+        return (
+            server,
+            NodeHousekeeping(node: node, store: engine.store, metrics: nodeMetrics, shutdownTimeoutMillis: config.shutdownTimeoutMillis)
+        )
     }
 
     /// `websocket.compression*` / `uni_websocket.compression*`, nil when off; the inflated-message
@@ -183,10 +198,13 @@ package enum StrataServer {
         return options
     }
 
-    /// Installs the Prometheus registry as the process's metrics backend (once per process).
-    package static func bootstrapMetrics() -> PrometheusCollectorRegistry {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    /// Installs Strata's registry as the process's swift-metrics backend (once per process).
+    /// `STRATA_METRICS=off` leaves swift-metrics on its no-op backend instead — no `/metrics`,
+    /// no `metrics` in `info` — which is how the cost of metrics is measured (docs/metrics.md).
+    package static func bootstrapMetrics(environment: [String: String]) -> MetricsRegistry? {
+        if environment["STRATA_METRICS"] == "off" { return nil }
+        let registry = MetricsRegistry()
+        MetricsSystem.bootstrap(StrataMetricsFactory(registry: registry))
         return registry
     }
 }
@@ -197,6 +215,7 @@ package enum StrataServer {
 package struct NodeHousekeeping: Service {
     let node: Node
     let store: any HistoryStore
+    let metrics: NodeMetricsExport?
     /// `shutdown.timeout`: once the graceful shutdown starts, the process exits by then anyway.
     var shutdownTimeoutMillis: Int64 = 30_000
 
@@ -207,6 +226,7 @@ package struct NodeHousekeeping: Service {
                 try? await Task.sleep(for: .seconds(1))
                 await store.sweepExpired()
                 node.sweep()
+                metrics?.tick()
                 if trim.observe(connections: node.connectionCount) {
                     node.logger.debug("returned freed memory to the system after connections closed")
                 }

@@ -1,3 +1,4 @@
+import StrataMetrics
 import HTTPTypes
 import StrataConfig
 import StrataHTTP
@@ -53,11 +54,10 @@ package struct APIEndpoint: Sendable {
     let legacyPath: [UInt8]
     let transportErrorsByDefault: Bool
 
-    /// nil when the HTTP API is disabled.
     /// nil when `config` disables the API.
-    package init?(node: Node, config: StrataConfig.HTTPAPI) {
+    package init?(node: Node, config: StrataConfig.HTTPAPI, infoMetrics: NodeInfoMetrics? = nil) {
         guard !config.disabled else { return nil }
-        api = ServerAPI(node: node)
+        api = ServerAPI(node: node, infoMetrics: infoMetrics)
         auth = APIAuth(key: config.key, insecure: config.insecure)
         prefixSegments = config.handlerPrefix.utf8.split(separator: UInt8(ascii: "/")).map(Array.init)
         legacyPath = prefixSegments.reduce(into: []) { path, segment in path += [UInt8(ascii: "/")] + segment }
@@ -124,6 +124,8 @@ package struct APIEndpoint: Sendable {
             } catch {
                 return Self.badRequest
             }
+            let started = ContinuousClock.now
+            defer { api.metrics.duration("batch", since: started) }
             return .json(.ok, await batch(params))
         }
         do throws(APIUndecodable) {
@@ -141,6 +143,12 @@ package struct APIEndpoint: Sendable {
     /// unknown number is error 104; params of the wrong shape are error 107 (not 400, unlike the
     /// per-method endpoints) — all as Centrifugo v6.9.1 answers.
     private func legacy(_ body: [UInt8]) async -> APIReply {
+        await respondLegacy(body)
+    }
+
+    /// The older single endpoint's answer to `body`, without the API key (the admin UI's
+    /// `admin/api` authorizes with its session token instead).
+    package func respondLegacy(_ body: [UInt8]) async -> APIReply {
         guard let commands = try? JSONParser.parseSequence(body), !commands.isEmpty else { return Self.badRequest }
         var calls: [(id: UInt64, method: String?, params: JSONValue)] = []
         for var command in commands {

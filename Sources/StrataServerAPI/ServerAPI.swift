@@ -3,6 +3,7 @@ import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataHub
+import StrataMetrics
 import StrataProtocol
 
 /// Why an API call gave no result.
@@ -18,9 +19,13 @@ package enum APIFailure: Error, Equatable {
 /// request object and returns the encoded result object, or throws the API error.
 package struct ServerAPI: Sendable {
     package let node: Node
+    /// `info`'s per-node `metrics` (nil: metrics are off).
+    let infoMetrics: NodeInfoMetrics?
+    let metrics = APIMetrics()
 
-    package init(node: Node) {
+    package init(node: Node, infoMetrics: NodeInfoMetrics? = nil) {
         self.node = node
+        self.infoMetrics = infoMetrics
     }
 
     package static let methods: [String] = [
@@ -31,10 +36,13 @@ package struct ServerAPI: Sendable {
     /// Runs `method` with its (already type-checked) request object: the encoded result
     /// object, or the API error.
     package func call(_ method: String, _ params: JSONValue) async throws(APIFailure) -> [UInt8] {
+        let started = ContinuousClock.now
+        defer { metrics.duration(method, since: started) }
         let result: [UInt8]?
         do throws(StrataError) {
             result = try await dispatch(method, params)
         } catch {
+            metrics.error(method, code: error.code)
             throw .error(error)
         }
         guard let result else { throw .unencodable }
@@ -326,6 +334,18 @@ package struct ServerAPI: Sendable {
         w.key("num_channels"); w.int(stats.channels)
         let uptime = node.uptimeSeconds
         if uptime > 0 { w.key("uptime"); w.int(uptime) }
+        if let infoMetrics {
+            w.key("metrics")
+            w.beginObject()
+            w.key("interval"); w.raw(Array(PrometheusExposition.format(infoMetrics.intervalSeconds).utf8))
+            w.key("items")
+            w.beginObject()
+            for (key, value) in infoMetrics.items where value.isFinite {
+                w.key(key); w.raw(Array(PrometheusExposition.format(value).utf8))
+            }
+            w.endObject()
+            w.endObject()
+        }
         w.key("num_subs"); w.int(stats.subscriptions)
         w.endObject()
         w.endArray()

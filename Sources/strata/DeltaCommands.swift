@@ -6,6 +6,10 @@ import StrataDelta
 struct Delta: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fossil delta encoder and applier (the format delta subscriptions use).",
+        discussion: """
+            Examples:
+              strata delta create v1.json v2.json -o d.bin && strata delta apply v1.json d.bin
+            """,
         subcommands: [Create.self, Apply.self])
 
     static func read(_ path: String) throws -> [UInt8] {
@@ -24,7 +28,13 @@ struct Delta: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the delta that turns SOURCE into TARGET.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write the delta that turns SOURCE into TARGET.",
+            discussion: """
+            Examples:
+              strata delta create old.json new.json -o delta.bin
+              strata delta create old.json new.json --fossil-c | wc -c
+            """)
         @Argument(help: "Source (base) file.") var source: String
         @Argument(help: "Target file.") var target: String
         @Option(name: [.short, .long], help: "Write the delta here instead of standard output.") var output: String?
@@ -37,7 +47,12 @@ struct Delta: AsyncParsableCommand {
     }
 
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply DELTA to SOURCE (sizes, ranges and checksum are checked).")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply DELTA to SOURCE (sizes, ranges and checksum are checked).",
+            discussion: """
+            Examples:
+              strata delta apply old.json delta.bin -o new.json
+            """)
         @Argument(help: "Source (base) file.") var source: String
         @Argument(help: "Delta file.") var delta: String
         @Option(name: [.short, .long], help: "Write the result here instead of standard output.") var output: String?

@@ -14,6 +14,15 @@ import StrataServer
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect, dump, export and import the embedded LMDB history store.",
+        discussion: """
+            Run them beside a running server (LMDB readers do not block it), or on a copy.
+
+            Examples:
+              strata history stats -c config.json
+              strata history dump -c config.json --channel news --since 40
+              strata history why -c config.json news --offset 40 --epoch AbCd
+              strata history export -c config.json backup.zst && strata history import -c new.json backup.zst
+            """,
         subcommands: [Stats.self, Dump.self, Why.self, Export.self, Import.self])
 
     static func openStore(_ options: ConfigOptions) throws -> LMDBHistoryStore {
@@ -21,7 +30,13 @@ struct History: AsyncParsableCommand {
     }
 
     struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sizes of the store and its largest channels.")
+        static let configuration = CommandConfiguration(
+            abstract: "Sizes of the store and its largest channels.",
+            discussion: """
+            Examples:
+              strata history stats -c config.json
+              strata history stats -c config.json --channels 100
+            """)
         @OptionGroup var options: ConfigOptions
         @Option(help: "List this many channels (0: none).") var channels = 20
 
@@ -43,7 +58,13 @@ struct History: AsyncParsableCommand {
     }
 
     struct Dump: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a channel's retained publications as JSON lines.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print a channel's retained publications as JSON lines.",
+            discussion: """
+            Examples:
+              strata history dump -c config.json --channel news
+              strata history dump -c config.json --channel news --since 40 --limit 10 | jq .data
+            """)
         @OptionGroup var options: ConfigOptions
         @Option(help: "Channel name.") var channel: String
         @Option(help: "Only publications after this offset.") var since: UInt64 = 0
@@ -71,7 +92,11 @@ struct History: AsyncParsableCommand {
     /// clients not recover" from the position a client reported.
     struct Why: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Would a client at this position recover now? If not, why (exit status 1).")
+            abstract: "Would a client at this position recover now? If not, why (exit status 1).",
+            discussion: """
+            Examples:
+              strata history why -c config.json news --offset 40 --epoch AbCd
+            """)
         @OptionGroup var options: ConfigOptions
         @Argument(help: "Channel name.") var channel: String
         @Option(help: "The client's offset (the last publication it received).") var offset: UInt64
@@ -125,7 +150,14 @@ struct History: AsyncParsableCommand {
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write every stream to a zstd-compressed file.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write every stream to a zstd-compressed file.",
+            discussion: """
+                Shows a progress bar with rate and time left on a terminal (a line every 5 s otherwise).
+
+                Examples:
+                  strata history export -c config.json backup.zst
+                """)
         @OptionGroup var options: ConfigOptions
         @Argument(help: "Export file to write.") var file: String
 
@@ -133,15 +165,24 @@ struct History: AsyncParsableCommand {
             let store = try History.openStore(options)
             defer { store.close() }
             let started = Date()
-            let (channels, entries) = try store.export(to: file) { c, e in
-                FileHandle.standardError.write(Data("… \(c) channels, \(e) publications\n".utf8))
-            }
+            let total = max(1, try store.stats().channels)
+            let bar = ProgressBar(label: "export", unit: "publications")
+            let (channels, entries) = try store.export(to: file) { c, e in bar.update(count: e, done: Double(c) / Double(total)) }
+            bar.finish()
             print("exported \(channels) channels, \(entries) publications to \(file) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }
     }
 
     struct Import: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load an export into the store.")
+        static let configuration = CommandConfiguration(
+            abstract: "Load an export into the store.",
+            discussion: """
+                Streams keep their epochs and offsets. Shows a progress bar with rate and time left on
+                a terminal (a line every 5 s otherwise).
+
+                Examples:
+                  strata history import -c config.json backup.zst
+                """)
         @OptionGroup var options: ConfigOptions
         @Argument(help: "Export file to read.") var file: String
 
@@ -149,9 +190,9 @@ struct History: AsyncParsableCommand {
             let store = try History.openStore(options)
             defer { store.close() }
             let started = Date()
-            let (channels, entries) = try await store.importExport(from: file) { c, e in
-                FileHandle.standardError.write(Data("… \(c) channels, \(e) publications\n".utf8))
-            }
+            let bar = ProgressBar(label: "import", unit: "publications")
+            let (channels, entries) = try await store.importExport(from: file) { _, e, done in bar.update(count: e, done: done) }
+            bar.finish()
             print("imported \(channels) channels, \(entries) publications from \(file) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }
     }

@@ -20,6 +20,13 @@ struct Strata: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Real-time messaging server with durable channel history (Centrifugo v6 compatible).",
+        discussion: """
+            Examples:
+              strata genconfig && strata -c config.json      # a configuration, then the server on it
+              strata checkconfig -c config.json             # is it valid?
+              strata gentoken -c config.json -u alice       # a connection token to try a client with
+              strata help history                           # the history store's tools
+            """,
         subcommands: [Serve.self, CheckConfig.self, ConfigDoc.self, GenConfig.self, GenToken.self, History.self, Delta.self, Version.self],
         defaultSubcommand: Serve.self
     )
@@ -40,7 +47,15 @@ struct ConfigOptions: ParsableArguments {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server (the default command).",
+        discussion: """
+            Examples:
+              strata -c config.json                          # serve on http_server.port (8000)
+              strata -c config.json -p 9000 --log-level debug
+              STRATA_ENGINE_TYPE=memory strata -c config.json  # any key from the environment
+              strata -c config.json --sse.enabled --http_stream.enabled   # SSE, HTTP-streaming too
+            """)
 
     @OptionGroup var options: ConfigOptions
     @Option(name: [.short, .long], help: "Port to listen on (overrides http_server.port).")
@@ -80,7 +95,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "strata")
         logger.info("event loops", metadata: ["count": "\(eventLoops)"])
-        let registry = StrataServer.bootstrapMetrics()
+        let registry = StrataServer.bootstrapMetrics(environment: ProcessInfo.processInfo.environment)
         let pidFile = try PIDFile(path: config.pidFile)
         defer { pidFile?.remove() }
         try await StrataServer.run(config: config, logger: logger, metrics: registry)
@@ -119,7 +134,13 @@ enum LogLevelName {
 }
 
 struct CheckConfig: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "checkconfig", abstract: "Validate a configuration file.")
+    static let configuration = CommandConfiguration(
+        commandName: "checkconfig", abstract: "Validate a configuration file.",
+        discussion: """
+            Examples:
+              strata checkconfig -c config.json             # exit status 1 and the key's name if not
+              strata checkconfig -c config.yaml --strict    # unknown keys fail too
+            """)
 
     @OptionGroup var options: ConfigOptions
     @Flag(name: [.short, .long], help: "Fail on unknown keys too.")
@@ -136,7 +157,12 @@ struct CheckConfig: AsyncParsableCommand {
 /// Prints `docs/configuration-keys.md`: every key and what Strata does with it (`ConfigKeys`).
 struct ConfigDoc: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "configdoc", abstract: "Print every configuration key and what Strata does with it (Markdown).")
+        commandName: "configdoc", abstract: "Print every configuration key and what Strata does with it (Markdown).",
+        discussion: """
+            Examples:
+              strata configdoc > keys.md
+              strata configdoc | grep admin
+            """)
 
     func run() throws { print(ConfigKeys.markdown(), terminator: "") }
 }
@@ -240,7 +266,12 @@ enum Secret {
 
 struct GenToken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gentoken", abstract: "Print an HS256 connection token signed with client.token.hmac_secret_key.")
+        commandName: "gentoken", abstract: "Print an HS256 connection token signed with client.token.hmac_secret_key.",
+        discussion: """
+            Examples:
+              strata gentoken -c config.json -u alice            # valid for a week
+              strata gentoken -c config.json -u bob --ttl 3600 -s news   # a subscription token
+            """)
 
     @OptionGroup var options: ConfigOptions
     @Option(name: [.short, .long], help: "User id (sub claim).")
@@ -260,7 +291,10 @@ struct GenToken: AsyncParsableCommand {
 }
 
 struct Version: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version.")
+    static let configuration = CommandConfiguration(abstract: "Print the version.", discussion: """
+            Examples:
+              strata version
+            """)
 
     func run() async throws {
         print("strata \(Node.version)")

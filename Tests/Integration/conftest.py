@@ -140,6 +140,7 @@ class StrataServer:
         self.died_unexpectedly = False
         # Command-line flags after --config/--port (e.g. "--uni_sse.enabled").
         self.extra_args: list[str] = []
+        self.extra_env: dict[str, str] = {}
 
     # URLs -------------------------------------------------------------------------------
     @property
@@ -175,6 +176,7 @@ class StrataServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(json.dumps(self.config, indent=2))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
+        env.update(self.extra_env)
         for attempt in range(3):  # the free port can be stolen between probe and bind
             self.port = port if port and attempt == 0 else free_port()
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -286,9 +288,11 @@ def server_starter(strata_bin: Path, tmp_path_factory: pytest.TempPathFactory) -
     """Low-level: start a server with `overrides` deep-merged into DEFAULT_CONFIG.
     The caller owns it (must stop it). Tests use `server_factory` / `server` instead."""
 
-    def start(overrides: Optional[dict] = None, name: str = "strata") -> StrataServer:
+    def start(overrides: Optional[dict] = None, name: str = "strata", env: Optional[dict] = None) -> StrataServer:
         workdir = tmp_path_factory.mktemp(name)
-        return StrataServer(strata_bin, build_config(overrides), workdir).start()
+        srv = StrataServer(strata_bin, build_config(overrides), workdir)
+        srv.extra_env = dict(env or {})
+        return srv.start()
 
     return start
 
@@ -310,8 +314,8 @@ def server_factory(request: pytest.FixtureRequest, server_starter):
     If a server died during the test, teardown reports an error with its logs."""
     started: list[StrataServer] = []
 
-    def make(overrides: Optional[dict] = None) -> StrataServer:
-        srv = server_starter(overrides, name=request.node.name[:40].replace("[", "_").replace("]", "_"))
+    def make(overrides: Optional[dict] = None, env: Optional[dict] = None) -> StrataServer:
+        srv = server_starter(overrides, name=request.node.name[:40].replace("[", "_").replace("]", "_"), env=env)
         started.append(srv)
         _attach(request, srv)
         return srv

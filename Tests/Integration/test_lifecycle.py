@@ -36,17 +36,6 @@ async def test_shutdown_timeout_cuts_a_stuck_shutdown_short(server_factory):
     assert "shutdown.timeout" in srv.stderr_path.read_text()
 
 
-def test_metrics_endpoint_counts_publications(server_factory):
-    srv = server_factory({"prometheus": {"enabled": True}})
-    cent = CentClient(srv.api_url, "api-key")
-    for _ in range(3):
-        cent.publish(PublishRequest(channel=unique("chat:m"), data={"x": 1}))
-    with urllib.request.urlopen(f"{srv.http_url}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    lines = [l for l in text.splitlines() if l.startswith("strata_node_messages_published_total")]
-    assert lines and float(lines[0].split()[-1]) >= 3, text
-
-
 def test_checkconfig_names_the_bad_key(strata_bin, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"channel": {"namespaces": [{"name": "chat", "history_size": 10}]}}))

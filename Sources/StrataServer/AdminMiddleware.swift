@@ -1,0 +1,53 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StrataAdmin
+import StrataConfig
+import StrataHTTP
+import StrataHistory
+import StrataLMDB
+
+/// Hands requests under `admin.handler_prefix` to the admin endpoints (StrataAdmin); the rest
+/// go on to the router. A middleware rather than routes: with the default empty prefix the
+/// admin UI owns every path nothing else serves, as in Centrifugo.
+struct AdminMiddleware: RouterMiddleware {
+    typealias Context = StrataRequestContext
+    let admin: AdminEndpoint
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 2 << 20)
+        let adminRequest = AdminRequest(
+            method: request.method.rawValue, target: request.uri.description, authorization: request.headers[.authorization],
+            contentType: request.headers[.contentType], body: Array(buffer: body),
+            peer: context.channel.remoteAddress?.ipAddress ?? "")
+        guard let reply = await admin.respond(adminRequest) else { return try await next(request, context) }
+        var headers = HTTPFields()
+        if let type = reply.contentType { headers[.contentType] = type }
+        if let location = reply.location { headers[.location] = location }
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    /// What the status page shows of the history store.
+    static func storeFigures(_ store: any HistoryStore, config: StrataConfig) -> @Sendable () -> [(String, String)] {
+        let engine = "\"\(config.engine.type)\""
+        if let lmdb = store as? LMDBHistoryStore {
+            let path = config.engine.lmdb.path
+            return {
+                var out = [("engine", engine), ("path", "\"\(path.replacingOccurrences(of: "\"", with: "\\\""))\"")]
+                if let s = try? lmdb.stats() {
+                    out += [
+                        ("channels", "\(s.channels)"), ("publications", "\(s.entries)"), ("map_size_bytes", "\(s.mapSize)"),
+                        ("map_used_bytes", "\(s.usedBytes)"), ("file_bytes", "\(s.fileBytes)"),
+                    ]
+                }
+                return out
+            }
+        }
+        let shards = config.engine.type == "redis" ? [("redis_shards", "\(config.engine.redis.endpoints.count)")] : []
+        return { [("engine", engine)] + shards }
+    }
+}
