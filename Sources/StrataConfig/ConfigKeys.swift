@@ -310,7 +310,7 @@ package enum ConfigKeys {
         .init("prometheus.enabled", .works),
         .init("prometheus.handler_prefix", .works),
         .init("prometheus.instrument_http_handlers", .refusedWhenOn("HTTP handler metrics are not implemented yet")),
-        .init("prometheus.recovered_publications_histogram", .refusedWhenOn("this histogram is not implemented yet")),
+        .init("prometheus.recovered_publications_histogram", .works, "adds centrifugo_client_recovered_publications"),
         .init("prometheus.native_histograms", .refusedWhenOn("native histograms are not implemented yet")),
         .init("admin.enabled", .works, "the admin web UI and its endpoints (docs/admin.md)"),
         .init("admin.password", .works, "the admin login password"),

@@ -189,6 +189,7 @@ package enum ConfigLoader {
         c.health.handlerPrefix = r.string("health.handler_prefix", c.health.handlerPrefix)
         c.prometheus.enabled = r.bool("prometheus.enabled", false)
         c.prometheus.handlerPrefix = r.string("prometheus.handler_prefix", c.prometheus.handlerPrefix)
+        c.recoveredPublicationsHistogram = r.bool("prometheus.recovered_publications_histogram", false)
         c.admin.enabled = r.bool("admin.enabled", false)
         c.admin.password = r.string("admin.password", "")
         c.admin.secret = r.string("admin.secret", "")

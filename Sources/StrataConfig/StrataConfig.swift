@@ -21,6 +21,9 @@ package struct StrataConfig: Sendable {
     package var uniWebSocket = UniWebSocket()
     package var health = Endpoint(enabled: false, handlerPrefix: "/health")
     package var prometheus = Endpoint(enabled: false, handlerPrefix: "/metrics")
+    /// `prometheus.recovered_publications_histogram`: count how many publications each
+    /// successful recovery sent (off by default, as in Centrifugo).
+    package var recoveredPublicationsHistogram = false
     package var admin = Admin()
     package var node = Node()
     /// `pid_file`: where to write the process id at start (removed at a clean exit); "" = nowhere.

@@ -200,12 +200,15 @@ extension ClientSession {
     /// timers. A transport that closed meanwhile has already cleaned up: undo at once.
     private func register(user: String) {
         node.hub.addConnection(self, user: user)
-        let (named, versioned) = state.withLock { s in
-            s.counted = true
-            return (s.named, s.versioned)
+        // Counted in only if cleanup has not run yet (it counts out what was counted in).
+        let (named, versioned, counted) = state.withLock { s in
+            if !s.cleanedUp { s.counted = true }
+            return (s.named, s.versioned, s.counted)
         }
-        node.metrics.connectionAccepted(transport, named: named, versioned: versioned)
-        node.metrics.action(.addClient)
+        if counted {
+            node.metrics.connectionAccepted(transport, named: named, versioned: versioned)
+            node.metrics.action(.addClient)
+        }
         schedulePings(nowMillis: node.clock.nowMillis())
         node.timers.register(self)
         if state.withLock({ $0.cleanedUp }) {

@@ -335,9 +335,9 @@ extension ClientSession {
             sub.position = positioned.position
             sub.positionConfirmedAt = p.now * 1000
             switch positioned.recovery {
-            case .recovered: node.metrics.recover(recovered: true, hasPublications: !positioned.publications.isEmpty)
+            case .recovered: node.metrics.recover(recovered: true, publications: positioned.publications.count)
             case .notRecovered:
-                node.metrics.recover(recovered: false, hasPublications: !positioned.publications.isEmpty)
+                node.metrics.recover(recovered: false, publications: positioned.publications.count)
                 if let failure = positioned.failure {
                     result.recoveryFailure = failure.rawValue
                     noteRecoveryFailure(failure, channel: p.channel, since: input.since, top: read.top, now: p.now)

@@ -67,7 +67,8 @@ package final class Node: BrokerEventHandler, Sendable {
         self.admission = ConnectionAdmission(config: config.client, clock: clock, logger: logger)
         // Where history lives, as the store metrics label it (the broker override moves it).
         let redisBroker = config.broker.enabled && config.broker.type == "redis"
-        self.metrics = NodeMetrics(store: redisBroker ? "redis" : config.engine.type)
+        self.metrics = NodeMetrics(
+            store: redisBroker ? "redis" : config.engine.type, recoveredPublicationsHistogram: config.recoveredPublicationsHistogram)
         self.connectionTokens = try await TokenVerifier(keys: Self.keys(config.client.token, config.client))
         let subKeys = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         self.subscriptionTokens = try await TokenVerifier(keys: Self.keys(subKeys, config.client))

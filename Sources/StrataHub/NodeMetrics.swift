@@ -61,6 +61,8 @@ enum NodeAction: String, CaseIterable {
 /// labelled series are made at their first use (`LazyReference`), so a series shows only once
 /// it moved, as in Centrifugo; updating one is an atomic add on its series, without a lock.
 struct NodeMetrics: Sendable {
+    /// Publications sent per successful recovery (`prometheus.recovered_publications_histogram`).
+    let recoveredPublications: Recorder?
     /// History appends and store reads (after coalescing), labelled with the store's kind.
     let historyAppends: Counter
     let historyReads: Counter
@@ -110,7 +112,9 @@ struct NodeMetrics: Sendable {
             (r, LazyReference { Counter(label: "strata_client_recovery_failures_total", dimensions: [("reason", r.rawValue)]) })
         })
 
-    init(store: String) {
+    init(store: String, recoveredPublicationsHistogram: Bool = false) {
+        recoveredPublications =
+            recoveredPublicationsHistogram ? Recorder(label: "centrifugo_client_recovered_publications", aggregate: true) : nil
         historyAppends = Counter(label: "strata_history_appends_total", dimensions: [("store", store)])
         historyReads = Counter(label: "strata_history_reads_total", dimensions: [("store", store)])
         var accepted: [LazyReference<Counter>] = []
@@ -177,8 +181,9 @@ struct NodeMetrics: Sendable {
         deltaSaved[TransportKind.allCases.firstIndex(of: t).unsafelyUnwrapped].value.increment(by: bytes)
     }
 
-    func recover(recovered: Bool, hasPublications: Bool) {
-        recover[(recovered ? 0 : 2) + (hasPublications ? 0 : 1)].value.increment()
+    func recover(recovered: Bool, publications: Int) {
+        recover[(recovered ? 0 : 2) + (publications > 0 ? 0 : 1)].value.increment()
+        if recovered { recoveredPublications?.record(publications) }
     }
 
     private static func connectionIndex(_ t: TransportKind, named: Bool, versioned: Bool) -> Int {

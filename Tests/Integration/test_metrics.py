@@ -221,3 +221,31 @@ def test_grafana_dashboard_queries_documented_families():
     documented = set(re.findall(r"`((?:centrifugo|strata)_[a-z_]+)`", doc))
     undocumented = names - documented
     assert not undocumented, undocumented
+
+
+async def test_recovered_publications_histogram_is_opt_in(server_factory, api_factory, client_factory):
+    """`prometheus.recovered_publications_histogram: true` adds Centrifugo's histogram of how
+    many publications each successful recovery sent; without it the family is absent."""
+    srv = server_factory({**CONFIG, "prometheus": {"enabled": True, "recovered_publications_histogram": True}})
+    api = api_factory(srv)
+    channel = unique("chat:rec")
+    client, ev = client_factory(srv, user="u-rec")
+    await connect_client(client, ev)
+    _, sev, _ = await subscribe(client, channel)
+    await asyncio.wait_for(client.disconnect(), 5)
+    for n in range(3):
+        await api.publish(PublishRequest(channel=channel, data={"n": n}))
+    await asyncio.wait_for(client.connect(), 10)
+    again = (await sev.wait_count("on_subscribed", 2, timeout=5))[1]
+    assert again.recovered
+    types, values = scrape(srv)
+    assert types.get("centrifugo_client_recovered_publications") == "histogram"
+    assert value(values, "centrifugo_client_recovered_publications_count") == 1
+    assert value(values, "centrifugo_client_recovered_publications_sum") == 3
+    assert value(values, "centrifugo_client_recovered_publications_bucket", le="2") == 0
+    assert value(values, "centrifugo_client_recovered_publications_bucket", le="3") == 1
+    assert value(values, "centrifugo_client_recover", recovered="yes", has_recovered_publications="yes") == 1
+
+    plain = server_factory(CONFIG)
+    types, _ = scrape(plain)
+    assert "centrifugo_client_recovered_publications" not in types
