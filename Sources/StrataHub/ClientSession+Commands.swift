@@ -133,11 +133,12 @@ extension ClientSession {
 
     /// The answer to a server ping; one per ping, never unsolicited.
     func handlePong() {
-        let ok = state.withLock { s -> Bool in
-            guard s.pingPending else { return false }
+        let sentAt = state.withLock { s -> UInt64? in
+            guard s.pingPending else { return nil }
             s.pingPending = false
-            return true
+            return s.pingSentNanos
         }
-        if !ok { disconnect(.badRequest) }
+        guard let sentAt else { return disconnect(.badRequest) }
+        node.metrics.pingPong(transport, nanoseconds: Int64(MonotonicClock.nanoseconds() &- sentAt))
     }
 }

@@ -51,6 +51,7 @@ extension ClientSession {
             if pongTimeout > 0 {
                 s.pingPending = true
                 s.pongDeadline = now + pongTimeout
+                s.pingSentNanos = MonotonicClock.nanoseconds()
             }
             return .ping
         }

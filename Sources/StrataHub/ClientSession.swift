@@ -44,6 +44,8 @@ package final class ClientSession: Sendable {
         var expireAt: Int64?
         var subscriptions: [String: Subscription] = [:]
         var pingPending = false
+        /// When the pending ping went out (monotonic ns), for the ping/pong duration metric.
+        var pingSentNanos: UInt64 = 0
         /// Timer deadlines in unix ms (`SessionTimers`).
         var staleDeadline: Int64 = .max
         var nextPingAt: Int64 = .max

@@ -7,6 +7,9 @@ import StrataRecovery
 package enum TransportKind: String, Sendable, CaseIterable {
     case websocket, httpStream = "http_stream", sse, uniWebSocket = "uni_websocket", uniSSE = "uni_sse",
         uniHTTPStream = "uni_http_stream"
+
+    /// The position in `allCases` (metric handle tables are indexed by it).
+    var index: Int { Self.allCases.firstIndex(of: self).unsafelyUnwrapped }
 }
 
 /// What a client frame carries, as Centrifugo's `frame_type` and `method` labels name it.
@@ -46,6 +49,8 @@ package enum FrameType: String, Sendable, CaseIterable {
         case .empty, .legacyPing: self = .unknown
         }
     }
+
+    var index: Int { Self.allCases.firstIndex(of: self).unsafelyUnwrapped }
 }
 
 /// Node actions Centrifugo counts in `centrifugo_node_action_count`.
@@ -106,6 +111,8 @@ struct NodeMetrics: Sendable {
     private let received: [LazyReference<Counter>]
     private let receivedSize: [LazyReference<Counter>]
     private let deltaSaved: [LazyReference<Counter>]
+    /// Server ping to client pong, per transport.
+    private let pingPong: [LazyReference<Timer>]
     /// Recoveries that failed, by why (`RecoveryFailure`).
     let recoveryFailures = Dictionary(
         uniqueKeysWithValues: RecoveryFailure.allCases.map { r in
@@ -144,6 +151,9 @@ struct NodeMetrics: Sendable {
         sentSize = table("centrifugo_transport_messages_sent_size")
         received = table("centrifugo_transport_messages_received")
         receivedSize = table("centrifugo_transport_messages_received_size")
+        pingPong = TransportKind.allCases.map { t in
+            LazyReference { Timer(label: "centrifugo_client_ping_pong_duration_seconds", dimensions: [("transport", t.rawValue)]) }
+        }
         deltaSaved = TransportKind.allCases.map { t in
             LazyReference { Counter(label: "strata_delta_bytes_saved_total", dimensions: [("transport", t.rawValue)]) }
         }
@@ -156,7 +166,7 @@ struct NodeMetrics: Sendable {
     ]
 
     private static func index(_ t: TransportKind, _ f: FrameType) -> Int {
-        TransportKind.allCases.firstIndex(of: t).unsafelyUnwrapped * FrameType.allCases.count + FrameType.allCases.firstIndex(of: f).unsafelyUnwrapped
+        t.index * FrameType.allCases.count + f.index
     }
 
     func action(_ a: NodeAction) { actions[a]?.value.increment() }
@@ -178,7 +188,11 @@ struct NodeMetrics: Sendable {
     }
 
     func deltaSaved(_ t: TransportKind, bytes: Int) {
-        deltaSaved[TransportKind.allCases.firstIndex(of: t).unsafelyUnwrapped].value.increment(by: bytes)
+        deltaSaved[t.index].value.increment(by: bytes)
+    }
+
+    func pingPong(_ t: TransportKind, nanoseconds: Int64) {
+        pingPong[t.index].value.recordNanoseconds(nanoseconds)
     }
 
     func recover(recovered: Bool, publications: Int) {
@@ -187,7 +201,7 @@ struct NodeMetrics: Sendable {
     }
 
     private static func connectionIndex(_ t: TransportKind, named: Bool, versioned: Bool) -> Int {
-        TransportKind.allCases.firstIndex(of: t).unsafelyUnwrapped * 4 + (named ? 2 : 0) + (versioned ? 1 : 0)
+        t.index * 4 + (named ? 2 : 0) + (versioned ? 1 : 0)
     }
 
     func connectionAccepted(_ t: TransportKind, named: Bool, versioned: Bool) {

@@ -64,6 +64,9 @@ package enum MetricCatalogue {
             "centrifugo_client_recover", .counter, labels: ["recovered", ns, "has_recovered_publications"],
             help: "Count of recover operations with success/fail resolution."),
         .init(
+            "centrifugo_client_ping_pong_duration_seconds", .histogram(buckets: clientCommandBuckets), labels: ["transport"],
+            help: "Ping/Pong duration in seconds"),
+        .init(
             "centrifugo_client_recovered_publications",
             .histogram(buckets: [0, 1, 2, 3, 5, 10, 20, 50, 100, 250, 500, 1000, 2000, 5000, 10000]), labels: [ns],
             help: "Number of publications recovered during subscription recovery."),

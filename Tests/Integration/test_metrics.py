@@ -249,3 +249,21 @@ async def test_recovered_publications_histogram_is_opt_in(server_factory, api_fa
     plain = server_factory(CONFIG)
     types, _ = scrape(plain)
     assert "centrifugo_client_recovered_publications" not in types
+
+
+async def test_ping_pong_durations_are_observed(server_factory, client_factory):
+    """centrifuge-python answers the server's pings; each round trip lands in
+    `centrifugo_client_ping_pong_duration_seconds{transport="websocket"}`."""
+    srv = server_factory({**CONFIG, "client": {"ping_interval": "1s", "pong_timeout": "800ms"}})
+    client, ev = client_factory(srv, user="u-ping")
+    await connect_client(client, ev)
+    for _ in range(50):
+        _, values = scrape(srv)
+        if value(values, "centrifugo_client_ping_pong_duration_seconds_count", transport="websocket") >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert value(values, "centrifugo_client_ping_pong_duration_seconds_count", transport="websocket") >= 2
+    total = value(values, "centrifugo_client_ping_pong_duration_seconds_sum", transport="websocket")
+    assert 0 < total < 1.0, total  # loopback round trips
+    assert value(values, "centrifugo_transport_messages_sent", frame_type="server_ping") >= 2
+    assert value(values, "centrifugo_transport_messages_received", frame_type="client_pong") >= 2
