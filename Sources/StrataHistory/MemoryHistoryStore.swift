@@ -19,6 +19,7 @@ package final class MemoryHistoryStore: HistoryStore {
 
     private let shards: [Locked<Shard>]
     private let clock: any WallClock
+    private let sweepMetrics = SweepMetrics(store: "memory")
 
     package init(clock: any WallClock = SystemClock(), shardCount: Int = 64) {
         self.clock = clock
@@ -128,18 +129,25 @@ package final class MemoryHistoryStore: HistoryStore {
 
     package func sweepExpired() async {
         let now = clock.nowMillis()
+        var removed = 0
         for shard in shards {
-            shard.withLock { shard in
+            removed += shard.withLock { shard -> Int in
+                var removed = 0
                 for (channel, var stream) in shard.streams {
                     if stream.metaExpireAt > 0, now >= stream.metaExpireAt {
+                        removed += 1 + stream.entries.count
                         shard.streams[channel] = nil
                     } else if stream.entriesExpireAt > 0, now >= stream.entriesExpireAt {
+                        removed += stream.entries.count
                         stream.expireEntriesIfDue(now: now)
                         shard.streams[channel] = stream
                     }
                 }
+                let before = shard.results.count
                 shard.results = shard.results.filter { now < $0.value.expireAt }
+                return removed + before - shard.results.count
             }
         }
+        sweepMetrics.record(batchOf: removed)
     }
 }

@@ -267,3 +267,22 @@ async def test_ping_pong_durations_are_observed(server_factory, client_factory):
     assert 0 < total < 1.0, total  # loopback round trips
     assert value(values, "centrifugo_transport_messages_sent", frame_type="server_ping") >= 2
     assert value(values, "centrifugo_transport_messages_received", frame_type="client_pong") >= 2
+
+
+async def test_the_sweeper_reports_what_it_removed(engine_factory, api_factory, engine):
+    """`strata_history_sweeps_total` and `strata_history_swept_records_total` move when expired
+    history is removed (memory and LMDB; Redis expires keys by its own TTLs, no sweeper runs)."""
+    if engine == "redis":
+        pytest.skip("Redis expires history by key TTLs: Strata runs no sweeper there")
+    srv = engine_factory({**CONFIG, "channel": {"namespaces": [
+        {"name": "brief", "history_size": 10, "history_ttl": "1s", "history_meta_ttl": "2s"}]}})
+    api = api_factory(srv)
+    for n in range(5):
+        await api.publish(PublishRequest(channel=unique("brief:s"), data={"n": n}))
+    for _ in range(60):
+        _, values = scrape(srv)
+        if value(values, "strata_history_swept_records_total", store=engine) >= 5:
+            break
+        await asyncio.sleep(0.1)
+    assert value(values, "strata_history_swept_records_total", store=engine) >= 5
+    assert value(values, "strata_history_sweeps_total", store=engine) >= 1
