@@ -51,16 +51,22 @@ package enum StrataServer {
             }
             if config.admin.insecure { logger.warning("admin.insecure is on: the admin UI and its API need no login") }
         }
+        // Both answer any method, as Centrifugo's do (load balancers probe with HEAD or POST too).
+        let anyMethod: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
         if config.health.enabled {
-            router.get(RouterPath(config.health.handlerPrefix)) { _, _ -> Response in
-                Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+            for method in anyMethod {
+                router.on(RouterPath(config.health.handlerPrefix), method: method) { _, _ -> Response in
+                    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+                }
             }
         }
         if config.prometheus.enabled, let metrics {
-            router.get(RouterPath(config.prometheus.handlerPrefix)) { _, _ -> Response in
-                Response(
-                    status: .ok, headers: [.contentType: PrometheusExposition.contentType],
-                    body: .init(byteBuffer: ByteBuffer(bytes: PrometheusExposition.render(metrics))))
+            for method in anyMethod {
+                router.on(RouterPath(config.prometheus.handlerPrefix), method: method) { _, _ -> Response in
+                    Response(
+                        status: .ok, headers: [.contentType: PrometheusExposition.contentType],
+                        body: .init(byteBuffer: ByteBuffer(bytes: PrometheusExposition.render(metrics))))
+                }
             }
         }
         var webSockets: [any WebSocketUpgradeEndpoint] = []

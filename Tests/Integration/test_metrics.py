@@ -286,3 +286,17 @@ async def test_the_sweeper_reports_what_it_removed(engine_factory, api_factory, 
         await asyncio.sleep(0.1)
     assert value(values, "strata_history_swept_records_total", store=engine) >= 5
     assert value(values, "strata_history_sweeps_total", store=engine) >= 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "HEAD"])
+def test_health_and_metrics_answer_any_method(server_factory, method):
+    """As Centrifugo's: `/health` is 200 `{}` and `/metrics` the exposition, whatever the method
+    (load balancers and scrapers probe with HEAD or POST too)."""
+    srv = server_factory(CONFIG)
+    for path, body in (("/health", b"{}"), ("/metrics", None)):
+        req = urllib.request.Request(f"{srv.http_url}{path}", method=method, data=b"" if method in ("POST", "PUT") else None)
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            assert resp.status == 200
+            got = resp.read()
+            if method != "HEAD" and body is not None:
+                assert got == body and resp.headers["Content-Type"] == "application/json"
