@@ -30,6 +30,8 @@ package final class Node: BrokerEventHandler, Sendable {
     let channels: ChannelResolver
     let broker: any Broker
     let presence: any PresenceManager
+    /// The running nodes (`info`): this one alone, or every node on the same Redis.
+    let nodeRegistry: any NodeRegistry
     let hub = Hub()
     let clock: any WallClock
     package let logger: Logger
@@ -56,12 +58,13 @@ package final class Node: BrokerEventHandler, Sendable {
 
     package init(
         config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
-        clock: any WallClock = SystemClock(), logger: Logger
+        nodeRegistry: any NodeRegistry = LocalNodeRegistry(), clock: any WallClock = SystemClock(), logger: Logger
     ) async throws {
         self.config = config
         self.channels = ChannelResolver(config: config.channel)
         self.broker = broker
         self.presence = presence
+        self.nodeRegistry = nodeRegistry
         self.clock = clock
         self.logger = logger
         self.admission = ConnectionAdmission(config: config.client, clock: clock, logger: logger)
@@ -309,6 +312,24 @@ package final class Node: BrokerEventHandler, Sendable {
             readCache.invalidate(channel)
             for s in hub.subscribers(channel) { s.deliveryGap(channel) }
         }
+    }
+
+    /// How long an announced record lives: Centrifugo drops a node not heard of for 7 s or so
+    /// (it announces every 3 s, as the server's housekeeping does here).
+    static let nodeRecordTTLSeconds: Int64 = 9
+
+    /// Announces this node's `info` record to the others (failures are retried at the next one).
+    package func announce(record: [UInt8]) async {
+        do {
+            try await nodeRegistry.announce(nodeID: nodeID, record: record, ttlSeconds: Self.nodeRecordTTLSeconds)
+        } catch {
+            logger.debug("node announce failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The live nodes' records by node id (empty when the registry cannot be read).
+    package func liveNodeRecords() async -> [String: [UInt8]] {
+        (try? await nodeRegistry.nodes()) ?? [:]
     }
 
     /// Seconds since the node started.

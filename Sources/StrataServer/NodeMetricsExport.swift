@@ -48,6 +48,11 @@ package struct NodeMetricsExport: Sendable {
         info.refresh(nowMillis: clock.nowMillis())
     }
 
+    /// `centrifugo_node_num_nodes`: the nodes the registry knows of.
+    func nodeCount(_ n: Int) {
+        registry.gauge("centrifugo_node_num_nodes").set(Int64(n))
+    }
+
     /// Every second: summaries rotate their windows when due, `info` takes its snapshot when due.
     func tick() {
         let now = clock.nowMillis()

@@ -36,7 +36,8 @@ package enum StrataServer {
         -> (some Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
-        let node = try await Node(config: config, broker: engine.broker, presence: engine.presence, logger: logger)
+        let node = try await Node(
+            config: config, broker: engine.broker, presence: engine.presence, nodeRegistry: engine.nodes, logger: logger)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
         let nodeMetrics = metrics.map { NodeMetricsExport(registry: $0, node: node, store: engine.store, config: config) }
 
@@ -145,6 +146,8 @@ package enum StrataServer {
         var store: any HistoryStore
         var broker: any Broker
         var presence: any PresenceManager
+        /// Which nodes run: with a Redis broker, every node on it.
+        var nodes: any NodeRegistry = LocalNodeRegistry()
     }
 
     /// `engine.type` picks the store and broker; `broker.*` / `presence_manager.*` with type
@@ -153,6 +156,7 @@ package enum StrataServer {
         var store: any HistoryStore
         var broker: any Broker
         var presence: any PresenceManager = MemoryPresenceManager()
+        var nodes: any NodeRegistry = LocalNodeRegistry()
         switch config.engine.type {
         case "memory":
             store = MemoryHistoryStore()
@@ -163,14 +167,17 @@ package enum StrataServer {
             store = redisStore
             broker = RedisBroker(store: redisStore, logger: logger)
             presence = RedisPresenceManager(shards: shards, ttlSeconds: config.engine.redis.presenceTTLMillis / 1000)
+            nodes = RedisNodeRegistry(shards: shards)
         default:
             store = try LMDBHistoryStore(options: lmdbOptions(config))
             broker = LocalBroker(store: store)
         }
         if config.broker.enabled && config.broker.type == "redis" {
-            let redisStore = RedisHistoryStore(shards: redisShards(config.broker.redis, logger: logger))
+            let shards = redisShards(config.broker.redis, logger: logger)
+            let redisStore = RedisHistoryStore(shards: shards)
             store = redisStore
             broker = RedisBroker(store: redisStore, logger: logger)
+            nodes = RedisNodeRegistry(shards: shards)
         }
         if config.presenceManager.enabled && config.presenceManager.type == "redis" {
             let redis = config.presenceManager.redis
@@ -182,7 +189,7 @@ package enum StrataServer {
                 "history": "\(type(of: store))", "broker": "\(type(of: broker))", "presence": "\(type(of: presence))",
                 "path": "\(store is LMDBHistoryStore ? config.engine.lmdb.path : "-")",
             ])
-        return Engine(store: store, broker: broker, presence: presence)
+        return Engine(store: store, broker: broker, presence: presence, nodes: nodes)
     }
 
     static func redisShards(_ redis: StrataConfig.Redis, logger: Logger) -> RedisShards {
@@ -228,7 +235,14 @@ package struct NodeHousekeeping: Service {
     package func run() async throws {
         await cancelWhenGracefulShutdown {
             var trim = MemoryTrim()
+            var seconds = 0
             while !Task.isCancelled {
+                // Every 3 s (and at once): tell the other nodes about this one (`info`).
+                if seconds % 3 == 0 {
+                    await node.announce(record: NodeRecord.json(node: node, infoMetrics: metrics?.info))
+                    metrics?.nodeCount(max(1, await node.liveNodeRecords().count))
+                }
+                seconds += 1
                 try? await Task.sleep(for: .seconds(1))
                 await store.sweepExpired()
                 node.sweep()

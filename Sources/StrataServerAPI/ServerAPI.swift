@@ -63,7 +63,7 @@ package struct ServerAPI: Sendable {
         case "history": return try await history(params)
         case "history_remove": return try await historyRemove(params)
         case "channels": return try channels(params)
-        case "info": return info()
+        case "info": return await info()
         case "rpc": return try rpc(params)
         default: throw .apiNotFound
         }
@@ -318,36 +318,21 @@ package struct ServerAPI: Sendable {
         return w.bytes
     }
 
-    func info() -> [UInt8] {
+    /// Every live node's record: this one's as it is now, the others' as they last announced
+    /// them (`NodeRegistry`; with Redis, the nodes sharing it). Records that are not JSON objects
+    /// are left out.
+    func info() async -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("nodes")
         w.beginArray()
         w.element()
-        w.beginObject()
-        w.key("uid"); w.string(node.nodeID)
-        w.key("name"); w.string(node.name)
-        w.key("version"); w.string(Node.version)
-        let stats = node.stats
-        w.key("num_clients"); w.int(stats.connections)
-        w.key("num_users"); w.int(stats.users)
-        w.key("num_channels"); w.int(stats.channels)
-        let uptime = node.uptimeSeconds
-        if uptime > 0 { w.key("uptime"); w.int(uptime) }
-        if let infoMetrics {
-            w.key("metrics")
-            w.beginObject()
-            w.key("interval"); w.raw(Array(PrometheusExposition.format(infoMetrics.intervalSeconds).utf8))
-            w.key("items")
-            w.beginObject()
-            for (key, value) in infoMetrics.items where value.isFinite {
-                w.key(key); w.raw(Array(PrometheusExposition.format(value).utf8))
-            }
-            w.endObject()
-            w.endObject()
+        w.raw(NodeRecord.json(node: node, infoMetrics: infoMetrics))
+        for (id, record) in await node.liveNodeRecords().sorted(by: { $0.key < $1.key }) where id != node.nodeID {
+            guard case .object? = try? JSONParser.parse(record) else { continue }
+            w.element()
+            w.raw(record)
         }
-        w.key("num_subs"); w.int(stats.subscriptions)
-        w.endObject()
         w.endArray()
         w.endObject()
         return w.bytes

@@ -181,3 +181,39 @@ def test_unsupported_redis_addresses_are_refused_by_checkconfig(strata_bin, tmp_
     out = subprocess.run([str(strata_bin), "checkconfig", "--config", str(path)], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "engine.redis.address[0]" in out.stdout + out.stderr and message in out.stdout + out.stderr, out
+
+
+@pytest.mark.json_only  # the client only has to be connected
+async def test_info_lists_every_node_on_the_redis(server_factory, redis_server, client_factory):
+    """`info` on any node lists every node on the same Redis — its own figures now, the others'
+    as they announced them (every 3 s) — as Centrifugo's info lists its cluster; a node that
+    stops drops out of the list within about ten seconds."""
+    import time
+    import urllib.request
+
+    def info(srv) -> list[dict]:
+        req = urllib.request.Request(f"{srv.api_url}/info", data=b"{}", headers={"X-API-Key": "api-key"})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.loads(resp.read())["result"]["nodes"]
+
+    a = server_factory(redis_config(redis_server, node={"name": "node-a"}))
+    b = server_factory(redis_config(redis_server, node={"name": "node-b"}))
+    client, ev = client_factory(b, user="u-on-b")
+    await connect_client(client, ev)
+    deadline = time.monotonic() + 10
+    while True:
+        nodes = {n["name"]: n for n in info(a)}
+        if nodes.get("node-b", {}).get("num_clients") == 1:
+            break
+        assert time.monotonic() < deadline, nodes
+        await asyncio.sleep(0.3)
+    assert set(nodes) == {"node-a", "node-b"} and nodes["node-a"]["uid"] != nodes["node-b"]["uid"]
+    assert nodes["node-a"]["num_clients"] == 0
+    assert list(info(a)[0])[:2] == ["uid", "name"] and info(a)[0]["name"] == "node-a"  # its own first
+    await asyncio.wait_for(client.disconnect(), 5)
+    b.expected_exit = True
+    b.stop()
+    deadline = time.monotonic() + 15
+    while {n["name"] for n in info(a)} != {"node-a"}:
+        assert time.monotonic() < deadline, info(a)
+        await asyncio.sleep(0.5)
