@@ -8,21 +8,32 @@ import StrataHTTP
 import StrataHistory
 import StrataLMDB
 
-/// Hands requests under `admin.handler_prefix` to the admin endpoints (StrataAdmin); the rest
-/// go on to the router. A middleware rather than routes: with the default empty prefix the
-/// admin UI owns every path nothing else serves, as in Centrifugo.
+/// Hands the requests the router has no route for to the admin endpoints (StrataAdmin). A
+/// fallback rather than routes: with the default empty prefix the admin UI owns every path
+/// nothing else serves, as Centrifugo's catch-all admin handler does — and `/health` or
+/// `/metrics` stay theirs.
 struct AdminMiddleware: RouterMiddleware {
     typealias Context = StrataRequestContext
     let admin: AdminEndpoint
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let reply = try await answer(request, context: context) { return reply }
+            throw error
+        }
+    }
+
+    /// The admin endpoints' reply, or nil when the path is not under the admin prefix.
+    private func answer(_ request: Request, context: Context) async throws -> Response? {
         var request = request
         let body = try await request.collectBody(upTo: 2 << 20)
         let adminRequest = AdminRequest(
             method: request.method.rawValue, target: request.uri.description, authorization: request.headers[.authorization],
             contentType: request.headers[.contentType], body: Array(buffer: body),
             peer: context.channel.remoteAddress?.ipAddress ?? "")
-        guard let reply = await admin.respond(adminRequest) else { return try await next(request, context) }
+        guard let reply = await admin.respond(adminRequest) else { return nil }
         var headers = HTTPFields()
         if let type = reply.contentType { headers[.contentType] = type }
         if let location = reply.location { headers[.location] = location }

@@ -200,3 +200,15 @@ async def test_the_ui_in_chromium(server_factory, api_factory, client_factory):
         # Logging out forgets the token; the page asks for the password again.
         await b.eval("document.getElementById('logout').click(); 1")
         await b.wait_for("!document.getElementById('login').hidden && localStorage.getItem('token') === null")
+
+
+def test_health_and_metrics_stay_theirs_beside_the_ui_at_the_root(server_factory):
+    """With the UI at the root (the default prefix) it answers only what nothing else serves:
+    `/health` and `/metrics` are still the health check and the exposition, as in Centrifugo."""
+    srv = server_factory({**ADMIN, "prometheus": {"enabled": True}})
+    status, headers, body = http(srv, "/health")
+    assert (status, body) == (200, b"{}")
+    status, headers, body = http(srv, "/metrics", "POST", b"")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain") and b"centrifugo_node_num_clients" in body
+    assert http(srv, "/anything-else")[2].startswith(b"<!doctype html>")
+    assert json.loads(http(srv, "/admin/init")[2])["edition"] == "oss"
