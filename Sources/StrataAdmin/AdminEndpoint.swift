@@ -9,6 +9,12 @@ import StrataHub
 import StrataProtocol
 import StrataServerAPI
 
+/// One figure of the status page's history store table.
+package enum StoreFigure: Sendable {
+    case text(String)
+    case number(Int)
+}
+
 /// One request to the admin endpoints, without the HTTP server's types.
 package struct AdminRequest: Sendable {
     package var method: String
@@ -57,15 +63,15 @@ package struct AdminEndpoint: Sendable {
     let node: Node
     /// Runs Centrifugo's single-endpoint API (`admin/api` takes no API key: the token stands for it).
     let api: APIEndpoint
-    /// The history store's figures for the status page, as JSON object members.
-    let storeFigures: @Sendable () -> [(String, String)]
+    /// The history store's figures for the status page.
+    let storeFigures: @Sendable () -> [(String, StoreFigure)]
     let tokens: AdminToken
     let throttle: LoginThrottle
     let assets: AdminAssets
     let clock: any WallClock
 
     package init(
-        config: StrataConfig.Admin, node: Node, api: APIEndpoint, storeFigures: @escaping @Sendable () -> [(String, String)],
+        config: StrataConfig.Admin, node: Node, api: APIEndpoint, storeFigures: @escaping @Sendable () -> [(String, StoreFigure)],
         throttle: LoginThrottle = LoginThrottle(), clock: any WallClock = SystemClock()
     ) {
         self.config = config
@@ -143,10 +149,10 @@ package struct AdminEndpoint: Sendable {
     /// `admin.insecure`, or `Authorization: token <t>` with a token this secret signed.
     private func authorized(_ request: AdminRequest) -> Bool {
         if config.insecure { return true }
-        guard !config.secret.isEmpty, let header = request.authorization else { return false }
-        let parts = header.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, parts[0].lowercased() == "token" else { return false }
-        return tokens.verify(String(parts[1]), nowSeconds: clock.nowSeconds())
+        guard !config.secret.isEmpty, let header = request.authorization,
+            let token = AuthorizationHeader.credential(header, scheme: "token")
+        else { return false }
+        return tokens.verify(token, nowSeconds: clock.nowSeconds())
     }
 
     // MARK: Strata's endpoints
@@ -154,8 +160,12 @@ package struct AdminEndpoint: Sendable {
     private func storeJSON() -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
-        for (key, json) in storeFigures() {
-            w.key(key); w.raw(Array(json.utf8))
+        for (key, figure) in storeFigures() {
+            w.key(key)
+            switch figure {
+            case .text(let s): w.string(s)
+            case .number(let n): w.int(n)
+            }
         }
         w.endObject()
         return w.bytes
@@ -240,14 +250,12 @@ package struct AdminEndpoint: Sendable {
         return .json(200, w.bytes)
     }
 
+    /// `{"error":{"code":…,"message":…}}`, as the server API writes errors.
     static func errorJSON(_ e: StrataError) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("error")
-        w.beginObject()
-        w.key("code"); w.int(e.code)
-        w.key("message"); w.string(e.message)
-        w.endObject()
+        JSONReplyEncoder.errorObject(&w, e, includeTemporary: false)
         w.endObject()
         return w.bytes
     }

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -43,22 +42,22 @@ struct AdminMiddleware: RouterMiddleware {
     }
 
     /// What the status page shows of the history store.
-    static func storeFigures(_ store: any HistoryStore, config: StrataConfig) -> @Sendable () -> [(String, String)] {
-        let engine = "\"\(config.engine.type)\""
+    static func storeFigures(_ store: any HistoryStore, config: StrataConfig) -> @Sendable () -> [(String, StoreFigure)] {
+        let engine = StoreFigure.text(config.engine.type)
         if let lmdb = store as? LMDBHistoryStore {
             let path = config.engine.lmdb.path
             return {
-                var out = [("engine", engine), ("path", "\"\(path.replacingOccurrences(of: "\"", with: "\\\""))\"")]
+                var out: [(String, StoreFigure)] = [("engine", engine), ("path", .text(path))]
                 if let s = try? lmdb.stats() {
                     out += [
-                        ("channels", "\(s.channels)"), ("publications", "\(s.entries)"), ("map_size_bytes", "\(s.mapSize)"),
-                        ("map_used_bytes", "\(s.usedBytes)"), ("file_bytes", "\(s.fileBytes)"),
+                        ("channels", .number(s.channels)), ("publications", .number(s.entries)), ("map_size_bytes", .number(s.mapSize)),
+                        ("map_used_bytes", .number(s.usedBytes)), ("file_bytes", .number(s.fileBytes)),
                     ]
                 }
                 return out
             }
         }
-        let shards = config.engine.type == "redis" ? [("redis_shards", "\(config.engine.redis.endpoints.count)")] : []
+        let shards: [(String, StoreFigure)] = config.engine.type == "redis" ? [("redis_shards", .number(config.engine.redis.endpoints.count))] : []
         return { [("engine", engine)] + shards }
     }
 }

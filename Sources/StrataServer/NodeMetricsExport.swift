@@ -12,6 +12,7 @@ package struct NodeMetricsExport: Sendable {
     package let registry: MetricsRegistry
     package let info: NodeInfoMetrics
     private let clock: any WallClock
+    private let nodes: GaugeCell
 
     init(registry: MetricsRegistry, node: Node, store: any HistoryStore, config: StrataConfig, clock: any WallClock = SystemClock()) {
         self.registry = registry
@@ -22,7 +23,8 @@ package struct NodeMetricsExport: Sendable {
         let users = registry.gauge("centrifugo_node_num_users")
         let channels = registry.gauge("centrifugo_node_num_channels")
         let subscriptions = registry.gauge("centrifugo_node_num_subscriptions")
-        registry.gauge("centrifugo_node_num_nodes").set(1.0)
+        nodes = registry.gauge("centrifugo_node_num_nodes")
+        nodes.set(1.0)
         registry.gauge("centrifugo_node_build", [("version", Node.version)]).set(1.0)
         let queued = registry.gauge("strata_client_outbound_queue_bytes")
         let longest = registry.gauge("strata_client_outbound_queue_max_bytes")
@@ -50,7 +52,7 @@ package struct NodeMetricsExport: Sendable {
 
     /// `centrifugo_node_num_nodes`: the nodes the registry knows of.
     func nodeCount(_ n: Int) {
-        registry.gauge("centrifugo_node_num_nodes").set(Int64(n))
+        nodes.set(Int64(n))
     }
 
     /// Every second: summaries rotate their windows when due, `info` takes its snapshot when due.

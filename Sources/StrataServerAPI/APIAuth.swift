@@ -12,9 +12,8 @@ struct APIAuth: Sendable {
         if let header = headers.apiKey {
             return ConstantTime.equals(header, key)
         }
-        if let auth = headers.authorization {
-            let parts = auth.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            if parts.count == 2, parts[0].lowercased() == "apikey" { return ConstantTime.equals(String(parts[1]), key) }
+        if let auth = headers.authorization, let given = AuthorizationHeader.credential(auth, scheme: "apikey") {
+            return ConstantTime.equals(given, key)
         }
         if let value = query.flatMap(Self.apiKeyParameter) { return ConstantTime.equals(value, key) }
         return false
