@@ -48,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // C libraries, used through pkg-config (Debian: liblmdb-dev, libzstd-dev, libhiredis-dev).
@@ -214,12 +216,30 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // Automatic TLS (http_server.tls_autocert): an ACME client for the HTTP-01 challenge, its
+        // challenge listener, certificates cached on disk and renewed (docs/tls.md).
+        .target(
+            name: "StrataACME",
+            dependencies: [
+                "StrataCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Composition root: config → stores → node → transports + API.
         .target(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -278,6 +298,15 @@ let package = Package(
             name: "StrataMetricsTests", dependencies: ["StrataMetrics", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strataSettings),
         .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataACMETests",
+            dependencies: [
+                "StrataACME", "StrataCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strataSettings),
         .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataConfigTests", dependencies: ["StrataConfig"], swiftSettings: strataSettings),
         .testTarget(

@@ -2,12 +2,13 @@
 # Installs the Debian packages Strata builds with (only the missing ones); `install-deps.sh test`
 # adds what the tests use: redis-server, python3-venv for the pinned clients, fossil (the reference
 # delta encoder the codec tests compare against), xxd and openssl, and nginx (the HTTP cache the
-# history endpoint's end-to-end test puts in front of Strata; it starts its own, on a free port), and
-# chromium (the admin UI's tests drive it headless over the DevTools protocol).
+# history endpoint's end-to-end test puts in front of Strata; it starts its own, on a free port),
+# chromium (the admin UI's tests drive it headless over the DevTools protocol) and pebble (Let's
+# Encrypt's ACME test server, which the automatic TLS tests start on loopback).
 set -euo pipefail
 packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev)
 if [ "${1:-}" = "test" ]; then
-  packages+=(redis-server python3-venv fossil xxd openssl nginx chromium)
+  packages+=(redis-server python3-venv fossil xxd openssl nginx chromium pebble)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,4 +1,5 @@
 import Crypto
+import StrataCore
 import StrataProtocol
 
 /// Makes HS256 tokens for `strata gentoken` and tests (any secret length, as Centrifugo allows).

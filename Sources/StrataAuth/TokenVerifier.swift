@@ -224,15 +224,6 @@ struct SignatureOnly: JWTPayload {
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
-/// Base64url without padding, as JWT segments are written.
-enum Base64URL {
-    static func decode(_ s: Substring) -> [UInt8]? {
-        var text = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text.append("=") }
-        return Data(base64Encoded: text).map(Array.init)
-    }
-}
-
 /// HS256/384/512 signatures (RFC 7515) over `header.payload`.
 enum HMACCheck {
     static func verify(alg: String, key: SymmetricKey, input: [UInt8], signature: [UInt8]) -> Bool {
@@ -246,12 +237,5 @@ enum HMACCheck {
 
     static func sign256(key: SymmetricKey, input: [UInt8]) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
-    }
-}
-
-extension Base64URL {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -42,8 +42,6 @@ package enum ConfigKeys {
     static let redisSections = ["engine.redis.", "broker.redis.", "presence_manager.redis."]
 
     // Reasons shared by several keys.
-    private static let noAutoTLS =
-        "automatic certificates (ACME) are not built in yet: give http_server.tls a certificate, or terminate TLS in front of Strata"
     private static let noInternalPort =
         "Strata serves one port (no separate internal port yet): http_server.tls covers all of it"
     private static let noProxy = "proxies to the application backend are not implemented yet (docs/status.md)"
@@ -66,8 +64,16 @@ package enum ConfigKeys {
         .init("http_server.tls.server_ca_pem", .inert("a client-side setting (the CA of servers Centrifugo connects to); Strata's server does not use it")),
         .init("http_server.tls.insecure_skip_verify", .inert("a client-side setting; Strata's server does not use it")),
         .init("http_server.tls.server_name", .inert("a client-side setting; Strata's server does not use it")),
-        .init("http_server.tls_autocert", .inert("read only when http_server.tls_autocert.enabled is on, which is refused")),
-        .init("http_server.tls_autocert.enabled", .refusedWhenOn(noAutoTLS)),
+        .init("http_server.tls_autocert.enabled", .works, "certificates from an ACME CA (HTTP-01), cached and renewed (docs/tls.md); wins over http_server.tls"),
+        .init("http_server.tls_autocert.host_whitelist", .works, "the host names to have certificates for, had at start"),
+        .init("http_server.tls_autocert.cache_dir", .works, "account key and certificates (Go autocert's file names); empty: kept in memory only"),
+        .init("http_server.tls_autocert.email", .works, "the ACME account's contact"),
+        .init("http_server.tls_autocert.server_name", .works, "the certificate a handshake without SNI gets"),
+        .init("http_server.tls_autocert.http", .works, "the HTTP-01 challenge listener; must be on (TLS-ALPN-01 is not answered)"),
+        .init("http_server.tls_autocert.http_addr", .works, "the challenge listener's address (:80); other requests there are redirected to HTTPS"),
+        .init("http_server.tls_autocert.directory_url", .works, "Strata's own: the CA's ACME directory (Let's Encrypt's by default)"),
+        .init("http_server.tls_autocert.directory_ca_pem", .works, "Strata's own: PEM roots to trust for the CA instead of the system's"),
+        .init("http_server.tls_autocert.renew_before", .works, "Strata's own: renew this long before expiry (720h)"),
         .init("http_server.tls_external", .refusedWhenOn(noInternalPort)),
         .init("http_server.internal_tls", .inert("read only when http_server.internal_tls.enabled is on, which is refused")),
         .init("http_server.internal_tls.enabled", .refusedWhenOn(noInternalPort)),

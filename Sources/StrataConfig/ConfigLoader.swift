@@ -47,6 +47,7 @@ package enum ConfigLoader {
         c.httpServer.address = r.string("http_server.address", c.httpServer.address)
         c.httpServer.port = r.int("http_server.port", c.httpServer.port)
         c.httpServer.tls = readTLS(r, "http_server.tls")
+        c.httpServer.tlsAutocert = readAutocert(r, serverPort: c.httpServer.port)
         c.log.level = r.string("log.level", c.log.level)
 
         c.client.token = readToken(r, "client.token")
@@ -389,6 +390,67 @@ package enum ConfigLoader {
         tls.keyPEM = pem("key_pem", values[1], required: true)
         tls.clientCAPEM = pem("client_ca_pem", values[2], required: false)
         return tls
+    }
+
+    /// `http_server.tls_autocert`, checked so that a server told to get certificates either can
+    /// ask for them or does not start: HTTP-01 needs `http` on, and some host names.
+    static func readAutocert(_ r: ConfigReader, serverPort: Int) -> StrataConfig.TLSAutocert {
+        let path = "http_server.tls_autocert"
+        var a = StrataConfig.TLSAutocert()
+        a.enabled = r.bool(path + ".enabled", false)
+        let whitelist = r.strings(path + ".host_whitelist", [])
+        a.serverName = r.string(path + ".server_name", "").lowercased()
+        a.cacheDir = r.string(path + ".cache_dir", "")
+        a.email = r.string(path + ".email", "")
+        let http = r.bool(path + ".http", false)
+        let httpAddr = r.string(path + ".http_addr", ":80")
+        a.directoryURL = r.string(path + ".directory_url", a.directoryURL)
+        let ca = r.string(path + ".directory_ca_pem", "")
+        a.renewBeforeMillis = r.duration(path + ".renew_before", a.renewBeforeMillis)
+        guard a.enabled else { return a }
+
+        if !http {
+            r.fail(path + ".http", "Strata answers ACME's HTTP-01 challenge only (not TLS-ALPN-01): turn http on and let the CA reach http_addr (default :80)")
+        }
+        if let (host, port) = HostPort.parse(httpAddr) {
+            a.httpHost = host
+            a.httpPort = port
+            if port == serverPort { r.fail(path + ".http_addr", "port \(port) is http_server.port: the challenge listener needs a port of its own") }
+        } else {
+            r.fail(path + ".http_addr", "expected host:port or :port, got \"\(httpAddr)\"")
+        }
+        var hosts: [String] = []
+        for (i, name) in whitelist.enumerated() {
+            let host = name.lowercased()
+            if let problem = HostPort.dnsNameProblem(host) {
+                r.fail("\(path).host_whitelist[\(i)]", "\"\(name)\" \(problem)")
+            } else if !hosts.contains(host) {
+                hosts.append(host)
+            }
+        }
+        if whitelist.isEmpty {
+            if a.serverName.isEmpty {
+                r.fail(path + ".host_whitelist", "list the host names to have certificates for (or give server_name)")
+            } else if let problem = HostPort.dnsNameProblem(a.serverName) {
+                r.fail(path + ".server_name", "\"\(a.serverName)\" \(problem)")
+            } else {
+                hosts = [a.serverName]
+            }
+        } else if !a.serverName.isEmpty && !hosts.isEmpty && !hosts.contains(a.serverName) {
+            r.fail(path + ".server_name", "\"\(a.serverName)\" is not in host_whitelist")
+        }
+        a.hosts = hosts
+        if !(a.directoryURL.hasPrefix("https://") || a.directoryURL.hasPrefix("http://")) {
+            r.fail(path + ".directory_url", "expected an http(s) URL of an ACME directory, got \"\(a.directoryURL)\"")
+        }
+        if !ca.isEmpty {
+            switch PEMSource.resolve(ca) {
+            case .success(let text): a.directoryCAPEM = text
+            case .failure(let error): r.fail(path + ".directory_ca_pem", error.message)
+            }
+        }
+        if a.renewBeforeMillis <= 0 { r.fail(path + ".renew_before", "must be a positive duration") }
+        return a
     }
 
     /// TTLs must be whole seconds.

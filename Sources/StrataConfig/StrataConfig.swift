@@ -40,6 +40,29 @@ package struct StrataConfig: Sendable {
         package var address = ""
         package var port = 8000
         package var tls = TLS()
+        package var tlsAutocert = TLSAutocert()
+    }
+
+    /// `http_server.tls_autocert`: certificates from an ACME CA (Let's Encrypt by default) with
+    /// the HTTP-01 challenge answered on `httpHost:httpPort` (docs/tls.md).
+    package struct TLSAutocert: Sendable {
+        package var enabled = false
+        /// The host names to have certificates for (`host_whitelist`, or `server_name` alone).
+        package var hosts: [String] = []
+        /// The host a handshake without SNI gets (`server_name`; else the first host).
+        package var serverName = ""
+        package var cacheDir = ""
+        package var email = ""
+        /// `http_addr` split: the challenge listener's address (all interfaces when empty).
+        package var httpHost = ""
+        package var httpPort = 80
+        /// Strata's own: the CA's ACME directory, the PEM roots to trust for it instead of the
+        /// system's, and how long before expiry to renew.
+        package var directoryURL = TLSAutocert.letsEncrypt
+        package var directoryCAPEM = ""
+        package var renewBeforeMillis: Int64 = 720 * 3_600_000
+
+        package static let letsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
     }
 
     /// `http_server.tls`: TLS on the server's one port (WebSocket, HTTP streams, the API, /health,

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import StrataAdmin
 import StrataBroker
@@ -25,14 +26,32 @@ package enum StrataServer {
     /// Runs the server until SIGTERM/SIGINT. On shutdown clients are first told `3001 shutdown`
     /// (so they reconnect), then the HTTP server stops: services stop in reverse order.
     package static func run(config: StrataConfig, logger: Logger, metrics: MetricsRegistry?) async throws {
-        let (server, housekeeping) = try await makeServer(config: config, logger: logger, metrics: metrics)
+        var services: [any Service] = []
+        let tls: NIOSSLContext?
+        if config.httpServer.tlsAutocert.enabled {
+            if config.httpServer.tls.enabled {
+                logger.warning("http_server.tls and http_server.tls_autocert are both on: the ACME certificates are served (as Centrifugo does)")
+            }
+            // Certificates first (the CA validates through the challenge listener meanwhile):
+            // the port opens with TLS ready, or the start fails saying why.
+            let autoTLS = try await AutoTLS.start(config.httpServer.tlsAutocert, httpsPort: config.httpServer.port, logger: logger)
+            tls = autoTLS.context
+            services = autoTLS.services
+        } else {
+            tls = try ServerTLS.context(config.httpServer.tls)
+        }
+        let (server, housekeeping) = try await makeServer(config: config, tls: tls, logger: logger, metrics: metrics)
+        // Services stop in reverse order: the goodbye to clients first, the challenge listener last.
+        services += [server, housekeeping]
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: server), .init(service: housekeeping)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
-    /// Builds the HTTP/WebSocket server and the node's background service.
-    package static func makeServer(config: StrataConfig, logger: Logger, metrics: MetricsRegistry?) async throws
+    /// Builds the HTTP/WebSocket server (TLS on it when `tls` is given) and the node's
+    /// background service.
+    package static func makeServer(config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?) async throws
         -> (some Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
@@ -112,7 +131,7 @@ package enum StrataServer {
         let api = APIEndpoint(node: node, config: config.httpAPI, infoMetrics: nodeMetrics?.info)
         let address = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
         let server = StrataHTTPServer(
-            configuration: .init(host: address, port: config.httpServer.port, tls: try ServerTLS.context(config.httpServer.tls)),
+            configuration: .init(host: address, port: config.httpServer.port, tls: tls),
             responder: router.buildResponder(), webSocket: webSocket,
             channelHandlers: {
                 (streaming.isEnabled ? [streaming.makeHandler()] : [])

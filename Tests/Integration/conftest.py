@@ -145,8 +145,10 @@ class StrataServer:
     # URLs -------------------------------------------------------------------------------
     @property
     def tls(self) -> bool:
-        """`http_server.tls.enabled`: the URLs are https/wss (test_tls.py)."""
-        return bool(self.config.get("http_server", {}).get("tls", {}).get("enabled"))
+        """`http_server.tls.enabled` or `tls_autocert.enabled`: the URLs are https/wss (test_tls.py,
+        test_acme.py)."""
+        http_server = self.config.get("http_server", {})
+        return bool(http_server.get("tls", {}).get("enabled") or http_server.get("tls_autocert", {}).get("enabled"))
 
     @property
     def http_url(self) -> str:

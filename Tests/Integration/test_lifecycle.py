@@ -49,18 +49,19 @@ def test_checkconfig_names_the_bad_key(strata_bin, tmp_path):
 
 
 def test_a_setting_strata_does_not_do_stops_the_start(strata_bin, tmp_path):
-    """No setting silently ignored: automatic TLS (ACME) turned on is refused by checkconfig and by
-    the server itself, naming the key (docs/configuration-keys.md), instead of serving cleartext;
-    TLS turned on without usable certificate files is an error naming the file's key."""
-    config = tmp_path / "acme.json"
-    config.write_text(json.dumps({"http_server": {"tls_autocert": {"enabled": True, "host_whitelist": ["a.example"]}}}))
+    """No setting silently ignored: TLS on a separate external port (which Strata does not have)
+    turned on is refused by checkconfig and by the server itself, naming the key
+    (docs/configuration-keys.md), instead of serving cleartext; TLS turned on without usable
+    certificate files is an error naming the file's key."""
+    config = tmp_path / "external.json"
+    config.write_text(json.dumps({"http_server": {"tls_external": True}}))
     out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(config)], capture_output=True, text=True)
     assert out.returncode != 0
-    assert "http_server.tls_autocert.enabled: automatic certificates (ACME) are not built in yet" in out.stderr + out.stdout, out.stderr
+    assert "http_server.tls_external: Strata serves one port" in out.stderr + out.stdout, out.stderr
     serve = subprocess.run([str(strata_bin), "--config", str(config), "--port", "1"], capture_output=True, text=True,
                            timeout=20, cwd=tmp_path)
     assert serve.returncode != 0
-    assert "http_server.tls_autocert.enabled" in serve.stderr + serve.stdout
+    assert "http_server.tls_external" in serve.stderr + serve.stdout
     config.write_text(json.dumps({"http_server": {"tls": {"enabled": True, "cert_pem": "c.pem", "key_pem": "k.pem"}}}))
     out = subprocess.run([str(strata_bin), "checkconfig", "-c", str(config)], capture_output=True, text=True)
     assert out.returncode != 0
@@ -74,7 +75,7 @@ def test_a_setting_strata_does_not_do_stops_the_start(strata_bin, tmp_path):
 
 def test_configdoc_prints_every_key(strata_bin):
     out = subprocess.run([str(strata_bin), "configdoc"], capture_output=True, text=True, check=True).stdout
-    for key in ("`http_server.tls.enabled` | works", "`http_server.tls_autocert.enabled` | refused when on", "`channel.namespaces[].allow_tags_filter` | works",
+    for key in ("`http_server.tls.enabled` | works", "`http_server.tls_autocert.enabled` | works", "`http_server.tls_external` | refused when on", "`channel.namespaces[].allow_tags_filter` | works",
                 "`websocket.read_buffer_size` | ignored"):
         assert key in out
 
