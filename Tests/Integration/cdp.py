@@ -21,8 +21,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 class Browser:
-    def __init__(self, width: int = 1024, height: int = 600) -> None:
+    def __init__(self, width: int = 1024, height: int = 600, extra_args: tuple[str, ...] = ()) -> None:
         self.width, self.height = width, height
+        self.extra_args = list(extra_args)
         self.profile = tempfile.mkdtemp(prefix="strata-chromium-")
         self.proc: subprocess.Popen | None = None
         self.ws = None
@@ -33,7 +34,7 @@ class Browser:
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
              f"--window-size={self.width},{self.height}", "--remote-debugging-port=0",
-             f"--user-data-dir={self.profile}", "about:blank"],
+             f"--user-data-dir={self.profile}", *self.extra_args, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 20

@@ -165,6 +165,32 @@ async def test_a_certificate_from_the_ca_serves_wss_and_https(server_factory, pe
         assert e.headers["Location"] == f"https://127.0.0.1:{srv.port}/connection/websocket?x=1"
 
 
+async def test_chromium_loads_https_and_opens_wss_with_the_acme_certificate(server_factory, pebble, tmp_path):
+    """A browser as the client: headless Chromium, told to accept pebble's intermediate (its
+    root is in no trust store; `--ignore-certificate-errors-spki-list` names the one key to
+    accept instead), loads https://localhost:PORT/health and opens a WebSocket over wss:// from
+    the page, which connects."""
+    from cdp import Browser
+
+    srv = server_factory(autocert(pebble, tmp_path / "cache"))
+    chain = (tmp_path / "cache" / HOST).read_text().split("-----END PRIVATE KEY-----\n", 1)[1]
+    intermediate = "-----BEGIN CERTIFICATE-----" + chain.split("-----BEGIN CERTIFICATE-----")[2]
+    spki = subprocess.run("openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+                          shell=True, input=intermediate.encode(), capture_output=True, check=True).stdout.decode().strip()
+    async with Browser(extra_args=(f"--ignore-certificate-errors-spki-list={spki}",)) as b:
+        await b.goto(f"https://{HOST}:{srv.port}/health")
+        assert await b.eval("location.protocol + document.body.innerText") == "https:{}"
+        token = connection_token("u-browser")
+        reply = await b.eval(f"""new Promise(resolve => {{
+            const ws = new WebSocket("wss://{HOST}:{srv.port}/connection/websocket");
+            ws.onopen = () => ws.send(JSON.stringify({{id: 1, connect: {{token: "{token}"}}}}));
+            ws.onmessage = e => {{ resolve(e.data); ws.close(); }};
+            ws.onerror = () => resolve("error");
+            setTimeout(() => resolve("timeout"), 5000);
+        }})""")
+        assert '"connect"' in reply and '"client"' in reply, reply
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
