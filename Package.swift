@@ -216,12 +216,24 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // The server's few outbound HTTP(S) requests (an ACME CA, a JWKS document): one connection
+        // per request on NIO + swift-nio-ssl.
+        .target(
+            name: "StrataHTTPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Automatic TLS (http_server.tls_autocert): an ACME client for the HTTP-01 challenge, its
         // challenge listener, certificates cached on disk and renewed (docs/tls.md).
         .target(
             name: "StrataACME",
             dependencies: [
-                "StrataCore",
+                "StrataCore", "StrataHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -239,7 +251,7 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -301,7 +313,7 @@ let package = Package(
         .testTarget(
             name: "StrataACMETests",
             dependencies: [
-                "StrataACME", "StrataCore", .product(name: "Crypto", package: "swift-crypto"),
+                "StrataACME", "StrataCore", "StrataHTTPClient", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
@@ -312,7 +324,8 @@ let package = Package(
         .testTarget(
             name: "StrataAuthTests",
             dependencies: [
-                "StrataAuth", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+                "StrataAuth", "StrataCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strataSettings),

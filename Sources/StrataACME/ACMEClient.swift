@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import StrataCore
+import StrataHTTPClient
 
 /// An ACME v2 client (RFC 8555) that gets certificates with the HTTP-01 challenge: registers
 /// (or finds) the account of its key, orders a certificate for some names, has the server
@@ -12,7 +13,7 @@ import StrataCore
 /// An actor: the replay nonce and the account URL are state that successive requests share.
 package actor ACMEClient {
     let directoryURL: String
-    let http: ACMEHTTPClient
+    let http: OutboundHTTPClient
     let key: AccountKey
     let email: String
     let challenges: ChallengeTokens
@@ -25,7 +26,7 @@ package actor ACMEClient {
     private var accountURL: String?
 
     package init(
-        directoryURL: String, http: ACMEHTTPClient, key: AccountKey, email: String, challenges: ChallengeTokens, logger: Logger,
+        directoryURL: String, http: OutboundHTTPClient, key: AccountKey, email: String, challenges: ChallengeTokens, logger: Logger,
         deadline: Duration = .seconds(180)
     ) {
         self.directoryURL = directoryURL
@@ -113,7 +114,7 @@ package actor ACMEClient {
 
     /// A signed POST (`json` nil: POST-as-GET). A `badNonce` refusal is retried with the nonce
     /// it came with, as RFC 8555 §6.5 says to; any other problem is thrown.
-    private func post(_ url: String, json: Any?, kid: String?) async throws -> (location: String?, ACMEHTTPClient.Response) {
+    private func post(_ url: String, json: Any?, kid: String?) async throws -> (location: String?, OutboundHTTPClient.Response) {
         let payload = try json.map { try Array(JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes])) }
         for _ in 0..<8 {
             let nonce = try await takeNonce()
@@ -148,7 +149,7 @@ package actor ACMEClient {
         try await Task.sleep(for: .milliseconds(500))
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ response: ACMEHTTPClient.Response) throws -> T {
+    private func decode<T: Decodable>(_ type: T.Type, _ response: OutboundHTTPClient.Response) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(response.body))
         } catch {

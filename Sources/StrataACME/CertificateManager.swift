@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOSSL
 import StrataCore
+import StrataHTTPClient
 
 /// Automatic TLS (`http_server.tls_autocert`): a certificate per host name from an ACME CA,
 /// kept in the cache directory and renewed before it expires, handed to each TLS handshake by
@@ -182,7 +183,7 @@ package final class CertificateManager: Sendable {
             try cache.write(CertificateCache.accountKeyName, key.privateKey.pemRepresentation + "\n")
         }
         let made = ACMEClient(
-            directoryURL: options.directoryURL, http: try ACMEHTTPClient(trustRoots: options.directoryTrustRoots), key: key,
+            directoryURL: options.directoryURL, http: try OutboundHTTPClient(trustRoots: options.directoryTrustRoots), key: key,
             email: options.email, challenges: challenges, logger: logger)
         return client.withLock { current in
             if let current { return current }

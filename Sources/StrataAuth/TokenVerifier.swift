@@ -20,6 +20,9 @@ package struct TokenKeys: Sendable {
     package var userIDClaim = ""
     /// Development only: accept any signature.
     package var skipSignatureVerification = false
+    /// `jwks_public_endpoint`: when set, every token's key comes from it by `kid`, and the keys
+    /// above are not used (as in Centrifugo).
+    package var jwks: JWKSKeySet?
 
     package init() {}
 }
@@ -71,7 +74,7 @@ package final class TokenVerifier: Sendable {
     }
 
     /// Whether any key is configured (without keys every token is invalid).
-    package var hasKeys: Bool { !collections.isEmpty || hmacKey != nil || previousHMACKey != nil }
+    package var hasKeys: Bool { keys.jwks != nil || !collections.isEmpty || hmacKey != nil || previousHMACKey != nil }
 
     package func verifyConnectionToken(_ token: String, now: Int64) async throws(TokenError) -> ConnectionClaims {
         let payload = try await verifiedPayload(token, now: now)
@@ -128,7 +131,16 @@ package final class TokenVerifier: Sendable {
             case .object = payload
         else { throw .invalid("bad payload") }
         if !keys.skipSignatureVerification {
-            if alg.hasPrefix("HS") {
+            if let jwks = keys.jwks {
+                guard case .string(let kid)? = header["kid"], !kid.isEmpty else { throw .invalid("no kid in the header (keys come from JWKS)") }
+                guard let key = await jwks.key(kid) else { throw .invalid("no JWKS key \(kid)") }
+                guard key.algorithms.contains(alg) else { throw .invalid("JWKS key \(kid) is not for \(alg)") }
+                do {
+                    _ = try await key.collection.verify(token, as: SignatureOnly.self)
+                } catch {
+                    throw .invalid("signature: \(error)")
+                }
+            } else if alg.hasPrefix("HS") {
                 // The previous secret counts only until its valid_until (rotation, config.md).
                 let previous = now < keys.hmacPreviousSecretKeyValidUntil ? previousHMACKey : nil
                 let candidates = [hmacKey, previous].compactMap { $0 }

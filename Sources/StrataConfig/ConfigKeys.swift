@@ -140,8 +140,7 @@ package enum ConfigKeys {
             .init("\(prefix).hmac_previous_secret_key_valid_until", .works, "unix seconds"),
             .init("\(prefix).rsa_public_key", .works, "RS256/384/512"),
             .init("\(prefix).ecdsa_public_key", .works, "ES256/384/512"),
-            .init("\(prefix).jwks_public_endpoint", .refusedWhenOn(
-                "JWKS is not supported yet: configure hmac_secret_key, rsa_public_key or ecdsa_public_key")),
+            .init("\(prefix).jwks_public_endpoint", .works, "keys by kid from a JWKS URL (RS*, ES*, EdDSA); the static keys are then not used (docs/jwks.md)"),
             .init("\(prefix).audience", .works),
             .init("\(prefix).audience_regex", .works),
             .init("\(prefix).issuer", .works),

@@ -292,6 +292,17 @@ package enum ConfigLoader {
         t.hmacPreviousSecretKeyValidUntil = Int64(r.int("\(prefix).hmac_previous_secret_key_valid_until", 0))
         t.rsaPublicKey = r.string("\(prefix).rsa_public_key", "")
         t.ecdsaPublicKey = r.string("\(prefix).ecdsa_public_key", "")
+        t.jwksPublicEndpoint = r.string("\(prefix).jwks_public_endpoint", "")
+        let jwks = t.jwksPublicEndpoint
+        if !jwks.isEmpty {
+            if !(jwks.hasPrefix("https://") || jwks.hasPrefix("http://")) {
+                r.fail("\(prefix).jwks_public_endpoint", "expected an http(s) URL, got \"\(jwks)\"")
+            } else if jwks.contains("{{") {
+                // Centrifugo fills {{…}} from issuer_regex/audience_regex groups of the token
+                // before its signature is checked, which is how its JWKS SSRF came about.
+                r.fail("\(prefix).jwks_public_endpoint", "templated JWKS URLs ({{…}}) are not supported: give one fixed URL")
+            }
+        }
         t.audience = r.string("\(prefix).audience", "")
         t.audienceRegex = r.string("\(prefix).audience_regex", "")
         t.issuer = r.string("\(prefix).issuer", "")

@@ -86,6 +86,9 @@ package struct StrataConfig: Sendable {
         package var hmacPreviousSecretKeyValidUntil: Int64 = 0
         package var rsaPublicKey = ""
         package var ecdsaPublicKey = ""
+        /// Set: keys come from this JWKS document by the token's `kid` (RSA, EC, Ed25519), and
+        /// the static keys above are not used (docs/jwks.md).
+        package var jwksPublicEndpoint = ""
         package var audience = ""
         package var audienceRegex = ""
         package var issuer = ""

@@ -58,7 +58,8 @@ package final class Node: BrokerEventHandler, Sendable {
 
     package init(
         config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
-        nodeRegistry: any NodeRegistry = LocalNodeRegistry(), clock: any WallClock = SystemClock(), logger: Logger
+        nodeRegistry: any NodeRegistry = LocalNodeRegistry(), clock: any WallClock = SystemClock(), logger: Logger,
+        jwksFetch: JWKSKeySet.Fetch? = nil
     ) async throws {
         self.config = config
         self.channels = ChannelResolver(config: config.channel)
@@ -72,9 +73,24 @@ package final class Node: BrokerEventHandler, Sendable {
         let redisBroker = config.broker.enabled && config.broker.type == "redis"
         self.metrics = NodeMetrics(
             store: redisBroker ? "redis" : config.engine.type, recoveredPublicationsHistogram: config.recoveredPublicationsHistogram)
-        self.connectionTokens = try await TokenVerifier(keys: Self.keys(config.client.token, config.client))
-        let subKeys = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
-        self.subscriptionTokens = try await TokenVerifier(keys: Self.keys(subKeys, config.client))
+        // One key set per JWKS URL, fetched in the background from the start.
+        var keySets: [String: JWKSKeySet] = [:]
+        func keySet(_ url: String) -> JWKSKeySet? {
+            guard !url.isEmpty else { return nil }
+            if let known = keySets[url] { return known }
+            let fetch: JWKSKeySet.Fetch = jwksFetch ?? { _ in throw TokenError.invalid("no HTTP client for JWKS") }
+            let set = JWKSKeySet(url: url, onProblem: { logger.warning("\($0)") }, fetch: fetch)
+            keySets[url] = set
+            Task { await set.refresh() }
+            return set
+        }
+        var connectionKeys = Self.keys(config.client.token, config.client)
+        connectionKeys.jwks = keySet(config.client.token.jwksPublicEndpoint)
+        self.connectionTokens = try await TokenVerifier(keys: connectionKeys)
+        let subToken = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
+        var subscriptionKeys = Self.keys(subToken, config.client)
+        subscriptionKeys.jwks = keySet(subToken.jwksPublicEndpoint)
+        self.subscriptionTokens = try await TokenVerifier(keys: subscriptionKeys)
         self.name = config.node.name.isEmpty ? "strata_\(config.httpServer.port)" : config.node.name
         self.startedAt = clock.nowSeconds()
         self.timers = SessionTimers(config: config.client)

@@ -11,6 +11,7 @@ import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHTTP
+import StrataHTTPClient
 import StrataHistory
 import StrataHub
 import StrataLMDB
@@ -55,8 +56,11 @@ package enum StrataServer {
         -> (some Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
+        // JWKS documents (`jwks_public_endpoint`) are fetched over the outbound client, 10 s at most.
+        let outbound = try OutboundHTTPClient(timeout: .seconds(10))
         let node = try await Node(
-            config: config, broker: engine.broker, presence: engine.presence, nodeRegistry: engine.nodes, logger: logger)
+            config: config, broker: engine.broker, presence: engine.presence, nodeRegistry: engine.nodes, logger: logger,
+            jwksFetch: { url in try await outbound.fetch(url) })
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
         let nodeMetrics = metrics.map { NodeMetricsExport(registry: $0, node: node, store: engine.store, config: config) }
 

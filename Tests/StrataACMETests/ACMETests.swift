@@ -10,6 +10,7 @@ import X509
 
 @testable import StrataACME
 @testable import StrataCore
+import StrataHTTPClient
 
 /// A self-signed certificate for `names`, valid from `from` to `until`, with its key's PEM.
 func selfSigned(_ names: [String], from: Date = Date().addingTimeInterval(-3600), until: Date, key: P256.Signing.PrivateKey = .init())
@@ -225,7 +226,7 @@ func selfSigned(_ names: [String], from: Date = Date().addingTimeInterval(-3600)
         try await listener.bind()
         defer { Task { await listener.close() } }
         let port = try #require(listener.boundPort)
-        let http = try ACMEHTTPClient(timeout: .seconds(5))
+        let http = try OutboundHTTPClient(timeout: .seconds(5))
         let base = "http://127.0.0.1:\(port)"
         tokens.add(token: "tok123", keyAuthorization: "tok123.thumb")
 
@@ -243,11 +244,11 @@ func selfSigned(_ names: [String], from: Date = Date().addingTimeInterval(-3600)
     }
 
     @Test func anUnreachableServerIsAnErrorNamingTheURL() async throws {
-        let http = try ACMEHTTPClient(timeout: .seconds(5))
+        let http = try OutboundHTTPClient(timeout: .seconds(5))
         await #expect {
             _ = try await http.get("https://127.0.0.1:1/dir")
         } throws: { "\($0)".contains("https://127.0.0.1:1/dir") }
-        await #expect(throws: ACMEHTTPClient.Failure.self) { _ = try await http.get("ftp://x/") }
+        await #expect(throws: OutboundHTTPClient.Failure.self) { _ = try await http.get("ftp://x/") }
     }
 }
 

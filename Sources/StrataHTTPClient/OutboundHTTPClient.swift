@@ -4,13 +4,14 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// The few HTTPS requests an ACME client makes (a directory, nonces, signed POSTs, a
-/// certificate chain): one connection per request over SwiftNIO and swift-nio-ssl.
+/// The server's rare requests to elsewhere — an ACME CA (a directory, nonces, signed POSTs, a
+/// certificate chain), a JWKS document: one connection per request over SwiftNIO and
+/// swift-nio-ssl.
 ///
-/// Why not a general HTTP client: ACME makes about ten requests per certificate, a few times a
-/// year, so pooling, redirects and HTTP/2 buy nothing; a page of NIO does what is needed with
-/// the TLS stack the server already links, and no second event loop group.
-package struct ACMEHTTPClient: Sendable {
+/// Why not a general HTTP client: these are a few requests an hour at most, so pooling,
+/// redirects and HTTP/2 buy nothing; a page of NIO does what is needed with the TLS stack the
+/// server already links, and no second event loop group.
+package struct OutboundHTTPClient: Sendable {
     package struct Response: Sendable {
         package var status: Int
         package var headers: HTTPHeaders
@@ -21,12 +22,14 @@ package struct ACMEHTTPClient: Sendable {
         case badURL(String)
         case unreachable(String, any Error)
         case timedOut(String)
+        case status(String, Int)
 
         package var description: String {
             switch self {
             case .badURL(let url): "not an http(s) URL: \(url)"
             case .unreachable(let url, let error): "\(url): \(error)"
             case .timedOut(let url): "\(url): no answer within the time limit"
+            case .status(let url, let status): "\(url) answered \(status)"
             }
         }
     }
@@ -35,8 +38,8 @@ package struct ACMEHTTPClient: Sendable {
     let tls: NIOSSLContext
     let timeout: TimeAmount
 
-    /// `trustRoots`: PEM certificates to trust instead of the system's (an ACME test server's
-    /// own CA); empty: the system's trust store.
+    /// `trustRoots`: PEM certificates to trust instead of the system's (a private CA's, an ACME
+    /// test server's); empty: the system's trust store.
     package init(trustRoots: String = "", timeout: TimeAmount = .seconds(30), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if !trustRoots.isEmpty {
@@ -49,6 +52,13 @@ package struct ACMEHTTPClient: Sendable {
 
     package func get(_ url: String) async throws -> Response {
         try await send(.GET, url)
+    }
+
+    /// The body of a 200 answer; any other status throws.
+    package func fetch(_ url: String) async throws -> [UInt8] {
+        let response = try await send(.GET, url)
+        guard response.status == 200 else { throw Failure.status(url, response.status) }
+        return response.body
     }
 
     package func head(_ url: String) async throws -> Response {
@@ -123,11 +133,11 @@ package struct ACMEHTTPClient: Sendable {
 private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
-    let promise: EventLoopPromise<ACMEHTTPClient.Response>
-    var response: ACMEHTTPClient.Response?
+    let promise: EventLoopPromise<OutboundHTTPClient.Response>
+    var response: OutboundHTTPClient.Response?
 
     /// (A HEAD response has no body: NIO's decoder sees the request go out and knows.)
-    init(promise: EventLoopPromise<ACMEHTTPClient.Response>) {
+    init(promise: EventLoopPromise<OutboundHTTPClient.Response>) {
         self.promise = promise
     }
 
@@ -136,7 +146,7 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
         case .head(let head):
             response = .init(status: Int(head.status.code), headers: head.headers, body: [])
         case .body(var buffer):
-            // An ACME answer is a small JSON document or a certificate chain: 1 MiB is plenty.
+            // Answers here are small JSON documents or certificate chains: 1 MiB is plenty.
             if (response?.body.count ?? 0) + buffer.readableBytes > 1 << 20 {
                 promise.fail(ChannelError.inputClosed)
                 context.close(promise: nil)
