@@ -50,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries, used through pkg-config (Debian: liblmdb-dev, libzstd-dev, libhiredis-dev).
@@ -149,7 +150,7 @@ let package = Package(
             name: "StrataHub",
             dependencies: [
                 "StrataCore", "StrataProtocol", "StrataHistory", "StrataBroker", "StrataRecovery", "StrataAuth", "StrataConfig",
-                "StrataDelta", .product(name: "Logging", package: "swift-log"),
+                "StrataDelta", "StrataProxy", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -228,6 +229,21 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // Proxies to the application backend (docs/proxy.md): request and answer codecs, the
+        // ProxyTransport seam; no network code.
+        .target(name: "StrataProxy", dependencies: ["StrataConfig", "StrataProtocol"], swiftSettings: strataSettings),
+        // The proxies' HTTP transport: async-http-client's pooled keep-alive connections.
+        .target(
+            name: "StrataProxyHTTP",
+            dependencies: [
+                "StrataProxy", "StrataConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Automatic TLS (http_server.tls_autocert): an ACME client for the HTTP-01 challenge, its
         // challenge listener, certificates cached on disk and renewed (docs/tls.md).
         .target(
@@ -242,6 +258,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strataSettings
@@ -251,7 +268,7 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -310,13 +327,15 @@ let package = Package(
             name: "StrataMetricsTests", dependencies: ["StrataMetrics", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strataSettings),
         .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataProxyTests", dependencies: ["StrataProxy", "StrataConfig", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataACMETests",
             dependencies: [
                 "StrataACME", "StrataCore", "StrataHTTPClient", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
         .testTarget(name: "StrataRecoveryTests", dependencies: ["StrataRecovery", "StrataCore"], swiftSettings: strataSettings),

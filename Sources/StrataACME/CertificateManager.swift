@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Metrics
 import NIOSSL
 import StrataCore
 import StrataHTTPClient
@@ -139,8 +140,15 @@ package final class CertificateManager: Sendable {
     func obtain(_ host: String) async throws -> HostCertificate {
         logger.info("asking the ACME server for a TLS certificate", metadata: ["host": "\(host)", "ca": "\(options.directoryURL)"])
         let key = P256.Signing.PrivateKey()
-        let chain = try await acmeClient().issue(names: [host], certificateKey: key)
-        let certificate = try HostCertificate(chainPEM: chain, key: key)
+        let certificate: HostCertificate
+        do {
+            let chain = try await acmeClient().issue(names: [host], certificateKey: key)
+            certificate = try HostCertificate(chainPEM: chain, key: key)
+        } catch {
+            Counter(label: "strata_acme_orders_total", dimensions: [("result", "failed")]).increment()
+            throw error
+        }
+        Counter(label: "strata_acme_orders_total", dimensions: [("result", "issued")]).increment()
         do {
             try cache.write(host, certificate.pem)
         } catch {
@@ -154,6 +162,9 @@ package final class CertificateManager: Sendable {
         let override = try Self.override(certificate)
         let served = Served(certificate: certificate, override: override, renewAt: renewalTime(certificate))
         self.served.withLock { $0[host] = served }
+        // For alerts: `strata_tls_certificate_expiry_timestamp_seconds - time() < 14 * 86400`.
+        Gauge(label: "strata_tls_certificate_expiry_timestamp_seconds", dimensions: [("host", host)])
+            .record(certificate.notValidAfter.timeIntervalSince1970)
     }
 
     /// `renew_before` ahead of expiry; for a certificate whose whole life is shorter than that,

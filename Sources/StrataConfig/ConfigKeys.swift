@@ -128,8 +128,22 @@ package enum ConfigKeys {
             "personal channel subscriptions are not implemented yet: list the channel in the connection token's channels")),
         .init("client.connect_code_to_unidirectional_disconnect.enabled", .works, "docs/transports.md"),
         .init("client.connect_code_to_unidirectional_disconnect.transforms", .works, "code, to.code, to.reason"),
-        .init("client.proxy", .inert("proxy settings are read only when a proxy is enabled, which is refused")),
-        .init("client.proxy.connect.enabled", .refusedWhenOn(noProxy)),
+        .init("client.proxy.connect.enabled", .works, "a connect without a token asks the backend (docs/proxy.md)"),
+        .init("client.proxy.connect.endpoint", .works, "http:// or https:// URL, used as is"),
+        .init("client.proxy.connect.timeout", .works, "the whole call (1s)"),
+        .init("client.proxy.connect.http_headers", .works, "headers of the connection's HTTP request to forward"),
+        .init("client.proxy.connect.emulated_headers", .refusedWhenOn(
+            "forwarding the connect frame's headers is not implemented yet: use http_headers")),
+        .init("client.proxy.connect.grpc_metadata", .inert("forwarded only from uni_grpc connections, which Strata does not have")),
+        .init("client.proxy.connect.binary_encoding", .works, "client data as b64data"),
+        .init("client.proxy.connect.include_connection_meta", .inert("a connect request has no meta to include (as in Centrifugo)")),
+        .init("client.proxy.connect.http.static_headers", .works, "headers added to every request"),
+        .init("client.proxy.connect.http.status_to_code_transforms", .works, "non-200 statuses made into an error or a disconnect"),
+        .init("client.proxy.connect.http.tls", .inert("read only when client.proxy.connect.http.tls.enabled is on, which is refused")),
+        .init("client.proxy.connect.http.tls.enabled", .refusedWhenOn(
+            "client certificates and custom CAs for the backend are not implemented: https endpoints are checked against the system's trust store")),
+        .init("client.proxy.connect.grpc", .inert("gRPC settings; gRPC endpoints are refused")),
+        .init("client.proxy.refresh", .inert("read only when client.proxy.refresh.enabled is on, which is refused")),
         .init("client.proxy.refresh.enabled", .refusedWhenOn(noProxy)),
     ]
 

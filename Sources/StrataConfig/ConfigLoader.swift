@@ -58,6 +58,7 @@ package enum ConfigLoader {
         c.client.allowAnonymousConnectWithoutToken = r.bool("client.allow_anonymous_connect_without_token", false)
         c.client.disallowAnonymousConnectionTokens = r.bool("client.disallow_anonymous_connection_tokens", false)
         c.client.insecure = r.bool("client.insecure", false)
+        c.client.connectProxy = readProxy(r, "client.proxy.connect", enabled: r.bool("client.proxy.connect.enabled", false))
         c.client.insecureSkipTokenSignatureVerify = r.bool("client.insecure_skip_token_signature_verify", false)
         c.client.pingIntervalMillis = r.duration("client.ping_interval", cl.pingIntervalMillis)
         c.client.pongTimeoutMillis = r.duration("client.pong_timeout", cl.pongTimeoutMillis)
@@ -462,6 +463,60 @@ package enum ConfigLoader {
         }
         if a.renewBeforeMillis <= 0 { r.fail(path + ".renew_before", "must be a positive duration") }
         return a
+    }
+
+    /// A proxy object (Centrifugo's shape), read whether enabled or not so its keys are known;
+    /// nil unless enabled. Enabled, it needs an http(s) endpoint (gRPC proxies are not built yet).
+    static func readProxy(_ r: ConfigReader, _ path: String, enabled: Bool) -> StrataConfig.Proxy? {
+        var p = StrataConfig.Proxy()
+        p.endpoint = r.string(path + ".endpoint", "")
+        p.timeoutMillis = r.duration(path + ".timeout", 1000)
+        if p.timeoutMillis <= 0 { p.timeoutMillis = 1000 }  // a zero takes the default, as in Centrifugo
+        p.httpHeaders = r.strings(path + ".http_headers", []).map { $0.lowercased() }
+        p.binaryEncoding = r.bool(path + ".binary_encoding", false)
+        if let (value, fromEnv) = r.raw(path + ".http.static_headers") {
+            var object = value
+            if fromEnv, case .string(let text) = value { object = (try? ConfigFormats.parse(text, format: .json)) ?? .null }
+            switch object {
+            case .object(let fields):
+                for (name, v) in fields.sorted(by: { $0.key < $1.key }) {
+                    guard case .string(let s) = v else {
+                        r.fail("\(path).http.static_headers.\(name)", "expected a string")
+                        continue
+                    }
+                    p.staticHeaders.append(.init(name: name, value: s))
+                }
+            case .null: break
+            default: r.fail(path + ".http.static_headers", "expected an object of header names to values")
+            }
+        }
+        for (i, item) in r.objects(path + ".http.status_to_code_transforms").enumerated() {
+            let itemPath = "\(path).http.status_to_code_transforms[\(i)]"
+            let scope = ConfigReader.Scope(pathPrefix: itemPath + ".", envPrefix: "\(ConfigReader.envKey(itemPath))_", base: item)
+            let status = r.int("status_code", 0, scope: scope)
+            let errorCode = r.int("to_error.code", 0, scope: scope)
+            let message = r.string("to_error.message", "", scope: scope)
+            let temporary = r.bool("to_error.temporary", false, scope: scope)
+            let disconnectCode = r.int("to_disconnect.code", 0, scope: scope)
+            let reason = r.string("to_disconnect.reason", "", scope: scope)
+            if status == 0 { r.fail(itemPath + ".status_code", "required") }
+            if (errorCode > 0) == (disconnectCode > 0) {
+                r.fail(itemPath, "give exactly one of to_error.code and to_disconnect.code")
+            } else if !(message + reason).allSatisfy(\.isASCII) || max(message.utf8.count, reason.utf8.count) > 123 {
+                r.fail(itemPath, "the message or reason must be ASCII, at most 123 bytes")
+            } else if errorCode > 0 {
+                p.statusTransforms.append(.init(statusCode: status, outcome: .error(code: UInt32(clamping: errorCode), message: message, temporary: temporary)))
+            } else {
+                p.statusTransforms.append(.init(statusCode: status, outcome: .disconnect(code: UInt32(clamping: disconnectCode), reason: reason)))
+            }
+        }
+        guard enabled else { return nil }
+        if p.endpoint.isEmpty {
+            r.fail(path + ".endpoint", "endpoint not set")
+        } else if !(p.endpoint.hasPrefix("http://") || p.endpoint.hasPrefix("https://")) {
+            r.fail(path + ".endpoint", "gRPC proxies are not implemented yet: give an http:// or https:// endpoint")
+        }
+        return p
     }
 
     /// TTLs must be whole seconds.

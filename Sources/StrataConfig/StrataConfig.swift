@@ -96,7 +96,51 @@ package struct StrataConfig: Sendable {
         package var userIDClaim = ""
     }
 
+    /// A proxy to the application backend over HTTP (docs/proxy.md).
+    package struct Proxy: Sendable {
+        package var endpoint = ""
+        /// The whole call, answer read included (Centrifugo's default: 1 s).
+        package var timeoutMillis: Int64 = 1000
+        /// Headers of the request that opened the connection to forward, lower-cased.
+        package var httpHeaders: [String] = []
+        /// Added to every request (the forwarded ones win).
+        package var staticHeaders: [HeaderField] = []
+        /// Payloads as base64 `b64data` with `"encoding":"binary"`.
+        package var binaryEncoding = false
+        /// Non-200 statuses turned into an answer, first match wins.
+        package var statusTransforms: [ProxyStatusTransform] = []
+
+        package init() {}
+    }
+
+    package struct HeaderField: Sendable, Equatable {
+        package var name: String
+        package var value: String
+
+        package init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// `http.status_to_code_transforms[]`: a backend status made into an error or a disconnect.
+    package struct ProxyStatusTransform: Sendable, Equatable {
+        package enum Outcome: Sendable, Equatable {
+            case error(code: UInt32, message: String, temporary: Bool)
+            case disconnect(code: UInt32, reason: String)
+        }
+        package var statusCode: Int
+        package var outcome: Outcome
+
+        package init(statusCode: Int, outcome: Outcome) {
+            self.statusCode = statusCode
+            self.outcome = outcome
+        }
+    }
+
     package struct Client: Sendable {
+        /// `client.proxy.connect` when enabled: a connect without a token asks the backend.
+        package var connectProxy: Proxy?
         package var token = Token()
         /// When enabled, subscription tokens are checked with these keys instead of `token`.
         package var subscriptionTokenEnabled = false

@@ -4,6 +4,7 @@ import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataProtocol
+import StrataProxy
 
 /// A server-side subscription the connect command sets up.
 struct PlannedSubscription: Sendable {
@@ -22,10 +23,20 @@ extension ClientSession {
     func connect(_ request: ConnectRequest, id commandID: UInt32) async throws(CommandFailure) -> ReplyResult? {
         let config = node.config.client
         let now = node.clock.nowSeconds()
-        let claims = try await authenticate(request.token, now: now)
+        let claims: ConnectionClaims
+        var result = ConnectResult()
+        // A connect without a token goes to the backend when a connect proxy is on: it decides
+        // the user and the server-side subscriptions; the client's own `subs` are not added.
+        let proxied = request.token.isEmpty && node.connectProxy != nil
+        if proxied {
+            let answer = try await askConnectProxy(request)
+            claims = answer.claims
+            result.data = answer.data
+        } else {
+            claims = try await authenticate(request.token, now: now)
+        }
         let user = claims.user
         try checkConnectionLimits(user: user)
-        var result = ConnectResult()
         let expiry = config.insecure ? nil : claims.connectionExpiry
         if let expiry {
             if expiry <= now { throw .error(.expired) }
@@ -33,7 +44,7 @@ extension ClientSession {
             result.expires = true
             result.ttl = UInt32(min(expiry, now + 365 * 86_400) - now)
         }
-        let planned = try plannedSubscriptions(request, claims: claims, user: user)
+        let planned = try plannedSubscriptions(request, claims: claims, user: user, clientSubs: !proxied)
 
         state.withLock { s in
             s.user = user
@@ -100,6 +111,54 @@ extension ClientSession {
         return claims
     }
 
+    /// The connect proxy's decision as claims (docs/proxy.md): its `disconnect` or `error`
+    /// passed to the client as they are; no result is an anonymous connection where those are
+    /// allowed (3501 otherwise); no usable answer is error 100, temporary (the SDK retries).
+    private func askConnectProxy(_ request: ConnectRequest) async throws(CommandFailure) -> (claims: ConnectionClaims, data: [UInt8]?) {
+        guard let proxy = node.connectProxy else { throw .error(.internalError) }
+        var call = ConnectProxyRequest()
+        call.client = id
+        call.transport = transport.rawValue
+        call.protocolName = codec.kind == .protobuf ? "protobuf" : "json"
+        call.data = request.data
+        call.name = request.name
+        call.version = request.version
+        call.channels = request.subs.keys.sorted()
+        switch await proxy.connect(call, headers: requestHeaders) {
+        case .failed(let reason):
+            logger.error("connect proxy call failed", metadata: ["error": "\(reason)"])
+            throw .error(.internalError)
+        case .answered(.disconnect(let code, let reason)):
+            throw .disconnect(Disconnect(code: UInt16(clamping: code), reason: reason))
+        case .answered(.error(let code, let message, let temporary)):
+            throw .error(StrataError(code: code, message: message, temporary: temporary))
+        case .answered(.result(nil)):
+            let config = node.config.client
+            guard config.allowAnonymousConnectWithoutToken || config.insecure else { throw .disconnect(.badRequest) }
+            return (ConnectionClaims(), nil)
+        case .answered(.result(let result?)):
+            var claims = ConnectionClaims()
+            claims.user = result.user
+            claims.expireAt = result.expireAt
+            claims.info = result.info
+            // Unlike a token's, both lists count: `channels` with the namespace's options, then
+            // `subs` (which wins for a channel in both).
+            for channel in result.channels { claims.subs[channel] = TokenSubscribeOptions() }
+            for (channel, o) in result.subs {
+                var options = TokenSubscribeOptions()
+                options.info = o.info
+                options.data = o.data
+                options.override.presence = o.presence
+                options.override.joinLeave = o.joinLeave
+                options.override.forcePushJoinLeave = o.forcePushJoinLeave
+                options.override.forceRecovery = o.forceRecovery
+                options.override.forcePositioning = o.forcePositioning
+                claims.subs[channel] = options
+            }
+            return (claims, result.data)
+        }
+    }
+
     private func checkConnectionLimits(user: String) throws(CommandFailure) {
         let config = node.config.client
         if config.userConnectionLimit > 0, !user.isEmpty, node.hub.userConnectionCount(user) >= config.userConnectionLimit {
@@ -113,7 +172,7 @@ extension ClientSession {
     /// Server-side subscriptions: the token's `subs` (or `channels`), plus channels the client
     /// lists in its `subs` that it could subscribe to client-side anyway. Validation only.
     private func plannedSubscriptions(
-        _ request: ConnectRequest, claims: ConnectionClaims, user: String
+        _ request: ConnectRequest, claims: ConnectionClaims, user: String, clientSubs: Bool = true
     ) throws(CommandFailure) -> [PlannedSubscription] {
         let config = node.config.client
         var planned: [PlannedSubscription] = []
@@ -127,7 +186,7 @@ extension ClientSession {
         } else {
             for ch in claims.channels { planned.append(fromToken(ch, TokenSubscribeOptions())) }
         }
-        for (ch, r) in request.subs.sorted(by: { $0.key < $1.key }) where !planned.contains(where: { $0.request.channel == ch }) {
+        for (ch, r) in request.subs.sorted(by: { $0.key < $1.key }) where clientSubs && !planned.contains(where: { $0.request.channel == ch }) {
             let o: ChannelOptions
             do {
                 o = try node.channels.validate(ch)

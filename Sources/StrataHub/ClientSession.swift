@@ -68,11 +68,19 @@ package final class ClientSession: Sendable {
     /// `betweenTurns` lets the other connections on the event loop run.
     static let commandsPerTurn = 32
 
-    package init(node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional, transport: TransportKind = .websocket) {
+    /// Headers of the request that opened the connection which a proxy forwards (only those, and
+    /// only when a proxy forwards any: nothing is kept otherwise).
+    let requestHeaders: [StrataConfig.HeaderField]
+
+    package init(
+        node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional, transport: TransportKind = .websocket,
+        requestHeaders: [StrataConfig.HeaderField] = []
+    ) {
         self.node = node
         self.codec = codec
         self.style = style
         self.transport = transport
+        self.requestHeaders = requestHeaders
         self.queue = OutboundQueue(maxBytes: node.config.client.queueMaxSize)
     }
 

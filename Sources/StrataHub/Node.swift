@@ -5,6 +5,7 @@ import StrataBroker
 import StrataConfig
 import StrataCore
 import StrataHistory
+import StrataProxy
 import StrataRecovery
 
 /// Options of one publish beyond channel and data (server API `publish` fields).
@@ -36,6 +37,10 @@ package final class Node: BrokerEventHandler, Sendable {
     let clock: any WallClock
     package let logger: Logger
     let connectionTokens: TokenVerifier
+    /// `client.proxy.connect`: a connect without a token asks the backend.
+    let connectProxy: ConnectProxy?
+    /// Headers of a connection's opening request that some proxy forwards (lower-cased).
+    let forwardedHeaderNames: [String]
     let subscriptionTokens: TokenVerifier
     package let nodeID = RandomID.uuidString()
     package let name: String
@@ -59,7 +64,7 @@ package final class Node: BrokerEventHandler, Sendable {
     package init(
         config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
         nodeRegistry: any NodeRegistry = LocalNodeRegistry(), clock: any WallClock = SystemClock(), logger: Logger,
-        jwksFetch: JWKSKeySet.Fetch? = nil
+        jwksFetch: JWKSKeySet.Fetch? = nil, proxyTransport: (any ProxyTransport)? = nil
     ) async throws {
         self.config = config
         self.channels = ChannelResolver(config: config.channel)
@@ -87,6 +92,13 @@ package final class Node: BrokerEventHandler, Sendable {
         var connectionKeys = Self.keys(config.client.token, config.client)
         connectionKeys.jwks = keySet(config.client.token.jwksPublicEndpoint)
         self.connectionTokens = try await TokenVerifier(keys: connectionKeys)
+        if let proxy = config.client.connectProxy {
+            guard let proxyTransport else { throw NodeSetupError(description: "client.proxy.connect: no HTTP client to call the backend with") }
+            self.connectProxy = ConnectProxy(endpoint: ProxyEndpoint(config: proxy, transport: proxyTransport))
+        } else {
+            self.connectProxy = nil
+        }
+        self.forwardedHeaderNames = connectProxy?.forwardedHeaderNames ?? []
         let subToken = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         var subscriptionKeys = Self.keys(subToken, config.client)
         subscriptionKeys.jwks = keySet(subToken.jwksPublicEndpoint)
@@ -405,4 +417,9 @@ package final class Node: BrokerEventHandler, Sendable {
     package func shutdown() {
         for s in hub.connections(user: nil, client: nil) { s.disconnect(.shutdown) }
     }
+}
+
+/// A configuration the node cannot run with, found when it starts.
+package struct NodeSetupError: Error, CustomStringConvertible {
+    package let description: String
 }

@@ -12,20 +12,42 @@ package struct SessionFactory: Sendable {
         self.node = node
     }
 
-    /// A session for a WebSocket connection.
-    package func open(codec: any ClientCodec) -> ClientSession {
-        ClientSession(node: node, codec: codec, transport: .websocket)
+    /// The values of a header of the request that opens a connection (`headers` below), looked
+    /// up by lower-cased name.
+    package typealias HeaderLookup = (String) -> [String]
+
+    /// A session for a WebSocket connection. `headers` reads the upgrade request's headers, of
+    /// which the ones a proxy forwards are kept.
+    package func open(codec: any ClientCodec, headers: HeaderLookup = { _ in [] }) -> ClientSession {
+        ClientSession(node: node, codec: codec, transport: .websocket, requestHeaders: forwarded(headers))
     }
 
     /// A session for an emulated connection (HTTP-streaming or SSE), with a fresh session id
     /// for `/emulation` requests.
-    package func openEmulated(codec: any ClientCodec, transport: TransportKind) -> ClientSession {
-        ClientSession(node: node, codec: codec, style: .emulated(session: RandomID.uuidString()), transport: transport)
+    package func openEmulated(codec: any ClientCodec, transport: TransportKind, headers: HeaderLookup = { _ in [] }) -> ClientSession {
+        ClientSession(
+            node: node, codec: codec, style: .emulated(session: RandomID.uuidString()), transport: transport,
+            requestHeaders: forwarded(headers))
     }
 
     /// A session for a one-way connection (uni_sse, uni_http_stream, uni_websocket).
-    package func openUnidirectional(codec: any ClientCodec, transport: TransportKind) -> ClientSession {
-        ClientSession(node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()), transport: transport)
+    package func openUnidirectional(codec: any ClientCodec, transport: TransportKind, headers: HeaderLookup = { _ in [] }) -> ClientSession {
+        ClientSession(
+            node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()), transport: transport,
+            requestHeaders: forwarded(headers))
+    }
+
+    /// The forwarded headers' values, named as Go's `http.Header` writes them (`X-Real-Ip`).
+    private func forwarded(_ lookup: HeaderLookup) -> [StrataConfig.HeaderField] {
+        let names = node.forwardedHeaderNames
+        guard !names.isEmpty else { return [] }
+        var out: [StrataConfig.HeaderField] = []
+        for name in names {
+            let canonical = name.split(separator: "-", omittingEmptySubsequences: false)
+                .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined(separator: "-")
+            for value in lookup(name) { out.append(.init(name: canonical, value: value)) }
+        }
+        return out
     }
 
     /// Whether a new connection from `peer` may open (`ConnectionAdmission`: the connection

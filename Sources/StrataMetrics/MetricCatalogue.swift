@@ -130,6 +130,12 @@ package enum MetricCatalogue {
         .init(
             "strata_node_connections_refused_total", .counter, labels: ["reason"],
             help: "Connections refused with HTTP 503 before the upgrade, by limit."),
+        .init(
+            "strata_tls_certificate_expiry_timestamp_seconds", .gauge, labels: ["host"],
+            help: "When the certificate served for the host expires (unix seconds; http_server.tls_autocert)."),
+        .init(
+            "strata_acme_orders_total", .counter, labels: ["result"],
+            help: "Certificates asked of the ACME CA, by result (issued, failed)."),
     ]
 
     /// Series Centrifugo exports at zero before any use.

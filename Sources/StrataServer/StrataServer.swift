@@ -16,6 +16,8 @@ import StrataHistory
 import StrataHub
 import StrataLMDB
 import StrataMetrics
+import StrataProxy
+import StrataProxyHTTP
 import StrataRedis
 import StrataServerAPI
 import StrataTransport
@@ -41,18 +43,29 @@ package enum StrataServer {
         } else {
             tls = try ServerTLS.context(config.httpServer.tls)
         }
-        let (server, housekeeping) = try await makeServer(config: config, tls: tls, logger: logger, metrics: metrics)
+        // One pooled HTTP client for the proxies to the backend, when any is on.
+        let proxyTransport = config.client.connectProxy == nil ? nil : HTTPProxyTransport()
+        let (server, housekeeping) = try await makeServer(
+            config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport)
         // Services stop in reverse order: the goodbye to clients first, the challenge listener last.
         services += [server, housekeeping]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await proxyTransport?.shutdown()
+            throw error
+        }
+        await proxyTransport?.shutdown()
     }
 
     /// Builds the HTTP/WebSocket server (TLS on it when `tls` is given) and the node's
     /// background service.
-    package static func makeServer(config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?) async throws
+    package static func makeServer(
+        config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?, proxyTransport: (any ProxyTransport)? = nil
+    ) async throws
         -> (some Service, NodeHousekeeping)
     {
         let engine = try makeEngine(config, logger: logger)
@@ -60,7 +73,7 @@ package enum StrataServer {
         let outbound = try OutboundHTTPClient(timeout: .seconds(10))
         let node = try await Node(
             config: config, broker: engine.broker, presence: engine.presence, nodeRegistry: engine.nodes, logger: logger,
-            jwksFetch: { url in try await outbound.fetch(url) })
+            jwksFetch: { url in try await outbound.fetch(url) }, proxyTransport: proxyTransport)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
         let nodeMetrics = metrics.map { NodeMetricsExport(registry: $0, node: node, store: engine.store, config: config) }
 

@@ -12,6 +12,7 @@ refuses a fifth of the replay nonces here (`PEBBLE_WFE_NONCEREJECT`), which the 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import json
 import os
 import shutil
@@ -133,7 +134,7 @@ async def test_a_certificate_from_the_ca_serves_wss_and_https(server_factory, pe
     challenge listener), caches it privately, and serves centrifuge-python over wss:// and the
     API over https:// with it — both verified against pebble's root for `localhost`."""
     cache = tmp_path / "cache"
-    srv = server_factory(autocert(pebble, cache))
+    srv = server_factory({**autocert(pebble, cache), "prometheus": {"enabled": True}})
     context = trusting(pebble.issuing_root())
     client, ev = new_client(f"wss://{HOST}:{srv.port}/connection/websocket", token=connection_token("u-acme"),
                             protocol=protocol, ssl_context=context)
@@ -153,7 +154,18 @@ async def test_a_certificate_from_the_ca_serves_wss_and_https(server_factory, pe
         assert (cache / name).stat().st_mode & 0o777 == 0o600
     cached = (cache / HOST).read_text()
     assert cached.startswith("-----BEGIN PRIVATE KEY-----") and cached.count("BEGIN CERTIFICATE") >= 2
-    assert "Pebble Intermediate CA" in issuer_of(served_certificate(srv.port))
+    leaf = served_certificate(srv.port)
+    assert "Pebble Intermediate CA" in issuer_of(leaf)
+
+    # The expiry an operator alerts on, and the order that got it.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    metrics = opener.open(f"https://{HOST}:{srv.port}/metrics", timeout=5).read().decode()
+    not_after = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-dateopt", "iso_8601"], input=leaf,
+                               capture_output=True, text=True, check=True).stdout.strip().split("=", 1)[1]
+    expected = calendar.timegm(time.strptime(not_after, "%Y-%m-%d %H:%M:%SZ"))
+    line = next(l for l in metrics.splitlines() if l.startswith('strata_tls_certificate_expiry_timestamp_seconds{host="localhost"}'))
+    assert float(line.split()[-1]) == expected, line
+    assert 'strata_acme_orders_total{result="issued"} 1' in metrics
 
     # The challenge listener stays up for renewals; anything else there is sent to HTTPS.
     plain = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import SwiftASN1
 import Testing
@@ -221,12 +222,19 @@ func selfSigned(_ names: [String], from: Date = Date().addingTimeInterval(-3600)
 
 @Suite struct ChallengeListenerTests {
     @Test func tokensAreAnsweredAndEverythingElseSentToHTTPS() async throws {
+        // Loops of its own: tests running beside this one may keep the shared loops busy.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let tokens = ChallengeTokens()
         let listener = ChallengeListener(host: "127.0.0.1", port: 0, tokens: tokens, httpsPort: 8443, logger: Logger(label: "test"))
-        try await listener.bind()
-        defer { Task { await listener.close() } }
+        try await listener.bind(group: group)
         let port = try #require(listener.boundPort)
-        let http = try OutboundHTTPClient(timeout: .seconds(5))
+        let http = try OutboundHTTPClient(timeout: .seconds(20), group: group)
+        defer {
+            Task {
+                await listener.close()
+                try? await group.shutdownGracefully()
+            }
+        }
         let base = "http://127.0.0.1:\(port)"
         tokens.add(token: "tok123", keyAuthorization: "tok123.thumb")
 

@@ -1,0 +1,149 @@
+import Foundation
+import StrataConfig
+import StrataProtocol
+
+/// What a connect request tells the backend (`ConnectRequest` of Centrifugo's proxy.proto).
+package struct ConnectProxyRequest: Sendable {
+    package var client = ""
+    /// `websocket`, `http_stream`, `sse`, `uni_websocket`, `uni_sse`, `uni_http_stream`.
+    package var transport = ""
+    /// `json` or `protobuf`.
+    package var protocolName = "json"
+    /// The connect command's `data` (any bytes; JSON unless the proxy sends base64).
+    package var data: [UInt8]?
+    package var name = ""
+    package var version = ""
+    /// The channels of the connect command's `subs`.
+    package var channels: [String] = []
+
+    package init() {}
+}
+
+/// Options of one server-side subscription the backend sets up at connect.
+package struct ProxySubscribeOptions: Sendable, Equatable {
+    package var info: [UInt8]?
+    package var data: [UInt8]?
+    package var presence: Bool?
+    package var joinLeave: Bool?
+    package var forcePushJoinLeave: Bool?
+    package var forceRecovery: Bool?
+    package var forcePositioning: Bool?
+}
+
+/// What the backend decided (`ConnectResult`).
+package struct ConnectProxyResult: Sendable, Equatable {
+    package var user = ""
+    /// Unix seconds; 0: never expires.
+    package var expireAt: Int64 = 0
+    package var info: [UInt8]?
+    /// Returned to the client in its connect result.
+    package var data: [UInt8]?
+    package var channels: [String] = []
+    package var subs: [String: ProxySubscribeOptions] = [:]
+    /// Kept on the connection, never sent to the client.
+    package var meta: [UInt8]?
+}
+
+/// `client.proxy.connect`: a connect without a token is decided by the backend.
+package struct ConnectProxy: Sendable {
+    package let endpoint: ProxyEndpoint
+
+    package init(endpoint: ProxyEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    /// Headers of the connection's request that this proxy forwards (lower-cased names).
+    package var forwardedHeaderNames: [String] { endpoint.config.httpHeaders }
+
+    package func connect(_ request: ConnectProxyRequest, headers: [StrataConfig.HeaderField]) async -> ProxyOutcome<ConnectProxyResult> {
+        guard let body = Self.encode(request, binary: endpoint.config.binaryEncoding) else {
+            return .failed("the connect data is not JSON (turn on binary_encoding for binary data)")
+        }
+        return await endpoint.call(body: body, forwarded: headers, decode: Self.decode)
+    }
+
+    /// The request's JSON, keys in proto order, empty ones left out; nil when `data` must be
+    /// JSON and is not.
+    static func encode(_ r: ConnectProxyRequest, binary: Bool) -> [UInt8]? {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("client")
+        w.string(r.client)
+        w.key("transport")
+        w.string(r.transport)
+        w.key("protocol")
+        w.string(r.protocolName)
+        w.key("encoding")
+        w.string(binary ? "binary" : "json")
+        if let data = r.data, !data.isEmpty {
+            if binary {
+                w.key("b64data")
+                w.string(Data(data).base64EncodedString())
+            } else {
+                guard let json = ProxyJSON.embedded(data) else { return nil }
+                w.key("data")
+                w.raw(json)
+            }
+        }
+        if !r.name.isEmpty {
+            w.key("name")
+            w.string(r.name)
+        }
+        if !r.version.isEmpty {
+            w.key("version")
+            w.string(r.version)
+        }
+        if !r.channels.isEmpty {
+            w.key("channels")
+            w.beginArray()
+            for channel in r.channels {
+                w.element()
+                w.string(channel)
+            }
+            w.endArray()
+        }
+        w.endObject()
+        return ProxyJSON.htmlSafe(w.bytes)
+    }
+
+    static func decode(_ result: JSONValue) throws -> ConnectProxyResult {
+        var r = ConnectProxyResult()
+        r.user = try result.string("user")
+        r.expireAt = try result.strictInt64("expire_at")
+        r.info = try result.payload("info")
+        r.data = try result.payload("data")
+        r.channels = try result.stringArray("channels")
+        r.meta = try result.payload("meta")
+        if let subs = try result.object("subs"), case .object(let members) = subs {
+            for member in members {
+                guard case .object = member.value else { throw ProxyDecodeError("subs.\(member.key) is not an object") }
+                let o = member.value
+                var options = ProxySubscribeOptions()
+                options.info = try o.payload("info")
+                options.data = try o.payload("data")
+                if let override = try o.object("override") {
+                    func flag(_ name: String) throws -> Bool? {
+                        guard let wrapper = try override.object(name) else { return nil }
+                        return try wrapper.bool("value")
+                    }
+                    options.presence = try flag("presence")
+                    options.joinLeave = try flag("join_leave")
+                    options.forcePushJoinLeave = try flag("force_push_join_leave")
+                    options.forceRecovery = try flag("force_recovery")
+                    options.forcePositioning = try flag("force_positioning")
+                }
+                r.subs[member.key] = options
+            }
+        }
+        return r
+    }
+}
+
+extension JSONValue {
+    /// An int64 that must be a JSON number (Go does not take `"10"` for an int64 field).
+    func strictInt64(_ key: String) throws -> Int64 {
+        guard let v = self[key], !v.isNull else { return 0 }
+        guard case .number(let text) = v, let i = Int64(text) else { throw ProxyDecodeError("\(key) must be an integer") }
+        return i
+    }
+}

@@ -1,0 +1,33 @@
+import StrataProtocol
+
+/// The JSON of proxy requests as Centrifugo's Go encoder writes it: compact, keys in the proto's
+/// field order (the writer follows the caller), embedded payloads compacted, and `<`, `>`, `&`,
+/// U+2028 and U+2029 escaped (Go's HTML-safe default). Those characters can only stand inside
+/// strings in valid JSON, so escaping them over the finished body is exact.
+enum ProxyJSON {
+    static func htmlSafe(_ json: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + 16)
+        var i = 0
+        while i < json.count {
+            let b = json[i]
+            switch b {
+            case UInt8(ascii: "<"): out += Array(#"\u003c"#.utf8)
+            case UInt8(ascii: ">"): out += Array(#"\u003e"#.utf8)
+            case UInt8(ascii: "&"): out += Array(#"\u0026"#.utf8)
+            case 0xE2 where i + 2 < json.count && json[i + 1] == 0x80 && (json[i + 2] == 0xA8 || json[i + 2] == 0xA9):
+                out += Array((json[i + 2] == 0xA8 ? #"\u2028"# : #"\u2029"#).utf8)
+                i += 2
+            default: out.append(b)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// An embedded payload as Go re-emits it: compact; nil when it is not JSON (the call then
+    /// fails, as Centrifugo's does).
+    static func embedded(_ raw: [UInt8]) -> [UInt8]? {
+        JSONParser.isValid(raw) ? JSONParser.compact(raw) : nil
+    }
+}
