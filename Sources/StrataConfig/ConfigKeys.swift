@@ -129,23 +129,30 @@ package enum ConfigKeys {
         .init("client.connect_code_to_unidirectional_disconnect.enabled", .works, "docs/transports.md"),
         .init("client.connect_code_to_unidirectional_disconnect.transforms", .works, "code, to.code, to.reason"),
         .init("client.proxy.connect.enabled", .works, "a connect without a token asks the backend (docs/proxy.md)"),
-        .init("client.proxy.connect.endpoint", .works, "http:// or https:// URL, used as is"),
-        .init("client.proxy.connect.timeout", .works, "the whole call (1s)"),
-        .init("client.proxy.connect.http_headers", .works, "headers of the connection's HTTP request to forward"),
-        .init("client.proxy.connect.emulated_headers", .refusedWhenOn(
-            "forwarding the connect frame's headers is not implemented yet: use http_headers")),
-        .init("client.proxy.connect.grpc_metadata", .inert("forwarded only from uni_grpc connections, which Strata does not have")),
-        .init("client.proxy.connect.binary_encoding", .works, "client data as b64data"),
-        .init("client.proxy.connect.include_connection_meta", .inert("a connect request has no meta to include (as in Centrifugo)")),
-        .init("client.proxy.connect.http.static_headers", .works, "headers added to every request"),
-        .init("client.proxy.connect.http.status_to_code_transforms", .works, "non-200 statuses made into an error or a disconnect"),
-        .init("client.proxy.connect.http.tls", .inert("read only when client.proxy.connect.http.tls.enabled is on, which is refused")),
-        .init("client.proxy.connect.http.tls.enabled", .refusedWhenOn(
-            "client certificates and custom CAs for the backend are not implemented: https endpoints are checked against the system's trust store")),
-        .init("client.proxy.connect.grpc", .inert("gRPC settings; gRPC endpoints are refused")),
+    ] + proxy("client.proxy.connect", meta: .inert("a connect request has no meta to include (as in Centrifugo)")) + [
         .init("client.proxy.refresh", .inert("read only when client.proxy.refresh.enabled is on, which is refused")),
         .init("client.proxy.refresh.enabled", .refusedWhenOn(noProxy)),
     ]
+
+    /// The keys of one proxy object (Centrifugo's shape, the same wherever it sits); `meta`:
+    /// what `include_connection_meta` is there.
+    private static func proxy(_ prefix: String, meta: ConfigKey.Status) -> [ConfigKey] {
+        [
+            .init("\(prefix).endpoint", .works, "http:// or https:// URL, used as is"),
+            .init("\(prefix).timeout", .works, "the whole call (1s)"),
+            .init("\(prefix).http_headers", .works, "headers of the connection's HTTP request to forward"),
+            .init("\(prefix).emulated_headers", .refusedWhenOn("forwarding the connect frame's headers is not implemented yet: use http_headers")),
+            .init("\(prefix).grpc_metadata", .inert("forwarded only from uni_grpc connections, which Strata does not have")),
+            .init("\(prefix).binary_encoding", .works, "payloads as b64data"),
+            .init("\(prefix).include_connection_meta", meta),
+            .init("\(prefix).http.static_headers", .works, "headers added to every request"),
+            .init("\(prefix).http.status_to_code_transforms", .works, "non-200 statuses made into an error or a disconnect"),
+            .init("\(prefix).http.tls", .inert("read only when \(prefix).http.tls.enabled is on, which is refused")),
+            .init("\(prefix).http.tls.enabled", .refusedWhenOn(
+                "client certificates and custom CAs for the backend are not implemented: https endpoints are checked against the system's trust store")),
+            .init("\(prefix).grpc", .inert("gRPC settings; gRPC endpoints are refused")),
+        ]
+    }
 
     private static func token(_ prefix: String) -> [ConfigKey] {
         [
@@ -176,12 +183,13 @@ package enum ConfigKeys {
         .init("channel.proxy", .inert("proxy endpoints are used only by a namespace's *_proxy_enabled, which is refused")),
         .init("rpc.ping.enabled", .works, "a built-in RPC method answering {}"),
         .init("rpc.ping.method", .works),
-        .init("rpc.without_namespace.proxy_enabled", .refusedWhenOn(noProxy)),
-        .init("rpc.without_namespace.proxy_name", .inert("used only by rpc.without_namespace.proxy_enabled, which is refused")),
-        .init("rpc.namespaces[].proxy_enabled", .refusedWhenOn(noProxy)),
-        .init("rpc.namespaces", .inert("RPC namespaces route to proxies only, which are refused")),
-        .init("rpc.namespace_boundary", .inert("RPC namespaces route to proxies only, which are refused")),
-    ]
+        .init("rpc.without_namespace.proxy_enabled", .works, "methods without a namespace go to rpc.proxy (docs/proxy.md)"),
+        .init("rpc.without_namespace.proxy_name", .works, "\"default\" (rpc.proxy) only; named proxies are refused"),
+        .init("rpc.namespaces[].name", .works),
+        .init("rpc.namespaces[].proxy_enabled", .works, "the namespace's methods go to rpc.proxy"),
+        .init("rpc.namespaces[].proxy_name", .works, "\"default\" (rpc.proxy) only; named proxies are refused"),
+        .init("rpc.namespace_boundary", .works, "splits a method into namespace and name (\":\")"),
+    ] + proxy("rpc.proxy", meta: .refusedWhenOn("the connection meta from the connect proxy is not kept yet"))
 
     static let namespace: [ConfigKey] = [
         ("name", ConfigKey.Status.works, "the namespace (^[-a-zA-Z0-9_.]{2,}$)"),

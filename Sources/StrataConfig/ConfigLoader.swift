@@ -132,6 +132,7 @@ package enum ConfigLoader {
 
         c.rpc.pingEnabled = r.bool("rpc.ping.enabled", false)
         c.rpc.pingMethod = r.string("rpc.ping.method", c.rpc.pingMethod)
+        readRPCProxies(r, &c.rpc)
         c.engine.type = r.string("engine.type", c.engine.type)
         c.engine.lmdb.path = r.string("engine.lmdb.path", c.engine.lmdb.path)
         let durability = r.string("engine.lmdb.durability", c.engine.lmdb.durability.rawValue)
@@ -517,6 +518,38 @@ package enum ConfigLoader {
             r.fail(path + ".endpoint", "gRPC proxies are not implemented yet: give an http:// or https:// endpoint")
         }
         return p
+    }
+
+    /// RPC namespaces and the `rpc.proxy` their methods go to (docs/proxy.md). Only the default
+    /// proxy is there so far: a `proxy_name` naming a `proxies[]` entry is refused.
+    static func readRPCProxies(_ r: ConfigReader, _ rpc: inout StrataConfig.RPC) {
+        rpc.namespaceBoundary = r.string("rpc.namespace_boundary", rpc.namespaceBoundary)
+        if rpc.namespaceBoundary.isEmpty { rpc.namespaceBoundary = ":" }
+        func proxyName(_ path: String) {
+            let name = r.string(path, "default")
+            if !(name.isEmpty || name == "default") {
+                r.fail(path, "named proxies (proxies[]) are not implemented yet: use the default rpc.proxy")
+            }
+        }
+        rpc.withoutNamespaceProxy = r.bool("rpc.without_namespace.proxy_enabled", false)
+        proxyName("rpc.without_namespace.proxy_name")
+        for (i, item) in r.objects("rpc.namespaces").enumerated() {
+            let path = "rpc.namespaces[\(i)]"
+            let scope = ConfigReader.Scope(pathPrefix: path + ".", envPrefix: "\(ConfigReader.envKey(path))_", base: item)
+            let name = r.string("name", "", scope: scope)
+            if name.isEmpty || name.utf8.count > 128 || !name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) }) {
+                r.fail(path + ".name", "expected a name of letters, digits, -, _ or .")
+            }
+            if rpc.namespaces[name] != nil { r.fail(path + ".name", "RPC namespace \"\(name)\" is listed twice") }
+            rpc.namespaces[name] = r.bool("proxy_enabled", false, scope: scope)
+            let proxyNamePath = "proxy_name"
+            let proxy = r.string(proxyNamePath, "default", scope: scope)
+            if !(proxy.isEmpty || proxy == "default") {
+                r.fail(path + ".proxy_name", "named proxies (proxies[]) are not implemented yet: use the default rpc.proxy")
+            }
+        }
+        let used = rpc.withoutNamespaceProxy || rpc.namespaces.values.contains(true)
+        rpc.proxy = readProxy(r, "rpc.proxy", enabled: used)
     }
 
     /// TTLs must be whole seconds.

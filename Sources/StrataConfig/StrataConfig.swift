@@ -193,6 +193,14 @@ package struct StrataConfig: Sendable {
     package struct RPC: Sendable {
         package var pingEnabled = false
         package var pingMethod = "ping"
+        /// `rpc.proxy`, the proxy RPC namespaces use (nil unless a namespace enables it).
+        package var proxy: Proxy?
+        /// Whether methods without a namespace go to the proxy (`rpc.without_namespace.proxy_enabled`).
+        package var withoutNamespaceProxy = false
+        /// `rpc.namespaces[]`: name → whether its methods go to the proxy.
+        package var namespaces: [String: Bool] = [:]
+        /// Splits a method into namespace and the rest (`rpc.namespace_boundary`, ":").
+        package var namespaceBoundary = ":"
     }
 
     package struct Engine: Sendable {

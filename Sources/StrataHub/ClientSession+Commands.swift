@@ -1,7 +1,9 @@
+import Logging
 import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataProtocol
+import StrataProxy
 
 extension ClientSession {
     private func isSubscribed(_ channel: String) -> Bool {
@@ -88,11 +90,39 @@ extension ClientSession {
     }
 
     /// Without an RPC proxy only the built-in `ping` method exists (when enabled).
-    func rpcCommand(_ method: String) throws(CommandFailure) -> ReplyResult? {
+    /// RPC (docs/proxy.md): the built-in ping method when on; else, with an RPC proxy, the
+    /// method's namespace (the text before `rpc.namespace_boundary`; none: without namespace)
+    /// decides — unknown: 104, not proxied: 108, proxied: the backend answers.
+    func rpcCommand(_ method: String, _ data: [UInt8]?) async throws(CommandFailure) -> ReplyResult? {
         let rpc = node.config.rpc
-        guard rpc.pingEnabled else { throw .error(.notAvailable) }
-        guard method == rpc.pingMethod else { throw .error(.methodNotFound) }
-        return .rpc(data: nil)
+        if rpc.pingEnabled && method == rpc.pingMethod { return .rpc(data: nil) }
+        guard let proxy = node.rpcProxy else { throw .error(rpc.pingEnabled ? .methodNotFound : .notAvailable) }
+        let proxied: Bool
+        if let boundary = method.firstRange(of: rpc.namespaceBoundary) {
+            guard let enabled = rpc.namespaces[String(method[..<boundary.lowerBound])] else { throw .error(.methodNotFound) }
+            proxied = enabled
+        } else {
+            proxied = rpc.withoutNamespaceProxy
+        }
+        guard proxied else { throw .error(.notAvailable) }
+        var call = RPCProxyRequest()
+        call.client = id
+        call.transport = transport.rawValue
+        call.protocolName = codec.kind == .protobuf ? "protobuf" : "json"
+        call.user = user
+        call.method = method
+        call.data = data
+        switch await proxy.call(call, headers: requestHeaders) {
+        case .failed(let reason):
+            logger.error("RPC proxy call failed", metadata: ["error": "\(reason)", "method": "\(method)"])
+            throw .error(.internalError)
+        case .answered(.disconnect(let code, let reason)):
+            throw .disconnect(Disconnect(code: UInt16(clamping: code), reason: reason))
+        case .answered(.error(let code, let message, let temporary)):
+            throw .error(StrataError(code: code, message: message, temporary: temporary))
+        case .answered(.result(let result)):
+            return .rpc(data: result ?? nil)
+        }
     }
 
     /// Centrifugo OSS has no handler for asynchronous messages from clients.

@@ -180,8 +180,8 @@ package final class ClientSession: Sendable {
             await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.presenceStatsCommand(channel) }
         case .history(let r):
             await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.historyCommand(r) }
-        case .rpc(let method, _):
-            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try self.rpcCommand(method) }
+        case .rpc(let method, let data):
+            await run(id, type) { () async throws(CommandFailure) -> ReplyResult? in try await self.rpcCommand(method, data) }
         case .send(let data):
             handleSend(data)
         case .refresh(let token):

@@ -39,6 +39,8 @@ package final class Node: BrokerEventHandler, Sendable {
     let connectionTokens: TokenVerifier
     /// `client.proxy.connect`: a connect without a token asks the backend.
     let connectProxy: ConnectProxy?
+    /// `rpc.proxy`: RPCs into namespaces that enable it ask the backend.
+    let rpcProxy: RPCProxy?
     /// Headers of a connection's opening request that some proxy forwards (lower-cased).
     let forwardedHeaderNames: [String]
     let subscriptionTokens: TokenVerifier
@@ -92,13 +94,16 @@ package final class Node: BrokerEventHandler, Sendable {
         var connectionKeys = Self.keys(config.client.token, config.client)
         connectionKeys.jwks = keySet(config.client.token.jwksPublicEndpoint)
         self.connectionTokens = try await TokenVerifier(keys: connectionKeys)
-        if let proxy = config.client.connectProxy {
-            guard let proxyTransport else { throw NodeSetupError(description: "client.proxy.connect: no HTTP client to call the backend with") }
-            self.connectProxy = ConnectProxy(endpoint: ProxyEndpoint(config: proxy, transport: proxyTransport))
-        } else {
-            self.connectProxy = nil
+        func endpoint(_ proxy: StrataConfig.Proxy?, _ key: String) throws -> ProxyEndpoint? {
+            guard let proxy else { return nil }
+            guard let proxyTransport else { throw NodeSetupError(description: "\(key): no HTTP client to call the backend with") }
+            return ProxyEndpoint(config: proxy, transport: proxyTransport)
         }
-        self.forwardedHeaderNames = connectProxy?.forwardedHeaderNames ?? []
+        self.connectProxy = try endpoint(config.client.connectProxy, "client.proxy.connect").map(ConnectProxy.init)
+        self.rpcProxy = try endpoint(config.rpc.proxy, "rpc.proxy").map(RPCProxy.init)
+        var names = connectProxy?.forwardedHeaderNames ?? []
+        for name in rpcProxy?.forwardedHeaderNames ?? [] where !names.contains(name) { names.append(name) }
+        self.forwardedHeaderNames = names
         let subToken = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         var subscriptionKeys = Self.keys(subToken, config.client)
         subscriptionKeys.jwks = keySet(subToken.jwksPublicEndpoint)

@@ -1,4 +1,3 @@
-import Foundation
 import StrataConfig
 import StrataProtocol
 
@@ -67,24 +66,8 @@ package struct ConnectProxy: Sendable {
     static func encode(_ r: ConnectProxyRequest, binary: Bool) -> [UInt8]? {
         var w = JSONWriter()
         w.beginObject()
-        w.key("client")
-        w.string(r.client)
-        w.key("transport")
-        w.string(r.transport)
-        w.key("protocol")
-        w.string(r.protocolName)
-        w.key("encoding")
-        w.string(binary ? "binary" : "json")
-        if let data = r.data, !data.isEmpty {
-            if binary {
-                w.key("b64data")
-                w.string(Data(data).base64EncodedString())
-            } else {
-                guard let json = ProxyJSON.embedded(data) else { return nil }
-                w.key("data")
-                w.raw(json)
-            }
-        }
+        ProxyJSON.common(&w, client: r.client, transport: r.transport, protocolName: r.protocolName, binary: binary)
+        guard ProxyJSON.payload(&w, r.data, binary: binary) else { return nil }
         if !r.name.isEmpty {
             w.key("name")
             w.string(r.name)

@@ -1,3 +1,4 @@
+import Foundation
 import StrataProtocol
 
 /// The JSON of proxy requests as Centrifugo's Go encoder writes it: compact, keys in the proto's
@@ -23,6 +24,33 @@ enum ProxyJSON {
             i += 1
         }
         return out
+    }
+
+    /// The fields every request starts with: the connection and how it speaks.
+    static func common(_ w: inout JSONWriter, client: String, transport: String, protocolName: String, binary: Bool) {
+        w.key("client")
+        w.string(client)
+        w.key("transport")
+        w.string(transport)
+        w.key("protocol")
+        w.string(protocolName)
+        w.key("encoding")
+        w.string(binary ? "binary" : "json")
+    }
+
+    /// `data` embedded as JSON, or with `binary` `b64data` (standard base64); nothing when
+    /// empty. False when it must be JSON and is not.
+    static func payload(_ w: inout JSONWriter, _ data: [UInt8]?, binary: Bool) -> Bool {
+        guard let data, !data.isEmpty else { return true }
+        if binary {
+            w.key("b64data")
+            w.string(Data(data).base64EncodedString())
+            return true
+        }
+        guard let json = embedded(data) else { return false }
+        w.key("data")
+        w.raw(json)
+        return true
     }
 
     /// An embedded payload as Go re-emits it: compact; nil when it is not JSON (the call then

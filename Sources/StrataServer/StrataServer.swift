@@ -44,7 +44,8 @@ package enum StrataServer {
             tls = try ServerTLS.context(config.httpServer.tls)
         }
         // One pooled HTTP client for the proxies to the backend, when any is on.
-        let proxyTransport = config.client.connectProxy.map { HTTPProxyTransport(readTimeout: .milliseconds($0.timeoutMillis)) }
+        let proxies = [config.client.connectProxy, config.rpc.proxy].compactMap { $0 }
+        let proxyTransport = proxies.map(\.timeoutMillis).max().map { HTTPProxyTransport(readTimeout: .milliseconds($0)) }
         let (server, housekeeping) = try await makeServer(
             config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport)
         // Services stop in reverse order: the goodbye to clients first, the challenge listener last.

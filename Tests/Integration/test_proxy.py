@@ -184,3 +184,37 @@ def test_unusable_proxy_configs_are_refused(strata_bin, tmp_path, proxy, message
     check = subprocess.run([str(strata_bin), "checkconfig", "--config", "config.json"], capture_output=True, text=True,
                            timeout=30, cwd=tmp_path)
     assert check.returncode != 0 and message in check.stderr + check.stdout, check.stderr + check.stdout
+
+
+async def test_rpc_into_a_proxied_namespace_is_answered_by_the_backend(server_factory, backend, protocol):
+    """centrifuge-python's rpc(): a method of a proxied namespace reaches the backend with the
+    user, method and data, and gets its data back; its error comes back as the RPC's error; a
+    method of a namespace not proxied is 108, of an unknown one 104."""
+    seen = []
+
+    def answer(req):
+        seen.append(req)
+        if req.get("method") == "billing:fail":
+            return 200, json.dumps({"error": {"code": 1001, "message": "no funds"}})
+        return 200, json.dumps({"result": {"data": {"echo": req.get("data"), "user": req["user"]}}})
+
+    backend.answer = answer
+    config = {"client": {"token": {"hmac_secret_key": "secret"}},
+              # The test backend answers every POST on one path; the method tells RPCs apart.
+              "rpc": {"proxy": {"endpoint": backend.url},
+                      "namespaces": [{"name": "billing", "proxy_enabled": True}, {"name": "local", "proxy_enabled": False}]}}
+    srv = server_factory(config)
+    client, ev = new_client(srv.ws_url, token=connection_token("alice"), protocol=protocol)
+    try:
+        await connect_client(client, ev)
+        result = await asyncio.wait_for(client.rpc("billing:price", {"item": 7}), 5)
+        assert result.data == {"echo": {"item": 7}, "user": "alice"}
+        from centrifuge import ReplyError
+        for method, code in [("billing:fail", 1001), ("local:x", 108), ("nowhere:x", 104)]:
+            with pytest.raises(ReplyError) as failure:
+                await asyncio.wait_for(client.rpc(method, {}), 5)
+            assert failure.value.code == code, (method, failure.value)
+    finally:
+        await asyncio.wait_for(client.disconnect(), 5)
+    assert seen[0]["method"] == "billing:price" and seen[0]["user"] == "alice" and seen[0]["transport"] == "websocket"
+    assert [r["method"] for r in seen] == ["billing:price", "billing:fail"]

@@ -178,3 +178,49 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         #expect(reason.contains("http://backend.test/centrifugo/connect"))
     }
 }
+
+@Suite struct RPCProxyTests {
+    func rpcProxy(_ backend: FakeBackend, binary: Bool = false) -> RPCProxy {
+        var config = StrataConfig.Proxy()
+        config.endpoint = "http://backend.test/centrifugo/rpc"
+        config.binaryEncoding = binary
+        return RPCProxy(endpoint: ProxyEndpoint(config: config, transport: backend))
+    }
+
+    func call(user: String = "56", method: String = "getCurrentPrice", data: String? = #"{"params":{"object_id":12}}"#) -> RPCProxyRequest {
+        var r = RPCProxyRequest()
+        r.client = "0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11"
+        r.transport = "websocket"
+        r.user = user
+        r.method = method
+        r.data = data.map { Array($0.utf8) }
+        return r
+    }
+
+    /// The spec's example byte for byte; `user` is there even when empty.
+    @Test func theRequestIsCentrifugosJSON() async {
+        let backend = FakeBackend(#"{"result":{"data":{"price":10}}}"#)
+        guard case .answered(.result(let data?)) = await rpcProxy(backend).call(call(), headers: []) else {
+            Issue.record("no result")
+            return
+        }
+        #expect(data == Array(#"{"price":10}"#.utf8))
+        #expect(
+            backend.sent.withLock { $0[0].body }
+                == #"{"client":"0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11","transport":"websocket","protocol":"json","encoding":"json","user":"56","method":"getCurrentPrice","data":{"params":{"object_id":12}}}"#
+        )
+        _ = await rpcProxy(backend).call(call(user: "", method: "", data: nil), headers: [])
+        #expect(backend.sent.withLock { $0[1].body }.hasSuffix(#""encoding":"json","user":""}"#))
+    }
+
+    @Test func b64DataWinsAndNoResultIsNoData() async {
+        guard case .answered(.result(let data?)) = await rpcProxy(FakeBackend(#"{"result":{"data":{"a":1},"b64data":"AAE="}}"#)).call(call(), headers: [])
+        else { Issue.record("no result"); return }
+        #expect(data == [0, 1])
+        guard case .answered(.result(let none)) = await rpcProxy(FakeBackend("{}")).call(call(), headers: []) else {
+            Issue.record("not an empty result")
+            return
+        }
+        #expect(none == nil)
+    }
+}
