@@ -177,9 +177,10 @@ package final class CertificateManager: Sendable {
     }
 
     static func override(_ certificate: HostCertificate) throws -> NIOSSLContextConfigurationOverride {
+        let identity = try certificate.tlsIdentity()
         var override = NIOSSLContextConfigurationOverride()
-        override.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificate.chainPEM.utf8)).map { .certificate($0) }
-        override.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.keyPEM.utf8), format: .pem))
+        override.certificateChain = identity.chain
+        override.privateKey = identity.key
         return override
     }
 

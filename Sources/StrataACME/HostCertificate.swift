@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
+import NIOSSL
 import X509
 
 /// A host's certificate chain and its key, as served and as cached: one PEM text with the key
@@ -53,6 +54,12 @@ package struct HostCertificate: Sendable {
     /// A chain from the ACME server with the key it was issued for.
     package init(chainPEM: String, key: P256.Signing.PrivateKey) throws(ACMEError) {
         try self.init(pem: key.pemRepresentation + "\n" + chainPEM)
+    }
+
+    /// The chain and key as swift-nio-ssl serves them.
+    package func tlsIdentity() throws -> (chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKeySource) {
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
+        return (chain, .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
     }
 
     /// The text cached on disk.

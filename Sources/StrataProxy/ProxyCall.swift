@@ -41,9 +41,10 @@ package struct ProxyEndpoint: Sendable {
     func call<Result: Sendable>(
         body: [UInt8], forwarded: [StrataConfig.HeaderField], decode: (JSONValue) throws -> Result
     ) async -> ProxyOutcome<Result> {
-        var headers = config.staticHeaders.filter { field in !forwarded.contains { $0.name.lowercased() == field.name.lowercased() } }
+        // Names compare case-insensitively; Content-Type is always ours.
+        let overridden = Set(forwarded.map { $0.name.lowercased() } + ["content-type"])
+        var headers = config.staticHeaders.filter { !overridden.contains($0.name.lowercased()) }
         headers += forwarded.filter { $0.name.lowercased() != "content-type" }
-        headers.removeAll { $0.name.lowercased() == "content-type" }
         headers.append(.init(name: "Content-Type", value: "application/json"))
         let status: Int
         let answer: [UInt8]

@@ -37,10 +37,8 @@ struct AutoTLS {
         do {
             try await manager.prepare()
             guard let first = manager.defaultCertificate() else { throw ACMEError("no certificate for \(manager.options.defaultHost)") }
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(first.chainPEM.utf8)).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(first.keyPEM.utf8), format: .pem)))
-            configuration.applicationProtocols = ["http/1.1"]
+            let identity = try first.tlsIdentity()
+            var configuration = ServerTLS.serverConfiguration(chain: identity.chain, key: identity.key)
             configuration.sslContextCallback = { values, promise in
                 promise.succeed(manager.override(serverName: values.serverHostname))
             }

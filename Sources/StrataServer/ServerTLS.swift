@@ -10,6 +10,14 @@ enum ServerTLS {
         let description: String
     }
 
+    /// A server configuration offering HTTP/1.1 by ALPN (WebSocket upgrades need it), whatever
+    /// the certificate's source (files or ACME).
+    static func serverConfiguration(chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKeySource) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        configuration.applicationProtocols = ["http/1.1"]
+        return configuration
+    }
+
     static func context(_ tls: StrataConfig.TLS) throws(SetupError) -> NIOSSLContext? {
         guard tls.enabled else { return nil }
         let chain: [NIOSSLCertificate]
@@ -25,9 +33,7 @@ enum ServerTLS {
         } catch {
             throw SetupError(description: "http_server.tls.key_pem: not a PEM private key (\(error))")
         }
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        configuration.applicationProtocols = ["http/1.1"]
+        var configuration = serverConfiguration(chain: chain.map { .certificate($0) }, key: .privateKey(key))
         if !tls.clientCAPEM.isEmpty {
             do {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(tls.clientCAPEM.utf8)))

@@ -508,3 +508,10 @@ def replies(frame: bytes) -> list[Any]:
         out.append(r)
         i += length
     return out
+
+
+def openssl(*args: str, cwd) -> None:
+    """Debian's `openssl` with these arguments in `cwd` (the TLS and ACME tests make their
+    certificates with it); fails the test on a non-zero exit."""
+    import subprocess
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)

@@ -26,13 +26,10 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port
-from itsupport import API_KEY, connect_client, connection_token, new_client, subscribe, unique
+from itsupport import openssl, API_KEY, connect_client, connection_token, new_client, subscribe, unique
 
 HOST = "localhost"
 
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
 
 
 class Pebble:
@@ -53,10 +50,10 @@ class Pebble:
     def start(self) -> None:
         d = self.workdir
         ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pebble's own CA", cwd=d)
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pebble's own CA", cwd=d)
         (d / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        _openssl("req", *ec, "-keyout", "key.pem", "-out", "req.csr", "-subj", "/CN=localhost", cwd=d)
-        _openssl("x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem",
+        openssl("req", *ec, "-keyout", "key.pem", "-out", "req.csr", "-subj", "/CN=localhost", cwd=d)
+        openssl("x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem",
                  "-days", "2", "-extfile", "ext.cnf", cwd=d)
         (d / "pebble.json").write_text(json.dumps({"pebble": {
             "listenAddress": f"127.0.0.1:{self.port}", "managementListenAddress": f"127.0.0.1:{self.management_port}",
@@ -257,8 +254,8 @@ def test_a_certificate_near_expiry_is_renewed_and_served_without_a_restart(serve
     seed = tmp_path / "seed"
     seed.mkdir()
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=old CA", cwd=seed)
-    _openssl("req", *ec, "-keyout", "host.key", "-out", "host.csr", "-subj", f"/CN={HOST}", cwd=seed)
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=old CA", cwd=seed)
+    openssl("req", *ec, "-keyout", "host.key", "-out", "host.csr", "-subj", f"/CN={HOST}", cwd=seed)
     (seed / "index.txt").write_text("")
     (seed / "serial").write_text("01\n")
     (seed / "ca.cnf").write_text(
@@ -267,7 +264,7 @@ def test_a_certificate_near_expiry_is_renewed_and_served_without_a_restart(serve
         f"[any]\ncommonName = supplied\n[ext]\nsubjectAltName = DNS:{HOST}\n")
     now = time.time()
     stamp = lambda t: time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t))  # noqa: E731
-    _openssl("ca", "-batch", "-config", "ca.cnf", "-extensions", "ext", "-startdate", stamp(now - 10 * 86400),
+    openssl("ca", "-batch", "-config", "ca.cnf", "-extensions", "ext", "-startdate", stamp(now - 10 * 86400),
              "-enddate", stamp(now + 86400), "-in", "host.csr", "-out", "host.pem", "-notext", cwd=seed)
     (cache / HOST).write_text((seed / "host.key").read_text() + (seed / "host.pem").read_text())
 

@@ -12,10 +12,11 @@ import time
 
 import pytest
 from aiohttp import web
+from cent import PublishRequest
 from websockets.asyncio.client import connect as ws_connect
 
 from conftest import free_port
-from itsupport import api_call, connect_client, connection_token, new_client
+from itsupport import connect_client, connection_token, new_client
 
 
 class Backend:
@@ -79,7 +80,7 @@ async def raw_connect(srv, headers: dict | None = None, data: dict | None = None
             return None, (ws.close_code, ws.close_reason)
 
 
-async def test_the_backend_decides_user_info_data_and_channels(server_factory, backend, protocol):
+async def test_the_backend_decides_user_info_data_and_channels(server_factory, api_factory, backend, protocol):
     """centrifuge-python connects without a token: the backend gets Centrifugo's request and
     answers the user, info, data and a server-side channel; the client is connected as that
     user, gets the data, and receives what the API publishes into the channel."""
@@ -92,7 +93,7 @@ async def test_the_backend_decides_user_info_data_and_channels(server_factory, b
         connected = ev.of("on_connected")[0]
         assert connected.data == {"welcome": True}
         await ev.wait("on_subscribed", timeout=5)  # the server-side subscription
-        assert "error" not in api_call(srv, "publish", {"channel": "news:sport", "data": {"goal": 1}})
+        await api_factory(srv).publish(PublishRequest(channel="news:sport", data={"goal": 1}))  # cent
         pub = await ev.wait("on_publication", timeout=5)
         assert pub.channel == "news:sport"
     finally:
