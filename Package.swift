@@ -231,7 +231,10 @@ let package = Package(
         ),
         // Proxies to the application backend (docs/proxy.md): request and answer codecs, the
         // ProxyTransport seam; no network code.
-        .target(name: "StrataProxy", dependencies: ["StrataConfig", "StrataProtocol"], swiftSettings: strataSettings),
+        .target(
+            name: "StrataProxy",
+            dependencies: ["StrataConfig", "StrataProtocol", .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strataSettings),
         // The proxies' HTTP transport: async-http-client's pooled keep-alive connections.
         .target(
             name: "StrataProxyHTTP",
@@ -379,7 +382,7 @@ let package = Package(
             name: "StrataHubTests",
             dependencies: [
                 "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta", "StrataCore",
-                .product(name: "Logging", package: "swift-log"),
+                "StrataProxy", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
     ]

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""What the connect and RPC proxies cost: connects per second and server CPU per connect with a
-trivial backend (aiohttp, answering {"result":{"user":…}} at once), beside a JWT connect on the
-same server; and RPCs through the RPC proxy (round-trip latency and server CPU per call), for
-Strata and the real Centrifugo in one run. Each connect is a new WebSocket, the connect command,
-its reply, a close; RPCs go over `--concurrency` connected WebSockets, one at a time on each.
+"""What the proxies cost: connects per second and server CPU per connect with a trivial backend
+(aiohttp, answering {"result":{"user":…}} at once), beside a JWT connect on the same server; and
+RPCs, client publications and subscribes (each with an unsubscribe) through their proxies
+(round-trip latency and server CPU per round), for Strata and the real Centrifugo in one run. Each connect is a new WebSocket, the connect command,
+its reply, a close; the other modes go over `--concurrency` connected WebSockets, one round at a
+time on each.
 JSON lines on stdout; medians on stderr.
 
     make release
@@ -75,9 +76,22 @@ async def connects(url: str, count: int, concurrency: int, with_token: bool) -> 
     return time.monotonic() - began
 
 
-async def rpcs(url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
-    """`count` RPCs over `concurrency` connections, one at a time on each; the seconds taken and
-    each call's round trip."""
+def rpc_commands(i: int) -> list[dict]:
+    return [{"rpc": {"method": "getCurrentPrice", "data": {"object_id": i}}}]
+
+
+def publish_commands(i: int) -> list[dict]:
+    return [{"publish": {"channel": "chat:room", "data": {"input": f"hello {i}"}}}]
+
+
+def subscribe_commands(i: int) -> list[dict]:
+    channel = f"chat:s{i}"
+    return [{"subscribe": {"channel": channel}}, {"unsubscribe": {"channel": channel}}]
+
+
+async def calls(url: str, count: int, concurrency: int, commands) -> tuple[float, list[float]]:
+    """`count` rounds of `commands(i)` over `concurrency` connections, one round at a time on
+    each, every command awaited; the seconds taken and each round's time."""
     per = count // concurrency
     latencies: list[float] = []
 
@@ -85,13 +99,19 @@ async def rpcs(url: str, count: int, concurrency: int) -> tuple[float, list[floa
         async with ws_connect(url, proxy=None, open_timeout=10) as ws:
             await ws.send(json.dumps({"id": 1, "connect": {"token": token(f"r{n}")}}))
             await ws.recv()
+            next_id = 2
             for i in range(per):
                 began = time.monotonic()
-                await ws.send(json.dumps({"id": i + 2, "rpc": {"method": "getCurrentPrice", "data": {"object_id": i}}}))
-                reply = json.loads((await ws.recv()).split("\n")[0])
+                for command in commands(n * per + i):
+                    await ws.send(json.dumps({"id": next_id, **command}))
+                    while True:
+                        reply = next((m for m in map(json.loads, (await ws.recv()).split("\n")) if m.get("id") == next_id), None)
+                        if reply is not None:
+                            break
+                    if "error" in reply:
+                        raise SystemExit(f"{command} failed: {reply}")
+                    next_id += 1
                 latencies.append(time.monotonic() - began)
-                if "rpc" not in reply:
-                    raise SystemExit(f"RPC failed: {reply}")
 
     began = time.monotonic()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
@@ -105,6 +125,7 @@ async def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connects", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--modes", default="", help="comma-separated: jwt, proxy, rpc, publish, subscribe (all by default)")
     args = ap.parse_args()
     os.sched_setaffinity(0, {1})
 
@@ -116,15 +137,19 @@ async def main() -> None:
         await request.read()
         return web.Response(text='{"result":{"user":"56"}}', content_type="application/json")
 
-    async def rpc(request: web.Request) -> web.Response:
-        nonlocal backend_calls
-        backend_calls += 1
-        await request.read()
-        return web.Response(text='{"result":{"data":{"price":10}}}', content_type="application/json")
+    def answering(text: str):
+        async def handler(request: web.Request) -> web.Response:
+            nonlocal backend_calls
+            backend_calls += 1
+            await request.read()
+            return web.Response(text=text, content_type="application/json")
+        return handler
 
     app = web.Application()
     app.router.add_post("/centrifugo/connect", connect)
-    app.router.add_post("/centrifugo/rpc", rpc)
+    app.router.add_post("/centrifugo/rpc", answering('{"result":{"data":{"price":10}}}'))
+    app.router.add_post("/centrifugo/publish", answering("{}"))
+    app.router.add_post("/centrifugo/subscribe", answering('{"result":{"info":{"role":"member"}}}'))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     backend_port = free_port()
@@ -138,7 +163,18 @@ async def main() -> None:
         "rpc": {"client": {"token": {"hmac_secret_key": SECRET}},
                 "rpc": {"proxy": {**proxy, "endpoint": proxy["endpoint"].replace("/connect", "/rpc")},
                         "without_namespace": {"proxy_enabled": True}}},
+        # A client publication vetted by the backend (history kept, nobody subscribed), and a
+        # subscribe decided by it followed by an unsubscribe.
+        "publish": {"client": {"token": {"hmac_secret_key": SECRET}},
+                    "channel": {"proxy": {"publish": {**proxy, "endpoint": proxy["endpoint"].replace("/connect", "/publish")}},
+                                "namespaces": [{"name": "chat", "history_size": 10, "history_ttl": "60s",
+                                                "publish_proxy_enabled": True}]}},
+        "subscribe": {"client": {"token": {"hmac_secret_key": SECRET}},
+                      "channel": {"proxy": {"subscribe": {**proxy, "endpoint": proxy["endpoint"].replace("/connect", "/subscribe")}},
+                                  "namespaces": [{"name": "chat", "subscribe_proxy_enabled": True}]}},
     }
+    commands = {"rpc": rpc_commands, "publish": publish_commands, "subscribe": subscribe_commands}
+    configs = {mode: config for mode, config in configs.items() if not args.modes or mode in args.modes.split(",")}
     servers = [("strata", args.strata, lambda cfg, port: [args.strata, "--config", cfg, "--port", str(port)])]
     if args.centrifugo:
         servers.append(("centrifugo", args.centrifugo,
@@ -160,13 +196,14 @@ async def main() -> None:
                         break
                     except OSError:
                         await asyncio.sleep(0.1)
-                if mode == "rpc":
-                    await rpcs(url, 200, args.concurrency)  # warm-up
+                if mode in commands:
+                    await calls(url, 200, args.concurrency, commands[mode])  # warm-up
                     calls_before, before = backend_calls, cpu_seconds(proc.pid)
-                    seconds, latencies = await rpcs(url, args.connects, args.concurrency)
+                    seconds, latencies = await calls(url, args.connects, args.concurrency, commands[mode])
                     cpu = cpu_seconds(proc.pid) - before
                     latencies.sort()
                     done = len(latencies)
+                    # "rpc" counts rounds of any call mode (an RPC, a publish, a subscribe + unsubscribe).
                     record = {"server": name, "mode": mode, "round": round_, "rpcs": done, "seconds": round(seconds, 3),
                               "rpcs_per_s": round(done / seconds), "server_us_per_rpc": round(cpu / done * 1e6, 1),
                               "p50_ms": round(latencies[len(latencies) // 2] * 1e3, 2),
@@ -189,10 +226,10 @@ async def main() -> None:
     for name, _, _ in servers:
         for mode in configs:
             rs = [r for r in records if r["server"] == name and r["mode"] == mode]
-            if mode == "rpc":
-                print(f"{name} rpc: {statistics.median(r['server_us_per_rpc'] for r in rs):.1f} µs server CPU per RPC, "
+            if mode in commands:
+                print(f"{name} {mode}: {statistics.median(r['server_us_per_rpc'] for r in rs):.1f} µs server CPU per round, "
                       f"p50 {statistics.median(r['p50_ms'] for r in rs):.2f} ms, p99 {statistics.median(r['p99_ms'] for r in rs):.2f} ms, "
-                      f"{statistics.median(r['rpcs_per_s'] for r in rs):.0f} RPCs/s", file=sys.stderr)
+                      f"{statistics.median(r['rpcs_per_s'] for r in rs):.0f} rounds/s", file=sys.stderr)
                 continue
             print(f"{name} {mode}: {statistics.median(r['server_us_per_connect'] for r in rs):.1f} µs server CPU per connect, "
                   f"{statistics.median(r['connects_per_s'] for r in rs):.0f} connects/s", file=sys.stderr)

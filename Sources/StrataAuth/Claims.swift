@@ -28,6 +28,9 @@ package struct ConnectionClaims: Equatable, Sendable {
     /// `expire_at` overrides `exp` for the connection lifetime; 0 means never. nil when absent.
     package var expireAt: Int64?
     package var info: [UInt8]?
+    /// `meta`: kept with the connection, never sent to the client; proxies include it
+    /// (`include_connection_meta`).
+    package var meta: [UInt8]?
     package var channels: [String] = []
     package var subs: [String: TokenSubscribeOptions] = [:]
 

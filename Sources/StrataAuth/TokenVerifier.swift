@@ -84,6 +84,7 @@ package final class TokenVerifier: Sendable {
         c.expiresAt = try optionalInt(payload, "exp")
         c.expireAt = try optionalInt(payload, "expire_at")
         c.info = try info(payload, raw: "info", b64: "b64info")
+        c.meta = payload.rawJSON("meta")
         do {
             c.channels = try payload.stringArray("channels")
         } catch {

@@ -35,6 +35,11 @@ package struct ChannelOptions: Equatable, Sendable {
     package var allowUserLimitedChannels = false
     package var allowTagsFilter = false
     package var channelRegex = ""
+    /// The proxy (a `StrataConfig.proxies` name) that decides client subscribes, client
+    /// publishes, and refreshes expiring subscriptions; nil where the namespace does not enable it.
+    package var subscribeProxy: String?
+    package var publishProxy: String?
+    package var subRefreshProxy: String?
     package var publicationDataFormat: DataFormat = .any
 
     package init() {}

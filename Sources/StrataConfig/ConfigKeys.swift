@@ -44,7 +44,6 @@ package enum ConfigKeys {
     // Reasons shared by several keys.
     private static let noInternalPort =
         "Strata serves one port (no separate internal port yet): http_server.tls covers all of it"
-    private static let noProxy = "proxies to the application backend are not implemented yet (docs/status.md)"
     private static let goBuffers = "buffer tuning of Centrifugo's Go WebSocket library; Strata sizes its buffers itself"
     private static let noRedisAuth = "Redis authentication is not supported yet"
 
@@ -130,21 +129,20 @@ package enum ConfigKeys {
         .init("client.connect_code_to_unidirectional_disconnect.transforms", .works, "code, to.code, to.reason"),
         .init("client.proxy.connect.enabled", .works, "a connect without a token asks the backend (docs/proxy.md)"),
     ] + proxy("client.proxy.connect", meta: .inert("a connect request has no meta to include (as in Centrifugo)")) + [
-        .init("client.proxy.refresh", .inert("read only when client.proxy.refresh.enabled is on, which is refused")),
-        .init("client.proxy.refresh.enabled", .refusedWhenOn(noProxy)),
-    ]
+        .init("client.proxy.refresh.enabled", .works, "expiring connections are refreshed by the backend, not by the client (docs/proxy.md)"),
+    ] + proxy("client.proxy.refresh")
 
     /// The keys of one proxy object (Centrifugo's shape, the same wherever it sits); `meta`:
     /// what `include_connection_meta` is there.
-    private static func proxy(_ prefix: String, meta: ConfigKey.Status) -> [ConfigKey] {
+    private static func proxy(_ prefix: String, meta: ConfigKey.Status = .works) -> [ConfigKey] {
         [
             .init("\(prefix).endpoint", .works, "http:// or https:// URL, used as is"),
             .init("\(prefix).timeout", .works, "the whole call (1s)"),
             .init("\(prefix).http_headers", .works, "headers of the connection's HTTP request to forward"),
-            .init("\(prefix).emulated_headers", .refusedWhenOn("forwarding the connect frame's headers is not implemented yet: use http_headers")),
+            .init("\(prefix).emulated_headers", .works, "headers of the connect command's headers map to forward (the client sets them)"),
             .init("\(prefix).grpc_metadata", .inert("forwarded only from uni_grpc connections, which Strata does not have")),
             .init("\(prefix).binary_encoding", .works, "payloads as b64data"),
-            .init("\(prefix).include_connection_meta", meta),
+            .init("\(prefix).include_connection_meta", meta, "the connection's meta (token or connect proxy) in the request"),
             .init("\(prefix).http.static_headers", .works, "headers added to every request"),
             .init("\(prefix).http.status_to_code_transforms", .works, "non-200 statuses made into an error or a disconnect"),
             .init("\(prefix).http.tls", .inert("read only when \(prefix).http.tls.enabled is on, which is refused")),
@@ -180,16 +178,20 @@ package enum ConfigKeys {
         .init("channel.publication_data_format", .works, "default for namespaces"),
         .init("channel.without_namespace", .works, "the options below, for channels without a namespace"),
         .init("channel.namespaces", .works, "the options below, per namespace"),
-        .init("channel.proxy", .inert("proxy endpoints are used only by a namespace's *_proxy_enabled, which is refused")),
+        .init("channel.proxy.subscribe_stream", .inert("subscribe stream proxies are gRPC only, and namespaces may not enable them")),
+    ] + proxy("channel.proxy.subscribe") + proxy("channel.proxy.publish") + proxy("channel.proxy.sub_refresh") + [
+        .init("proxies", .works, "named proxies; every entry is checked at start, used or not"),
+        .init("proxies[].name", .works, "^[-a-zA-Z0-9_.]{2,}$, unique, not default; namespaces name it in *_proxy_name"),
+    ] + proxy("proxies[]") + [
         .init("rpc.ping.enabled", .works, "a built-in RPC method answering {}"),
         .init("rpc.ping.method", .works),
-        .init("rpc.without_namespace.proxy_enabled", .works, "methods without a namespace go to rpc.proxy (docs/proxy.md)"),
-        .init("rpc.without_namespace.proxy_name", .works, "\"default\" (rpc.proxy) only; named proxies are refused"),
+        .init("rpc.without_namespace.proxy_enabled", .works, "methods without a namespace go to a proxy (docs/proxy.md)"),
+        .init("rpc.without_namespace.proxy_name", .works, "\"default\" (rpc.proxy) or a proxies[] name"),
         .init("rpc.namespaces[].name", .works),
-        .init("rpc.namespaces[].proxy_enabled", .works, "the namespace's methods go to rpc.proxy"),
-        .init("rpc.namespaces[].proxy_name", .works, "\"default\" (rpc.proxy) only; named proxies are refused"),
+        .init("rpc.namespaces[].proxy_enabled", .works, "the namespace's methods go to a proxy"),
+        .init("rpc.namespaces[].proxy_name", .works, "\"default\" (rpc.proxy) or a proxies[] name"),
         .init("rpc.namespace_boundary", .works, "splits a method into namespace and name (\":\")"),
-    ] + proxy("rpc.proxy", meta: .refusedWhenOn("the connection meta from the connect proxy is not kept yet"))
+    ] + proxy("rpc.proxy")
 
     static let namespace: [ConfigKey] = [
         ("name", ConfigKey.Status.works, "the namespace (^[-a-zA-Z0-9_.]{2,}$)"),
@@ -210,13 +212,13 @@ package enum ConfigKeys {
         ("channel_regex", .works, ""),
         ("publication_data_format", .works, "json, json_object or binary; b64data is decoded, then checked (error 107)"),
         ("subscription_type", .works, "stream only; map and shared_poll are refused"),
-        ("subscribe_proxy_enabled", .refusedWhenOn(noProxy), ""),
-        ("publish_proxy_enabled", .refusedWhenOn(noProxy), ""),
-        ("sub_refresh_proxy_enabled", .refusedWhenOn(noProxy), ""),
-        ("subscribe_stream_proxy_enabled", .refusedWhenOn(noProxy), ""),
-        ("subscribe_proxy_name", .inert("used only by subscribe_proxy_enabled, which is refused"), ""),
-        ("publish_proxy_name", .inert("used only by publish_proxy_enabled, which is refused"), ""),
-        ("sub_refresh_proxy_name", .inert("used only by sub_refresh_proxy_enabled, which is refused"), ""),
+        ("subscribe_proxy_enabled", .works, "client subscribes are decided by the backend (docs/proxy.md)"),
+        ("publish_proxy_enabled", .works, "client publications go through the backend"),
+        ("sub_refresh_proxy_enabled", .works, "expiring subscriptions are refreshed by the backend"),
+        ("subscribe_stream_proxy_enabled", .refusedWhenOn("subscribe stream proxies (gRPC streams from the backend) are not implemented"), ""),
+        ("subscribe_proxy_name", .works, "default (channel.proxy.subscribe) or a proxies[] name"),
+        ("publish_proxy_name", .works, "default (channel.proxy.publish) or a proxies[] name"),
+        ("sub_refresh_proxy_name", .works, "default (channel.proxy.sub_refresh) or a proxies[] name"),
         ("subscribe_stream_proxy_name", .inert("used only by subscribe_stream_proxy_enabled, which is refused"), ""),
         ("subscribe_stream_proxy_bidirectional", .inert("used only by subscribe_stream_proxy_enabled, which is refused"), ""),
     ].map { ConfigKey(namespacePrefix + $0.0, $0.1, $0.2) }
@@ -280,7 +282,6 @@ package enum ConfigKeys {
         .init("grpc_api.enabled", .refusedWhenOn("the gRPC server API is not implemented yet: use the HTTP API")),
         .init("consumers[].enabled", .refusedWhenOn("asynchronous consumers are not implemented yet")),
         .init("consumers", .inert("consumers are read only when enabled, which is refused")),
-        .init("proxies", .inert("named proxies are used only by *_proxy_enabled keys, which are refused")),
     ]
 
     static let transports: [ConfigKey] = [

@@ -58,7 +58,8 @@ package enum ConfigLoader {
         c.client.allowAnonymousConnectWithoutToken = r.bool("client.allow_anonymous_connect_without_token", false)
         c.client.disallowAnonymousConnectionTokens = r.bool("client.disallow_anonymous_connection_tokens", false)
         c.client.insecure = r.bool("client.insecure", false)
-        c.client.connectProxy = readProxy(r, "client.proxy.connect", enabled: r.bool("client.proxy.connect.enabled", false))
+        c.client.connectProxy = readProxy(r, "client.proxy.connect", enabled: r.bool("client.proxy.connect.enabled", false), meta: false)
+        c.client.refreshProxy = readProxy(r, "client.proxy.refresh", enabled: r.bool("client.proxy.refresh.enabled", false))
         c.client.insecureSkipTokenSignatureVerify = r.bool("client.insecure_skip_token_signature_verify", false)
         c.client.pingIntervalMillis = r.duration("client.ping_interval", cl.pingIntervalMillis)
         c.client.pongTimeoutMillis = r.duration("client.pong_timeout", cl.pongTimeoutMillis)
@@ -107,21 +108,13 @@ package enum ConfigLoader {
                 pathPrefix: "channel.without_namespace.", envPrefix: "CHANNEL_WITHOUT_NAMESPACE_",
                 base: r.subtree("channel.without_namespace")),
             globalFormat: globalFormat)
-        for (i, item) in r.objects("channel.namespaces").enumerated() {
-            let path = "channel.namespaces[\(i)]"
-            guard case .object(let dict) = item else {
-                r.fail(path, "expected an object")
-                continue
-            }
-            var name = ""
-            if case .string(let n) = dict["name"] ?? .null { name = n }
-            _ = r.raw(path + ".name")
+        for (path, name, item) in r.namedObjects("channel.namespaces") {
             let envName = ConfigReader.envKey(name)
             var ns = readOptions(
                 r, scope: .init(pathPrefix: path + ".", envPrefix: "CHANNEL_NAMESPACES_\(envName)_", base: item),
                 globalFormat: globalFormat)
             ns.name = name
-            if name.count < 2 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            if !ConfigReader.isName(name) {
                 r.fail(path + ".name", "namespace name \"\(name)\" must match ^[-a-zA-Z0-9_.]{2,}$")
             }
             if c.channel.namespaces.contains(where: { $0.name == name }) {
@@ -132,7 +125,8 @@ package enum ConfigLoader {
 
         c.rpc.pingEnabled = r.bool("rpc.ping.enabled", false)
         c.rpc.pingMethod = r.string("rpc.ping.method", c.rpc.pingMethod)
-        readRPCProxies(r, &c.rpc)
+        readRPCNamespaces(r, &c.rpc)
+        c.proxies = resolveProxies(r, c.channel, c.rpc)
         c.engine.type = r.string("engine.type", c.engine.type)
         c.engine.lmdb.path = r.string("engine.lmdb.path", c.engine.lmdb.path)
         let durability = r.string("engine.lmdb.durability", c.engine.lmdb.durability.rawValue)
@@ -368,6 +362,19 @@ package enum ConfigLoader {
         } else {
             r.fail(path("publication_data_format"), "unknown data format \"\(format)\"")
         }
+        // `*_proxy_enabled` with `*_proxy_name` ("default" when absent or empty): the proxy's
+        // name, checked against the proxies in `resolveProxies`.
+        func proxyName(_ event: String) -> String? {
+            guard b("\(event)_proxy_enabled") else {
+                _ = r.raw("\(event)_proxy_name", scope: scope)
+                return nil
+            }
+            let name = r.string("\(event)_proxy_name", "default", scope: scope)
+            return name.isEmpty ? "default" : name
+        }
+        o.subscribeProxy = proxyName("subscribe")
+        o.publishProxy = proxyName("publish")
+        o.subRefreshProxy = proxyName("sub_refresh")
         for key in ConfigKeys.notActedOn where key.path.hasPrefix(ConfigKeys.namespacePrefix) {
             let option = String(key.path.dropFirst(ConfigKeys.namespacePrefix.count))
             check(r, option, key.status, scope: scope)
@@ -464,92 +471,6 @@ package enum ConfigLoader {
         }
         if a.renewBeforeMillis <= 0 { r.fail(path + ".renew_before", "must be a positive duration") }
         return a
-    }
-
-    /// A proxy object (Centrifugo's shape), read whether enabled or not so its keys are known;
-    /// nil unless enabled. Enabled, it needs an http(s) endpoint (gRPC proxies are not built yet).
-    static func readProxy(_ r: ConfigReader, _ path: String, enabled: Bool) -> StrataConfig.Proxy? {
-        var p = StrataConfig.Proxy()
-        p.endpoint = r.string(path + ".endpoint", "")
-        p.timeoutMillis = r.duration(path + ".timeout", 1000)
-        if p.timeoutMillis <= 0 { p.timeoutMillis = 1000 }  // a zero takes the default, as in Centrifugo
-        p.httpHeaders = r.strings(path + ".http_headers", []).map { $0.lowercased() }
-        p.binaryEncoding = r.bool(path + ".binary_encoding", false)
-        if let (value, fromEnv) = r.raw(path + ".http.static_headers") {
-            var object = value
-            if fromEnv, case .string(let text) = value { object = (try? ConfigFormats.parse(text, format: .json)) ?? .null }
-            switch object {
-            case .object(let fields):
-                for (name, v) in fields.sorted(by: { $0.key < $1.key }) {
-                    guard case .string(let s) = v else {
-                        r.fail("\(path).http.static_headers.\(name)", "expected a string")
-                        continue
-                    }
-                    p.staticHeaders.append(.init(name: name, value: s))
-                }
-            case .null: break
-            default: r.fail(path + ".http.static_headers", "expected an object of header names to values")
-            }
-        }
-        for (i, item) in r.objects(path + ".http.status_to_code_transforms").enumerated() {
-            let itemPath = "\(path).http.status_to_code_transforms[\(i)]"
-            let scope = ConfigReader.Scope(pathPrefix: itemPath + ".", envPrefix: "\(ConfigReader.envKey(itemPath))_", base: item)
-            let status = r.int("status_code", 0, scope: scope)
-            let errorCode = r.int("to_error.code", 0, scope: scope)
-            let message = r.string("to_error.message", "", scope: scope)
-            let temporary = r.bool("to_error.temporary", false, scope: scope)
-            let disconnectCode = r.int("to_disconnect.code", 0, scope: scope)
-            let reason = r.string("to_disconnect.reason", "", scope: scope)
-            if status == 0 { r.fail(itemPath + ".status_code", "required") }
-            if (errorCode > 0) == (disconnectCode > 0) {
-                r.fail(itemPath, "give exactly one of to_error.code and to_disconnect.code")
-            } else if !(message + reason).allSatisfy(\.isASCII) || max(message.utf8.count, reason.utf8.count) > 123 {
-                r.fail(itemPath, "the message or reason must be ASCII, at most 123 bytes")
-            } else if errorCode > 0 {
-                p.statusTransforms.append(.init(statusCode: status, outcome: .error(code: UInt32(clamping: errorCode), message: message, temporary: temporary)))
-            } else {
-                p.statusTransforms.append(.init(statusCode: status, outcome: .disconnect(code: UInt32(clamping: disconnectCode), reason: reason)))
-            }
-        }
-        guard enabled else { return nil }
-        if p.endpoint.isEmpty {
-            r.fail(path + ".endpoint", "endpoint not set")
-        } else if !(p.endpoint.hasPrefix("http://") || p.endpoint.hasPrefix("https://")) {
-            r.fail(path + ".endpoint", "gRPC proxies are not implemented yet: give an http:// or https:// endpoint")
-        }
-        return p
-    }
-
-    /// RPC namespaces and the `rpc.proxy` their methods go to (docs/proxy.md). Only the default
-    /// proxy is there so far: a `proxy_name` naming a `proxies[]` entry is refused.
-    static func readRPCProxies(_ r: ConfigReader, _ rpc: inout StrataConfig.RPC) {
-        rpc.namespaceBoundary = r.string("rpc.namespace_boundary", rpc.namespaceBoundary)
-        if rpc.namespaceBoundary.isEmpty { rpc.namespaceBoundary = ":" }
-        func proxyName(_ path: String) {
-            let name = r.string(path, "default")
-            if !(name.isEmpty || name == "default") {
-                r.fail(path, "named proxies (proxies[]) are not implemented yet: use the default rpc.proxy")
-            }
-        }
-        rpc.withoutNamespaceProxy = r.bool("rpc.without_namespace.proxy_enabled", false)
-        proxyName("rpc.without_namespace.proxy_name")
-        for (i, item) in r.objects("rpc.namespaces").enumerated() {
-            let path = "rpc.namespaces[\(i)]"
-            let scope = ConfigReader.Scope(pathPrefix: path + ".", envPrefix: "\(ConfigReader.envKey(path))_", base: item)
-            let name = r.string("name", "", scope: scope)
-            if name.isEmpty || name.utf8.count > 128 || !name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) }) {
-                r.fail(path + ".name", "expected a name of letters, digits, -, _ or .")
-            }
-            if rpc.namespaces[name] != nil { r.fail(path + ".name", "RPC namespace \"\(name)\" is listed twice") }
-            rpc.namespaces[name] = r.bool("proxy_enabled", false, scope: scope)
-            let proxyNamePath = "proxy_name"
-            let proxy = r.string(proxyNamePath, "default", scope: scope)
-            if !(proxy.isEmpty || proxy == "default") {
-                r.fail(path + ".proxy_name", "named proxies (proxies[]) are not implemented yet: use the default rpc.proxy")
-            }
-        }
-        let used = rpc.withoutNamespaceProxy || rpc.namespaces.values.contains(true)
-        rpc.proxy = readProxy(r, "rpc.proxy", enabled: used)
     }
 
     /// TTLs must be whole seconds.

@@ -146,16 +146,16 @@ final class ConfigReader {
     }
 
     /// An array of objects; from the environment it is one JSON string.
-    func objects(_ path: String) -> [ConfigValue] {
-        guard let (v, fromEnv) = raw(path) else { return [] }
+    func objects(_ path: String, scope: Scope = .root) -> [ConfigValue] {
+        guard let (v, fromEnv) = raw(path, scope: scope) else { return [] }
         // The elements' keys are checked one by one; the list itself must not count as fully known.
-        visited.remove(path)
+        visited.remove(scope.pathPrefix + path)
         var value = v
         if fromEnv, case .string(let s) = v {
             do {
                 value = try ConfigFormats.parse(s, format: .json)
             } catch {
-                fail(path, "environment value is not a JSON array: \(error.message)")
+                fail(scope.pathPrefix + path, "environment value is not a JSON array: \(error.message)")
                 return []
             }
         }
@@ -163,9 +163,34 @@ final class ConfigReader {
         case .array(let items): return items
         case .null: return []
         default:
-            fail(path, "expected a list, got \(describe(value))")
+            fail(scope.pathPrefix + path, "expected a list, got \(describe(value))")
             return []
         }
+    }
+
+    /// The objects of a list whose entries are named (`channel.namespaces`, `proxies`, …): each
+    /// with its path (`proxies[0]`) and its `name` (`""` when missing); an entry that is not an
+    /// object is an error and left out.
+    func namedObjects(_ path: String) -> [(path: String, name: String, item: ConfigValue)] {
+        var out: [(path: String, name: String, item: ConfigValue)] = []
+        for (i, item) in objects(path).enumerated() {
+            let itemPath = "\(path)[\(i)]"
+            guard case .object(let fields) = item else {
+                fail(itemPath, "expected an object")
+                continue
+            }
+            var name = ""
+            if case .string(let n)? = fields["name"] { name = n }
+            _ = raw(itemPath + ".name")
+            out.append((itemPath, name, item))
+        }
+        return out
+    }
+
+    /// Centrifugo's rule for namespace and proxy names: `^[-a-zA-Z0-9_.]{2,}$` (`allowed` holds
+    /// the punctuation; consumers allow only `_`).
+    static func isName(_ name: String, allowing allowed: String = "-_.") -> Bool {
+        name.count >= 2 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || allowed.contains($0)) }
     }
 
     private func describe(_ v: ConfigValue) -> String {

@@ -26,6 +26,8 @@ package struct StrataConfig: Sendable {
     package var recoveredPublicationsHistogram = false
     package var admin = Admin()
     package var node = Node()
+    /// The proxies channel and RPC namespaces use (`channel.proxy.*`, `rpc.proxy`, `proxies[]`).
+    package var proxies = ProxySet()
     /// `pid_file`: where to write the process id at start (removed at a clean exit); "" = nowhere.
     package var pidFile = ""
     /// `shutdown.timeout` (ms): after SIGTERM/SIGINT the process is gone within this; exit
@@ -98,6 +100,9 @@ package struct StrataConfig: Sendable {
 
     /// A proxy to the application backend over HTTP (docs/proxy.md).
     package struct Proxy: Sendable {
+        /// `default` for the objects under `client.proxy`, `channel.proxy` and `rpc.proxy`;
+        /// a `proxies[]` entry's own name (the `name` label of the proxy metrics).
+        package var name = "default"
         package var endpoint = ""
         /// The whole call, answer read included (Centrifugo's default: 1 s).
         package var timeoutMillis: Int64 = 1000
@@ -105,8 +110,13 @@ package struct StrataConfig: Sendable {
         package var httpHeaders: [String] = []
         /// Added to every request (the forwarded ones win).
         package var staticHeaders: [HeaderField] = []
+        /// Names of the connect command's `headers` to forward (client-controlled), lower-cased.
+        package var emulatedHeaders: [String] = []
         /// Payloads as base64 `b64data` with `"encoding":"binary"`.
         package var binaryEncoding = false
+        /// Adds the connection's `meta` (from its token or the connect proxy) to every request
+        /// but connect's.
+        package var includeConnectionMeta = false
         /// Non-200 statuses turned into an answer, first match wins.
         package var statusTransforms: [ProxyStatusTransform] = []
 
@@ -141,6 +151,8 @@ package struct StrataConfig: Sendable {
     package struct Client: Sendable {
         /// `client.proxy.connect` when enabled: a connect without a token asks the backend.
         package var connectProxy: Proxy?
+        /// `client.proxy.refresh` when enabled: expiring connections are refreshed by the backend.
+        package var refreshProxy: Proxy?
         package var token = Token()
         /// When enabled, subscription tokens are checked with these keys instead of `token`.
         package var subscriptionTokenEnabled = false
@@ -193,14 +205,21 @@ package struct StrataConfig: Sendable {
     package struct RPC: Sendable {
         package var pingEnabled = false
         package var pingMethod = "ping"
-        /// `rpc.proxy`, the proxy RPC namespaces use (nil unless a namespace enables it).
-        package var proxy: Proxy?
-        /// Whether methods without a namespace go to the proxy (`rpc.without_namespace.proxy_enabled`).
-        package var withoutNamespaceProxy = false
-        /// `rpc.namespaces[]`: name → whether its methods go to the proxy.
-        package var namespaces: [String: Bool] = [:]
+        /// The proxy methods without a namespace go to (`rpc.without_namespace.proxy_enabled`
+        /// and `proxy_name`); nil: not proxied. Resolved in `StrataConfig.proxies`.
+        package var withoutNamespaceProxy: String?
+        /// `rpc.namespaces[]`: every name listed, with the proxy its methods go to (nil: none).
+        package var namespaces: [String: RPCNamespace] = [:]
         /// Splits a method into namespace and the rest (`rpc.namespace_boundary`, ":").
         package var namespaceBoundary = ":"
+    }
+
+    package struct RPCNamespace: Sendable, Equatable {
+        package var proxy: String?
+
+        package init(proxy: String? = nil) {
+            self.proxy = proxy
+        }
     }
 
     package struct Engine: Sendable {

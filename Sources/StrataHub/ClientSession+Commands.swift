@@ -3,7 +3,6 @@ import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataProtocol
-import StrataProxy
 
 extension ClientSession {
     private func isSubscribed(_ channel: String) -> Bool {
@@ -27,6 +26,12 @@ extension ClientSession {
         guard options.publicationDataFormat.accepts(data, isJSON: isJSON) else { throw .error(.badRequest) }
         let info = state.withLock { s in
             ClientInfo(user: s.user, client: id, connInfo: s.connInfo, chanInfo: s.subscriptions[channel]?.chanInfo)
+        }
+        // The publish proxy decides instead of the allow_publish_for_* options.
+        if let name = options.publishProxy {
+            guard let proxy = node.proxies.publish[name] else { throw .error(.notAvailable) }
+            try await publishThroughProxy(proxy, channel: channel, data: data, isJSON: isJSON, info: info)
+            return .publish
         }
         guard
             Permissions.canPublish(
@@ -89,40 +94,23 @@ extension ClientSession {
         }
     }
 
-    /// Without an RPC proxy only the built-in `ping` method exists (when enabled).
     /// RPC (docs/proxy.md): the built-in ping method when on; else, with an RPC proxy, the
     /// method's namespace (the text before `rpc.namespace_boundary`; none: without namespace)
-    /// decides — unknown: 104, not proxied: 108, proxied: the backend answers.
+    /// decides — unknown: 104, not proxied: 108, proxied: the backend answers. Without any RPC
+    /// proxy only the ping method exists (when enabled).
     func rpcCommand(_ method: String, _ data: [UInt8]?) async throws(CommandFailure) -> ReplyResult? {
         let rpc = node.config.rpc
         if rpc.pingEnabled && method == rpc.pingMethod { return .rpc(data: nil) }
-        guard let proxy = node.rpcProxy else { throw .error(rpc.pingEnabled ? .methodNotFound : .notAvailable) }
-        let proxied: Bool
+        guard !node.proxies.rpc.isEmpty else { throw .error(rpc.pingEnabled ? .methodNotFound : .notAvailable) }
+        let name: String?
         if let boundary = method.firstRange(of: rpc.namespaceBoundary) {
-            guard let enabled = rpc.namespaces[String(method[..<boundary.lowerBound])] else { throw .error(.methodNotFound) }
-            proxied = enabled
+            guard let namespace = rpc.namespaces[String(method[..<boundary.lowerBound])] else { throw .error(.methodNotFound) }
+            name = namespace.proxy
         } else {
-            proxied = rpc.withoutNamespaceProxy
+            name = rpc.withoutNamespaceProxy
         }
-        guard proxied else { throw .error(.notAvailable) }
-        var call = RPCProxyRequest()
-        call.client = id
-        call.transport = transport.rawValue
-        call.protocolName = codec.kind == .protobuf ? "protobuf" : "json"
-        call.user = user
-        call.method = method
-        call.data = data
-        switch await proxy.call(call, headers: requestHeaders) {
-        case .failed(let reason):
-            logger.error("RPC proxy call failed", metadata: ["error": "\(reason)", "method": "\(method)"])
-            throw .error(.internalError)
-        case .answered(.disconnect(let code, let reason)):
-            throw .disconnect(Disconnect(code: UInt16(clamping: code), reason: reason))
-        case .answered(.error(let code, let message, let temporary)):
-            throw .error(StrataError(code: code, message: message, temporary: temporary))
-        case .answered(.result(let result)):
-            return .rpc(data: result ?? nil)
-        }
+        guard let name, let proxy = node.proxies.rpc[name] else { throw .error(.notAvailable) }
+        return .rpc(data: try await callRPCProxy(proxy, method: method, data: data))
     }
 
     /// Centrifugo OSS has no handler for asynchronous messages from clients.

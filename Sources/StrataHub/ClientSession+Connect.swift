@@ -4,7 +4,6 @@ import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataProtocol
-import StrataProxy
 
 /// A server-side subscription the connect command sets up.
 struct PlannedSubscription: Sendable {
@@ -25,9 +24,10 @@ extension ClientSession {
         let now = node.clock.nowSeconds()
         let claims: ConnectionClaims
         var result = ConnectResult()
+        keepEmulatedHeaders(request.headers)
         // A connect without a token goes to the backend when a connect proxy is on: it decides
         // the user and the server-side subscriptions; the client's own `subs` are not added.
-        let proxied = request.token.isEmpty && node.connectProxy != nil
+        let proxied = request.token.isEmpty && node.proxies.connect != nil
         if proxied {
             let answer = try await askConnectProxy(request)
             claims = answer.claims
@@ -40,15 +40,19 @@ extension ClientSession {
         let expiry = config.insecure ? nil : claims.connectionExpiry
         if let expiry {
             if expiry <= now { throw .error(.expired) }
-            // Connection lifetime is capped at one year (Centrifugo does the same).
-            result.expires = true
-            result.ttl = UInt32(min(expiry, now + 365 * 86_400) - now)
+            // Connection lifetime is capped at one year (Centrifugo does the same). With a
+            // refresh proxy the server refreshes: the client is not told when.
+            if node.proxies.refresh == nil {
+                result.expires = true
+                result.ttl = UInt32(min(expiry, now + 365 * 86_400) - now)
+            }
         }
         let planned = try plannedSubscriptions(request, claims: claims, user: user, clientSubs: !proxied)
 
         state.withLock { s in
             s.user = user
             s.connInfo = claims.info
+            s.connMeta = claims.meta
             s.expireAt = expiry
             s.named = !request.name.isEmpty
             s.versioned = !request.version.isEmpty
@@ -111,54 +115,6 @@ extension ClientSession {
         return claims
     }
 
-    /// The connect proxy's decision as claims (docs/proxy.md): its `disconnect` or `error`
-    /// passed to the client as they are; no result is an anonymous connection where those are
-    /// allowed (3501 otherwise); no usable answer is error 100, temporary (the SDK retries).
-    private func askConnectProxy(_ request: ConnectRequest) async throws(CommandFailure) -> (claims: ConnectionClaims, data: [UInt8]?) {
-        guard let proxy = node.connectProxy else { throw .error(.internalError) }
-        var call = ConnectProxyRequest()
-        call.client = id
-        call.transport = transport.rawValue
-        call.protocolName = codec.kind == .protobuf ? "protobuf" : "json"
-        call.data = request.data
-        call.name = request.name
-        call.version = request.version
-        call.channels = request.subs.keys.sorted()
-        switch await proxy.connect(call, headers: requestHeaders) {
-        case .failed(let reason):
-            logger.error("connect proxy call failed", metadata: ["error": "\(reason)"])
-            throw .error(.internalError)
-        case .answered(.disconnect(let code, let reason)):
-            throw .disconnect(Disconnect(code: UInt16(clamping: code), reason: reason))
-        case .answered(.error(let code, let message, let temporary)):
-            throw .error(StrataError(code: code, message: message, temporary: temporary))
-        case .answered(.result(nil)):
-            let config = node.config.client
-            guard config.allowAnonymousConnectWithoutToken || config.insecure else { throw .disconnect(.badRequest) }
-            return (ConnectionClaims(), nil)
-        case .answered(.result(let result?)):
-            var claims = ConnectionClaims()
-            claims.user = result.user
-            claims.expireAt = result.expireAt
-            claims.info = result.info
-            // Unlike a token's, both lists count: `channels` with the namespace's options, then
-            // `subs` (which wins for a channel in both).
-            for channel in result.channels { claims.subs[channel] = TokenSubscribeOptions() }
-            for (channel, o) in result.subs {
-                var options = TokenSubscribeOptions()
-                options.info = o.info
-                options.data = o.data
-                options.override.presence = o.presence
-                options.override.joinLeave = o.joinLeave
-                options.override.forcePushJoinLeave = o.forcePushJoinLeave
-                options.override.forceRecovery = o.forceRecovery
-                options.override.forcePositioning = o.forcePositioning
-                claims.subs[channel] = options
-            }
-            return (claims, result.data)
-        }
-    }
-
     private func checkConnectionLimits(user: String) throws(CommandFailure) {
         let config = node.config.client
         if config.userConnectionLimit > 0, !user.isEmpty, node.hub.userConnectionCount(user) >= config.userConnectionLimit {
@@ -193,7 +149,8 @@ extension ClientSession {
             } catch {
                 throw .disconnect(.badRequest)
             }
-            if !node.channels.isPrivate(ch), Permissions.canSubscribe(o, user: user, insecure: config.insecure) {
+            // Where the backend decides subscribes, a channel is never subscribed without asking it.
+            if !node.channels.isPrivate(ch), o.subscribeProxy == nil, Permissions.canSubscribe(o, user: user, insecure: config.insecure) {
                 var r = r
                 r.channel = ch
                 planned.append(PlannedSubscription(request: r, source: .connectRequest, options: TokenSubscribeOptions()))
@@ -279,7 +236,8 @@ extension ClientSession {
     // MARK: Refresh
 
     func refreshCommand(_ token: String) async throws(CommandFailure) -> ReplyResult? {
-        guard !token.isEmpty else { throw .disconnect(.badRequest) }
+        // With a refresh proxy the server refreshes connections; a client may not (3501).
+        guard !token.isEmpty, node.proxies.refresh == nil else { throw .disconnect(.badRequest) }
         let now = node.clock.nowSeconds()
         let claims: ConnectionClaims
         do {
@@ -302,6 +260,7 @@ extension ClientSession {
             guard !Self.tokenChannelsChanged(granted: granted, subscriptions: s.subscriptions) else { return false }
             s.expireAt = expiry
             if let info = claims.info { s.connInfo = info }
+            if let meta = claims.meta { s.connMeta = meta }
             return true
         }
         guard applied else { throw .disconnect(.insufficientState) }

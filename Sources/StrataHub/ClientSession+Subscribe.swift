@@ -94,6 +94,9 @@ extension ClientSession {
         var override = tokenOptions.override
         var chanInfo = tokenOptions.info
         pending.data = tokenOptions.data
+        // Decided by the subscribe proxy: as in Centrifugo, only the namespace's force_* options
+        // and the backend's overrides apply, not what the client asks for.
+        var proxied = false
 
         if !serverSide {
             if !request.token.isEmpty {
@@ -119,6 +122,14 @@ extension ClientSession {
                 && node.channels.isUserAllowed(channel, user: user)
             {
                 // user-limited channel listing this user
+            } else if let name = options.subscribeProxy, !(options.allowUserLimitedChannels && node.channels.hasUserBoundary(channel)) {
+                guard let proxy = node.proxies.subscribe[name] else { throw .error(.notAvailable) }
+                let decided = try await askSubscribeProxy(proxy, channel: channel, data: request.data)
+                override = decided.options.override
+                chanInfo = decided.options.info
+                pending.data = decided.options.data
+                pending.expireAt = decided.expireAt
+                proxied = true
             } else if !Permissions.canSubscribe(options, user: user, insecure: config.insecure) {
                 throw .error(.permissionDenied)
             }
@@ -151,11 +162,13 @@ extension ClientSession {
         sub.presence = options.presence
         sub.emitJoinLeave = options.joinLeave
         let presenceAllowed = Permissions.canReadPresence(options, user: user, subscribed: true, insecure: config.insecure)
-        sub.pushJoinLeave = options.forcePushJoinLeave || (request.joinLeave && options.joinLeave && presenceAllowed)
+        let asked = !proxied
+        sub.pushJoinLeave = options.forcePushJoinLeave || (asked && request.joinLeave && options.joinLeave && presenceAllowed)
         if options.keepsHistory {
-            sub.recoverable = options.forceRecovery || (request.recoverable && (options.allowRecovery || historyAllowed))
+            sub.recoverable = options.forceRecovery || (asked && request.recoverable && (options.allowRecovery || historyAllowed))
             sub.positioned =
-                sub.recoverable || options.forcePositioning || (request.positioned && (options.allowPositioning || historyAllowed))
+                sub.recoverable || options.forcePositioning
+                || (asked && request.positioned && (options.allowPositioning || historyAllowed))
         }
         sub.delta = !request.delta.isEmpty && options.allowedDeltaTypes.contains(request.delta)
         pending.options = options
@@ -278,7 +291,8 @@ extension ClientSession {
         // A recovery was asked for (or forced by cache mode), whether or not the channel can
         // recover: Centrifugo reports the attempt even where recovery is off.
         result.wasRecovering = p.request.recover || p.recovering
-        if let expireAt = sub.expireAt {
+        // A subscription the backend refreshes (sub_refresh proxy) is not the client's to refresh.
+        if let expireAt = sub.expireAt, !sub.refreshedByProxy {
             result.expires = true
             result.ttl = UInt32(clamping: expireAt - p.now)
         }

@@ -78,7 +78,12 @@ extension ClientSession {
     }
 
     /// Without a refresh by `expire_at + expired_close_delay`, the connection ends with 3005.
+    /// With a refresh proxy the backend is asked instead, at `expire_at`.
     func connectionExpired(nowMillis now: Int64) -> Bool {
+        if node.proxies.refresh != nil {
+            refreshThroughProxyIfDue(nowMillis: now)
+            return false
+        }
         let grace = node.config.client.expiredCloseDelayMillis
         let expired = state.withLock { s in
             s.status == .connected && s.expireAt.map { Self.isPast(expireAt: $0, graceMillis: grace, nowMillis: now) } ?? false
@@ -88,14 +93,43 @@ extension ClientSession {
     }
 
     /// Ends subscriptions not refreshed (`sub_refresh`) by `expire_at + expired_sub_close_delay`
-    /// (docs/protocol/client-protocol.md §8): a client-side one is removed with an `unsubscribe` push 2501,
-    /// a server-side one ends the connection with 3006. `nowMillis` is unix milliseconds.
-    ///
-    /// The check and the removal happen under the session lock, so a concurrent `sub_refresh`
-    /// either extends the subscription first or finds it gone; the push is queued in the same
-    /// critical section, after every publication already delivered for the channel.
+    /// (docs/protocol/client-protocol.md §8); in a namespace with a sub_refresh proxy, asks the
+    /// backend instead (`refreshSubscriptionThroughProxy`). `nowMillis` is unix milliseconds.
     func expireSubscriptions(nowMillis now: Int64) async {
         let grace = node.config.client.expiredSubCloseDelayMillis
+        let (expired, refresh) = state.withLock { s -> ([String], [String]) in
+            guard s.status == .connected else { return ([], []) }
+            var expired: [String] = []
+            var refresh: [String] = []
+            for (channel, sub) in s.subscriptions {
+                // A subscription still being set up is left for the next check.
+                guard sub.isLive, !sub.refreshingByProxy, let expireAt = sub.expireAt,
+                    Self.isPast(expireAt: expireAt, graceMillis: grace, nowMillis: now)
+                else { continue }
+                if sub.refreshedByProxy {
+                    s.subscriptions[channel]?.refreshingByProxy = true
+                    refresh.append(channel)
+                } else {
+                    expired.append(channel)
+                }
+            }
+            return (expired, refresh)
+        }
+        refreshSubscriptionsThroughProxy(refresh)
+        guard !expired.isEmpty else { return }
+        // Checked again under the lock that removes them: a `sub_refresh` in between wins.
+        await endExpiredSubscriptions(expired) { sub in
+            sub.expireAt.map { Self.isPast(expireAt: $0, graceMillis: grace, nowMillis: now) } ?? false
+        }
+    }
+
+    /// Ends expired subscriptions: a client-side one is removed with an `unsubscribe` push 2501,
+    /// a server-side one ends the connection with 3006.
+    ///
+    /// `stillExpired` is asked under the session lock that removes them, so a concurrent
+    /// `sub_refresh` either extends a subscription first or finds it gone; the push is queued in
+    /// the same critical section, after every publication already delivered for the channel.
+    func endExpiredSubscriptions(_ channels: [String], where stillExpired: (Subscription) -> Bool = { _ in true }) async {
         enum Outcome {
             case none
             case disconnect
@@ -103,19 +137,11 @@ extension ClientSession {
         }
         let outcome = state.withLock { s -> Outcome in
             guard s.status == .connected else { return .none }
-            var expired: [String] = []
-            for (channel, sub) in s.subscriptions {
-                // A subscription still being set up is left for the next check.
-                guard sub.isLive, let expireAt = sub.expireAt,
-                    Self.isPast(expireAt: expireAt, graceMillis: grace, nowMillis: now)
-                else { continue }
-                if sub.serverSide { return .disconnect }
-                expired.append(channel)
-            }
-            guard !expired.isEmpty else { return .none }
-            expired.sort()
+            let live = channels.sorted().filter { s.subscriptions[$0].map { $0.isLive && stillExpired($0) } ?? false }
+            if live.contains(where: { s.subscriptions[$0]?.serverSide == true }) { return .disconnect }
+            guard !live.isEmpty else { return .none }
             var removed: [(String, Subscription)] = []
-            for channel in expired {
+            for channel in live {
                 if let sub = s.subscriptions.removeValue(forKey: channel) { removed.append((channel, sub)) }
             }
             let pushes = removed.map { codec.unsubscribePush(channel: $0.0, .expired) }

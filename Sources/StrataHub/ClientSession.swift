@@ -40,8 +40,15 @@ package final class ClientSession: Sendable {
         var status: Status = .connecting
         var user = ""
         var connInfo: [UInt8]?
+        /// The connection's `meta` (token or connect proxy): never sent to the client, included
+        /// in proxy requests by proxies that ask for it.
+        var connMeta: [UInt8]?
+        /// The connect command's `headers` that some proxy forwards (empty when none does).
+        var emulatedHeaders: [StrataConfig.HeaderField] = []
         /// Unix seconds; nil = never.
         var expireAt: Int64?
+        /// A refresh proxy call for this connection is under way.
+        var refreshingByProxy = false
         var subscriptions: [String: Subscription] = [:]
         var pingPending = false
         /// When the pending ping went out (monotonic ns), for the ping/pong duration metric.

@@ -11,6 +11,8 @@ import StrataRecovery
 /// Options of one publish beyond channel and data (server API `publish` fields).
 package struct PublishOptions: Sendable {
     package var skipHistory = false
+    /// Whether the namespace's `delta_publish` applies (not to what a publish proxy returns).
+    package var namespaceDelta = true
     package var idempotencyKey: String?
     package var delta = false
     package var version: UInt64 = 0
@@ -37,12 +39,8 @@ package final class Node: BrokerEventHandler, Sendable {
     let clock: any WallClock
     package let logger: Logger
     let connectionTokens: TokenVerifier
-    /// `client.proxy.connect`: a connect without a token asks the backend.
-    let connectProxy: ConnectProxy?
-    /// `rpc.proxy`: RPCs into namespaces that enable it ask the backend.
-    let rpcProxy: RPCProxy?
-    /// Headers of a connection's opening request that some proxy forwards (lower-cased).
-    let forwardedHeaderNames: [String]
+    /// The proxies to the application backend.
+    let proxies: NodeProxies
     let subscriptionTokens: TokenVerifier
     package let nodeID = RandomID.uuidString()
     package let name: String
@@ -94,16 +92,7 @@ package final class Node: BrokerEventHandler, Sendable {
         var connectionKeys = Self.keys(config.client.token, config.client)
         connectionKeys.jwks = keySet(config.client.token.jwksPublicEndpoint)
         self.connectionTokens = try await TokenVerifier(keys: connectionKeys)
-        func endpoint(_ proxy: StrataConfig.Proxy?, _ key: String) throws -> ProxyEndpoint? {
-            guard let proxy else { return nil }
-            guard let proxyTransport else { throw NodeSetupError(description: "\(key): no HTTP client to call the backend with") }
-            return ProxyEndpoint(config: proxy, transport: proxyTransport)
-        }
-        self.connectProxy = try endpoint(config.client.connectProxy, "client.proxy.connect").map(ConnectProxy.init)
-        self.rpcProxy = try endpoint(config.rpc.proxy, "rpc.proxy").map(RPCProxy.init)
-        var names = connectProxy?.forwardedHeaderNames ?? []
-        for name in rpcProxy?.forwardedHeaderNames ?? [] where !names.contains(name) { names.append(name) }
-        self.forwardedHeaderNames = names
+        self.proxies = try NodeProxies(config: config, transport: proxyTransport)
         let subToken = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         var subscriptionKeys = Self.keys(subToken, config.client)
         subscriptionKeys.jwks = keySet(subToken.jwksPublicEndpoint)
@@ -149,7 +138,7 @@ package final class Node: BrokerEventHandler, Sendable {
         let pub = Publication(data: data, info: info, tags: tags, time: clock.nowMillis(), isJSON: isJSON)
         let append = AppendOptions(
             retention: retention, idempotencyKey: options.idempotencyKey,
-            idempotentResultTTLSeconds: config.engine.idempotentResultTTLSeconds, useDelta: options.delta || ns.deltaPublish,
+            idempotentResultTTLSeconds: config.engine.idempotentResultTTLSeconds, useDelta: options.delta || (options.namespaceDelta && ns.deltaPublish),
             version: options.version, versionEpoch: options.versionEpoch,
             cacheKey: retention.keepsHistory ? try KeyedCachePublish.update(ns, tags: tags) : nil)
         do {

@@ -39,7 +39,7 @@ package struct SessionFactory: Sendable {
 
     /// The forwarded headers' values, named as Go's `http.Header` writes them (`X-Real-Ip`).
     private func forwarded(_ lookup: HeaderLookup) -> [StrataConfig.HeaderField] {
-        let names = node.forwardedHeaderNames
+        let names = node.proxies.forwardedHeaderNames
         guard !names.isEmpty else { return [] }
         var out: [StrataConfig.HeaderField] = []
         for name in names {

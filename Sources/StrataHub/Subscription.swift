@@ -30,8 +30,13 @@ struct Subscription: Sendable {
     var tagsFilter: TagsFilter?
     /// When the position was last confirmed (a delivered publication or a position check), ms.
     var positionConfirmedAt: Int64 = 0
+    /// A sub_refresh proxy call for this subscription is under way.
+    var refreshingByProxy = false
 
     var isLive: Bool { buffer == nil }
+    /// Its namespace has a sub_refresh proxy: the server refreshes it when it expires (the
+    /// client is not told its expiry).
+    var refreshedByProxy: Bool { options.subRefreshProxy != nil }
     /// Added by the server (token, connect request, server API) rather than by a client
     /// subscribe: such a subscription cannot be told to resubscribe, so losing its state ends
     /// the connection (3010) instead of the subscription (2500).

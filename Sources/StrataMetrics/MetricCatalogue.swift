@@ -105,6 +105,18 @@ package enum MetricCatalogue {
             "centrifugo_api_command_duration_seconds_histogram", .histogram(buckets: defaultBuckets), labels: ["protocol", "method"],
             help: "Histogram of duration of API per command."),
         .init("centrifugo_api_command_errors_total", .counter, labels: ["protocol", "method", "error"], help: "Total errors in API commands."),
+        // Proxies to the application backend
+        .init(
+            "centrifugo_proxy_duration_seconds", .summary(quantiles: commandQuantiles), labels: ["protocol", "type", "name"],
+            help: "DEPRECATED — use centrifugo_proxy_duration_seconds_histogram. Will be removed in Centrifugo v7. Duration of proxy call.",
+            companionHistogram: "centrifugo_proxy_duration_seconds_histogram"),
+        .init(
+            "centrifugo_proxy_duration_seconds_histogram", .histogram(buckets: defaultBuckets), labels: ["protocol", "type", "name"],
+            help: "Histogram of duration of proxy call."),
+        .init("centrifugo_proxy_errors", .counter, labels: ["protocol", "type", "name"], help: "Proxy call error count."),
+        .init(
+            "centrifugo_proxy_inflight_requests", .gauge, labels: ["protocol", "type", "name"],
+            help: "Number of inflight proxy requests."),
     ]
 
     static let strata: [MetricFamily] = [

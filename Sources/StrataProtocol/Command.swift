@@ -37,6 +37,9 @@ package struct ConnectRequest: Sendable {
     package var subs: [String: SubscribeRequest] = [:]
     package var name = ""
     package var version = ""
+    /// `headers`: emulated request headers the client sets (proxies forward those named in
+    /// their `emulated_headers`).
+    package var headers: [String: String] = [:]
 
     package init() {}
 }

@@ -71,6 +71,12 @@ package enum JSONCommandDecoder {
         r.data = v.rawJSON("data")
         r.name = try v.string("name")
         r.version = try v.string("version")
+        if let headers = try v.object("headers"), case .object(let members) = headers {
+            for m in members {
+                guard case .string(let value) = m.value else { throw FieldError(field: "headers", reason: "expected string values") }
+                r.headers[m.key] = value
+            }
+        }
         if let subs = try v.object("subs"), case .object(let members) = subs {
             for m in members {
                 guard case .object = m.value else { throw FieldError(field: "subs", reason: "expected object") }

@@ -18,7 +18,8 @@ package struct ConnectProxyRequest: Sendable {
     package init() {}
 }
 
-/// Options of one server-side subscription the backend sets up at connect.
+/// Options of one subscription the backend decides: a server-side one at connect (`subs`), or
+/// a client's subscribe (`SubscribeResult`).
 package struct ProxySubscribeOptions: Sendable, Equatable {
     package var info: [UInt8]?
     package var data: [UInt8]?
@@ -27,6 +28,27 @@ package struct ProxySubscribeOptions: Sendable, Equatable {
     package var forcePushJoinLeave: Bool?
     package var forceRecovery: Bool?
     package var forcePositioning: Bool?
+
+    package init() {}
+
+    /// `info`/`b64info`, `data`/`b64data` and the five `override` flags (`{"value": bool}`).
+    static func decode(_ o: JSONValue) throws -> ProxySubscribeOptions {
+        var options = ProxySubscribeOptions()
+        options.info = try o.payload("info")
+        options.data = try o.payload("data")
+        if let override = try o.object("override") {
+            func flag(_ name: String) throws -> Bool? {
+                guard let wrapper = try override.object(name) else { return nil }
+                return try wrapper.bool("value")
+            }
+            options.presence = try flag("presence")
+            options.joinLeave = try flag("join_leave")
+            options.forcePushJoinLeave = try flag("force_push_join_leave")
+            options.forceRecovery = try flag("force_recovery")
+            options.forcePositioning = try flag("force_positioning")
+        }
+        return options
+    }
 }
 
 /// What the backend decided (`ConnectResult`).
@@ -51,14 +73,11 @@ package struct ConnectProxy: Sendable {
         self.endpoint = endpoint
     }
 
-    /// Headers of the connection's request that this proxy forwards (lower-cased names).
-    package var forwardedHeaderNames: [String] { endpoint.config.httpHeaders }
-
-    package func connect(_ request: ConnectProxyRequest, headers: [StrataConfig.HeaderField]) async -> ProxyOutcome<ConnectProxyResult> {
+    package func connect(_ request: ConnectProxyRequest, headers: ProxyHeaders) async -> ProxyOutcome<ConnectProxyResult> {
         guard let body = Self.encode(request, binary: endpoint.config.binaryEncoding) else {
             return .failed("the connect data is not JSON (turn on binary_encoding for binary data)")
         }
-        return await endpoint.call(body: body, forwarded: headers, decode: Self.decode)
+        return await endpoint.call(body: body, headers: headers, decode: Self.decode)
     }
 
     /// The request's JSON, keys in proto order, empty ones left out; nil when `data` must be
@@ -92,7 +111,7 @@ package struct ConnectProxy: Sendable {
     static func decode(_ result: JSONValue) throws -> ConnectProxyResult {
         var r = ConnectProxyResult()
         r.user = try result.string("user")
-        r.expireAt = try result.strictInt64("expire_at")
+        r.expireAt = try result.strictInteger("expire_at")
         r.info = try result.payload("info")
         r.data = try result.payload("data")
         r.channels = try result.stringArray("channels")
@@ -100,33 +119,9 @@ package struct ConnectProxy: Sendable {
         if let subs = try result.object("subs"), case .object(let members) = subs {
             for member in members {
                 guard case .object = member.value else { throw ProxyDecodeError("subs.\(member.key) is not an object") }
-                let o = member.value
-                var options = ProxySubscribeOptions()
-                options.info = try o.payload("info")
-                options.data = try o.payload("data")
-                if let override = try o.object("override") {
-                    func flag(_ name: String) throws -> Bool? {
-                        guard let wrapper = try override.object(name) else { return nil }
-                        return try wrapper.bool("value")
-                    }
-                    options.presence = try flag("presence")
-                    options.joinLeave = try flag("join_leave")
-                    options.forcePushJoinLeave = try flag("force_push_join_leave")
-                    options.forceRecovery = try flag("force_recovery")
-                    options.forcePositioning = try flag("force_positioning")
-                }
-                r.subs[member.key] = options
+                r.subs[member.key] = try ProxySubscribeOptions.decode(member.value)
             }
         }
         return r
-    }
-}
-
-extension JSONValue {
-    /// An int64 that must be a JSON number (Go does not take `"10"` for an int64 field).
-    func strictInt64(_ key: String) throws -> Int64 {
-        guard let v = self[key], !v.isNull else { return 0 }
-        guard case .number(let text) = v, let i = Int64(text) else { throw ProxyDecodeError("\(key) must be an integer") }
-        return i
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import StrataConfig
 import StrataProtocol
 
@@ -26,26 +27,66 @@ package struct ProxyDecodeError: Error, CustomStringConvertible {
     }
 }
 
-/// One configured proxy: its settings and the transport that carries its requests.
+/// One configured proxy for one event: its settings, the transport that carries its requests,
+/// and its metrics (Centrifugo's `centrifugo_proxy_*`, labelled by protocol, event and name).
 package struct ProxyEndpoint: Sendable {
     package let config: StrataConfig.Proxy
+    package let event: ProxyEvent
     let transport: any ProxyTransport
+    private let duration: Timer
+    private let errors: Counter
+    private let inflight: Meter
 
-    package init(config: StrataConfig.Proxy, transport: any ProxyTransport) {
+    package init(config: StrataConfig.Proxy, event: ProxyEvent, transport: any ProxyTransport) {
         self.config = config
+        self.event = event
         self.transport = transport
+        let labels = [("protocol", "http"), ("type", event.rawValue), ("name", config.name)]
+        duration = Timer(label: "centrifugo_proxy_duration_seconds", dimensions: labels)
+        errors = Counter(label: "centrifugo_proxy_errors", dimensions: labels)
+        inflight = Meter(label: "centrifugo_proxy_inflight_requests", dimensions: labels)
     }
 
-    /// Posts `body` with the static headers, then the forwarded ones over them (same name,
-    /// any case), then `Content-Type`; reads the answer with `decode` for the result object.
+    /// Headers of the connection this proxy forwards (lower-cased names).
+    package var forwardedHeaderNames: [String] { config.httpHeaders }
+    /// Names of the connect command's emulated headers this proxy forwards (lower-cased).
+    package var emulatedHeaderNames: [String] { config.emulatedHeaders }
+
+    /// The request's headers, each layer over the one before for the same name (any case):
+    /// static, then the emulated ones this proxy lists, then the connection's, then
+    /// `Content-Type` (always ours). A forwarded header keeps all its values.
+    func requestHeaders(_ h: ProxyHeaders) -> [StrataConfig.HeaderField] {
+        var headers: [StrataConfig.HeaderField] = []
+        func overlay(_ layer: [StrataConfig.HeaderField]) {
+            let names = Set(layer.map { $0.name.lowercased() })
+            headers.removeAll { names.contains($0.name.lowercased()) }
+            headers += layer
+        }
+        overlay(config.staticHeaders)
+        overlay(h.emulated.filter { config.emulatedHeaders.contains($0.name.lowercased()) })
+        overlay(h.transport.filter { config.httpHeaders.contains($0.name.lowercased()) })
+        overlay([.init(name: "Content-Type", value: "application/json")])
+        return headers
+    }
+
+    /// Posts `body` and reads the answer with `decode` for the result object; counted in the
+    /// proxy metrics (an error is a call without a usable answer, not the backend's own `error`).
     func call<Result: Sendable>(
-        body: [UInt8], forwarded: [StrataConfig.HeaderField], decode: (JSONValue) throws -> Result
+        body: [UInt8], headers: ProxyHeaders, decode: (JSONValue) throws -> Result
     ) async -> ProxyOutcome<Result> {
-        // Names compare case-insensitively; Content-Type is always ours.
-        let overridden = Set(forwarded.map { $0.name.lowercased() } + ["content-type"])
-        var headers = config.staticHeaders.filter { !overridden.contains($0.name.lowercased()) }
-        headers += forwarded.filter { $0.name.lowercased() != "content-type" }
-        headers.append(.init(name: "Content-Type", value: "application/json"))
+        inflight.increment()
+        let started = ContinuousClock.now
+        let outcome = await exchange(body: body, headers: requestHeaders(headers), decode: decode)
+        let elapsed = ContinuousClock.now - started
+        duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        inflight.decrement()
+        if case .failed = outcome { errors.increment() }
+        return outcome
+    }
+
+    private func exchange<Result: Sendable>(
+        body: [UInt8], headers: [StrataConfig.HeaderField], decode: (JSONValue) throws -> Result
+    ) async -> ProxyOutcome<Result> {
         let status: Int
         let answer: [UInt8]
         do {
@@ -62,9 +103,14 @@ package struct ProxyEndpoint: Sendable {
             case .disconnect(let code, let reason): return .answered(.disconnect(code: code, reason: reason))
             }
         }
+        // Refreshes read only the result: the backend's error or disconnect means "expired".
+        let resultOnly = event == .refresh || event == .subRefresh
         do {
             let envelope = try JSONParser.parse(answer)
             guard case .object = envelope else { throw ProxyDecodeError("the answer is not a JSON object") }
+            if resultOnly {
+                return .answered(.result(try envelope.object("result").map(decode)))
+            }
             if let disconnect = try envelope.object("disconnect") {
                 return .answered(.disconnect(code: try disconnect.uint32("code"), reason: try disconnect.string("reason")))
             }
@@ -89,5 +135,12 @@ extension JSONValue {
             return Array(bytes)
         }
         return verbatimJSON(name).map { JSONParser.compact($0) }
+    }
+
+    /// An integer that must be a JSON number (Go takes no `"10"` for an integer field).
+    func strictInteger<T: FixedWidthInteger>(_ key: String, as: T.Type = T.self) throws -> T {
+        guard let v = self[key], !v.isNull else { return 0 }
+        guard case .number(let text) = v, let i = T(text) else { throw ProxyDecodeError("\(key) must be an integer") }
+        return i
     }
 }

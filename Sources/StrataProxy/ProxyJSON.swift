@@ -38,6 +38,26 @@ enum ProxyJSON {
         w.string(binary ? "binary" : "json")
     }
 
+    /// The fields every request but connect's starts with, `user` always.
+    static func connection(_ w: inout JSONWriter, _ c: ProxyConnection, binary: Bool) {
+        common(&w, client: c.client, transport: c.transport, protocolName: c.protocolName, binary: binary)
+        w.key("user")
+        w.string(c.user)
+    }
+
+    /// The connection's `meta` (raw JSON, compacted), when the proxy includes it and there is one.
+    static func meta(_ w: inout JSONWriter, _ c: ProxyConnection, include: Bool) {
+        guard include, let meta = c.meta, !meta.isEmpty, let json = embedded(meta) else { return }
+        w.key("meta")
+        w.raw(json)
+    }
+
+    static func channel(_ w: inout JSONWriter, _ channel: String) {
+        guard !channel.isEmpty else { return }
+        w.key("channel")
+        w.string(channel)
+    }
+
     /// `data` embedded as JSON, or with `binary` `b64data` (standard base64); nothing when
     /// empty. False when it must be JSON and is not.
     static func payload(_ w: inout JSONWriter, _ data: [UInt8]?, binary: Bool) -> Bool {

@@ -31,7 +31,8 @@ package final class HTTPProxyTransport: ProxyTransport {
     {
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
-        for header in headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        // The list is final (overrides resolved by the endpoint); a forwarded header may repeat.
+        for header in headers { request.headers.add(name: header.name, value: header.value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         // The deadline runs until the answer's head; the body of an answer (small JSON, which
         // comes with the head) is bounded by the read timeout. No task per call for a timer.

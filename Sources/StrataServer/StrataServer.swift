@@ -44,7 +44,7 @@ package enum StrataServer {
             tls = try ServerTLS.context(config.httpServer.tls)
         }
         // One pooled HTTP client for the proxies to the backend, when any is on.
-        let proxies = [config.client.connectProxy, config.rpc.proxy].compactMap { $0 }
+        let proxies = [config.client.connectProxy, config.client.refreshProxy].compactMap { $0 } + config.proxies.byKey.values
         let proxyTransport = proxies.map(\.timeoutMillis).max().map { HTTPProxyTransport(readTimeout: .milliseconds($0)) }
         let (server, housekeeping) = try await makeServer(
             config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport)

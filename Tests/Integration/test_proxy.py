@@ -11,55 +11,11 @@ import json
 import time
 
 import pytest
-from aiohttp import web
 from cent import PublishRequest
 from websockets.asyncio.client import connect as ws_connect
 
-from conftest import free_port
 from itsupport import connect_client, connection_token, new_client
-
-
-class Backend:
-    """An aiohttp app answering POST /centrifugo/connect with `answer` (a dict, or a callable of
-    the request JSON returning (status, body text)), after `delay` seconds; it records requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict, dict]] = []
-        self.answer = lambda req: (200, json.dumps({"result": {"user": "56"}}))
-        self.delay = 0.0
-        self.port = free_port()
-        self.runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/centrifugo/connect"
-
-    async def start(self) -> None:
-        async def connect(request: web.Request) -> web.Response:
-            body = await request.read()
-            self.requests.append((json.loads(body), request.headers.copy()))  # case-insensitive
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            status, text = self.answer(json.loads(body))
-            return web.Response(status=status, text=text, content_type="application/json")
-
-        app = web.Application()
-        app.router.add_post("/centrifugo/connect", connect)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()
-
-
-@pytest.fixture
-async def backend():
-    b = Backend()
-    await b.start()
-    yield b
-    await b.stop()
+from proxy_backend import Backend, backend  # noqa: F401 (backend is a fixture)
 
 
 def proxy_config(backend: Backend, **proxy) -> dict:
@@ -175,7 +131,7 @@ async def test_a_slow_backend_times_out_without_holding_other_connections(server
 @pytest.mark.parametrize("proxy, message", [
     ({"endpoint": ""}, "client.proxy.connect.endpoint: endpoint not set"),
     ({"endpoint": "grpc://backend:9000"}, "gRPC proxies are not implemented yet"),
-    ({"emulated_headers": ["Authorization"]}, "client.proxy.connect.emulated_headers"),
+    ({"http": {"tls": {"enabled": True}}}, "client.proxy.connect.http.tls.enabled"),
     ({"http": {"status_to_code_transforms": [{"status_code": 404}]}}, "exactly one of to_error.code and to_disconnect.code"),
 ])
 def test_unusable_proxy_configs_are_refused(strata_bin, tmp_path, proxy, message):

@@ -23,6 +23,7 @@ import Testing
         "uni_http_stream": .object(["connect_code_to_http_response": .object(["enabled": .bool(true)])]),
         "consumers": .array([.object(["name": .string("c"), "enabled": .bool(false)])]),
         "rpc": .object(["namespaces": .array([.object(["name": .string("r"), "proxy_enabled": .bool(false)])])]),
+        "proxies": .array([.object(["name": .string("named"), "endpoint": .string("http://backend/p")])]),
     ])
 
     /// A key as the catalogue writes it: list indexes as `[]`, namespace options under
@@ -63,6 +64,8 @@ import Testing
             let rest = build(parts.dropFirst())
             if first.hasSuffix("[]") {
                 var item: [String: ConfigValue] = ["name": .string("ns")]
+                // A named proxy needs an endpoint to load at all.
+                if first == "proxies[]" { item["endpoint"] = .string("http://backend/p") }
                 if case .object(let o) = rest { item.merge(o) { _, new in new } }
                 return .object([String(first.dropLast(2)): .array([.object(item)])])
             }

@@ -230,7 +230,7 @@ struct ConfigUnknownKeysTests {
           "client": {"bar": true, "token": {"hmac_secret_key": "x", "baz": "q"}, "ping_interval": "25s"},
           "http_server": {"port": 8000, "tls": {"enabled": false, "cert_pem": "x"}},
           "channel": {"without_namespace": {"presence": true, "nope": 1}, "namespaces": [{"name": "chat", "bogus": 1}]},
-          "proxies": [{"name": "p", "endpoint": "http://x"}],
+          "proxies": [{"name": "pp", "endpoint": "http://x"}],
           "engine": {"type": "memory", "redis": {"address": ["redis://x"]}},
           "admin": {"enabled": false, "password": "p"},
           "totally_new_section": {"a": {"b": 1}},

@@ -5,6 +5,7 @@ import StrataConfig
 import StrataCore
 import StrataHistory
 import StrataProtocol
+import StrataProxy
 import Testing
 
 @testable import StrataHub
@@ -37,14 +38,18 @@ struct SessionHarness {
         """
 
     /// `broker` wraps the store in something other than a `LocalBroker` (a test double).
-    init(config json: String = SessionHarness.defaultConfig, broker: ((MemoryHistoryStore) -> any Broker)? = nil) async throws {
+    /// `proxyTransport` answers the proxies' calls (a backend in memory).
+    init(
+        config json: String = SessionHarness.defaultConfig, broker: ((MemoryHistoryStore) -> any Broker)? = nil,
+        proxyTransport: (any ProxyTransport)? = nil
+    ) async throws {
         let root = try ConfigFormats.parse(json, format: .json)
         let config = try ConfigLoader.decode(root)
         clock = ManualClock(millis: SystemClock().nowMillis())
         store = MemoryHistoryStore(clock: clock)
         node = try await Node(
             config: config, broker: broker?(store) ?? LocalBroker(store: store), clock: clock,
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test"), proxyTransport: proxyTransport)
     }
 
     func token(_ user: String, ttl: Int64 = 3600) -> String {

@@ -39,7 +39,7 @@ func proxy(_ backend: FakeBackend, configure: (inout StrataConfig.Proxy) -> Void
     var config = StrataConfig.Proxy()
     config.endpoint = "http://backend.test/centrifugo/connect"
     configure(&config)
-    return ConnectProxy(endpoint: ProxyEndpoint(config: config, transport: backend))
+    return ConnectProxy(endpoint: ProxyEndpoint(config: config, event: .connect, transport: backend))
 }
 
 func request(data: String? = nil) -> ConnectProxyRequest {
@@ -57,7 +57,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         var r = request(data: #"{ "foo" : "bar" }"#)
         r.name = "js"
         r.version = "5.1.0"
-        _ = await proxy(backend).connect(r, headers: [])
+        _ = await proxy(backend).connect(r, headers: ProxyHeaders())
         #expect(
             backend.sent.withLock { $0[0].body }
                 == #"{"client":"0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11","transport":"websocket","protocol":"json","encoding":"json","data":{"foo":"bar"},"name":"js","version":"5.1.0"}"#
@@ -69,7 +69,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         var r = request()
         r.protocolName = "protobuf"
         r.channels = ["a", "b"]
-        _ = await proxy(backend).connect(r, headers: [])
+        _ = await proxy(backend).connect(r, headers: ProxyHeaders())
         #expect(backend.sent.withLock { $0[0].body }.hasSuffix(#""protocol":"protobuf","encoding":"json","channels":["a","b"]}"#))
     }
 
@@ -77,7 +77,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         let backend = FakeBackend("{}")
         var r = request(data: #"{"html":"<b>&</b>","ls":"\#u{2028}"}"#)
         r.name = "a<b"
-        _ = await proxy(backend).connect(r, headers: [])
+        _ = await proxy(backend).connect(r, headers: ProxyHeaders())
         let body = backend.sent.withLock { $0[0].body }
         #expect(body.contains(#""data":{"html":"\u003cb\u003e\u0026\u003c/b\u003e","ls":"\u2028"}"#), "\(body)")
         #expect(body.contains(#""name":"a\u003cb""#))
@@ -85,9 +85,9 @@ func request(data: String? = nil) -> ConnectProxyRequest {
 
     @Test func binaryEncodingSendsBase64AndNonJSONDataFailsWithoutIt() async {
         let backend = FakeBackend("{}")
-        _ = await proxy(backend) { $0.binaryEncoding = true }.connect(request(data: #"{"input":"hello"}"#), headers: [])
+        _ = await proxy(backend) { $0.binaryEncoding = true }.connect(request(data: #"{"input":"hello"}"#), headers: ProxyHeaders())
         #expect(backend.sent.withLock { $0[0].body }.contains(#""encoding":"binary","b64data":"eyJpbnB1dCI6ImhlbGxvIn0=""#))
-        guard case .failed(let reason) = await proxy(backend).connect(request(data: "\u{1}binary"), headers: []) else {
+        guard case .failed(let reason) = await proxy(backend).connect(request(data: "\u{1}binary"), headers: ProxyHeaders()) else {
             Issue.record("non-JSON data was sent")
             return
         }
@@ -95,15 +95,33 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         #expect(backend.sent.withLock { $0.count } == 1)
     }
 
-    @Test func headersStaticThenForwardedThenContentType() async {
+    @Test func headersStaticThenEmulatedThenForwardedThenContentType() async {
         let backend = FakeBackend("{}")
         let p = proxy(backend) {
-            $0.staticHeaders = [.init(name: "X-Static", value: "s"), .init(name: "Cookie", value: "static"), .init(name: "Content-Type", value: "x")]
+            $0.staticHeaders = [
+                .init(name: "X-Static", value: "s"), .init(name: "Cookie", value: "static"), .init(name: "Content-Type", value: "x"),
+                .init(name: "Authorization", value: "static"), .init(name: "X-Tenant", value: "static"),
+            ]
+            $0.httpHeaders = ["cookie", "content-type", "x-tenant"]
+            $0.emulatedHeaders = ["authorization", "x-tenant"]
             $0.timeoutMillis = 250
         }
-        _ = await p.connect(request(), headers: [.init(name: "Cookie", value: "session=1"), .init(name: "Content-Type", value: "y")])
+        let headers = ProxyHeaders(
+            transport: [
+                .init(name: "Cookie", value: "session=1"), .init(name: "Cookie", value: "b=2"), .init(name: "Content-Type", value: "y"),
+                .init(name: "X-Other", value: "not listed"), .init(name: "X-Tenant", value: "from-request"),
+            ],
+            emulated: [
+                .init(name: "authorization", value: "Bearer e"), .init(name: "X-Tenant", value: "emulated"),
+                .init(name: "Cookie", value: "emulated cookie, not listed"),
+            ])
+        _ = await p.connect(request(), headers: headers)
         let sent = backend.sent.withLock { $0[0] }
-        #expect(sent.headers.map { "\($0.name): \($0.value)" } == ["X-Static: s", "Cookie: session=1", "Content-Type: application/json"])
+        #expect(
+            sent.headers.map { "\($0.name): \($0.value)" } == [
+                "X-Static: s", "authorization: Bearer e", "Cookie: session=1", "Cookie: b=2", "X-Tenant: from-request",
+                "Content-Type: application/json",
+            ])
         #expect(sent.timeoutMillis == 250 && sent.endpoint == "http://backend.test/centrifugo/connect")
     }
 }
@@ -112,7 +130,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
     func outcome(status: Int = 200, _ body: String, configure: (inout StrataConfig.Proxy) -> Void = { _ in }) async
         -> ProxyOutcome<ConnectProxyResult>
     {
-        await proxy(FakeBackend(status: status, body), configure: configure).connect(request(), headers: [])
+        await proxy(FakeBackend(status: status, body), configure: configure).connect(request(), headers: ProxyHeaders())
     }
 
     @Test func aFullResultIsRead() async {
@@ -171,7 +189,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
     }
 
     @Test func anUnreachableBackendIsAFailureNamingIt() async {
-        guard case .failed(let reason) = await proxy(FakeBackend(unreachable: ())).connect(request(), headers: []) else {
+        guard case .failed(let reason) = await proxy(FakeBackend(unreachable: ())).connect(request(), headers: ProxyHeaders()) else {
             Issue.record("no failure")
             return
         }
@@ -184,23 +202,15 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         var config = StrataConfig.Proxy()
         config.endpoint = "http://backend.test/centrifugo/rpc"
         config.binaryEncoding = binary
-        return RPCProxy(endpoint: ProxyEndpoint(config: config, transport: backend))
+        return RPCProxy(endpoint: ProxyEndpoint(config: config, event: .rpc, transport: backend))
     }
 
-    func call(user: String = "56", method: String = "getCurrentPrice", data: String? = #"{"params":{"object_id":12}}"#) -> RPCProxyRequest {
-        var r = RPCProxyRequest()
-        r.client = "0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11"
-        r.transport = "websocket"
-        r.user = user
-        r.method = method
-        r.data = data.map { Array($0.utf8) }
-        return r
-    }
+    let price = Array(#"{"params":{"object_id":12}}"#.utf8)
 
     /// The spec's example byte for byte; `user` is there even when empty.
     @Test func theRequestIsCentrifugosJSON() async {
         let backend = FakeBackend(#"{"result":{"data":{"price":10}}}"#)
-        guard case .answered(.result(let data?)) = await rpcProxy(backend).call(call(), headers: []) else {
+        guard case .answered(.result(let data?)) = await rpcProxy(backend).call(connection(), method: "getCurrentPrice", data: price) else {
             Issue.record("no result")
             return
         }
@@ -209,15 +219,18 @@ func request(data: String? = nil) -> ConnectProxyRequest {
             backend.sent.withLock { $0[0].body }
                 == #"{"client":"0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11","transport":"websocket","protocol":"json","encoding":"json","user":"56","method":"getCurrentPrice","data":{"params":{"object_id":12}}}"#
         )
-        _ = await rpcProxy(backend).call(call(user: "", method: "", data: nil), headers: [])
+        _ = await rpcProxy(backend).call(connection(user: ""), method: "", data: nil)
         #expect(backend.sent.withLock { $0[1].body }.hasSuffix(#""encoding":"json","user":""}"#))
     }
 
     @Test func b64DataWinsAndNoResultIsNoData() async {
-        guard case .answered(.result(let data?)) = await rpcProxy(FakeBackend(#"{"result":{"data":{"a":1},"b64data":"AAE="}}"#)).call(call(), headers: [])
-        else { Issue.record("no result"); return }
+        let proxy = rpcProxy(FakeBackend(#"{"result":{"data":{"a":1},"b64data":"AAE="}}"#))
+        guard case .answered(.result(let data?)) = await proxy.call(connection(), method: "m", data: price) else {
+            Issue.record("no result")
+            return
+        }
         #expect(data == [0, 1])
-        guard case .answered(.result(let none)) = await rpcProxy(FakeBackend("{}")).call(call(), headers: []) else {
+        guard case .answered(.result(let none)) = await rpcProxy(FakeBackend("{}")).call(connection(), method: "m", data: price) else {
             Issue.record("not an empty result")
             return
         }

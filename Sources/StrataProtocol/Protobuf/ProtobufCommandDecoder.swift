@@ -57,6 +57,7 @@ package enum ProtobufCommandDecoder {
         r.data = optionalBytes(c.data)
         r.name = c.name
         r.version = c.version
+        r.headers = c.headers
         for (channel, s) in c.subs {
             var sub = subscribe(s)
             sub.channel = channel
