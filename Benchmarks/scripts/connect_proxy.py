@@ -165,7 +165,8 @@ async def main() -> None:
                         "without_namespace": {"proxy_enabled": True}}},
         # A client publication vetted by the backend (history kept, nobody subscribed), and a
         # subscribe decided by it followed by an unsubscribe.
-        "publish": {"client": {"token": {"hmac_secret_key": SECRET}},
+        # Both on their memory engine (Centrifugo's default; Strata's is durable LMDB).
+        "publish": {"client": {"token": {"hmac_secret_key": SECRET}}, "engine": {"type": "memory"},
                     "channel": {"proxy": {"publish": {**proxy, "endpoint": proxy["endpoint"].replace("/connect", "/publish")}},
                                 "namespaces": [{"name": "chat", "history_size": 10, "history_ttl": "60s",
                                                 "publish_proxy_enabled": True}]}},
