@@ -51,6 +51,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries, used through pkg-config (Debian: liblmdb-dev, libzstd-dev, libhiredis-dev).
@@ -266,12 +267,26 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // Asynchronous consumers of server API commands: the PostgreSQL outbox (docs/outbox.md).
+        // The commands are run by a closure the composition root gives (the server API).
+        .target(
+            name: "StrataConsumer",
+            dependencies: [
+                "StrataConfig", "StrataCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Composition root: config → stores → node → transports + API.
         .target(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataConsumer", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -332,6 +347,10 @@ let package = Package(
         .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProxyTests", dependencies: ["StrataProxy", "StrataConfig", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(
+            name: "StrataConsumerTests",
+            dependencies: ["StrataConsumer", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strataSettings),
+        .testTarget(
             name: "StrataACMETests",
             dependencies: [
                 "StrataACME", "StrataCore", "StrataHTTPClient", .product(name: "Crypto", package: "swift-crypto"),
@@ -370,7 +389,7 @@ let package = Package(
             name: "StrataServerAPITests",
             dependencies: [
                 "StrataServerAPI", "StrataHTTP", "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataCore", "StrataProtocol",
-                "StrataAuth",
+                "StrataAuth", "StrataTesting",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -382,7 +401,7 @@ let package = Package(
             name: "StrataHubTests",
             dependencies: [
                 "StrataHub", "StrataHistory", "StrataBroker", "StrataConfig", "StrataProtocol", "StrataAuth", "StrataDelta", "StrataCore",
-                "StrataProxy", .product(name: "Logging", package: "swift-log"),
+                "StrataProxy", "StrataTesting", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
     ]

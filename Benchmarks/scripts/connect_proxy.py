@@ -35,19 +35,9 @@ from pathlib import Path
 from aiohttp import web
 from websockets.asyncio.client import connect as ws_connect
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from benchsupport import cpu_seconds, free_port
+
 SECRET = "bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def token(user: str) -> str:

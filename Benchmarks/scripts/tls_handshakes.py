@@ -29,22 +29,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from benchsupport import cpu_seconds, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def start_pebble(d: Path) -> tuple[subprocess.Popen, str, int]:

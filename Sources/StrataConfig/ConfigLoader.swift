@@ -127,6 +127,7 @@ package enum ConfigLoader {
         c.rpc.pingMethod = r.string("rpc.ping.method", c.rpc.pingMethod)
         readRPCNamespaces(r, &c.rpc)
         c.proxies = resolveProxies(r, c.channel, c.rpc)
+        c.consumers = readConsumers(r)
         c.engine.type = r.string("engine.type", c.engine.type)
         c.engine.lmdb.path = r.string("engine.lmdb.path", c.engine.lmdb.path)
         let durability = r.string("engine.lmdb.durability", c.engine.lmdb.durability.rawValue)

@@ -28,6 +28,8 @@ package struct StrataConfig: Sendable {
     package var node = Node()
     /// The proxies channel and RPC namespaces use (`channel.proxy.*`, `rpc.proxy`, `proxies[]`).
     package var proxies = ProxySet()
+    /// The enabled `consumers[]` (only PostgreSQL outboxes).
+    package var consumers: [Consumer] = []
     /// `pid_file`: where to write the process id at start (removed at a clean exit); "" = nowhere.
     package var pidFile = ""
     /// `shutdown.timeout` (ms): after SIGTERM/SIGINT the process is gone within this; exit

@@ -32,10 +32,12 @@ package final class MemoryHistoryStore: HistoryStore {
         return shards[Int(UInt(bitPattern: h.finalize()) % UInt(shards.count))]
     }
 
-    /// Returns the live stream, creating it (new epoch) or replacing an expired one.
+    /// Takes the live stream out of the shard, creating it (new epoch) or replacing an expired
+    /// one; the caller puts it back. Taken out, not copied: a copy left in the dictionary would
+    /// share the entries' storage, and the next append would copy all of them (copy-on-write),
+    /// making every publish cost the whole retained history.
     private static func liveStream(_ shard: inout Shard, _ channel: String, now: Int64) -> MemoryStream {
-        if let s = shard.streams[channel], s.metaExpireAt == 0 || now < s.metaExpireAt {
-            var s = s
+        if var s = shard.streams.removeValue(forKey: channel), s.metaExpireAt == 0 || now < s.metaExpireAt {
             s.expireEntriesIfDue(now: now)
             return s
         }
@@ -64,10 +66,11 @@ package final class MemoryHistoryStore: HistoryStore {
                 return result
             }
             var stream = Self.liveStream(&shard, channel, now: now)
+            // Back in the shard however this ends (a full keyed cache throws).
+            defer { shard.streams[channel] = stream }
             if options.version > 0 {
                 let sameEpoch = options.versionEpoch.isEmpty || options.versionEpoch == stream.versionEpoch
                 if sameEpoch && stream.version > 0 && options.version <= stream.version {
-                    shard.streams[channel] = stream
                     return AppendResult(
                         position: StreamPosition(offset: stream.top, epoch: stream.epoch), publication: publication, suppressed: true)
                 }
@@ -82,7 +85,6 @@ package final class MemoryHistoryStore: HistoryStore {
             }
             stream.entriesExpireAt = now + retention.ttlSeconds * 1000
             stream.metaExpireAt = retention.metaTTLSeconds > 0 ? now + retention.metaTTLSeconds * 1000 : 0
-            shard.streams[channel] = stream
             let result = AppendResult(
                 position: StreamPosition(offset: stored.offset, epoch: stream.epoch), publication: stored, previous: previous)
             onCommit(result)

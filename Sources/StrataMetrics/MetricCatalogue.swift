@@ -117,9 +117,17 @@ package enum MetricCatalogue {
         .init(
             "centrifugo_proxy_inflight_requests", .gauge, labels: ["protocol", "type", "name"],
             help: "Number of inflight proxy requests."),
+        // Asynchronous consumers
+        .init(
+            "centrifugo_consumers_messages_processed_total", .counter, labels: ["consumer_name"],
+            help: "Total number of processed messages in consumer"),
+        .init("centrifugo_consumers_errors_total", .counter, labels: ["consumer_name"], help: "Total number of errors in consumer"),
     ]
 
     static let strata: [MetricFamily] = [
+        .init(
+            "strata_consumers_skipped_total", .counter, labels: ["consumer_name"],
+            help: "Consumed commands skipped for good (unknown method, invalid payload, an API error other than internal)."),
         .init("strata_history_appends_total", .counter, labels: ["store"], help: "Publications appended to history, by store."),
         .init("strata_history_reads_total", .counter, labels: ["store"], help: "History reads performed by the store (after coalescing)."),
         .init(

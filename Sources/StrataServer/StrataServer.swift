@@ -9,6 +9,7 @@ import ServiceLifecycle
 import StrataAdmin
 import StrataBroker
 import StrataConfig
+import StrataConsumer
 import StrataCore
 import StrataHTTP
 import StrataHTTPClient
@@ -46,10 +47,11 @@ package enum StrataServer {
         // One pooled HTTP client for the proxies to the backend, when any is on.
         let proxies = [config.client.connectProxy, config.client.refreshProxy].compactMap { $0 } + config.proxies.byKey.values
         let proxyTransport = proxies.map(\.timeoutMillis).max().map { HTTPProxyTransport(readTimeout: .milliseconds($0)) }
-        let (server, housekeeping) = try await makeServer(
+        let (server, housekeeping, consumers) = try await makeServer(
             config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport)
-        // Services stop in reverse order: the goodbye to clients first, the challenge listener last.
-        services += [server, housekeeping]
+        // Services stop in reverse order: the consumers first (no command is taken that the node
+        // could not finish), then the goodbye to clients, the challenge listener last.
+        services += [server, housekeeping] + consumers
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -67,7 +69,7 @@ package enum StrataServer {
     package static func makeServer(
         config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?, proxyTransport: (any ProxyTransport)? = nil
     ) async throws
-        -> (some Service, NodeHousekeeping)
+        -> (some Service, NodeHousekeeping, [any Service])
     {
         let engine = try makeEngine(config, logger: logger)
         // JWKS documents (`jwks_public_endpoint`) are fetched over the outbound client, 10 s at most.
@@ -159,9 +161,15 @@ package enum StrataServer {
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             })
+        // Outbox rows run through the server API, as an HTTP API request would.
+        let serverAPI = ServerAPI(node: node, infoMetrics: nodeMetrics?.info)
+        let consumers: [any Service] = try config.consumers.map { consumer in
+            try OutboxConsumer(consumer, logger: logger) { method, payload in await serverAPI.consume(method: method, payload: payload) }
+        }
         return (
             server,
-            NodeHousekeeping(node: node, store: engine.store, metrics: nodeMetrics, shutdownTimeoutMillis: config.shutdownTimeoutMillis)
+            NodeHousekeeping(node: node, store: engine.store, metrics: nodeMetrics, shutdownTimeoutMillis: config.shutdownTimeoutMillis),
+            consumers
         )
     }
 

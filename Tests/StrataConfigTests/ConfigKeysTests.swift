@@ -21,7 +21,10 @@ import Testing
             "transforms": .array([.object(["code": .int(1), "to": .object(["status_code": .int(400), "body": .string("b")])])]),
         ])]),
         "uni_http_stream": .object(["connect_code_to_http_response": .object(["enabled": .bool(true)])]),
-        "consumers": .array([.object(["name": .string("c"), "enabled": .bool(false)])]),
+        "consumers": .array([.object([
+            "name": .string("outbox"), "enabled": .bool(false), "type": .string("postgresql"),
+            "postgresql": .object(["dsn": .string("postgres://u@h/db"), "outbox_table_name": .string("t")]),
+        ])]),
         "rpc": .object(["namespaces": .array([.object(["name": .string("r"), "proxy_enabled": .bool(false)])])]),
         "proxies": .array([.object(["name": .string("named"), "endpoint": .string("http://backend/p")])]),
     ])
@@ -66,6 +69,8 @@ import Testing
                 var item: [String: ConfigValue] = ["name": .string("ns")]
                 // A named proxy needs an endpoint to load at all.
                 if first == "proxies[]" { item["endpoint"] = .string("http://backend/p") }
+                // A consumer needs a known type.
+                if first == "consumers[]" { item["type"] = .string("postgresql") }
                 if case .object(let o) = rest { item.merge(o) { _, new in new } }
                 return .object([String(first.dropLast(2)): .array([.object(item)])])
             }

@@ -3,31 +3,10 @@ import StrataBroker
 import StrataCore
 import StrataHistory
 import StrataProtocol
+import StrataTesting
 import Testing
 
 @testable import StrataHub
-
-/// A broker whose history reads fail, as a store that is down: the connect's server-side
-/// subscription cannot be positioned.
-final class FailingHistoryBroker: Broker {
-    let inner: LocalBroker
-    init(_ store: MemoryHistoryStore) { inner = LocalBroker(store: store) }
-    struct Down: Error {}
-
-    func start(handler: any BrokerEventHandler) async throws { try await inner.start(handler: handler) }
-    func publish(channel: String, publication: Publication, options: AppendOptions) async throws -> AppendResult {
-        try await inner.publish(channel: channel, publication: publication, options: options)
-    }
-    func publishJoin(channel: String, info: ClientInfo) async throws { try await inner.publishJoin(channel: channel, info: info) }
-    func publishLeave(channel: String, info: ClientInfo) async throws { try await inner.publishLeave(channel: channel, info: info) }
-    func subscribe(channel: String) async throws { try await inner.subscribe(channel: channel) }
-    func unsubscribe(channel: String) async throws { try await inner.unsubscribe(channel: channel) }
-    func history(channel: String, filter: HistoryFilter, metaTTLSeconds: Int64) async throws -> HistoryResult { throw Down() }
-    func removeHistory(channel: String) async throws { try await inner.removeHistory(channel: channel) }
-    func keyedCache(channel: String, since: UInt64?, metaTTLSeconds: Int64) async throws -> KeyedCacheRead {
-        try await inner.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTLSeconds)
-    }
-}
 
 /// Every step of connect that can fail leaves nothing behind (issue 23, part A.1): no user, no
 /// subscription, no presence, no hub or timer registration, and later commands get no answer
@@ -197,7 +176,7 @@ struct ConnectFailureTests {
     }
 
     @Test func historyReadFailure() async throws {
-        let h = try await SessionHarness(broker: { FailingHistoryBroker($0) })
+        let h = try await SessionHarness(broker: { FaultyBroker($0, failHistory: true) })
         let s = ClientSession(node: h.node)
         let token = h.token("42", claims: #""channels":["chat:a"]"#)
         #expect(try await failedConnect(h, s, #"{"token":"\#(token)"}"#) == .error(100))
