@@ -52,6 +52,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries, used through pkg-config (Debian: liblmdb-dev, libzstd-dev, libhiredis-dev).
@@ -281,12 +284,27 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // The server API over gRPC (grpc_api, docs/grpc-api.md): Centrifugo's api.proto service
+        // (generated code committed, scripts/generate-protobuf.sh) run through the server API.
+        .target(
+            name: "StrataGRPCAPI",
+            dependencies: [
+                "StrataServerAPI", "StrataConfig", "StrataCore", "StrataProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Composition root: config → stores → node → transports + API.
         .target(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataConsumer", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -346,6 +364,7 @@ let package = Package(
             swiftSettings: strataSettings),
         .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProxyTests", dependencies: ["StrataProxy", "StrataConfig", "StrataCore"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataGRPCAPITests", dependencies: ["StrataGRPCAPI", "StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataConsumerTests",
             dependencies: ["StrataConsumer", .product(name: "PostgresNIO", package: "postgres-nio")],

@@ -35,6 +35,12 @@ package enum ConfigLoader {
         return c
     }
 
+    /// The environment variable that sets a key path and wins over every other
+    /// (`STRATA_HTTP_SERVER_PORT` for `http_server.port`); the command line's flags use it.
+    package static func environmentName(_ keyPath: String) -> String {
+        "STRATA_" + ConfigReader.envKey(keyPath)
+    }
+
     /// Every key path the loader asks for when it reads `root` (`ConfigKeysTests`).
     package static func keysRead(_ root: ConfigValue) -> Set<String> {
         read(root, environment: [:]).1.keysRead
@@ -157,6 +163,7 @@ package enum ConfigLoader {
         c.httpAPI.handlerPrefix = r.string("http_api.handler_prefix", c.httpAPI.handlerPrefix)
         c.httpAPI.disabled = r.bool("http_api.disabled", false)
         c.httpAPI.errorMode = r.string("http_api.error_mode", "")
+        c.grpcAPI = readGRPCAPI(r, httpPort: c.httpServer.port)
         c.websocket.disabled = r.bool("websocket.disabled", false)
         c.websocket.handlerPrefix = r.string("websocket.handler_prefix", c.websocket.handlerPrefix)
         c.websocket.messageSizeLimit = r.int("websocket.message_size_limit", c.websocket.messageSizeLimit)
@@ -472,6 +479,29 @@ package enum ConfigLoader {
         }
         if a.renewBeforeMillis <= 0 { r.fail(path + ".renew_before", "must be a positive duration") }
         return a
+    }
+
+    /// `grpc_api`: its own listener, so not on the HTTP server's port.
+    static func readGRPCAPI(_ r: ConfigReader, httpPort: Int) -> StrataConfig.GRPCAPI {
+        var g = StrataConfig.GRPCAPI()
+        g.enabled = r.bool("grpc_api.enabled", false)
+        g.address = r.string("grpc_api.address", "")
+        g.port = r.int("grpc_api.port", g.port)
+        g.key = r.string("grpc_api.key", "")
+        g.errorMode = r.string("grpc_api.error_mode", "")
+        let limit = r.int("grpc_api.max_receive_message_size", 0)
+        if limit > 0 { g.maxReceiveMessageSize = limit }
+        guard g.enabled else { return g }
+        if !["", "transport"].contains(g.errorMode) {
+            r.fail("grpc_api.error_mode", "unknown error mode \"\(g.errorMode)\" (\"\" or transport)")
+        }
+        if !(1...65535).contains(g.port) {
+            r.fail("grpc_api.port", "must be a port number")
+        } else if g.port == httpPort {
+            r.fail("grpc_api.port", "the gRPC API needs its own port, not http_server.port (\(httpPort))")
+        }
+        if limit < 0 { r.fail("grpc_api.max_receive_message_size", "must not be negative") }
+        return g
     }
 
     /// TTLs must be whole seconds.

@@ -9,6 +9,8 @@ package struct StrataConfig: Sendable {
     package var broker = SeparateRedis()
     package var presenceManager = SeparateRedis()
     package var httpAPI = HTTPAPI()
+    /// `grpc_api.*`: the server API over gRPC.
+    package var grpcAPI = GRPCAPI()
     package var websocket = WebSocket()
     /// `http_stream.*`, `sse.*`: the emulated bidirectional transports (either enables `/emulation`).
     package var httpStream = StreamEndpoint(handlerPrefix: "/connection/http_stream")
@@ -222,6 +224,18 @@ package struct StrataConfig: Sendable {
         package init(proxy: String? = nil) {
             self.proxy = proxy
         }
+    }
+
+    package struct GRPCAPI: Sendable {
+        package var enabled = false
+        package var address = ""
+        package var port = 10000
+        /// Empty: calls need no key.
+        package var key = ""
+        /// "" or "transport".
+        package var errorMode = ""
+        /// The largest request accepted (gRPC's default, 4 MiB, for 0).
+        package var maxReceiveMessageSize = 4 << 20
     }
 
     package struct Engine: Sendable {

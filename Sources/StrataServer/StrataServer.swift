@@ -11,6 +11,7 @@ import StrataBroker
 import StrataConfig
 import StrataConsumer
 import StrataCore
+import StrataGRPCAPI
 import StrataHTTP
 import StrataHTTPClient
 import StrataHistory
@@ -47,11 +48,12 @@ package enum StrataServer {
         // One pooled HTTP client for the proxies to the backend, when any is on.
         let proxies = [config.client.connectProxy, config.client.refreshProxy].compactMap { $0 } + config.proxies.byKey.values
         let proxyTransport = proxies.map(\.timeoutMillis).max().map { HTTPProxyTransport(readTimeout: .milliseconds($0)) }
-        let (server, housekeeping, consumers) = try await makeServer(
+        let (server, housekeeping, apiServices) = try await makeServer(
             config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport)
-        // Services stop in reverse order: the consumers first (no command is taken that the node
-        // could not finish), then the goodbye to clients, the challenge listener last.
-        services += [server, housekeeping] + consumers
+        // Services stop in reverse order: the consumers and the gRPC API first (no command is
+        // taken that the node could not finish), then the goodbye to clients, the challenge
+        // listener last.
+        services += [server, housekeeping] + apiServices
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -161,15 +163,16 @@ package enum StrataServer {
             onServerRunning: { channel in
                 logger.info("strata listening", metadata: ["address": "\(channel.localAddress?.description ?? "")"])
             })
-        // Outbox rows run through the server API, as an HTTP API request would.
+        // Outbox rows and gRPC API calls run through the server API, as an HTTP API request would.
         let serverAPI = ServerAPI(node: node, infoMetrics: nodeMetrics?.info)
-        let consumers: [any Service] = try config.consumers.map { consumer in
+        var apiServices: [any Service] = try config.consumers.map { consumer in
             try OutboxConsumer(consumer, logger: logger) { method, payload in await serverAPI.consume(method: method, payload: payload) }
         }
+        if config.grpcAPI.enabled { apiServices.append(GRPCAPIServer(config: config.grpcAPI, api: serverAPI, logger: logger)) }
         return (
             server,
             NodeHousekeeping(node: node, store: engine.store, metrics: nodeMetrics, shutdownTimeoutMillis: config.shutdownTimeoutMillis),
-            consumers
+            apiServices
         )
     }
 

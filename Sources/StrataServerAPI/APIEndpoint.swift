@@ -126,7 +126,7 @@ package struct APIEndpoint: Sendable {
             }
             let started = ContinuousClock.now
             defer { api.metrics.duration("batch", since: started) }
-            return .json(.ok, await batch(params))
+            return .json(.ok, await api.batch(params))
         }
         do throws(APIUndecodable) {
             try APIRequestSchema.check(method, params)
@@ -191,7 +191,7 @@ package struct APIEndpoint: Sendable {
                 w.key("result")
                 w.raw(result)
             } catch {
-                Self.writeError(&w, error)
+                ServerAPI.writeError(&w, error)
             }
             w.endObject()
             lines.append(w.bytes)
@@ -201,14 +201,6 @@ package struct APIEndpoint: Sendable {
 
     /// `"error":{…}` of one command in a batch or a legacy stream (an unencodable result there is
     /// an internal error of that command, not an HTTP 500 for all of them).
-    private static func writeError(_ w: inout JSONWriter, _ failure: APIFailure) {
-        w.key("error")
-        switch failure {
-        case .error(let e): JSONReplyEncoder.errorObject(&w, e, includeTemporary: false)
-        case .unencodable: JSONReplyEncoder.errorObject(&w, .apiInternal, includeTemporary: false)
-        }
-    }
-
     /// The older endpoint's method numbers (Centrifugo's `MethodType` enum).
     static let legacyMethodNumbers = [
         "publish", "broadcast", "unsubscribe", "disconnect", "presence", "presence_stats", "history", "history_remove",
@@ -258,37 +250,5 @@ package struct APIEndpoint: Sendable {
         JSONReplyEncoder.errorObject(&w, error, includeTemporary: false)
         w.endObject()
         return .json(.ok, w.bytes)
-    }
-
-    /// `{"commands":[{"publish":{…}},…]}` ⇒ `{"replies":[{"publish":{…}},{"error":{…}}]}`, the
-    /// commands already type-checked (`APIRequestSchema.checkBatch`). A command naming no known
-    /// method is error 104; no commands at all answer `{}`.
-    func batch(_ params: JSONValue) async -> [UInt8] {
-        var commands: [JSONValue] = []
-        if case .array(let items)? = params["commands"] { commands = items }
-        var w = JSONWriter()
-        w.beginObject()
-        if !commands.isEmpty {
-            w.key("replies")
-            w.beginArray()
-            for command in commands {
-                w.element()
-                w.beginObject()
-                do throws(APIFailure) {
-                    guard case .object(let members) = command,
-                        let first = members.first(where: { ServerAPI.methods.contains($0.key) && $0.key != "batch" })
-                    else { throw .error(.apiNotFound) }
-                    let result = try await api.call(first.key, first.value.isNull ? .object([]) : first.value)
-                    w.key(first.key)
-                    w.raw(result)
-                } catch {
-                    Self.writeError(&w, error)
-                }
-                w.endObject()
-            }
-            w.endArray()
-        }
-        w.endObject()
-        return w.bytes
     }
 }
