@@ -37,9 +37,13 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Configuration file (JSON, YAML or TOML).")
     var config: String = "config.json"
 
-    func load(requireFile: Bool = false) throws -> StrataConfig {
+    /// `overrides`: key paths set on the command line, which win over the environment and the
+    /// file and are checked like them.
+    func load(requireFile: Bool = false, overrides: [String: String] = [:]) throws -> StrataConfig {
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in overrides { environment[ConfigLoader.environmentName(key)] = value }
         do {
-            return try ConfigLoader.load(path: config, environment: ProcessInfo.processInfo.environment, requireFile: requireFile)
+            return try ConfigLoader.load(path: config, environment: environment, requireFile: requireFile)
         } catch {
             throw ValidationError("invalid configuration:\n\(error.description)")
         }
@@ -53,40 +57,17 @@ struct Serve: AsyncParsableCommand {
             Examples:
               strata -c config.json                          # serve on http_server.port (8000)
               strata -c config.json -p 9000 --log-level debug
+              strata -c config.json --http_server.port 9000 --engine.type memory   # Centrifugo's flags
               STRATA_ENGINE_TYPE=memory strata -c config.json  # any key from the environment
               strata -c config.json --sse.enabled --http_stream.enabled   # SSE, HTTP-streaming too
             """)
 
     @OptionGroup var options: ConfigOptions
-    @Option(name: [.short, .long], help: "Port to listen on (overrides http_server.port).")
-    var port: Int?
-    @Option(name: [.short, .long], help: "Address to bind (overrides http_server.address).")
-    var address: String?
-    @Option(name: .customLong("log-level"), help: "none, trace, debug, info, warn or error (overrides log.level).")
-    var logLevel: String?
-    // Centrifugo's flags for the transports (each sets `<section>.enabled`).
-    @Flag(name: .customLong("sse.enabled"), help: "Serve SSE (sets sse.enabled).")
-    var sse = false
-    @Flag(name: .customLong("http_stream.enabled"), help: "Serve HTTP-streaming (sets http_stream.enabled).")
-    var httpStream = false
-    @Flag(name: .customLong("uni_websocket.enabled"), help: "Serve one-way WebSocket (sets uni_websocket.enabled).")
-    var uniWebSocket = false
-    @Flag(name: .customLong("uni_sse.enabled"), help: "Serve one-way SSE (sets uni_sse.enabled).")
-    var uniSSE = false
-    @Flag(name: .customLong("uni_http_stream.enabled"), help: "Serve one-way HTTP-streaming (sets uni_http_stream.enabled).")
-    var uniHTTPStream = false
+    @OptionGroup var flags: ServeFlags
 
     func run() async throws {
         let eventLoops = StrataServer.sizeEventLoopsToCPUAffinity(environment: ProcessInfo.processInfo.environment)
-        var config = try options.load()
-        if let port { config.httpServer.port = port }
-        if let address { config.httpServer.address = address }
-        if let logLevel { config.log.level = logLevel }
-        if sse { config.sse.enabled = true }
-        if httpStream { config.httpStream.enabled = true }
-        if uniWebSocket { config.uniWebSocket.enabled = true }
-        if uniSSE { config.uniSSE.enabled = true }
-        if uniHTTPStream { config.uniHTTPStream.enabled = true }
+        let config = try options.load(overrides: flags.overrides)
         let level = LogLevelName.parse(config.log.level)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

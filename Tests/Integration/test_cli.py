@@ -75,3 +75,43 @@ def test_export_and_import_show_progress(server_factory, strata_bin):
     assert code == 0, terminal
     assert "imported 40 channels, 40 publications" in stdout
     assert "\r\x1b[K" in terminal and "import  [" in terminal and "%" in terminal and "publications" in terminal, terminal
+
+
+def test_centrifugos_command_line_flags_start_strata(strata_bin, tmp_path):
+    """A command written for Centrifugo (`centrifugo -c config.json --http_server.port P
+    --engine.type memory --health.enabled --prometheus.enabled --grpc_api.enabled
+    --grpc_api.port G`) starts Strata with those settings, over the file's; flags for what Strata
+    refuses stop the start naming the key, as the key would."""
+    import socket
+    import time
+    import urllib.request
+
+    from conftest import free_port
+
+    port, grpc_port = free_port(), free_port()
+    (tmp_path / "config.json").write_text(json.dumps({"http_server": {"port": 1}, "health": {"enabled": False}}))
+    proc = subprocess.Popen(
+        [str(strata_bin), "-c", "config.json", "--http_server.port", str(port), "--http_server.address", "127.0.0.1",
+         "--engine.type", "memory", "--health.enabled", "--prometheus.enabled", "--grpc_api.enabled",
+         "--grpc_api.port", str(grpc_port), "--log.level", "error"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                    assert r.status == 200
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert "centrifugo_node_num_clients" in urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        socket.create_connection(("127.0.0.1", grpc_port), timeout=2).close()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    for flags, key in [(["--uni_grpc.enabled"], "uni_grpc.enabled"), (["--log.file", "x.log"], "log.file"),
+                       (["--engine.type", "etcd"], "engine.type")]:
+        out = subprocess.run([str(strata_bin), "-c", "config.json", *flags], capture_output=True, text=True, timeout=30, cwd=tmp_path)
+        assert out.returncode != 0 and key in out.stderr + out.stdout, (flags, out.stderr)
