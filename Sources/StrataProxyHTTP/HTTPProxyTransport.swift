@@ -23,6 +23,9 @@ package final class HTTPProxyTransport: ProxyTransport {
         // needs many at once.
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
         configuration.httpVersion = .http1Only
+        // No tracing spans: even with the default no-op tracer the client parses every request's
+        // URL for span attributes (about 4 % of a proxied RPC's CPU in a profile).
+        configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroup: group, configuration: configuration)
     }
 

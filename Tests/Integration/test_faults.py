@@ -13,14 +13,14 @@ import pytest
 from cent import Client as CentClient, HistoryRequest, InfoRequest, PublishRequest
 from cent import CentApiResponseError
 
-from conftest import build_config
+from conftest import build_config, free_port
 
 
 def _start_and_fail(strata_bin, tmp_path, data_dir) -> subprocess.CompletedProcess:
     cfg = build_config({"engine": {"type": "lmdb", "lmdb": {"path": str(data_dir)}}})
     path = tmp_path / "config.json"
     path.write_text(json.dumps(cfg))
-    return subprocess.run([str(strata_bin), "--config", str(path), "--port", "0"], capture_output=True, text=True, timeout=30)
+    return subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
 
 
 def test_corrupt_data_file_is_refused_with_its_path(strata_bin, tmp_path):

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from cent import CentApiResponseError, HistoryRequest, PresenceRequest, PublishRequest
 
-from conftest import build_config
+from conftest import build_config, free_port
 from itsupport import RawClient, connect_client, connection_token, subscribe, unique
 
 
@@ -162,7 +162,7 @@ def test_unreachable_redis_stops_startup_with_a_clear_error(strata_bin, tmp_path
     cfg = build_config({"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}}})
     path = tmp_path / "config.json"
     path.write_text(json.dumps(cfg))
-    out = subprocess.run([str(strata_bin), "--config", str(path), "--port", "0"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
     text = out.stdout + out.stderr
     assert out.returncode != 0, text
     assert "127.0.0.1:1" in text, text

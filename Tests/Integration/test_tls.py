@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from conftest import free_port
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidHandshake
 
@@ -121,7 +123,7 @@ def test_unusable_certificates_stop_the_start_naming_the_setting(strata_bin, cer
     section = {"enabled": True, **{k: values.get(v, v) for k, v in tls.items()}}
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"http_server": {"tls": section}}))
-    serve = subprocess.run([str(strata_bin), "--config", str(config), "--port", "0"], capture_output=True, text=True,
+    serve = subprocess.run([str(strata_bin), "--config", str(config), "--port", str(free_port())], capture_output=True, text=True,
                            timeout=30, cwd=tmp_path)
     assert serve.returncode != 0
     assert message in serve.stderr + serve.stdout, serve.stderr + serve.stdout
