@@ -54,14 +54,12 @@ extension ClientSession {
     func askConnectProxy(_ request: ConnectRequest) async throws(CommandFailure) -> (claims: ConnectionClaims, data: [UInt8]?) {
         guard let proxy = node.proxies.connect else { throw .error(.internalError) }
         var call = ConnectProxyRequest()
-        call.client = id
-        call.transport = transport.rawValue
-        call.protocolName = codec.kind == .protobuf ? "protobuf" : "json"
+        call.connection = proxyConnection()
         call.data = request.data
         call.name = request.name
         call.version = request.version
         call.channels = request.subs.keys.sorted()
-        let answer = try commandOutcome(await proxy.connect(call, headers: proxyConnection().headers), "connect")
+        let answer = try commandOutcome(await proxy.connect(call), "connect")
         guard let result = answer else {
             let config = node.config.client
             guard config.allowAnonymousConnectWithoutToken || config.insecure else { throw .disconnect(.badRequest) }

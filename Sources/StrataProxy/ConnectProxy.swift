@@ -3,11 +3,9 @@ import StrataProtocol
 
 /// What a connect request tells the backend (`ConnectRequest` of Centrifugo's proxy.proto).
 package struct ConnectProxyRequest: Sendable {
-    package var client = ""
-    /// `websocket`, `http_stream`, `sse`, `uni_websocket`, `uni_sse`, `uni_http_stream`.
-    package var transport = ""
-    /// `json` or `protobuf`.
-    package var protocolName = "json"
+    /// Who connects and how, and the headers to forward (no user yet, no meta: a connect
+    /// request has neither).
+    package var connection = ProxyConnection()
     /// The connect command's `data` (any bytes; JSON unless the proxy sends base64).
     package var data: [UInt8]?
     package var name = ""
@@ -73,11 +71,11 @@ package struct ConnectProxy: Sendable {
         self.endpoint = endpoint
     }
 
-    package func connect(_ request: ConnectProxyRequest, headers: ProxyHeaders) async -> ProxyOutcome<ConnectProxyResult> {
+    package func connect(_ request: ConnectProxyRequest) async -> ProxyOutcome<ConnectProxyResult> {
         guard let body = Self.encode(request, binary: endpoint.config.binaryEncoding) else {
             return .failed("the connect data is not JSON (turn on binary_encoding for binary data)")
         }
-        return await endpoint.call(body: body, headers: headers, decode: Self.decode)
+        return await endpoint.call(body: body, headers: request.connection.headers, decode: Self.decode)
     }
 
     /// The request's JSON, keys in proto order, empty ones left out; nil when `data` must be
@@ -85,7 +83,8 @@ package struct ConnectProxy: Sendable {
     static func encode(_ r: ConnectProxyRequest, binary: Bool) -> [UInt8]? {
         var w = JSONWriter()
         w.beginObject()
-        ProxyJSON.common(&w, client: r.client, transport: r.transport, protocolName: r.protocolName, binary: binary)
+        let c = r.connection
+        ProxyJSON.common(&w, client: c.client, transport: c.transport, protocolName: c.protocolName, binary: binary)
         guard ProxyJSON.payload(&w, r.data, binary: binary) else { return nil }
         if !r.name.isEmpty {
             w.key("name")

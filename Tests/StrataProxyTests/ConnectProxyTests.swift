@@ -44,8 +44,8 @@ func proxy(_ backend: FakeBackend, configure: (inout StrataConfig.Proxy) -> Void
 
 func request(data: String? = nil) -> ConnectProxyRequest {
     var r = ConnectProxyRequest()
-    r.client = "0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11"
-    r.transport = "websocket"
+    r.connection.client = "0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11"
+    r.connection.transport = "websocket"
     r.data = data.map { Array($0.utf8) }
     return r
 }
@@ -57,7 +57,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         var r = request(data: #"{ "foo" : "bar" }"#)
         r.name = "js"
         r.version = "5.1.0"
-        _ = await proxy(backend).connect(r, headers: ProxyHeaders())
+        _ = await proxy(backend).connect(r)
         #expect(
             backend.sent.withLock { $0[0].body }
                 == #"{"client":"0b8c9a6e-2f7e-4e41-9a53-6f3d6a5b2c11","transport":"websocket","protocol":"json","encoding":"json","data":{"foo":"bar"},"name":"js","version":"5.1.0"}"#
@@ -67,9 +67,9 @@ func request(data: String? = nil) -> ConnectProxyRequest {
     @Test func emptyFieldsAreLeftOutAndChannelsListed() async {
         let backend = FakeBackend("{}")
         var r = request()
-        r.protocolName = "protobuf"
+        r.connection.protocolName = "protobuf"
         r.channels = ["a", "b"]
-        _ = await proxy(backend).connect(r, headers: ProxyHeaders())
+        _ = await proxy(backend).connect(r)
         #expect(backend.sent.withLock { $0[0].body }.hasSuffix(#""protocol":"protobuf","encoding":"json","channels":["a","b"]}"#))
     }
 
@@ -77,7 +77,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
         let backend = FakeBackend("{}")
         var r = request(data: #"{"html":"<b>&</b>","ls":"\#u{2028}"}"#)
         r.name = "a<b"
-        _ = await proxy(backend).connect(r, headers: ProxyHeaders())
+        _ = await proxy(backend).connect(r)
         let body = backend.sent.withLock { $0[0].body }
         #expect(body.contains(#""data":{"html":"\u003cb\u003e\u0026\u003c/b\u003e","ls":"\u2028"}"#), "\(body)")
         #expect(body.contains(#""name":"a\u003cb""#))
@@ -85,9 +85,9 @@ func request(data: String? = nil) -> ConnectProxyRequest {
 
     @Test func binaryEncodingSendsBase64AndNonJSONDataFailsWithoutIt() async {
         let backend = FakeBackend("{}")
-        _ = await proxy(backend) { $0.binaryEncoding = true }.connect(request(data: #"{"input":"hello"}"#), headers: ProxyHeaders())
+        _ = await proxy(backend) { $0.binaryEncoding = true }.connect(request(data: #"{"input":"hello"}"#))
         #expect(backend.sent.withLock { $0[0].body }.contains(#""encoding":"binary","b64data":"eyJpbnB1dCI6ImhlbGxvIn0=""#))
-        guard case .failed(let reason) = await proxy(backend).connect(request(data: "\u{1}binary"), headers: ProxyHeaders()) else {
+        guard case .failed(let reason) = await proxy(backend).connect(request(data: "\u{1}binary")) else {
             Issue.record("non-JSON data was sent")
             return
         }
@@ -115,7 +115,9 @@ func request(data: String? = nil) -> ConnectProxyRequest {
                 .init(name: "authorization", value: "Bearer e"), .init(name: "X-Tenant", value: "emulated"),
                 .init(name: "Cookie", value: "emulated cookie, not listed"),
             ])
-        _ = await p.connect(request(), headers: headers)
+        var r = request()
+        r.connection.headers = headers
+        _ = await p.connect(r)
         let sent = backend.sent.withLock { $0[0] }
         #expect(
             sent.headers.map { "\($0.name): \($0.value)" } == [
@@ -130,7 +132,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
     func outcome(status: Int = 200, _ body: String, configure: (inout StrataConfig.Proxy) -> Void = { _ in }) async
         -> ProxyOutcome<ConnectProxyResult>
     {
-        await proxy(FakeBackend(status: status, body), configure: configure).connect(request(), headers: ProxyHeaders())
+        await proxy(FakeBackend(status: status, body), configure: configure).connect(request())
     }
 
     @Test func aFullResultIsRead() async {
@@ -189,7 +191,7 @@ func request(data: String? = nil) -> ConnectProxyRequest {
     }
 
     @Test func anUnreachableBackendIsAFailureNamingIt() async {
-        guard case .failed(let reason) = await proxy(FakeBackend(unreachable: ())).connect(request(), headers: ProxyHeaders()) else {
+        guard case .failed(let reason) = await proxy(FakeBackend(unreachable: ())).connect(request()) else {
             Issue.record("no failure")
             return
         }
