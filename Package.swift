@@ -299,12 +299,39 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
+        // The gRPC proxies (docs/proxy.md): Centrifugo's proxy.proto client (generated code
+        // committed, scripts/generate-protobuf.sh) behind StrataProxy's GRPCProxyBackend.
+        .target(
+            name: "StrataProxyGRPC",
+            dependencies: [
+                "StrataProxy", "StrataConfig", "StrataCore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strataSettings
+        ),
+        // uni_grpc (docs/transports.md): Centrifugo's CentrifugoUniStream service, sessions
+        // speaking bare Protobuf pushes.
+        .target(
+            name: "StrataUniGRPC",
+            dependencies: [
+                "StrataHub", "StrataProtocol", "StrataConfig", "StrataCore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strataSettings
+        ),
         // Composition root: config → stores → node → transports + API.
         .target(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataUniGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -364,6 +391,18 @@ let package = Package(
             swiftSettings: strataSettings),
         .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProxyTests", dependencies: ["StrataProxy", "StrataConfig", "StrataCore"], swiftSettings: strataSettings),
+        .testTarget(name: "StrataProxyGRPCTests", dependencies: ["StrataProxyGRPC", "StrataProxy"], swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataUniGRPCTests",
+            dependencies: [
+                "StrataUniGRPC", "StrataHub", "StrataBroker", "StrataHistory", "StrataConfig", "StrataCore", "StrataProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strataSettings
+        ),
         .testTarget(name: "StrataGRPCAPITests", dependencies: ["StrataGRPCAPI", "StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataConsumerTests",

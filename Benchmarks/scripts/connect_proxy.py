@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """What the proxies cost: connects per second and server CPU per connect with a trivial backend
-(aiohttp, answering {"result":{"user":…}} at once), beside a JWT connect on the same server; and
-RPCs, client publications and subscribes (each with an unsubscribe) through their proxies
-(round-trip latency and server CPU per round), for Strata and the real Centrifugo in one run. Each connect is a new WebSocket, the connect command,
+(aiohttp, answering {"result":{"user":…}} at once; or with `grpc_connect` a grpcio server for
+proxy.proto, the gRPC proxy), beside a JWT connect on the same server; and
+RPCs (over HTTP, or `grpc_rpc` over gRPC), client publications and subscribes (each with an
+unsubscribe) through their proxies (round-trip latency and server CPU per round), for Strata and the real Centrifugo in one run. Each connect is a new WebSocket, the connect command,
 its reply, a close; the other modes go over `--concurrency` connected WebSockets, one round at a
 time on each.
 JSON lines on stdout; medians on stderr.
@@ -36,6 +37,37 @@ from aiohttp import web
 from websockets.asyncio.client import connect as ws_connect
 
 from benchsupport import cpu_seconds, free_port
+
+PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
+
+
+async def grpc_backend(work: Path, count) -> tuple[object, int]:
+    """A grpcio server for proxy.proto's CentrifugoProxy (stubs generated here from the committed
+    schema): Connect answers user 56, RPC the same data as the HTTP backend. `count()` per call."""
+    import grpc
+
+    out = work / "grpc_stubs"
+    out.mkdir()
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out}",
+                    f"--grpc_python_out={out}", str(PROTO_DIR / "proxy.proto")], check=True)
+    sys.path.insert(0, str(out))
+    import proxy_pb2 as pb
+    import proxy_pb2_grpc as pb_grpc
+
+    class Backend(pb_grpc.CentrifugoProxyServicer):
+        async def Connect(self, request, context):
+            count()
+            return pb.ConnectResponse(result=pb.ConnectResult(user="56"))
+
+        async def RPC(self, request, context):
+            count()
+            return pb.RPCResponse(result=pb.RPCResult(data=b'{"price":10}'))
+
+    server = grpc.aio.server()
+    pb_grpc.add_CentrifugoProxyServicer_to_server(Backend(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
 
 SECRET = "bench-secret"
 
@@ -115,7 +147,8 @@ async def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connects", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--modes", default="", help="comma-separated: jwt, proxy, rpc, publish, subscribe (all by default)")
+    ap.add_argument("--modes", default="",
+                    help="comma-separated: jwt, proxy, rpc, publish, subscribe, grpc_connect, grpc_rpc (all by default)")
     args = ap.parse_args()
     os.sched_setaffinity(0, {1})
 
@@ -146,7 +179,14 @@ async def main() -> None:
     await web.TCPSite(runner, "127.0.0.1", backend_port).start()
 
     work = Path(tempfile.mkdtemp(prefix="strata-proxy-bench-"))
+
+    def count() -> None:
+        nonlocal backend_calls
+        backend_calls += 1
+
+    grpc_server, grpc_port = await grpc_backend(work, count)
     proxy = {"enabled": True, "endpoint": f"http://127.0.0.1:{backend_port}/centrifugo/connect", "timeout": "5s"}
+    grpc_proxy = {**proxy, "endpoint": f"grpc://127.0.0.1:{grpc_port}"}
     configs = {
         "jwt": {"client": {"token": {"hmac_secret_key": SECRET}}},
         "proxy": {"client": {"token": {"hmac_secret_key": SECRET}, "proxy": {"connect": proxy}}},
@@ -163,8 +203,11 @@ async def main() -> None:
         "subscribe": {"client": {"token": {"hmac_secret_key": SECRET}},
                       "channel": {"proxy": {"subscribe": {**proxy, "endpoint": proxy["endpoint"].replace("/connect", "/subscribe")}},
                                   "namespaces": [{"name": "chat", "subscribe_proxy_enabled": True}]}},
+        "grpc_connect": {"client": {"token": {"hmac_secret_key": SECRET}, "proxy": {"connect": grpc_proxy}}},
+        "grpc_rpc": {"client": {"token": {"hmac_secret_key": SECRET}},
+                     "rpc": {"proxy": grpc_proxy, "without_namespace": {"proxy_enabled": True}}},
     }
-    commands = {"rpc": rpc_commands, "publish": publish_commands, "subscribe": subscribe_commands}
+    commands = {"rpc": rpc_commands, "publish": publish_commands, "subscribe": subscribe_commands, "grpc_rpc": rpc_commands}
     configs = {mode: config for mode, config in configs.items() if not args.modes or mode in args.modes.split(",")}
     servers = [("strata", args.strata, lambda cfg, port: [args.strata, "--config", cfg, "--port", str(port)])]
     if args.centrifugo:
@@ -213,6 +256,7 @@ async def main() -> None:
                 records.append(record)
                 print(json.dumps(record), flush=True)
     await runner.cleanup()
+    await grpc_server.stop(None)
     print("--- medians", file=sys.stderr)
     for name, _, _ in servers:
         for mode in configs:

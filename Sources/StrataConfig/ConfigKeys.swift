@@ -136,11 +136,11 @@ package enum ConfigKeys {
     /// what `include_connection_meta` is there.
     private static func proxy(_ prefix: String, meta: ConfigKey.Status = .works) -> [ConfigKey] {
         [
-            .init("\(prefix).endpoint", .works, "http:// or https:// URL, used as is"),
+            .init("\(prefix).endpoint", .works, "http:// or https:// URL, used as is; else gRPC: grpc://host:port or host:port"),
             .init("\(prefix).timeout", .works, "the whole call (1s)"),
             .init("\(prefix).http_headers", .works, "headers of the connection's HTTP request to forward"),
             .init("\(prefix).emulated_headers", .works, "headers of the connect command's headers map to forward (the client sets them)"),
-            .init("\(prefix).grpc_metadata", .inert("forwarded only from uni_grpc connections, which Strata does not have")),
+            .init("\(prefix).grpc_metadata", .works, "metadata keys of uni_grpc connections to forward, as written"),
             .init("\(prefix).binary_encoding", .works, "payloads as b64data"),
             .init("\(prefix).include_connection_meta", meta, "the connection's meta (token or connect proxy) in the request"),
             .init("\(prefix).http.static_headers", .works, "headers added to every request"),
@@ -148,7 +148,13 @@ package enum ConfigKeys {
             .init("\(prefix).http.tls", .inert("read only when \(prefix).http.tls.enabled is on, which is refused")),
             .init("\(prefix).http.tls.enabled", .refusedWhenOn(
                 "client certificates and custom CAs for the backend are not implemented: https endpoints are checked against the system's trust store")),
-            .init("\(prefix).grpc", .inert("gRPC settings; gRPC endpoints are refused")),
+            .init("\(prefix).grpc.compression", .works, "gzip-compressed gRPC requests"),
+            .init("\(prefix).grpc.credentials_key", .works, "a metadata key sent with every gRPC call"),
+            .init("\(prefix).grpc.credentials_value", .works, "its value"),
+            .init("\(prefix).grpc.static_metadata", .works, "metadata added to every gRPC call"),
+            .init("\(prefix).grpc.tls", .inert("read only when \(prefix).grpc.tls.enabled is on, which is refused")),
+            .init("\(prefix).grpc.tls.enabled", .refusedWhenOn(
+                "TLS to a gRPC backend is not implemented yet: reach it over plaintext on a private network or through a local TLS proxy")),
         ]
     }
 
@@ -351,8 +357,13 @@ package enum ConfigKeys {
         .init("uni_websocket.read_buffer_size", .inert(goBuffers)),
         .init("uni_websocket.write_buffer_size", .inert(goBuffers)),
         .init("uni_websocket.use_write_buffer_pool", .inert(goBuffers)),
-        .init("uni_grpc", .inert("read only when uni_grpc.enabled is on, which is refused")),
-        .init("uni_grpc.enabled", .refusedWhenOn("uni_grpc is not implemented yet")),
+        .init("uni_grpc.enabled", .works, "one-way gRPC streams of Protobuf pushes on their own port (docs/transports.md)"),
+        .init("uni_grpc.address", .works, "all interfaces when empty"),
+        .init("uni_grpc.port", .works, "11000"),
+        .init("uni_grpc.max_receive_message_size", .works, "bytes; 0: 4 MiB"),
+        .init("uni_grpc.tls", .inert("read only when uni_grpc.tls.enabled is on, which is refused")),
+        .init("uni_grpc.tls.enabled", .refusedWhenOn(
+            "TLS on uni_grpc is not implemented yet: keep the port on a private network or put a TLS proxy in front")),
         .init("webtransport", .inert("read only when webtransport.enabled is on, which is refused")),
         .init("webtransport.enabled", .refusedWhenOn("WebTransport is not implemented")),
         .init("init", .inert("read only when init.enabled is on, which is refused")),

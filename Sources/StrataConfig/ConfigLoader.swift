@@ -164,6 +164,7 @@ package enum ConfigLoader {
         c.httpAPI.disabled = r.bool("http_api.disabled", false)
         c.httpAPI.errorMode = r.string("http_api.error_mode", "")
         c.grpcAPI = readGRPCAPI(r, httpPort: c.httpServer.port)
+        c.uniGRPC = readUniGRPC(r, httpPort: c.httpServer.port, grpcAPI: c.grpcAPI)
         c.websocket.disabled = r.bool("websocket.disabled", false)
         c.websocket.handlerPrefix = r.string("websocket.handler_prefix", c.websocket.handlerPrefix)
         c.websocket.messageSizeLimit = r.int("websocket.message_size_limit", c.websocket.messageSizeLimit)
@@ -502,6 +503,26 @@ package enum ConfigLoader {
         }
         if limit < 0 { r.fail("grpc_api.max_receive_message_size", "must not be negative") }
         return g
+    }
+
+    /// `uni_grpc`: its own listener, so on neither the HTTP server's port nor the gRPC API's.
+    static func readUniGRPC(_ r: ConfigReader, httpPort: Int, grpcAPI: StrataConfig.GRPCAPI) -> StrataConfig.UniGRPC {
+        var u = StrataConfig.UniGRPC()
+        u.enabled = r.bool("uni_grpc.enabled", false)
+        u.address = r.string("uni_grpc.address", "")
+        u.port = r.int("uni_grpc.port", u.port)
+        let limit = r.int("uni_grpc.max_receive_message_size", 0)
+        if limit > 0 { u.maxReceiveMessageSize = limit }
+        guard u.enabled else { return u }
+        if !(1...65535).contains(u.port) {
+            r.fail("uni_grpc.port", "must be a port number")
+        } else if u.port == httpPort {
+            r.fail("uni_grpc.port", "uni_grpc needs its own port, not http_server.port (\(httpPort))")
+        } else if grpcAPI.enabled && u.port == grpcAPI.port {
+            r.fail("uni_grpc.port", "uni_grpc needs its own port, not grpc_api.port (\(grpcAPI.port))")
+        }
+        if limit < 0 { r.fail("uni_grpc.max_receive_message_size", "must not be negative") }
+        return u
     }
 
     /// TTLs must be whole seconds.

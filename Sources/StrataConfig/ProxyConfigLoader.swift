@@ -26,22 +26,12 @@ extension ConfigLoader {
         } else {
             _ = r.raw("include_connection_meta", scope: scope)
         }
-        if let (value, fromEnv) = r.raw("http.static_headers", scope: scope) {
-            var object = value
-            if fromEnv, case .string(let text) = value { object = (try? ConfigFormats.parse(text, format: .json)) ?? .null }
-            switch object {
-            case .object(let fields):
-                for (name, v) in fields.sorted(by: { $0.key < $1.key }) {
-                    guard case .string(let s) = v else {
-                        r.fail("\(path)http.static_headers.\(name)", "expected a string")
-                        continue
-                    }
-                    p.staticHeaders.append(.init(name: name, value: s))
-                }
-            case .null: break
-            default: r.fail(path + "http.static_headers", "expected an object of header names to values")
-            }
-        }
+        p.staticHeaders = readStringMap(r, "http.static_headers", scope: scope)
+        p.grpcMetadata = r.strings("grpc_metadata", [], scope: scope)
+        p.grpc.compression = r.bool("grpc.compression", false, scope: scope)
+        p.grpc.credentialsKey = r.string("grpc.credentials_key", "", scope: scope)
+        p.grpc.credentialsValue = r.string("grpc.credentials_value", "", scope: scope)
+        p.grpc.staticMetadata = readStringMap(r, "grpc.static_metadata", scope: scope).map { .init(name: $0.name.lowercased(), value: $0.value) }
         for (i, item) in r.objects("http.status_to_code_transforms", scope: scope).enumerated() {
             let itemPath = "\(path)http.status_to_code_transforms[\(i)]"
             let itemScope = ConfigReader.Scope(pathPrefix: itemPath + ".", envPrefix: "\(ConfigReader.envKey(itemPath))_", base: item)
@@ -66,14 +56,36 @@ extension ConfigLoader {
         return p
     }
 
-    /// A proxy that will be called needs an http(s) endpoint (gRPC proxies are not built yet).
+    /// A map of names to string values (`http.static_headers`, `grpc.static_metadata`), sorted
+    /// by name; from the environment, a JSON object in one string.
+    private static func readStringMap(_ r: ConfigReader, _ key: String, scope: ConfigReader.Scope) -> [StrataConfig.HeaderField] {
+        guard let (value, fromEnv) = r.raw(key, scope: scope) else { return [] }
+        var object = value
+        if fromEnv, case .string(let text) = value { object = (try? ConfigFormats.parse(text, format: .json)) ?? .null }
+        var out: [StrataConfig.HeaderField] = []
+        switch object {
+        case .object(let fields):
+            for (name, v) in fields.sorted(by: { $0.key < $1.key }) {
+                guard case .string(let s) = v else {
+                    r.fail("\(scope.pathPrefix)\(key).\(name)", "expected a string")
+                    continue
+                }
+                out.append(.init(name: name, value: s))
+            }
+        case .null: break
+        default: r.fail(scope.pathPrefix + key, "expected an object of names to string values")
+        }
+        return out
+    }
+
+    /// A proxy that will be called needs an endpoint: an http(s) URL, or a gRPC `host:port`.
     private static func checkProxy(_ r: ConfigReader, _ p: StrataConfig.Proxy, scope: ConfigReader.Scope) -> Bool {
         if p.endpoint.isEmpty {
             r.fail(scope.pathPrefix + "endpoint", "endpoint not set")
             return false
         }
-        if !(p.endpoint.hasPrefix("http://") || p.endpoint.hasPrefix("https://")) {
-            r.fail(scope.pathPrefix + "endpoint", "gRPC proxies are not implemented yet: give an http:// or https:// endpoint")
+        if p.isGRPC && p.grpcTarget == nil {
+            r.fail(scope.pathPrefix + "endpoint", "a gRPC endpoint is grpc://host:port or host:port (an HTTP one starts with http:// or https://)")
             return false
         }
         return true

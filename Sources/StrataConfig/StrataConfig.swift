@@ -21,6 +21,8 @@ package struct StrataConfig: Sendable {
     package var uniSSE = StreamEndpoint(handlerPrefix: "/connection/uni_sse")
     package var uniHTTPStream = StreamEndpoint(handlerPrefix: "/connection/uni_http_stream")
     package var uniWebSocket = UniWebSocket()
+    /// `uni_grpc.*`: one-way streams of pushes over gRPC, on their own port.
+    package var uniGRPC = UniGRPC()
     package var health = Endpoint(enabled: false, handlerPrefix: "/health")
     package var prometheus = Endpoint(enabled: false, handlerPrefix: "/metrics")
     /// `prometheus.recovered_publications_histogram`: count how many publications each
@@ -123,6 +125,40 @@ package struct StrataConfig: Sendable {
         package var includeConnectionMeta = false
         /// Non-200 statuses turned into an answer, first match wins.
         package var statusTransforms: [ProxyStatusTransform] = []
+        /// Incoming gRPC metadata keys of uni_grpc connections to forward, matched as written.
+        package var grpcMetadata: [String] = []
+        /// `grpc.*`: how a gRPC endpoint is called.
+        package var grpc = GRPCProxyOptions()
+
+        package init() {}
+
+        /// An endpoint that is not an http:// or https:// URL is a gRPC one (`grpc://host:port`
+        /// or a bare `host:port`), as in Centrifugo.
+        package var isGRPC: Bool { !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) }
+
+        /// A gRPC endpoint's host and port; nil when it names neither.
+        package var grpcTarget: (host: String, port: Int)? {
+            var rest = Substring(endpoint)
+            if rest.hasPrefix("grpc://") { rest = rest.dropFirst("grpc://".count) }
+            if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+            guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port)
+            else { return nil }
+            var host = rest[..<colon]
+            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+            guard !host.isEmpty else { return nil }
+            return (String(host), port)
+        }
+    }
+
+    /// A gRPC proxy's `grpc` object (plaintext: `grpc.tls` is refused).
+    package struct GRPCProxyOptions: Sendable, Equatable {
+        /// gzip on requests (`grpc.compression`).
+        package var compression = false
+        /// A metadata pair added to every call (`grpc.credentials_key` / `_value`).
+        package var credentialsKey = ""
+        package var credentialsValue = ""
+        /// `grpc.static_metadata`: added to every call (the forwarded ones win).
+        package var staticMetadata: [HeaderField] = []
 
         package init() {}
     }
@@ -193,6 +229,16 @@ package struct StrataConfig: Sendable {
         /// Strata extension (0 = off): recover gaps up to this many publications by sending what
         /// exceeds `recovery_max_publication_limit` as ordinary pushes right after the reply.
         package var recoveryStreamMaxPublicationLimit = 0
+    }
+
+    /// `uni_grpc`: Centrifugo's `CentrifugoUniStream` service on its own HTTP/2 listener.
+    package struct UniGRPC: Sendable {
+        package var enabled = false
+        /// All interfaces when empty.
+        package var address = ""
+        package var port = 11000
+        /// The largest request accepted (gRPC's default, 4 MiB, for 0).
+        package var maxReceiveMessageSize = 4 * 1024 * 1024
     }
 
     package struct Channel: Sendable {

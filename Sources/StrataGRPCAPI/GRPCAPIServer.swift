@@ -17,7 +17,12 @@ package struct GRPCAPIServer: Service {
         let host = config.address.isEmpty ? "0.0.0.0" : config.address
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: config.port), transportSecurity: .plaintext,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = config.maxReceiveMessageSize })
+            config: .defaults {
+                $0.rpc.maxRequestPayloadSize = config.maxReceiveMessageSize
+                // No stream limit of our own, as Go's gRPC server has none: NIO's default (100)
+                // would end a connection with more calls in flight with a protocol error.
+                $0.http2.maxConcurrentStreams = Int(Int32.max)
+            })
         self.transport = transport
         server = GRPCServer(transport: transport, services: [GRPCAPIService(bridge: bridge)])
         self.logger = logger

@@ -65,8 +65,8 @@ extension ClientSession {
             }
             result.client = id
             result.version = Node.version
-            if config.pingIntervalMillis > 0 {
-                result.ping = UInt32(max(1, config.pingIntervalMillis / 1000))
+            if pingIntervalMillis > 0 {
+                result.ping = UInt32(max(1, pingIntervalMillis / 1000))
                 result.pong = config.pongTimeoutMillis > 0
             }
             if config.connectIncludeServerTime { result.time = node.clock.nowMillis() }
@@ -185,7 +185,8 @@ extension ClientSession {
             }
             let reply = codec.reply(id: connectID, .connect(result))
             guard queue.enqueue(contentsOf: [reply] + after) != .overflow else { return .success(true) }
-            countSent([reply], .connect)
+            // A one-way connection's connect result goes as a push.
+            countSent([reply], style.isUnidirectional ? .pushConnect : .connect)
             countSent(after, .pushPublication)
             return .success(false)
         }

@@ -14,11 +14,13 @@ extension ClientSession {
         var c = ProxyConnection()
         c.client = id
         c.transport = transport.rawValue
-        c.protocolName = codec.kind == .protobuf ? "protobuf" : "json"
+        c.protocolName = codec.kind.isProtobuf ? "protobuf" : "json"
         let (user, meta, emulated) = state.withLock { ($0.user, $0.connMeta, $0.emulatedHeaders) }
         c.user = user
         c.meta = meta
-        c.headers = ProxyHeaders(transport: requestHeaders, emulated: emulated)
+        // A uni_grpc connection keeps its call's metadata where the others keep HTTP headers.
+        c.headers = transport == .uniGRPC
+            ? ProxyHeaders(emulated: emulated, metadata: requestHeaders) : ProxyHeaders(transport: requestHeaders, emulated: emulated)
         return c
     }
 

@@ -14,10 +14,16 @@ extension ClientSession {
         node.timers.register(self)
     }
 
+    /// `client.ping_interval`, but 25 s for uni_grpc, whose pings Centrifugo does not configure
+    /// (its connect push says `ping: 25` whatever the setting).
+    var pingIntervalMillis: Int64 {
+        transport == .uniGRPC ? 25_000 : node.config.client.pingIntervalMillis
+    }
+
     /// Schedules the first ping at a random moment in [interval/2, interval) after connect, so a
     /// mass reconnect does not make every ping fall due at once.
     func schedulePings(nowMillis now: Int64) {
-        let interval = node.config.client.pingIntervalMillis
+        let interval = pingIntervalMillis
         guard interval > 0 else { return }
         let first = Int64.random(in: interval / 2..<max(interval / 2 + 1, interval))
         state.withLock { $0.nextPingAt = now + first }
@@ -26,7 +32,7 @@ extension ClientSession {
     /// One timer step (docs/protocol/client-protocol.md §6–7): stale close, ping, pong deadline, then expiry and
     /// position checks. Called by `SessionTimers` for every live session.
     func tick(nowMillis now: Int64) async {
-        let interval = node.config.client.pingIntervalMillis
+        let interval = pingIntervalMillis
         // One-way clients have no way to answer a ping.
         let pongTimeout = style.isUnidirectional ? 0 : node.config.client.pongTimeoutMillis
         enum Action {

@@ -76,7 +76,8 @@ package final class ClientSession: Sendable {
     static let commandsPerTurn = 32
 
     /// Headers of the request that opened the connection which a proxy forwards (only those, and
-    /// only when a proxy forwards any: nothing is kept otherwise).
+    /// only when a proxy forwards any: nothing is kept otherwise); for uni_grpc, the call's
+    /// metadata that a proxy forwards.
     let requestHeaders: [StrataConfig.HeaderField]
 
     package init(
@@ -120,7 +121,8 @@ package final class ClientSession: Sendable {
         // Commands of one frame share its size in the received-bytes metric.
         let share = decoded.commands.isEmpty ? 0 : frame.count / decoded.commands.count
         for (i, command) in decoded.commands.enumerated() {
-            node.metrics.received(transport, FrameType(received: command), bytes: share)
+            // A one-way connection's request is not a frame it sent (Centrifugo counts none).
+            if !style.isUnidirectional { node.metrics.received(transport, FrameType(received: command), bytes: share) }
             if queue.isClosed { return }
             if i > 0 && i % Self.commandsPerTurn == 0 { await betweenTurns?() }
             await handle(command)

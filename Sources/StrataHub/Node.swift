@@ -64,7 +64,8 @@ package final class Node: BrokerEventHandler, Sendable {
     package init(
         config: StrataConfig, broker: any Broker, presence: any PresenceManager = MemoryPresenceManager(),
         nodeRegistry: any NodeRegistry = LocalNodeRegistry(), clock: any WallClock = SystemClock(), logger: Logger,
-        jwksFetch: JWKSKeySet.Fetch? = nil, proxyTransport: (any ProxyTransport)? = nil
+        jwksFetch: JWKSKeySet.Fetch? = nil, proxyTransport: (any ProxyTransport)? = nil,
+        grpcProxyBackend: (@Sendable (StrataConfig.Proxy) throws -> any GRPCProxyBackend)? = nil
     ) async throws {
         self.config = config
         self.channels = ChannelResolver(config: config.channel)
@@ -92,7 +93,7 @@ package final class Node: BrokerEventHandler, Sendable {
         var connectionKeys = Self.keys(config.client.token, config.client)
         connectionKeys.jwks = keySet(config.client.token.jwksPublicEndpoint)
         self.connectionTokens = try await TokenVerifier(keys: connectionKeys)
-        self.proxies = try NodeProxies(config: config, transport: proxyTransport)
+        self.proxies = try NodeProxies(config: config, transport: proxyTransport, grpc: grpcProxyBackend)
         let subToken = config.client.subscriptionTokenEnabled ? config.client.subscriptionToken : config.client.token
         var subscriptionKeys = Self.keys(subToken, config.client)
         subscriptionKeys.jwks = keySet(subToken.jwksPublicEndpoint)

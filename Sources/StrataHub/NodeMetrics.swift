@@ -6,7 +6,7 @@ import StrataRecovery
 /// A connection's transport, as Centrifugo's metrics label it.
 package enum TransportKind: String, Sendable, CaseIterable {
     case websocket, httpStream = "http_stream", sse, uniWebSocket = "uni_websocket", uniSSE = "uni_sse",
-        uniHTTPStream = "uni_http_stream"
+        uniHTTPStream = "uni_http_stream", uniGRPC = "uni_grpc"
 
     /// The position in `allCases` (metric handle tables are indexed by it).
     var index: Int { Self.allCases.firstIndex(of: self).unsafelyUnwrapped }

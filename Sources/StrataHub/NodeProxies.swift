@@ -18,12 +18,24 @@ struct NodeProxies: Sendable {
     let forwardedHeaderNames: [String]
     /// Names in the connect command's `headers` that some proxy forwards (lower-cased).
     let emulatedHeaderNames: [String]
+    /// Metadata keys of a uni_grpc connection's call that some proxy forwards (as written).
+    let forwardedMetadataKeys: [String]
 
-    init(config: StrataConfig, transport: (any ProxyTransport)?) throws {
+    /// `transport` calls the HTTP proxies; `grpc` gives each gRPC proxy its backend.
+    init(
+        config: StrataConfig, transport: (any ProxyTransport)?, grpc: (@Sendable (StrataConfig.Proxy) throws -> any GRPCProxyBackend)? = nil
+    ) throws {
         var endpoints: [ProxyEndpoint] = []
         func endpoint(_ proxy: StrataConfig.Proxy, _ event: ProxyEvent) throws -> ProxyEndpoint {
-            guard let transport else { throw NodeSetupError(description: "\(event.rawValue) proxy: no HTTP client to call the backend with") }
-            let made = ProxyEndpoint(config: proxy, event: event, transport: transport)
+            let wire: ProxyWire
+            if proxy.isGRPC {
+                guard let grpc else { throw NodeSetupError(description: "\(event.rawValue) proxy: no gRPC client to call the backend with") }
+                wire = .grpc(try grpc(proxy))
+            } else {
+                guard let transport else { throw NodeSetupError(description: "\(event.rawValue) proxy: no HTTP client to call the backend with") }
+                wire = .http(transport)
+            }
+            let made = ProxyEndpoint(config: proxy, event: event, wire: wire)
             endpoints.append(made)
             return made
         }
@@ -45,5 +57,6 @@ struct NodeProxies: Sendable {
         }
         forwardedHeaderNames = union(\.forwardedHeaderNames)
         emulatedHeaderNames = union(\.emulatedHeaderNames)
+        forwardedMetadataKeys = union(\.forwardedMetadataKeys)
     }
 }

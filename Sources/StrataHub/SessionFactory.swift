@@ -2,6 +2,7 @@ import Logging
 import StrataConfig
 import StrataCore
 import StrataProtocol
+import StrataProxy
 
 /// What a transport needs of the node: a session for each connection it opens, speaking the codec
 /// the connection asked for, and the node's logger. Transports see nothing else of the node.
@@ -37,14 +38,22 @@ package struct SessionFactory: Sendable {
             requestHeaders: forwarded(headers))
     }
 
+    /// A session for a uni_grpc stream. `metadata`: the call's (lower-case keys), of which the
+    /// keys a proxy forwards (`grpc_metadata`) are kept.
+    package func openUniGRPC(metadata: [StrataConfig.HeaderField]) -> ClientSession {
+        let keys = node.proxies.forwardedMetadataKeys
+        return ClientSession(
+            node: node, codec: UnidirectionalProtobufCodec(), style: .unidirectional(session: RandomID.uuidString()), transport: .uniGRPC,
+            requestHeaders: keys.isEmpty ? [] : metadata.filter { keys.contains($0.name) })
+    }
+
     /// The forwarded headers' values, named as Go's `http.Header` writes them (`X-Real-Ip`).
     private func forwarded(_ lookup: HeaderLookup) -> [StrataConfig.HeaderField] {
         let names = node.proxies.forwardedHeaderNames
         guard !names.isEmpty else { return [] }
         var out: [StrataConfig.HeaderField] = []
         for name in names {
-            let canonical = name.split(separator: "-", omittingEmptySubsequences: false)
-                .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined(separator: "-")
+            let canonical = ProxyHeaders.canonical(name)
             for value in lookup(name) { out.append(.init(name: canonical, value: value)) }
         }
         return out

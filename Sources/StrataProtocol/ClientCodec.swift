@@ -23,6 +23,11 @@ package struct CodecKind: Hashable, Sendable, CustomStringConvertible {
     package static let unidirectionalJSON = CodecKind(slot: 2, name: "uni-json")
     /// One-way SSE events: bare JSON pushes, publications with an `id:` line.
     package static let unidirectionalSSE = CodecKind(slot: 3, name: "uni-sse")
+    /// Bare Protobuf `Push` messages of uni_grpc.
+    package static let unidirectionalProtobuf = CodecKind(slot: 4, name: "uni-protobuf")
+
+    /// Whether the client speaks the Protobuf protocol (payloads may be any bytes).
+    package var isProtobuf: Bool { self == .protobuf || self == .unidirectionalProtobuf }
 
     package var description: String { "\(name)" }
 
@@ -39,6 +44,16 @@ package struct CommandBatch: Sendable {
     package init(commands: [Command], error: (any Error)?) {
         self.commands = commands
         self.error = error
+    }
+
+    /// A one-way connection's only message: the connect command its session runs (id 1), or
+    /// the error that reading it gave.
+    package static func oneWayConnect(_ read: () throws -> ConnectRequest) -> CommandBatch {
+        do {
+            return CommandBatch(commands: [Command(id: 1, request: .connect(try read()))], error: nil)
+        } catch {
+            return CommandBatch(commands: [], error: error)
+        }
     }
 }
 

@@ -54,7 +54,7 @@ package enum JSONCommandDecoder {
         }
         if let h = try root.object("history") { return Command(id: id, request: .history(try history(h))) }
         if let r = try root.object("rpc") {
-            return Command(id: id, request: .rpc(method: try r.string("method"), data: r.rawJSON("data") ?? []))
+            return Command(id: id, request: .rpc(method: try r.string("method"), data: r.verbatimJSON("data") ?? []))
         }
         if let s = try root.object("send") { return Command(id: id, request: .send(data: s.rawJSON("data") ?? [])) }
         if let r = try root.object("refresh") { return Command(id: id, request: .refresh(token: try r.string("token"))) }
@@ -68,7 +68,7 @@ package enum JSONCommandDecoder {
     static func connect(_ v: JSONValue) throws -> ConnectRequest {
         var r = ConnectRequest()
         r.token = try v.string("token")
-        r.data = v.rawJSON("data")
+        r.data = v.verbatimJSON("data")
         r.name = try v.string("name")
         r.version = try v.string("version")
         if let headers = try v.object("headers"), case .object(let members) = headers {
@@ -95,7 +95,7 @@ package enum JSONCommandDecoder {
         r.recover = try v.bool("recover")
         r.epoch = try v.string("epoch")
         r.offset = try v.uint64("offset")
-        r.data = v.rawJSON("data")
+        r.data = v.verbatimJSON("data")
         r.positioned = try v.bool("positioned")
         r.recoverable = try v.bool("recoverable")
         r.joinLeave = try v.bool("join_leave")

@@ -13,11 +13,7 @@ package struct UnidirectionalJSONCodec: ClientCodec {
 
     /// The connect request, as the connect command the session runs; `null` is `{}`.
     package func decode(_ message: [UInt8]) -> CommandBatch {
-        do {
-            return CommandBatch(commands: [Command(id: 1, request: .connect(try Self.connectRequest(message)))], error: nil)
-        } catch {
-            return CommandBatch(commands: [], error: error)
-        }
+        .oneWayConnect { try Self.connectRequest(message) }
     }
 
     /// A bare `ConnectRequest` (every field optional, unknown keys ignored, `null` as `{}`).

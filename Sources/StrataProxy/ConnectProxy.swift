@@ -61,6 +61,8 @@ package struct ConnectProxyResult: Sendable, Equatable {
     package var subs: [String: ProxySubscribeOptions] = [:]
     /// Kept on the connection, never sent to the client.
     package var meta: [UInt8]?
+
+    package init() {}
 }
 
 /// `client.proxy.connect`: a connect without a token is decided by the backend.
@@ -72,10 +74,15 @@ package struct ConnectProxy: Sendable {
     }
 
     package func connect(_ request: ConnectProxyRequest) async -> ProxyOutcome<ConnectProxyResult> {
-        guard let body = Self.encode(request, binary: endpoint.config.binaryEncoding) else {
-            return .failed("the connect data is not JSON (turn on binary_encoding for binary data)")
+        switch endpoint.wire {
+        case .grpc(let backend):
+            return await endpoint.call(headers: request.connection.headers) { try await backend.connect(request, $0) }
+        case .http(let transport):
+            guard let body = Self.encode(request, binary: endpoint.config.binaryEncoding) else {
+                return .failed("the connect data is not JSON (turn on binary_encoding for binary data)")
+            }
+            return await endpoint.call(transport, body: body, headers: request.connection.headers, decode: Self.decode)
         }
-        return await endpoint.call(body: body, headers: request.connection.headers, decode: Self.decode)
     }
 
     /// The request's JSON, keys in proto order, empty ones left out; nil when `data` must be

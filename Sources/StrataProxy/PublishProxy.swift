@@ -27,10 +27,15 @@ package struct PublishProxy: Sendable {
 
     /// The result, nil when none was given (the client's data is published as it is).
     package func publish(_ connection: ProxyConnection, channel: String, data: [UInt8]) async -> ProxyOutcome<PublishProxyResult> {
-        guard let body = Self.encode(connection, channel: channel, data: data, config: endpoint.config) else {
-            return .failed("the publication is not JSON (turn on binary_encoding for binary data)")
+        switch endpoint.wire {
+        case .grpc(let backend):
+            return await endpoint.call(headers: connection.headers) { try await backend.publish(connection, channel: channel, data: data, $0) }
+        case .http(let transport):
+            guard let body = Self.encode(connection, channel: channel, data: data, config: endpoint.config) else {
+                return .failed("the publication is not JSON (turn on binary_encoding for binary data)")
+            }
+            return await endpoint.call(transport, body: body, headers: connection.headers, decode: Self.decode)
         }
-        return await endpoint.call(body: body, headers: connection.headers, decode: Self.decode)
     }
 
     /// Keys in proto order: the connection's, `channel`, `data`, `meta`.

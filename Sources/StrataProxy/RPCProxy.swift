@@ -12,10 +12,15 @@ package struct RPCProxy: Sendable {
 
     /// The answer's data for the client (`b64data` wins when non-empty; no result: no data).
     package func call(_ connection: ProxyConnection, method: String, data: [UInt8]?) async -> ProxyOutcome<[UInt8]?> {
-        guard let body = Self.encode(connection, method: method, data: data, config: endpoint.config) else {
-            return .failed("the RPC data is not JSON (turn on binary_encoding for binary data)")
+        switch endpoint.wire {
+        case .grpc(let backend):
+            return await endpoint.call(headers: connection.headers) { try await backend.rpc(connection, method: method, data: data, $0) }
+        case .http(let transport):
+            guard let body = Self.encode(connection, method: method, data: data, config: endpoint.config) else {
+                return .failed("the RPC data is not JSON (turn on binary_encoding for binary data)")
+            }
+            return await endpoint.call(transport, body: body, headers: connection.headers) { result in try result.payload("data") }
         }
-        return await endpoint.call(body: body, headers: connection.headers) { result in try result.payload("data") }
     }
 
     /// Keys in proto order: the connection's, `method` (absent when empty), `data`, `meta`.

@@ -27,7 +27,12 @@ package struct RefreshProxy: Sendable {
 
     /// The result, nil when the backend gave none (or an error or disconnect: both mean expired).
     package func refresh(_ connection: ProxyConnection) async -> ProxyOutcome<RefreshProxyResult> {
-        await endpoint.call(body: Self.encode(connection, config: endpoint.config), headers: connection.headers, decode: Self.decode)
+        switch endpoint.wire {
+        case .grpc(let backend):
+            await endpoint.call(headers: connection.headers) { try await backend.refresh(connection, $0) }
+        case .http(let transport):
+            await endpoint.call(transport, body: Self.encode(connection, config: endpoint.config), headers: connection.headers, decode: Self.decode)
+        }
     }
 
     static func encode(_ c: ProxyConnection, config: StrataConfig.Proxy) -> [UInt8] {

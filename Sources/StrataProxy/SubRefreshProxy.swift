@@ -24,8 +24,13 @@ package struct SubRefreshProxy: Sendable {
     /// The result; nil (none given, an error or a disconnect) means expired, as does a result
     /// whose `b64info` is not base64 (decoded as `expired`).
     package func refresh(_ connection: ProxyConnection, channel: String) async -> ProxyOutcome<SubRefreshProxyResult> {
-        let body = Self.encode(connection, channel: channel, config: endpoint.config)
-        return await endpoint.call(body: body, headers: connection.headers, decode: Self.decode)
+        switch endpoint.wire {
+        case .grpc(let backend):
+            return await endpoint.call(headers: connection.headers) { try await backend.subRefresh(connection, channel: channel, $0) }
+        case .http(let transport):
+            let body = Self.encode(connection, channel: channel, config: endpoint.config)
+            return await endpoint.call(transport, body: body, headers: connection.headers, decode: Self.decode)
+        }
     }
 
     static func encode(_ c: ProxyConnection, channel: String, config: StrataConfig.Proxy) -> [UInt8] {

@@ -22,10 +22,15 @@ package struct SubscribeProxy: Sendable {
 
     /// The result, nil when none was given (the subscription is allowed with the namespace's options).
     package func subscribe(_ connection: ProxyConnection, channel: String, data: [UInt8]?) async -> ProxyOutcome<SubscribeProxyResult> {
-        guard let body = Self.encode(connection, channel: channel, data: data, config: endpoint.config) else {
-            return .failed("the subscribe data is not JSON (turn on binary_encoding for binary data)")
+        switch endpoint.wire {
+        case .grpc(let backend):
+            return await endpoint.call(headers: connection.headers) { try await backend.subscribe(connection, channel: channel, data: data, $0) }
+        case .http(let transport):
+            guard let body = Self.encode(connection, channel: channel, data: data, config: endpoint.config) else {
+                return .failed("the subscribe data is not JSON (turn on binary_encoding for binary data)")
+            }
+            return await endpoint.call(transport, body: body, headers: connection.headers, decode: Self.decode)
         }
-        return await endpoint.call(body: body, headers: connection.headers, decode: Self.decode)
     }
 
     /// Keys in proto order: the connection's, `channel`, `meta`, `data` (the `token` key of the

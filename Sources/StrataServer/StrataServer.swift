@@ -19,10 +19,12 @@ import StrataHub
 import StrataLMDB
 import StrataMetrics
 import StrataProxy
+import StrataProxyGRPC
 import StrataProxyHTTP
 import StrataRedis
 import StrataServerAPI
 import StrataTransport
+import StrataUniGRPC
 import UnixSignals
 
 /// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.
@@ -47,13 +49,16 @@ package enum StrataServer {
         }
         // One pooled HTTP client for the proxies to the backend, when any is on.
         let proxies = [config.client.connectProxy, config.client.refreshProxy].compactMap { $0 } + config.proxies.byKey.values
-        let proxyTransport = proxies.map(\.timeoutMillis).max().map { HTTPProxyTransport(readTimeout: .milliseconds($0)) }
-        let (server, housekeeping, apiServices) = try await makeServer(
-            config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport)
+        let proxyTransport = proxies.filter { !$0.isGRPC }.map(\.timeoutMillis).max().map { HTTPProxyTransport(readTimeout: .milliseconds($0)) }
+        // The gRPC proxies' connections, made as the node asks for them.
+        let grpcProxies = GRPCProxyClients()
+        let (server, housekeeping, apiServices, uniGRPC) = try await makeServer(
+            config: config, tls: tls, logger: logger, metrics: metrics, proxyTransport: proxyTransport, grpcProxies: grpcProxies)
         // Services stop in reverse order: the consumers and the gRPC API first (no command is
-        // taken that the node could not finish), then the goodbye to clients, the challenge
-        // listener last.
-        services += [server, housekeeping] + apiServices
+        // taken that the node could not finish), then the goodbye to clients (which ends the
+        // uni_grpc streams, so their listener stops at once), the gRPC proxies' connections
+        // after them, the challenge listener last.
+        services += [grpcProxies, server] + (uniGRPC.map { [$0] } ?? []) + [housekeeping] + apiServices
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -69,16 +74,19 @@ package enum StrataServer {
     /// Builds the HTTP/WebSocket server (TLS on it when `tls` is given) and the node's
     /// background service.
     package static func makeServer(
-        config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?, proxyTransport: (any ProxyTransport)? = nil
+        config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?, proxyTransport: (any ProxyTransport)? = nil,
+        grpcProxies: GRPCProxyClients? = nil
     ) async throws
-        -> (some Service, NodeHousekeeping, [any Service])
+        -> (some Service, NodeHousekeeping, [any Service], UniGRPCServer?)
     {
         let engine = try makeEngine(config, logger: logger)
         // JWKS documents (`jwks_public_endpoint`) are fetched over the outbound client, 10 s at most.
         let outbound = try OutboundHTTPClient(timeout: .seconds(10))
+        var grpcBackend: (@Sendable (StrataConfig.Proxy) throws -> any GRPCProxyBackend)?
+        if let grpcProxies { grpcBackend = { @Sendable proxy in try grpcProxies.backend(for: proxy) } }
         let node = try await Node(
             config: config, broker: engine.broker, presence: engine.presence, nodeRegistry: engine.nodes, logger: logger,
-            jwksFetch: { url in try await outbound.fetch(url) }, proxyTransport: proxyTransport)
+            jwksFetch: { url in try await outbound.fetch(url) }, proxyTransport: proxyTransport, grpcProxyBackend: grpcBackend)
         for key in config.unknownKeys { logger.warning("unknown configuration key", metadata: ["key": "\(key)"]) }
         let nodeMetrics = metrics.map { NodeMetricsExport(registry: $0, node: node, store: engine.store, config: config) }
 
@@ -172,7 +180,8 @@ package enum StrataServer {
         return (
             server,
             NodeHousekeeping(node: node, store: engine.store, metrics: nodeMetrics, shutdownTimeoutMillis: config.shutdownTimeoutMillis),
-            apiServices
+            apiServices,
+            config.uniGRPC.enabled ? UniGRPCServer(config: config.uniGRPC, sessions: SessionFactory(node: node)) : nil
         )
     }
 

@@ -20,6 +20,8 @@ struct ServeFlags: ParsableArguments {
     var presenceManagerType: String?
     @Option(name: .customLong("grpc_api.port"), help: "Port of the gRPC API (grpc_api.port).")
     var grpcAPIPort: String?
+    @Option(name: .customLong("uni_grpc.port"), help: "Port of uni_grpc (uni_grpc.port).")
+    var uniGRPCPort: String?
     @Option(name: .customLong("pid_file"), help: "Where to write the process id (pid_file).")
     var pidFile: String?
     @Option(name: .customLong("log.file"), help: "Refused: Strata logs to standard error (log.file).")
@@ -57,6 +59,7 @@ struct ServeFlags: ParsableArguments {
         let values: [(String, String?)] = [
             ("http_server.port", port), ("http_server.address", address), ("log.level", logLevel), ("engine.type", engineType),
             ("broker.type", brokerType), ("presence_manager.type", presenceManagerType), ("grpc_api.port", grpcAPIPort),
+            ("uni_grpc.port", uniGRPCPort),
             ("pid_file", pidFile), ("log.file", logFile), ("http_server.internal_address", internalAddress),
             ("http_server.internal_port", internalPort),
         ]

@@ -111,7 +111,7 @@ def test_centrifugos_command_line_flags_start_strata(strata_bin, tmp_path):
     finally:
         proc.terminate()
         proc.wait(15)
-    for flags, key in [(["--uni_grpc.enabled"], "uni_grpc.enabled"), (["--log.file", "x.log"], "log.file"),
+    for flags, key in [(["--http_server.internal_port", "9001"], "http_server.internal_port"), (["--log.file", "x.log"], "log.file"),
                        (["--engine.type", "etcd"], "engine.type")]:
         out = subprocess.run([str(strata_bin), "-c", "config.json", *flags], capture_output=True, text=True, timeout=30, cwd=tmp_path)
         assert out.returncode != 0 and key in out.stderr + out.stdout, (flags, out.stderr)

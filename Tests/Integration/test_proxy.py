@@ -130,7 +130,7 @@ async def test_a_slow_backend_times_out_without_holding_other_connections(server
 
 @pytest.mark.parametrize("proxy, message", [
     ({"endpoint": ""}, "client.proxy.connect.endpoint: endpoint not set"),
-    ({"endpoint": "grpc://backend:9000"}, "gRPC proxies are not implemented yet"),
+    ({"endpoint": "grpc://backend"}, "client.proxy.connect.endpoint: a gRPC endpoint is grpc://host:port or host:port"),
     ({"http": {"tls": {"enabled": True}}}, "client.proxy.connect.http.tls.enabled"),
     ({"http": {"status_to_code_transforms": [{"status_code": 404}]}}, "exactly one of to_error.code and to_disconnect.code"),
 ])

@@ -53,7 +53,9 @@ import Testing
         (#"{"proxies":[{"name":"a b","endpoint":"http://x"}]}"#, "proxies[0].name", "must match"),
         (#"{"proxies":[{"name":"pp","endpoint":"http://x"},{"name":"pp","endpoint":"http://y"}]}"#, "proxies[1].name", "duplicate proxy name"),
         (#"{"proxies":[{"name":"pp"}]}"#, "proxies[0].endpoint", "endpoint not set"),
-        (#"{"proxies":[{"name":"pp","endpoint":"grpc://x:1"}]}"#, "proxies[0].endpoint", "gRPC proxies are not implemented"),
+        (#"{"proxies":[{"name":"pp","endpoint":"grpc://nohostport"}]}"#, "proxies[0].endpoint", "grpc://host:port or host:port"),
+        (#"{"proxies":[{"name":"pp","endpoint":"backend:http"}]}"#, "proxies[0].endpoint", "grpc://host:port or host:port"),
+        (#"{"proxies":[{"name":"pp","endpoint":"grpc://b:1","grpc":{"tls":{"enabled":true}}}]}"#, "proxies[0].grpc.tls.enabled", "not implemented"),
         (#"{"channel":{"namespaces":[{"name":"ns","subscribe_proxy_enabled":true,"subscribe_proxy_name":"nope"}]}}"#,
          "channel.namespaces[0].subscribe_proxy_name", #"subscribe proxy with name "nope" not found"#),
         (#"{"channel":{"without_namespace":{"publish_proxy_enabled":true}}}"#, "channel.proxy.publish.endpoint", "endpoint not set"),
@@ -72,5 +74,19 @@ import Testing
             #"{"proxies":[{"name":"billing","endpoint":"http://x"}],"rpc":{"without_namespace":{"proxy_enabled":true,"proxy_name":"billing"}}}"#,
             env: ["CENTRIFUGO_PROXIES_BILLING_TIMEOUT": "3s"])
         #expect(c.proxies[event: .rpc, name: "billing"]?.timeoutMillis == 3000)
+    }
+
+    /// An endpoint that is not http(s) is a gRPC one; its `grpc` object and `grpc_metadata` are read.
+    @Test func grpcProxiesAndTheirKeys() throws {
+        let c = try decodeJSON(
+            #"{"proxies":[{"name":"billing","endpoint":"grpc://billing:9000","grpc_metadata":["x-token"],"#
+                + #""grpc":{"compression":true,"credentials_key":"k","credentials_value":"v","static_metadata":{"X-B":"2","x-a":"1"}}}],"#
+                + #""client":{"proxy":{"connect":{"enabled":true,"endpoint":"127.0.0.1:10001"}}},"#
+                + #""rpc":{"without_namespace":{"proxy_enabled":true,"proxy_name":"billing"}}}"#)
+        let p = try #require(c.proxies[event: .rpc, name: "billing"])
+        #expect(p.isGRPC && p.grpcTarget?.host == "billing" && p.grpcTarget?.port == 9000 && p.grpcMetadata == ["x-token"])
+        #expect(p.grpc.compression && p.grpc.credentialsKey == "k" && p.grpc.credentialsValue == "v")
+        #expect(p.grpc.staticMetadata == [.init(name: "x-b", value: "2"), .init(name: "x-a", value: "1")])
+        #expect(c.client.connectProxy?.grpcTarget?.port == 10001 && c.unknownKeys.isEmpty)
     }
 }

@@ -50,4 +50,15 @@ struct TransportConfigTests {
         let c = try decodeJSON(#"{"uni_sse":{"connect_code_to_http_response":{"enabled":false,"transforms":[{"code":0}]}}}"#)
         #expect(c.uniSSE.connectCodeToHTTPResponse == nil)
     }
+
+    @Test func uniGRPCIsReadAndNeedsItsOwnPort() throws {
+        let c = try decodeJSON(#"{"uni_grpc":{"enabled":true,"address":"127.0.0.1","port":12000,"max_receive_message_size":1024}}"#)
+        #expect(c.uniGRPC.enabled && c.uniGRPC.address == "127.0.0.1" && c.uniGRPC.port == 12000 && c.uniGRPC.maxReceiveMessageSize == 1024)
+        #expect(c.unknownKeys.isEmpty)
+        let d = try decodeJSON("{}")
+        #expect(!d.uniGRPC.enabled && d.uniGRPC.port == 11000 && d.uniGRPC.maxReceiveMessageSize == 4 * 1024 * 1024)
+        #expect(configErrors(#"{"http_server":{"port":9000},"uni_grpc":{"enabled":true,"port":9000}}"#).at("uni_grpc.port") != nil)
+        #expect(configErrors(#"{"grpc_api":{"enabled":true,"port":9001},"uni_grpc":{"enabled":true,"port":9001}}"#).at("uni_grpc.port") != nil)
+        #expect(configErrors(#"{"uni_grpc":{"enabled":true,"tls":{"enabled":true}}}"#).at("uni_grpc.tls.enabled") != nil)
+    }
 }

@@ -33,7 +33,8 @@ struct JSONCommandDecoderCommandTests {
         #expect(cmd.id == 1)
         guard case .connect(let c) = cmd.request else { Issue.record("got \(kind(cmd.request))"); return }
         #expect(c.token == "tok.en.x")
-        #expect(c.data == bytes(#"{"a":[1,2]}"#))
+        // Payloads as the client wrote them (a gRPC proxy gets these bytes, as from Centrifugo).
+        #expect(c.data == bytes(#"{ "a" : [1, 2] }"#))
         #expect(c.name == "python")
         #expect(c.version == "0.7.0")
         #expect(c.subs.count == 2)
@@ -71,7 +72,7 @@ struct JSONCommandDecoderCommandTests {
         #expect(s.recover)
         #expect(s.epoch == "abc")
         #expect(s.offset == 5)
-        #expect(s.data == bytes(#"{"x":1}"#))
+        #expect(s.data == bytes(#"{"x": 1}"#))
         #expect(s.positioned)
         #expect(s.recoverable)
         #expect(s.joinLeave)
@@ -152,7 +153,11 @@ struct JSONCommandDecoderCommandTests {
             Issue.record("expected rpc"); return
         }
         #expect(method == "getX")
-        #expect(text(data) == #"{"q":1}"#)
+        #expect(text(data) == #"{"q": 1}"#)
+        guard case .rpc(_, let null) = try decode(#"{"id":6,"rpc":{"method":"m","data":null}}"#).request else {
+            Issue.record("expected rpc"); return
+        }
+        #expect(text(null) == "null")
 
         let send = try decode(#"{"send":{"data":["m", 1]}}"#)
         #expect(send.id == 0)

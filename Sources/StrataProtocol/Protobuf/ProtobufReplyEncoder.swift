@@ -3,7 +3,7 @@ import StrataCore
 import SwiftProtobuf
 
 /// Encodes replies and pushes as `client.proto` messages (one `Reply` each; a push is a `Reply`
-/// with only `push` set). Zero values are omitted as proto3 does; an empty result (publish,
+/// with only `push` set, or with `bare` the `Push` alone, as uni_grpc sends it). Zero values are omitted as proto3 does; an empty result (publish,
 /// unsubscribe) is a present zero-length message, which is how clients recognise success.
 package enum ProtobufReplyEncoder {
     package static func reply(id: UInt32, result: ReplyResult) -> [UInt8] {
@@ -62,59 +62,78 @@ package enum ProtobufReplyEncoder {
 
     /// Encoded once per publication and shared by the subscribers of this protocol. `data` is
     /// carried as bytes, a delta as the delta's bytes with `delta` set.
-    package static func publicationPush(channel: String, _ pub: WirePublication, epoch: String) -> [UInt8] {
+    package static func publicationPush(channel: String, _ pub: WirePublication, epoch: String, bare: Bool = false) -> [UInt8] {
         var p = publication(pub.publication, isDelta: pub.isDelta)
         p.epoch = epoch
-        return push(channel: channel) { $0.pub = p }
+        return push(channel: channel, bare: bare) { $0.pub = p }
     }
 
-    package static func joinPush(channel: String, info: ClientInfo) -> [UInt8] {
+    package static func joinPush(channel: String, info: ClientInfo, bare: Bool = false) -> [UInt8] {
         var join = PB.Join()
         join.info = clientInfo(info)
-        return push(channel: channel) { $0.join = join }
+        return push(channel: channel, bare: bare) { $0.join = join }
     }
 
-    package static func leavePush(channel: String, info: ClientInfo) -> [UInt8] {
+    package static func leavePush(channel: String, info: ClientInfo, bare: Bool = false) -> [UInt8] {
         var leave = PB.Leave()
         leave.info = clientInfo(info)
-        return push(channel: channel) { $0.leave = leave }
+        return push(channel: channel, bare: bare) { $0.leave = leave }
     }
 
-    package static func unsubscribePush(channel: String, _ u: Unsubscribe) -> [UInt8] {
+    package static func unsubscribePush(channel: String, _ u: Unsubscribe, bare: Bool = false) -> [UInt8] {
         var unsubscribe = PB.Unsubscribe()
         unsubscribe.code = u.code
         unsubscribe.reason = u.reason
-        return push(channel: channel) { $0.unsubscribe = unsubscribe }
+        return push(channel: channel, bare: bare) { $0.unsubscribe = unsubscribe }
     }
 
-    package static func subscribePush(channel: String, _ s: SubscribePush) -> [UInt8] {
+    package static func subscribePush(channel: String, _ s: SubscribePush, bare: Bool = false) -> [UInt8] {
         var subscribe = PB.Subscribe()
         subscribe.recoverable = s.recoverable
         subscribe.epoch = s.epoch
         subscribe.offset = s.offset
         subscribe.positioned = s.positioned
         if let d = s.data { subscribe.data = Data(d) }
-        return push(channel: channel) { $0.subscribe = subscribe }
+        return push(channel: channel, bare: bare) { $0.subscribe = subscribe }
     }
 
-    package static func refreshPush(expires: Bool, ttl: UInt32) -> [UInt8] {
+    package static func refreshPush(expires: Bool, ttl: UInt32, bare: Bool = false) -> [UInt8] {
         var refresh = PB.Refresh()
         refresh.expires = expires
         refresh.ttl = ttl
-        return push(channel: "") { $0.refresh = refresh }
+        return push(channel: "", bare: bare) { $0.refresh = refresh }
     }
 
-    package static func disconnectPush(_ d: Disconnect) -> [UInt8] {
+    package static func disconnectPush(_ d: Disconnect, bare: Bool = false) -> [UInt8] {
         var disconnect = PB.Disconnect()
         disconnect.code = UInt32(d.code)
         disconnect.reason = d.reason
-        return push(channel: "") { $0.disconnect = disconnect }
+        return push(channel: "", bare: bare) { $0.disconnect = disconnect }
     }
 
-    private static func push(channel: String, _ fill: (inout PB.Push) -> Void) -> [UInt8] {
+    /// A one-way connection's first push: the connect result as a `Connect` push.
+    package static func connectPush(_ c: ConnectResult) -> [UInt8] {
+        let r = connect(c)
+        var connect = PB.Connect()
+        connect.client = r.client
+        connect.version = r.version
+        connect.data = r.data
+        connect.subs = r.subs
+        connect.expires = r.expires
+        connect.ttl = r.ttl
+        connect.ping = r.ping
+        connect.pong = r.pong
+        connect.session = r.session
+        connect.node = r.node
+        connect.time = r.time
+        return push(channel: "", bare: true) { $0.connect = connect }
+    }
+
+    private static func push(channel: String, bare: Bool, _ fill: (inout PB.Push) -> Void) -> [UInt8] {
         var p = PB.Push()
         p.channel = channel
         fill(&p)
+        if bare { return bytes(p) }
         var r = PB.Reply()
         r.push = p
         return bytes(r)
