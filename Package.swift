@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -186,12 +187,17 @@ let package = Package(
         .target(
             name: "StrataTransport",
             dependencies: [
-                "StrataHub", "StrataHTTP", "StrataCore", "StrataProtocol", "StrataCompression",
+                "StrataHub", "StrataHTTP", "StrataCore", "StrataProtocol", "StrataCompression", "StrataConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strataSettings
         ),
@@ -313,25 +319,12 @@ let package = Package(
             ],
             swiftSettings: strataSettings
         ),
-        // uni_grpc (docs/transports.md): Centrifugo's CentrifugoUniStream service, sessions
-        // speaking bare Protobuf pushes.
-        .target(
-            name: "StrataUniGRPC",
-            dependencies: [
-                "StrataHub", "StrataProtocol", "StrataConfig", "StrataCore",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: strataSettings
-        ),
         // Composition root: config → stores → node → transports + API.
         .target(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataUniGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -392,17 +385,6 @@ let package = Package(
         .testTarget(name: "StrataAdminTests", dependencies: ["StrataAdmin"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProxyTests", dependencies: ["StrataProxy", "StrataConfig", "StrataCore"], swiftSettings: strataSettings),
         .testTarget(name: "StrataProxyGRPCTests", dependencies: ["StrataProxyGRPC", "StrataProxy"], swiftSettings: strataSettings),
-        .testTarget(
-            name: "StrataUniGRPCTests",
-            dependencies: [
-                "StrataUniGRPC", "StrataHub", "StrataBroker", "StrataHistory", "StrataConfig", "StrataCore", "StrataProtocol",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strataSettings
-        ),
         .testTarget(name: "StrataGRPCAPITests", dependencies: ["StrataGRPCAPI", "StrataProtocol"], swiftSettings: strataSettings),
         .testTarget(
             name: "StrataConsumerTests",
@@ -441,6 +423,11 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                "StrataProtocol",
+                // uni_grpc is checked with a real gRPC client.
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: strataSettings),
         .testTarget(

@@ -401,6 +401,11 @@ package enum ConfigKeys {
     /// Keys read by the loader itself (`works`); the others are read here.
     package static var notActedOn: [ConfigKey] { all.filter { $0.status != .works } }
 
+    private static let paths = Set(all.map(\.path))
+
+    /// Whether `path` is one of the keys listed here.
+    package static func isKnown(_ path: String) -> Bool { paths.contains(path) }
+
     /// The table of `docs/configuration-keys.md` (`strata configdoc`).
     package static func markdown() -> String {
         var out = """
@@ -410,8 +415,10 @@ package enum ConfigKeys {
             this file equal to its output. Every key Centrifugo v6.9.1 has, and what Strata does with it:
             **works**; **refused when on** — Strata does not do it yet, so a config that turns it on
             (true, a non-empty string or list, a non-zero number) does not start, with an error naming the
-            key (`strata checkconfig` says the same); or **ignored** — it cannot change what Strata
-            does, for the reason given. A section marked ignored covers every key below it.
+            key (`strata checkconfig` says the same) — unless it lies in a section whose own
+            `enabled` is off (`uni_grpc.tls.enabled` while `uni_grpc.enabled` is not on), which
+            Centrifugo never reads either; or **ignored** — it cannot change what Strata does, for
+            the reason given. A section marked ignored covers every key below it.
 
             Keys under `channel.namespaces[].` are namespace options; `channel.without_namespace.` takes
             them too (but `name`). Keys under `engine.redis.` are also `broker.redis.` and

@@ -247,7 +247,24 @@ package enum ConfigLoader {
             return
         }
         guard let (value, _) = r.raw(path, scope: scope) else { return }
-        if case .refusedWhenOn(let why) = status, value.isOn { r.fail(scope.pathPrefix + path, why) }
+        if case .refusedWhenOn(let why) = status, value.isOn, !insideSwitchedOff(r, path, scope: scope) {
+            r.fail(scope.pathPrefix + path, why)
+        }
+    }
+
+    /// Whether a key lies in a section that is switched off (`uni_grpc.tls.enabled` while
+    /// `uni_grpc.enabled` is not on): Centrifugo never reads it then, so a config it starts with
+    /// starts Strata too.
+    static func insideSwitchedOff(_ r: ConfigReader, _ path: String, scope: ConfigReader.Scope) -> Bool {
+        var parts = path.split(separator: ".").dropLast()
+        // The key's own section is what it switches on (`uni_grpc.tls` for `uni_grpc.tls.enabled`).
+        if path.hasSuffix(".enabled") { parts = parts.dropLast() }
+        while !parts.isEmpty {
+            let section = parts.joined(separator: ".")
+            if ConfigKeys.isKnown(section + ".enabled"), r.raw(section + ".enabled", scope: scope)?.0.isOn != true { return true }
+            parts = parts.dropLast()
+        }
+        return false
     }
 
     static func readStreamEndpoint(_ r: ConfigReader, _ section: String, _ def: StrataConfig.StreamEndpoint) -> StrataConfig.StreamEndpoint {

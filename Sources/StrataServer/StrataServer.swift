@@ -24,7 +24,6 @@ import StrataProxyHTTP
 import StrataRedis
 import StrataServerAPI
 import StrataTransport
-import StrataUniGRPC
 import UnixSignals
 
 /// The composition root: configuration → history store and broker → node → WebSocket + HTTP API.
@@ -77,7 +76,7 @@ package enum StrataServer {
         config: StrataConfig, tls: NIOSSLContext?, logger: Logger, metrics: MetricsRegistry?, proxyTransport: (any ProxyTransport)? = nil,
         grpcProxies: GRPCProxyClients? = nil
     ) async throws
-        -> (some Service, NodeHousekeeping, [any Service], UniGRPCServer?)
+        -> (some Service, NodeHousekeeping, [any Service], UniGRPCTransport?)
     {
         let engine = try makeEngine(config, logger: logger)
         // JWKS documents (`jwks_public_endpoint`) are fetched over the outbound client, 10 s at most.
@@ -181,7 +180,11 @@ package enum StrataServer {
             server,
             NodeHousekeeping(node: node, store: engine.store, metrics: nodeMetrics, shutdownTimeoutMillis: config.shutdownTimeoutMillis),
             apiServices,
-            config.uniGRPC.enabled ? UniGRPCServer(config: config.uniGRPC, sessions: SessionFactory(node: node)) : nil
+            config.uniGRPC.enabled
+                ? UniGRPCTransport(
+                    sessions: SessionFactory(node: node),
+                    options: .init(address: config.uniGRPC.address, port: config.uniGRPC.port, maxRequestSize: config.uniGRPC.maxReceiveMessageSize))
+                : nil
         )
     }
 

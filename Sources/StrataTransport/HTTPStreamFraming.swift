@@ -14,6 +14,9 @@ enum HTTPStreamFraming: Sendable {
     case serverSentEventLines
     /// The bytes as they are (SSE's opening empty line).
     case raw
+    /// gRPC (uni_grpc): every message after a 5-byte prefix, `0` (not compressed) and its length
+    /// as a 32-bit big-endian integer.
+    case grpcLengthPrefixed
 
     static let ssePrefix: [UInt8] = Array("data: ".utf8)
 
@@ -29,6 +32,7 @@ enum HTTPStreamFraming: Sendable {
         case .serverSentEvents: size += messages.count * (Self.ssePrefix.count + 2)
         case .serverSentEventLines: size += messages.count * 2
         case .raw: break
+        case .grpcLengthPrefixed: size += messages.count * 5
         }
         var buffer = allocator.buffer(capacity: size + (chunked ? 20 : 0))
         if chunked { Self.writeChunkSize(size, to: &buffer) }
@@ -48,6 +52,10 @@ enum HTTPStreamFraming: Sendable {
                 buffer.writeBytes(m)
                 buffer.writeBytes([UInt8(ascii: "\n"), UInt8(ascii: "\n")])
             case .raw:
+                buffer.writeBytes(m)
+            case .grpcLengthPrefixed:
+                buffer.writeInteger(UInt8(0))
+                buffer.writeInteger(UInt32(m.count))
                 buffer.writeBytes(m)
             }
         }

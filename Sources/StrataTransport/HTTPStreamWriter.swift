@@ -28,6 +28,8 @@ final class HTTPStreamWriter: Drainable {
     private let chunkContext: NIOLoopBound<ChannelHandlerContext?>
     /// A response head held back until the connect's outcome (`connect_code_to_http_response`).
     private let deferred: NIOLoopBoundBox<DeferredHead?>
+    /// What ends the response (uni_grpc: `grpc-status: 0`).
+    private let trailers: HTTPHeaders?
 
     /// The stream's head and opening bytes, written with its first messages; a connect refused
     /// before that is answered as a plain HTTP response instead (`refusal`).
@@ -39,8 +41,10 @@ final class HTTPStreamWriter: Drainable {
 
     init(
         context: ChannelHandlerContext, queue: OutboundQueue, batcher: DrainBatcher, framing: HTTPStreamFraming,
-        disconnectMessage: @escaping @Sendable (Disconnect) -> [UInt8], chunked: Bool, deferredHead: DeferredHead? = nil
+        disconnectMessage: @escaping @Sendable (Disconnect) -> [UInt8], chunked: Bool, deferredHead: DeferredHead? = nil,
+        trailers: HTTPHeaders? = nil
     ) {
+        self.trailers = trailers
         self.deferred = .makeBoxSendingValue(deferredHead, as: DeferredHead?.self, eventLoop: context.eventLoop)
         let encoder = chunked ? try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) : nil
         self.chunkContext = NIOLoopBound(encoder, eventLoop: context.eventLoop)
@@ -125,6 +129,6 @@ final class HTTPStreamWriter: Drainable {
         }
         if let disconnect { writeBatch([disconnectMessage(disconnect)], framing: framing) }
         let channel = channel
-        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
     }
 }

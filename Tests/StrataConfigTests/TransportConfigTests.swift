@@ -60,5 +60,8 @@ struct TransportConfigTests {
         #expect(configErrors(#"{"http_server":{"port":9000},"uni_grpc":{"enabled":true,"port":9000}}"#).at("uni_grpc.port") != nil)
         #expect(configErrors(#"{"grpc_api":{"enabled":true,"port":9001},"uni_grpc":{"enabled":true,"port":9001}}"#).at("uni_grpc.port") != nil)
         #expect(configErrors(#"{"uni_grpc":{"enabled":true,"tls":{"enabled":true}}}"#).at("uni_grpc.tls.enabled") != nil)
+        // Off, its TLS is never read (a Centrifugo config with TLS set up for later starts).
+        #expect(configErrors(#"{"uni_grpc":{"enabled":false,"tls":{"enabled":true}}}"#).isEmpty)
+        #expect(configErrors(#"{"grpc_api":{"tls":{"enabled":true}}}"#).isEmpty)
     }
 }

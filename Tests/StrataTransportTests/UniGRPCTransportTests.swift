@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOCore
 import StrataBroker
 import StrataConfig
 import StrataCore
@@ -11,37 +12,38 @@ import StrataProtocol
 import SwiftProtobuf
 import Testing
 
-@testable import StrataUniGRPC
+@testable import StrataTransport
 
-/// uni_grpc's service in process: a grpc-swift client calls Consume on a real HTTP/2 listener
-/// (docs/transports.md, "uni_grpc"); the Python tests drive it with grpcio.
-@Suite struct UniStreamServiceTests {
-    @Test func peersAreCountedByTheirIPv4Address() {
-        #expect(UniStreamService.peer("ipv4:10.1.2.3:5000")?.description == "10.1.2.3")
-        #expect(UniStreamService.peer("ipv6:[::1]:5000") == nil && UniStreamService.peer("unix:/tmp/s") == nil)
-    }
+/// uni_grpc in process: grpc-swift's client (a real gRPC client, as grpcio is in the Python
+/// tests) calls Consume on the transport's HTTP/2 listener (docs/transports.md, "uni_grpc").
+@Suite struct UniGRPCTransportTests {
+    static let consume = MethodDescriptor(fullyQualifiedService: "centrifugal.centrifugo.unistream.CentrifugoUniStream", method: "Consume")
 
     /// The node and a listener on a free port; `body` gets a client and the node.
-    func withService(_ body: (GRPCClient<HTTP2ClientTransport.Posix>, Node) async throws -> Void) async throws {
-        let config = try ConfigLoader.decode(try ConfigFormats.parse(#"{"client":{"insecure":true,"ping_interval":"3s","pong_timeout":"1s"}}"#, format: .json))
+    func withService(maxRequestSize: Int = 4 << 20, _ body: (GRPCClient<HTTP2ClientTransport.Posix>, Node) async throws -> Void) async throws {
+        let config = try ConfigLoader.decode(
+            try ConfigFormats.parse(#"{"client":{"insecure":true,"ping_interval":"3s","pong_timeout":"1s"}}"#, format: .json))
         let node = try await Node(config: config, broker: LocalBroker(store: MemoryHistoryStore()), logger: Logger(label: "test"))
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
-        let server = GRPCServer(transport: transport, services: [UniStreamService(sessions: SessionFactory(node: node), open: OpenStreams())])
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let port = try #require(try await transport.listeningAddress.ipv4?.port)
+        let transport = UniGRPCTransport(
+            sessions: SessionFactory(node: node), options: .init(address: "127.0.0.1", port: 0, maxRequestSize: maxRequestSize))
+        let listener = try await transport.bind()
+        let port = try #require(listener.localAddress?.port)
+        do {
             try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)) {
                 try await body($0, node)
             }
-            server.beginGracefulShutdown()
+        } catch {
+            try await listener.close()
+            throw error
         }
+        try await listener.close()
     }
 
     func consume(_ client: GRPCClient<HTTP2ClientTransport.Posix>, _ request: [UInt8], onPush: @escaping @Sendable (Int, PB.Push) async throws -> Void)
         async throws -> [PB.Push]
     {
         try await client.serverStreaming(
-            request: ClientRequest(message: request), descriptor: UniStreamService.consume, serializer: RawBytesSerializer(),
+            request: ClientRequest(message: request), descriptor: Self.consume, serializer: RawBytesSerializer(),
             deserializer: RawBytesDeserializer(), options: .defaults
         ) { response in
             var pushes: [PB.Push] = []
@@ -72,6 +74,17 @@ import Testing
         }
     }
 
+    /// A request past `uni_grpc.max_receive_message_size` is refused with Go's status.
+    @Test func aRequestPastTheLimitIsResourceExhausted() async throws {
+        try await withService(maxRequestSize: 16) { client, node in
+            var request = PB.ConnectRequest()
+            request.token = String(repeating: "t", count: 100)
+            let error = await #expect(throws: RPCError.self) { _ = try await consume(client, try request.serializedBytes()) { _, _ in } }
+            #expect(error?.code == .resourceExhausted && error?.message == "grpc: received message larger than max (102 vs. 16)")
+            #expect(node.connectionCount == 0)
+        }
+    }
+
     /// Bytes that are not a ConnectRequest are refused before a connection opens, with the
     /// status Go's gRPC server gives a message it cannot unmarshal.
     @Test func garbageIsRefusedAsCentrifugoRefusesIt() async throws {
@@ -90,7 +103,7 @@ import Testing
             request.subs["chat"] = PB.SubscribeRequest()
             let bytes = try request.serializedBytes() as [UInt8]
             try await client.serverStreaming(
-                request: ClientRequest(message: bytes), descriptor: UniStreamService.consume, serializer: RawBytesSerializer(),
+                request: ClientRequest(message: bytes), descriptor: Self.consume, serializer: RawBytesSerializer(),
                 deserializer: RawBytesDeserializer(), options: .defaults
             ) { response in
                 for try await _ in response.messages { return }  // the connect push, then cancel
@@ -102,5 +115,16 @@ import Testing
             }
             #expect(node.connectionCount == 0, "the connection outlived its cancelled call by \(waited * 10) ms")
         }
+    }
+}
+
+/// The test client's messages as their bytes (the pushes are decoded by the test).
+struct RawBytesSerializer: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+}
+
+struct RawBytesDeserializer: MessageDeserializer {
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> [UInt8] {
+        serializedMessageBytes.withUnsafeBytes { Array($0) }
     }
 }
