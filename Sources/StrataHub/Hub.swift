@@ -89,6 +89,10 @@ package final class Hub: Sendable {
         }
     }
 
+    func hasSubscribers(_ channel: String) -> Bool {
+        shard(channel).withLock { $0[channel] != nil }
+    }
+
     func subscribers(_ channel: String) -> [ClientSession] {
         shard(channel).withLock { map in map[channel].map { Array($0.values) } ?? [] }
     }

@@ -196,7 +196,7 @@ package final class Node: BrokerEventHandler, Sendable {
         }
         do {
             if fresh { return try await read() }
-            return try await readCache.read(channel: channel, filter: filter, now: clock.nowMillis(), read)
+            return try await readCache.read(channel: channel, filter: filter, now: clock.nowMillis(), listening: listens(to: channel), read)
         } catch {
             logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -229,7 +229,7 @@ package final class Node: BrokerEventHandler, Sendable {
         let broker = self.broker
         let reads = streamReads
         do {
-            return try await readCache.readKeyed(channel: channel, since: since, now: clock.nowMillis()) {
+            return try await readCache.readKeyed(channel: channel, since: since, now: clock.nowMillis(), listening: listens(to: channel)) {
                 reads.withLock { $0 += 1 }
                 return try await broker.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTL)
             }
@@ -277,6 +277,10 @@ package final class Node: BrokerEventHandler, Sendable {
 
     // MARK: Subscribers
 
+    /// Whether this node hears of the channel's publications: it holds the broker subscription
+    /// while it has local subscribers. Only then can a cached read be known to be current.
+    func listens(to channel: String) -> Bool { hub.hasSubscribers(channel) }
+
     /// Adds a local subscriber; the node's first one for the channel subscribes the broker. Returns
     /// once the broker delivers the channel's publications to this node, for every subscriber
     /// (also one arriving while the first is still subscribing).
@@ -288,6 +292,8 @@ package final class Node: BrokerEventHandler, Sendable {
             metrics.action(.brokerSubscribe)
             do {
                 try await broker.subscribe(channel: channel)
+                // Reads kept from before the node listened may miss publications it never heard of.
+                readCache.invalidate(channel)
             } catch {
                 if hub.removeSubscriber(channel, session).removed { metrics.subscriptionRemoved(named: session.isNamed) }
                 throw error
@@ -303,6 +309,8 @@ package final class Node: BrokerEventHandler, Sendable {
             if last {
                 metrics.action(.brokerUnsubscribe)
                 try? await broker.unsubscribe(channel: channel)
+                // From now on nothing tells this node the channel moved on.
+                readCache.invalidate(channel)
             }
         }
     }

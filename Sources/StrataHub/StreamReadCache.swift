@@ -11,6 +11,12 @@ import StrataHistory
 /// Identical reads in flight at the same time share one store call. Reads of a keyed cache
 /// table (docs/keyed-cache.md) are shared the same way: a storm of fresh subscribers to one
 /// table costs one table read.
+///
+/// Only while the node *listens* to the channel (a local subscriber holds its broker
+/// subscription) does every publication reach `invalidate`: on Redis a node that is not
+/// subscribed hears of none. Reads while not listening are neither shared nor kept, and the
+/// channel's reads are dropped when listening starts and when it stops (`Node`), so nothing
+/// read before a subscription is served during it or after it.
 final class StreamReadCache: Sendable {
     struct Key: Hashable {
         let since: StreamPosition?
@@ -87,9 +93,13 @@ final class StreamReadCache: Sendable {
 
     /// Returns the cached or in-flight result for the same read, or runs `read` (once for everyone
     /// asking at the same time).
+    /// `listening`: whether the node hears of the channel's publications now; if not, `read`
+    /// simply runs.
     func read(
-        channel: String, filter: HistoryFilter, now: Int64, _ read: @escaping @Sendable () async throws -> HistoryResult
+        channel: String, filter: HistoryFilter, now: Int64, listening: Bool = true,
+        _ read: @escaping @Sendable () async throws -> HistoryResult
     ) async throws -> HistoryResult {
+        guard listening else { return try await read() }
         let key = Key(since: filter.since, limit: filter.limit, reverse: filter.reverse)
         guard case .stream(let result) = try await shared(channel: channel, key: key, now: now, { .stream(try await read()) }) else {
             preconditionFailure("a stream read key holds a stream result")
@@ -99,8 +109,9 @@ final class StreamReadCache: Sendable {
 
     /// The same for a keyed cache table read from `since` (nil: the live keys).
     func readKeyed(
-        channel: String, since: UInt64?, now: Int64, _ read: @escaping @Sendable () async throws -> KeyedCacheRead
+        channel: String, since: UInt64?, now: Int64, listening: Bool = true, _ read: @escaping @Sendable () async throws -> KeyedCacheRead
     ) async throws -> KeyedCacheRead {
+        guard listening else { return try await read() }
         let key = Key(since: since.map { StreamPosition(offset: $0, epoch: "") }, limit: -1, reverse: false, keyed: true)
         guard case .keyed(let result) = try await shared(channel: channel, key: key, now: now, { .keyed(try await read()) }) else {
             preconditionFailure("a keyed read key holds a keyed result")

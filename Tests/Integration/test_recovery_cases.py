@@ -7,6 +7,8 @@ import asyncio
 import random
 import signal
 
+import pytest
+
 from cent import HistoryRemoveRequest, PublishRequest
 from centrifuge import ClientState
 
@@ -107,6 +109,40 @@ async def test_cache_mode_delivers_only_the_latest_value(server_factory, api_fac
     await sev.wait_count("on_publication", 2, timeout=5)
     assert sev.offsets() == [3, 4]
     await client.disconnect()
+
+
+@pytest.mark.parametrize("engine", ["lmdb", "memory", "redis"])
+async def test_cache_mode_resubscribe_gets_the_value_published_while_away(
+        request, server_factory, api_factory, client_factory, engine):
+    """Issue 19's defect: on Redis a node that lost its last subscriber hears of no publication,
+    and a read it cached for that subscriber was served to the next one — the stale position
+    and no publication. Publish 2, subscribe (recovery from an empty position: the latest),
+    disconnect, publish 4 more, reconnect at once: the resubscribe must bring publication 6."""
+    config = dict(CASES)
+    if engine == "redis":
+        redis = request.getfixturevalue("redis_server")
+        config["engine"] = {"type": "redis", "redis": {"address": redis.address, "prefix": unique("cm")}}
+    else:
+        config["engine"] = {"type": engine}
+    srv = server_factory(config)
+    api = api_factory(srv)
+    channel = unique("cache:quote")
+    for v in (1, 2):
+        await api.publish(PublishRequest(channel=channel, data={"v": v}))
+    client, ev = client_factory(srv)
+    await connect_client(client, ev)
+    sub, sev, first = await subscribe(client, channel)
+    await sev.wait_count("on_publication", 1, timeout=5)
+    assert sev.offsets() == [2], sev.offsets()
+    await asyncio.wait_for(client.disconnect(), 5)
+    for v in (3, 4, 5, 6):
+        await api.publish(PublishRequest(channel=channel, data={"v": v}))
+    await asyncio.wait_for(client.connect(), 5)
+    again = (await sev.wait_count("on_subscribed", 2, timeout=5))[1]
+    assert again.recovered is True, again
+    await sev.wait_count("on_publication", 2, timeout=5)
+    assert sev.offsets() == [2, 6] and sev.datas()[-1] == {"v": 6}
+    await asyncio.wait_for(client.disconnect(), 5)
 
 
 async def test_clients_resubscribing_under_load_see_gapless_sequences(server_factory, api_factory, client_factory):
