@@ -45,7 +45,6 @@ package enum ConfigKeys {
     private static let noInternalPort =
         "Strata serves one port (no separate internal port yet): http_server.tls covers all of it"
     private static let goBuffers = "buffer tuning of Centrifugo's Go WebSocket library; Strata sizes its buffers itself"
-    private static let noRedisAuth = "Redis authentication is not supported yet"
 
     package static let all: [ConfigKey] = server + client + channel + namespace + engine + api + transports + operations
 
@@ -244,9 +243,9 @@ package enum ConfigKeys {
         .init("engine.redis.connect_timeout", .works),
         .init("engine.redis.io_timeout", .works),
         .init("engine.redis.presence_ttl", .works),
-        .init("engine.redis.db", .refusedWhenOn("only database 0 is supported")),
-        .init("engine.redis.user", .refusedWhenOn(noRedisAuth)),
-        .init("engine.redis.password", .refusedWhenOn(noRedisAuth)),
+        .init("engine.redis.db", .works, "SELECT on every connection; an address URL's /db wins"),
+        .init("engine.redis.user", .works, "ACL user for AUTH; an address URL's user wins"),
+        .init("engine.redis.password", .works, "AUTH on every connection (PUB/SUB too); an address URL's password wins"),
         .init("engine.redis.tls", .inert("read only when engine.redis.tls.enabled is on, which is refused")),
         .init("engine.redis.tls.enabled", .refusedWhenOn("TLS to Redis is not supported yet")),
         .init("engine.redis.cluster_address", .refusedWhenOn(

@@ -558,10 +558,14 @@ package enum ConfigLoader {
         redis.connectTimeoutMillis = r.duration(path + ".connect_timeout", redis.connectTimeoutMillis)
         redis.ioTimeoutMillis = r.duration(path + ".io_timeout", redis.ioTimeoutMillis)
         redis.presenceTTLMillis = r.duration(path + ".presence_ttl", redis.presenceTTLMillis)
+        redis.user = r.string(path + ".user", "")
+        redis.password = r.string(path + ".password", "")
+        redis.db = r.int(path + ".db", 0)
+        if redis.db < 0 { r.fail(path + ".db", "must not be negative") }
         if redis.address.isEmpty { r.fail(path + ".address", "needs at least one address") }
         redis.endpoints = []
         for (i, address) in redis.address.enumerated() {
-            switch parseRedisAddress(address) {
+            switch parseRedisAddress(address, defaults: .init(host: "", port: 0, user: redis.user, password: redis.password, db: redis.db)) {
             case .success(let endpoint): redis.endpoints.append(endpoint)
             case .failure(let message): r.fail("\(path).address[\(i)]", message.text)
             }
@@ -574,15 +578,35 @@ package enum ConfigLoader {
         let text: String
     }
 
-    /// `redis://host:port`, `host:port` or `host`; no password, TLS or database number yet.
-    static func parseRedisAddress(_ address: String) -> Result<StrataConfig.Redis.Endpoint, AddressError> {
+    /// `redis://[[user]:password@]host[:port][/db]`, `host:port` or `host`; the URL's user,
+    /// password and database replace `defaults`' (the section's keys), as in Centrifugo. No TLS yet.
+    static func parseRedisAddress(
+        _ address: String, defaults: StrataConfig.Redis.Endpoint = .init(host: "", port: 0)
+    ) -> Result<StrataConfig.Redis.Endpoint, AddressError> {
+        var endpoint = defaults
         var rest = Substring(address)
         if rest.hasPrefix("rediss://") { return .failure(AddressError(text: "TLS (rediss://) is not supported yet")) }
-        if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
-        if rest.contains("@") { return .failure(AddressError(text: "Redis authentication is not supported yet")) }
+        let isURL = rest.hasPrefix("redis://")
+        if isURL { rest = rest.dropFirst("redis://".count) }
+        if let at = rest.lastIndex(of: "@") {
+            guard isURL else { return .failure(AddressError(text: "credentials need a redis:// URL in \"\(address)\"")) }
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            // An empty user keeps the section's (`redis://:password@host`), as Centrifugo reads it.
+            let colon = credentials.firstIndex(of: ":")
+            let user = Self.percentDecoded(credentials[..<(colon ?? credentials.endIndex)])
+            if !user.isEmpty { endpoint.user = user }
+            if let colon { endpoint.password = Self.percentDecoded(credentials[credentials.index(after: colon)...]) }
+        }
+        if let question = rest.firstIndex(of: "?") { rest = rest[..<question] }
         if let slash = rest.firstIndex(of: "/") {
             let db = rest[rest.index(after: slash)...]
-            if !(db.isEmpty || db == "0") { return .failure(AddressError(text: "only database 0 is supported")) }
+            if !db.isEmpty {
+                guard let n = Int(db), n >= 0 else {
+                    return .failure(AddressError(text: "can't parse Redis DB number from \"\(address)\": \(db) is not a number"))
+                }
+                endpoint.db = n
+            }
             rest = rest[..<slash]
         }
         var host = rest
@@ -595,7 +619,29 @@ package enum ConfigLoader {
             port = p
         }
         guard !host.isEmpty else { return .failure(AddressError(text: "no host in \"\(address)\"")) }
-        return .success(StrataConfig.Redis.Endpoint(host: String(host), port: port))
+        endpoint.host = String(host)
+        endpoint.port = port
+        return .success(endpoint)
+    }
+
+    /// A URL's user or password with its `%XX` escapes undone (a password may hold `@` or `:`).
+    static func percentDecoded(_ s: Substring) -> String {
+        var bytes: [UInt8] = []
+        var i = s.utf8.startIndex
+        while i < s.utf8.endIndex {
+            let b = s.utf8[i]
+            let h = s.utf8.index(after: i)
+            if b == UInt8(ascii: "%"), h < s.utf8.endIndex, s.utf8.index(after: h) < s.utf8.endIndex,
+                let v = UInt8(String(s[h...s.utf8.index(after: h)]), radix: 16)
+            {
+                bytes.append(v)
+                i = s.utf8.index(h, offsetBy: 2)
+            } else {
+                bytes.append(b)
+                i = h
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func validate(_ c: inout StrataConfig, _ r: ConfigReader) {

@@ -307,13 +307,25 @@ package struct StrataConfig: Sendable {
         /// `address`, parsed.
         package var endpoints: [Endpoint] = [Endpoint(host: "127.0.0.1", port: 6379)]
 
+        /// `user`, `password`, `db`: for every address that does not give its own.
+        package var user = ""
+        package var password = ""
+        package var db = 0
+
         package struct Endpoint: Sendable, Hashable {
             package var host: String
             package var port: Int
+            /// From the section's keys, replaced by the address URL's (`redis://user:pass@host/db`).
+            package var user = ""
+            package var password = ""
+            package var db = 0
 
-            package init(host: String, port: Int) {
+            package init(host: String, port: Int, user: String = "", password: String = "", db: Int = 0) {
                 self.host = host
                 self.port = port
+                self.user = user
+                self.password = password
+                self.db = db
             }
         }
     }

@@ -256,7 +256,7 @@ package enum StrataServer {
         let configurations = redis.endpoints.map {
             RedisConfiguration(
                 host: $0.host, port: $0.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
-                ioTimeout: .milliseconds(redis.ioTimeoutMillis))
+                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: $0.user, password: $0.password, db: $0.db)
         }
         return RedisShards(configurations, prefix: redis.prefix, logger: logger)
     }

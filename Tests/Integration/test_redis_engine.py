@@ -158,6 +158,58 @@ async def test_redis_restart_fails_publishes_then_subscribers_recover_with_new_e
     assert node.alive()
 
 
+def _raw(port: int, *commands: str) -> list[bytes]:
+    """Several inline commands on one raw connection (AUTH first when needed); their replies."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall("".join(c + "\r\n" for c in commands).encode())
+        data = b""
+        while data.count(b"\r\n") < len(commands):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n")[: len(commands)]
+
+
+async def test_password_acl_user_and_database_number(server_factory, redis_server, api_factory, client_factory):
+    """A redis-server with `requirepass` and an ACL user: node A connects as the ACL user through
+    the address URL (`redis://app:apppw@host:port/3`), node B with the section's `password` and
+    `db: 3`. Both authenticate their command and PUB/SUB connections: a publication through A
+    reaches a client on B and its history; every key is in database 3, none in 0."""
+    redis_server.command("ACL", "SETUSER", "app", "on", ">apppw", "~*", "&*", "+@all")
+    redis_server.command("CONFIG", "SET", "requirepass", "defaultpw")
+    port = redis_server.port
+    node_a = server_factory({"engine": {"type": "redis", "redis": {
+        "address": [f"redis://app:apppw@127.0.0.1:{port}/3"], "prefix": "auth"}}})
+    node_b = server_factory({"engine": {"type": "redis", "redis": {
+        "address": [f"127.0.0.1:{port}"], "password": "defaultpw", "db": 3, "prefix": "auth"}}})
+    client, ev = client_factory(node_b)
+    await connect_client(client, ev)
+    channel = unique("chat:auth")
+    sub, sev, _ = await subscribe(client, channel)
+    api_a = api_factory(node_a)
+    await api_a.publish(PublishRequest(channel=channel, data={"n": 1}))
+    await sev.wait_count("on_publication", 1)
+    history = await api_factory(node_b).history(HistoryRequest(channel=channel, limit=-1))
+    assert [p.data for p in history.publications] == [{"n": 1}], history
+    replies = _raw(port, "AUTH defaultpw", "SELECT 3", "DBSIZE", "SELECT 0", "DBSIZE")
+    assert replies[0] == b"+OK" and replies[2] != b":0" and replies[4] == b":0", replies
+    await asyncio.wait_for(client.disconnect(), 5)
+
+
+def test_a_wrong_redis_password_stops_startup_without_showing_it(strata_bin, tmp_path, redis_server):
+    redis_server.command("CONFIG", "SET", "requirepass", "rightpw")
+    cfg = build_config({"engine": {"type": "redis", "redis": {"address": [redis_server.address], "password": "wrongpw"}}})
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    assert "AUTH refused" in text and "wrongpw" not in text, text
+    assert "fatal error" not in text.lower(), text
+
+
 def test_unreachable_redis_stops_startup_with_a_clear_error(strata_bin, tmp_path):
     cfg = build_config({"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}}})
     path = tmp_path / "config.json"
@@ -171,7 +223,7 @@ def test_unreachable_redis_stops_startup_with_a_clear_error(strata_bin, tmp_path
 
 @pytest.mark.parametrize("address,message", [
     ("rediss://127.0.0.1:6379", "TLS"),
-    ("redis://:pw@127.0.0.1:6379", "authentication"),
+    ("redis://127.0.0.1:6379/x", "DB number"),
     ("redis://127.0.0.1:99999", "bad port"),
 ])
 def test_unsupported_redis_addresses_are_refused_by_checkconfig(strata_bin, tmp_path, address, message):

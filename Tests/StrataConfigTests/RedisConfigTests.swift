@@ -43,11 +43,11 @@ struct RedisConfigTests {
 
     @Test(arguments: [
         (#"{"engine":{"redis":{"address":["rediss://x:1"]}}}"#, "engine.redis.address[0]"),
-        (#"{"engine":{"redis":{"address":["redis://u:p@x:1"]}}}"#, "engine.redis.address[0]"),
-        (#"{"engine":{"redis":{"address":["redis://x:1/3"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["u:p@x:1"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["redis://x:1/three"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"db":-1}}}"#, "engine.redis.db"),
         (#"{"engine":{"redis":{"address":["x:0"]}}}"#, "engine.redis.address[0]"),
         (#"{"engine":{"redis":{"address":[]}}}"#, "engine.redis.address"),
-        (#"{"engine":{"redis":{"password":"pw"}}}"#, "engine.redis.password"),
         (#"{"engine":{"redis":{"cluster_address":["c:1"]}}}"#, "engine.redis.cluster_address"),
         (#"{"engine":{"redis":{"prefix":""}}}"#, "engine.redis.prefix"),
         (#"{"broker":{"enabled":true,"type":"nats"}}"#, "broker.type"),
@@ -55,5 +55,19 @@ struct RedisConfigTests {
     func unsupportedSettingsAreRefusedWithTheirPath(_ json: String, _ path: String) {
         let errors = configErrors(json)
         #expect(errors.at(path) != nil, "\(errors)")
+    }
+
+    /// Credentials and database: the section's keys for every address, an address URL's own
+    /// (percent-decoded) in their place, as Centrifugo reads them.
+    @Test func credentialsAndDatabaseNumbers() throws {
+        let c = try decodeJSON(
+            #"{"engine":{"redis":{"user":"app","password":"secret","db":2,"address":["a:1","redis://:p%40ss@b:2/5","redis://ops:pw@c:3"]}}}"#)
+        #expect(
+            c.engine.redis.endpoints == [
+                .init(host: "a", port: 1, user: "app", password: "secret", db: 2),
+                .init(host: "b", port: 2, user: "app", password: "p@ss", db: 5),
+                .init(host: "c", port: 3, user: "ops", password: "pw", db: 2),
+            ])
+        #expect(c.unknownKeys.isEmpty)
     }
 }

@@ -7,13 +7,22 @@ package struct RedisConfiguration: Sendable, Hashable {
     /// Limit for each reply (pub/sub: each SUBSCRIBE/UNSUBSCRIBE confirmation). When it passes,
     /// the connection is closed and everything in flight on it fails with `.timeout`.
     package var ioTimeout: Duration
+    /// ACL user (empty: the default user) and password (empty: no AUTH).
+    package var user: String
+    package var password: String
+    /// The database commands use (SELECT when not 0).
+    package var db: Int
 
     package init(
-        host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4)
+        host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4),
+        user: String = "", password: String = "", db: Int = 0
     ) {
         self.host = host
         self.port = port
         self.connectTimeout = connectTimeout
         self.ioTimeout = ioTimeout
+        self.user = user
+        self.password = password
+        self.db = db
     }
 }

@@ -1,0 +1,85 @@
+import NIOCore
+
+/// What a new connection says before it is used (Centrifugo's `user`, `password` and `db`, or
+/// the address URL's): `AUTH [user] password` when a password is set, `SELECT db` for another
+/// database than 0. Both connection kinds run it before their own handler takes the channel, so
+/// a PUB/SUB connection is authenticated the same way as a command connection.
+final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Each command with its name, for the error (never with its arguments: the password).
+    private let commands: [(name: String, command: RESPCommand)]
+    private let promise: EventLoopPromise<Void>
+    private let reader: RESPReader
+    private let timeout: TimeAmount
+    private var answered = 0
+    /// The promise is completed once, whichever comes first: the answers, a refusal, the
+    /// deadline or the end of the connection.
+    private var finished = false
+    private var deadline: Scheduled<Void>?
+
+    init(commands: [(name: String, command: RESPCommand)], timeout: TimeAmount, promise: EventLoopPromise<Void>) throws(RedisError) {
+        self.commands = commands
+        self.timeout = timeout
+        self.promise = promise
+        self.reader = try RESPReader()
+    }
+
+    private func finish(_ error: RedisError?, context: ChannelHandlerContext) {
+        guard !finished else { return }
+        finished = true
+        deadline?.cancel()
+        if let error {
+            promise.fail(error)
+            context.close(promise: nil)
+        } else {
+            promise.succeed(())
+        }
+    }
+
+    /// The commands a configuration needs; empty when it needs none.
+    static func commands(for configuration: RedisConfiguration) -> [(name: String, command: RESPCommand)] {
+        var out: [(name: String, command: RESPCommand)] = []
+        if !configuration.password.isEmpty {
+            let auth =
+                configuration.user.isEmpty
+                ? RESPCommand("AUTH", configuration.password) : RESPCommand("AUTH", configuration.user, configuration.password)
+            out.append(("AUTH", auth))
+        }
+        if configuration.db != 0 { out.append(("SELECT", RESPCommand("SELECT", configuration.db))) }
+        return out
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        for (_, command) in commands { command.encode(into: &buffer) }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            handler.finish(RedisError(.timeout, "no answer to AUTH/SELECT within \(handler.timeout.nanoseconds / 1_000_000) ms"), context: context)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do throws(RedisError) {
+            try reader.feed(unwrapInboundIn(data))
+            while answered < commands.count, let reply = try reader.next() {
+                answered += 1
+                // The password is not repeated in the error: only the command's name.
+                if case .error(let message) = reply {
+                    throw RedisError(.serverError, "\(commands[answered - 1].name) refused: \(message)")
+                }
+            }
+            if answered == commands.count { finish(nil, context: context) }
+        } catch {
+            finish(error, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(RedisError(.connectionClosed, "closed during AUTH/SELECT"), context: context)
+        context.fireChannelInactive()
+    }
+}
