@@ -36,9 +36,7 @@ from pathlib import Path
 from aiohttp import web
 from websockets.asyncio.client import connect as ws_connect
 
-from benchsupport import cpu_seconds, free_port
-
-PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
+from benchsupport import cpu_seconds, free_port, proto_modules
 
 
 async def grpc_backend(work: Path, count) -> tuple[object, int]:
@@ -46,13 +44,7 @@ async def grpc_backend(work: Path, count) -> tuple[object, int]:
     schema): Connect answers user 56, RPC the same data as the HTTP backend. `count()` per call."""
     import grpc
 
-    out = work / "grpc_stubs"
-    out.mkdir()
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out}",
-                    f"--grpc_python_out={out}", str(PROTO_DIR / "proxy.proto")], check=True)
-    sys.path.insert(0, str(out))
-    import proxy_pb2 as pb
-    import proxy_pb2_grpc as pb_grpc
+    pb, pb_grpc = proto_modules("proxy", work / "grpc_stubs")
 
     class Backend(pb_grpc.CentrifugoProxyServicer):
         async def Connect(self, request, context):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import statistics
@@ -27,17 +26,9 @@ from pathlib import Path
 import aiohttp
 import grpc
 
-from benchsupport import cpu_seconds, free_port, wait_port
+from benchsupport import cpu_seconds, free_port, proto_modules, wait_port
 
-PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
 KEY = "bench-key"
-
-
-def stubs(out: Path):
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out}",
-                    f"--grpc_python_out={out}", str(PROTO_DIR / "api.proto")], check=True)
-    sys.path.insert(0, str(out))
-    return importlib.import_module("api_pb2"), importlib.import_module("api_pb2_grpc")
 
 
 async def run_grpc(pb2, pb2_grpc, port: int, count: int, concurrency: int) -> float:
@@ -83,7 +74,7 @@ async def main() -> None:
     args = ap.parse_args()
     os.sched_setaffinity(0, {1})
     work = Path(tempfile.mkdtemp(prefix="strata-grpc-bench-"))
-    pb2, pb2_grpc = stubs(work)
+    pb2, pb2_grpc = proto_modules("api", work / "grpc_stubs")
     servers = [("strata", lambda cfg, port: [args.strata, "--config", cfg, "--port", str(port)])]
     if args.centrifugo:
         servers.append(("centrifugo", lambda cfg, port: [args.centrifugo, "--config", cfg, "--http_server.port", str(port)]))

@@ -624,24 +624,10 @@ package enum ConfigLoader {
         return .success(endpoint)
     }
 
-    /// A URL's user or password with its `%XX` escapes undone (a password may hold `@` or `:`).
+    /// A URL's user or password with its `%XX` escapes undone (a password may hold `@` or `:`);
+    /// as it is when an escape is malformed.
     static func percentDecoded(_ s: Substring) -> String {
-        var bytes: [UInt8] = []
-        var i = s.utf8.startIndex
-        while i < s.utf8.endIndex {
-            let b = s.utf8[i]
-            let h = s.utf8.index(after: i)
-            if b == UInt8(ascii: "%"), h < s.utf8.endIndex, s.utf8.index(after: h) < s.utf8.endIndex,
-                let v = UInt8(String(s[h...s.utf8.index(after: h)]), radix: 16)
-            {
-                bytes.append(v)
-                i = s.utf8.index(h, offsetBy: 2)
-            } else {
-                bytes.append(b)
-                i = h
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(s).removingPercentEncoding ?? String(s)
     }
 
     static func validate(_ c: inout StrataConfig, _ r: ConfigReader) {

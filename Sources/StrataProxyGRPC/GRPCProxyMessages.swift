@@ -159,12 +159,7 @@ enum GRPCProxyMessages {
     /// Unlike the other results, `data` wins over `b64data` (as in Centrifugo).
     static func publish(_ r: Centrifugal_Centrifugo_Proxy_PublishResult) throws -> PublishProxyResult {
         var out = PublishProxyResult()
-        if !r.data.isEmpty {
-            out.data = Array(r.data)
-        } else if !r.b64Data.isEmpty {
-            guard let decoded = Data(base64Encoded: r.b64Data) else { throw ProxyDecodeError("b64data is not base64") }
-            out.data = Array(decoded)
-        }
+        out.data = r.data.isEmpty ? try payload(Data(), b64: r.b64Data, name: "data") : Array(r.data)
         out.skipHistory = r.skipHistory
         out.tags = r.tags
         out.idempotencyKey = r.idempotencyKey

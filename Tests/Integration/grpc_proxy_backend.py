@@ -11,21 +11,14 @@ directory on first use (as test_grpc_api.py does for api.proto): `proxy_pb()` gi
 from __future__ import annotations
 
 import asyncio
-import atexit
-import importlib
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 import grpc
 import pytest
 
 from conftest import free_port
+from itsupport import proto_modules
 
-PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
 
 # The events, as Strata's metrics and the HTTP backend name them, and their gRPC methods.
 EVENTS = {
@@ -37,20 +30,10 @@ EVENTS = {
     "sub_refresh": "SubRefresh",
 }
 
-_stubs: Optional[tuple[Any, Any]] = None
-
 
 def proxy_pb() -> tuple[Any, Any]:
     """(proxy_pb2, proxy_pb2_grpc), generated once per process from the committed proxy.proto."""
-    global _stubs
-    if _stubs is None:
-        out = tempfile.mkdtemp(prefix="strata-proxy-stubs-")
-        atexit.register(shutil.rmtree, out, True)
-        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out}",
-                        f"--grpc_python_out={out}", str(PROTO_DIR / "proxy.proto")], check=True, capture_output=True)
-        sys.path.insert(0, out)
-        _stubs = importlib.import_module("proxy_pb2"), importlib.import_module("proxy_pb2_grpc")
-    return _stubs
+    return proto_modules("proxy")
 
 
 class Abort(Exception):

@@ -14,6 +14,7 @@ import hmac
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import websockets
@@ -515,3 +516,29 @@ def openssl(*args: str, cwd) -> None:
     certificates with it); fails the test on a non-zero exit."""
     import subprocess
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
+
+
+PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
+_proto_modules: dict[str, tuple] = {}
+
+
+def proto_modules(name: str, grpc: bool = True) -> tuple:
+    """`<name>_pb2` (and with `grpc` `<name>_pb2_grpc`), generated once per process by grpcio-tools
+    from the committed docs/protocol/proto/<name>.proto into a temporary directory."""
+    if name not in _proto_modules:
+        import atexit
+        import importlib
+        import shutil
+        import subprocess
+        import sys
+        import tempfile
+
+        out = tempfile.mkdtemp(prefix=f"strata-{name}-stubs-")
+        atexit.register(shutil.rmtree, out, True)
+        outputs = [f"--python_out={out}"] + ([f"--grpc_python_out={out}"] if grpc else [])
+        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", *outputs, str(PROTO_DIR / f"{name}.proto")],
+                       check=True, capture_output=True)
+        sys.path.insert(0, out)
+        modules = [importlib.import_module(f"{name}_pb2")] + ([importlib.import_module(f"{name}_pb2_grpc")] if grpc else [])
+        _proto_modules[name] = tuple(modules)
+    return _proto_modules[name]

@@ -8,32 +8,23 @@ what gRPC publishes, and the HTTP API (cent) sees the same history."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import grpc
 import pytest
 from cent import HistoryRequest
 
 from conftest import free_port
-from itsupport import connect_client, connection_token, new_client
+from itsupport import connect_client, connection_token, new_client, proto_modules
 
-PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
 KEY = "grpc-key"
 
 
 @pytest.fixture(scope="session")
-def api_pb(tmp_path_factory):
+def api_pb():
     """api_pb2 and api_pb2_grpc, generated from the committed api.proto."""
-    out = tmp_path_factory.mktemp("grpc_stubs")
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out}",
-                    f"--grpc_python_out={out}", str(PROTO_DIR / "api.proto")], check=True, capture_output=True)
-    sys.path.insert(0, str(out))
-    pb2, pb2_grpc = importlib.import_module("api_pb2"), importlib.import_module("api_pb2_grpc")
-    return pb2, pb2_grpc
+    return proto_modules("api")
 
 
 @pytest.fixture

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib
 import json
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import grpc
@@ -27,20 +24,15 @@ import pytest
 from cent import Disconnect, DisconnectRequest, PresenceRequest, PublishRequest
 
 from conftest import _attach, build_config, free_port, StrataServer
-from itsupport import api_call, connection_token, http_request, make_jwt, unique
+from itsupport import api_call, connection_token, http_request, make_jwt, proto_modules, unique
 
-PROTO_DIR = Path(__file__).resolve().parents[2] / "docs" / "protocol" / "proto"
 CONSUME = "/centrifugal.centrifugo.unistream.CentrifugoUniStream/Consume"
 
 
 @pytest.fixture(scope="session")
-def uni_pb(tmp_path_factory):
+def uni_pb():
     """unistream_pb2, generated from the committed unistream.proto."""
-    out = tmp_path_factory.mktemp("uni_grpc_stubs")
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out}",
-                    str(PROTO_DIR / "unistream.proto")], check=True, capture_output=True)
-    sys.path.insert(0, str(out))
-    return importlib.import_module("unistream_pb2")
+    return proto_modules("unistream", grpc=False)[0]
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
