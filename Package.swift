@@ -110,6 +110,7 @@ let package = Package(
                 "StrataCore", "StrataHistory", "StrataRecordFormat", "StrataBroker", "StrataCompression", "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

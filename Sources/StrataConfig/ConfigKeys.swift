@@ -246,8 +246,13 @@ package enum ConfigKeys {
         .init("engine.redis.db", .works, "SELECT on every connection; an address URL's /db wins"),
         .init("engine.redis.user", .works, "ACL user for AUTH; an address URL's user wins"),
         .init("engine.redis.password", .works, "AUTH on every connection (PUB/SUB too); an address URL's password wins"),
-        .init("engine.redis.tls", .inert("read only when engine.redis.tls.enabled is on, which is refused")),
-        .init("engine.redis.tls.enabled", .refusedWhenOn("TLS to Redis is not supported yet")),
+        .init("engine.redis.tls.enabled", .works, "TLS on every connection to the Redis servers (swift-nio-ssl); rediss:// turns it on per address"),
+        .init("engine.redis.tls.cert_pem", .works, "client certificate for a Redis that asks for one (tls-auth-clients); PEM text, a file path or base64 PEM"),
+        .init("engine.redis.tls.key_pem", .works, "the client certificate's key"),
+        .init("engine.redis.tls.server_ca_pem", .works, "roots to check Redis's certificate against instead of the system's"),
+        .init("engine.redis.tls.insecure_skip_verify", .works, "Redis's certificate is not checked (tests only)"),
+        .init("engine.redis.tls.server_name", .works, "the name Redis's certificate must carry (and SNI); default: the address's host"),
+        .init("engine.redis.tls.client_ca_pem", .inert("a server-side setting; Strata is Redis's client")),
         .init("engine.redis.cluster_address", .refusedWhenOn(
             "Redis Cluster and Sentinel are not supported yet: list servers in address (sharding)")),
         .init("engine.redis.sentinel_address", .refusedWhenOn(

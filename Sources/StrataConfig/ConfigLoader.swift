@@ -438,6 +438,33 @@ package enum ConfigLoader {
         return tls
     }
 
+    /// A client-side TLS section (`engine.redis.tls`): a certificate and key only together,
+    /// each PEM text, a file or base64 PEM; `server_ca_pem` replaces the system's roots.
+    static func readClientTLS(_ r: ConfigReader, _ path: String) -> StrataConfig.ClientTLS {
+        var tls = StrataConfig.ClientTLS()
+        tls.enabled = r.bool(path + ".enabled", false)
+        let values = ["cert_pem", "key_pem", "server_ca_pem"].map { r.string("\(path).\($0)", "") }
+        tls.insecureSkipVerify = r.bool(path + ".insecure_skip_verify", false)
+        tls.serverName = r.string(path + ".server_name", "")
+        // Resolved whether on or not: `rediss://` uses the section's settings with enabled off.
+        func pem(_ key: String, _ value: String) -> String {
+            guard !value.isEmpty else { return "" }
+            switch PEMSource.resolve(value) {
+            case .success(let text): return text
+            case .failure(let error):
+                r.fail("\(path).\(key)", error.message)
+                return ""
+            }
+        }
+        tls.certPEM = pem("cert_pem", values[0])
+        tls.keyPEM = pem("key_pem", values[1])
+        tls.serverCAPEM = pem("server_ca_pem", values[2])
+        if values[0].isEmpty != values[1].isEmpty {
+            r.fail("\(path).\(values[0].isEmpty ? "cert_pem" : "key_pem")", "cert_pem and key_pem go together (a client certificate and its key)")
+        }
+        return tls
+    }
+
     /// `http_server.tls_autocert`, checked so that a server told to get certificates either can
     /// ask for them or does not start: HTTP-01 needs `http` on, and some host names.
     static func readAutocert(_ r: ConfigReader, serverPort: Int) -> StrataConfig.TLSAutocert {
@@ -562,10 +589,12 @@ package enum ConfigLoader {
         redis.password = r.string(path + ".password", "")
         redis.db = r.int(path + ".db", 0)
         if redis.db < 0 { r.fail(path + ".db", "must not be negative") }
+        redis.tls = readClientTLS(r, path + ".tls")
         if redis.address.isEmpty { r.fail(path + ".address", "needs at least one address") }
         redis.endpoints = []
         for (i, address) in redis.address.enumerated() {
-            switch parseRedisAddress(address, defaults: .init(host: "", port: 0, user: redis.user, password: redis.password, db: redis.db)) {
+            switch parseRedisAddress(
+                address, defaults: .init(host: "", port: 0, user: redis.user, password: redis.password, db: redis.db, tls: redis.tls)) {
             case .success(let endpoint): redis.endpoints.append(endpoint)
             case .failure(let message): r.fail("\(path).address[\(i)]", message.text)
             }
@@ -579,15 +608,20 @@ package enum ConfigLoader {
     }
 
     /// `redis://[[user]:password@]host[:port][/db]`, `host:port` or `host`; the URL's user,
-    /// password and database replace `defaults`' (the section's keys), as in Centrifugo. No TLS yet.
+    /// password and database replace `defaults`' (the section's keys), as in Centrifugo.
+    /// `rediss://` or `?tls_enabled=true` turn TLS on with the section's `tls` settings.
     static func parseRedisAddress(
         _ address: String, defaults: StrataConfig.Redis.Endpoint = .init(host: "", port: 0)
     ) -> Result<StrataConfig.Redis.Endpoint, AddressError> {
         var endpoint = defaults
         var rest = Substring(address)
-        if rest.hasPrefix("rediss://") { return .failure(AddressError(text: "TLS (rediss://) is not supported yet")) }
-        let isURL = rest.hasPrefix("redis://")
-        if isURL { rest = rest.dropFirst("redis://".count) }
+        let isURL = rest.hasPrefix("redis://") || rest.hasPrefix("rediss://")
+        if rest.hasPrefix("rediss://") {
+            endpoint.tls.enabled = true
+            rest = rest.dropFirst("rediss://".count)
+        } else if isURL {
+            rest = rest.dropFirst("redis://".count)
+        }
         if let at = rest.lastIndex(of: "@") {
             guard isURL else { return .failure(AddressError(text: "credentials need a redis:// URL in \"\(address)\"")) }
             let credentials = rest[..<at]
@@ -598,7 +632,18 @@ package enum ConfigLoader {
             if !user.isEmpty { endpoint.user = user }
             if let colon { endpoint.password = Self.percentDecoded(credentials[credentials.index(after: colon)...]) }
         }
-        if let question = rest.firstIndex(of: "?") { rest = rest[..<question] }
+        if let question = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: question)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.first == "tls_enabled" else { continue }
+                switch parts.count > 1 ? parts[1].lowercased() : "" {
+                case "1", "t", "true": endpoint.tls.enabled = true
+                case "0", "f", "false": break
+                default: return .failure(AddressError(text: "invalid tls_enabled value in \"\(address)\""))
+                }
+            }
+            rest = rest[..<question]
+        }
         if let slash = rest.firstIndex(of: "/") {
             let db = rest[rest.index(after: slash)...]
             if !db.isEmpty {

@@ -83,6 +83,22 @@ package struct StrataConfig: Sendable {
         package var clientCAPEM = ""
     }
 
+    /// A TLS section seen from the client side (Centrifugo's TLSConfig on a connection Strata
+    /// makes: Redis, for now). The PEM fields hold the PEM text itself (`PEMSource`).
+    package struct ClientTLS: Sendable, Hashable {
+        package var enabled = false
+        /// Strata's own certificate and key, for a server that asks for one (mutual TLS).
+        package var certPEM = ""
+        package var keyPEM = ""
+        /// The roots to check the server's certificate against; empty: the system's.
+        package var serverCAPEM = ""
+        package var insecureSkipVerify = false
+        /// The name the server's certificate must carry (and SNI); empty: the address's host.
+        package var serverName = ""
+
+        package init(enabled: Bool = false) { self.enabled = enabled }
+    }
+
     package struct Log: Sendable {
         package var level = "info"
         package var file = ""
@@ -311,6 +327,9 @@ package struct StrataConfig: Sendable {
         package var user = ""
         package var password = ""
         package var db = 0
+        /// `tls`: for every address; `rediss://` turns it on for one address with the section's
+        /// settings (or the system's roots when the section has none).
+        package var tls = ClientTLS()
 
         package struct Endpoint: Sendable, Hashable {
             package var host: String
@@ -319,13 +338,15 @@ package struct StrataConfig: Sendable {
             package var user = ""
             package var password = ""
             package var db = 0
+            package var tls = ClientTLS()
 
-            package init(host: String, port: Int, user: String = "", password: String = "", db: Int = 0) {
+            package init(host: String, port: Int, user: String = "", password: String = "", db: Int = 0, tls: ClientTLS = ClientTLS()) {
                 self.host = host
                 self.port = port
                 self.user = user
                 self.password = password
                 self.db = db
+                self.tls = tls
             }
         }
     }

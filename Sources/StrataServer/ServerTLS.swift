@@ -20,26 +20,11 @@ enum ServerTLS {
 
     static func context(_ tls: StrataConfig.TLS) throws(SetupError) -> NIOSSLContext? {
         guard tls.enabled else { return nil }
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMBytes(Array(tls.certPEM.utf8))
-        } catch {
-            throw SetupError(description: "http_server.tls.cert_pem: not a PEM certificate (\(error))")
-        }
-        guard !chain.isEmpty else { throw SetupError(description: "http_server.tls.cert_pem: no certificate in it") }
-        let key: NIOSSLPrivateKey
-        do {
-            key = try NIOSSLPrivateKey(bytes: Array(tls.keyPEM.utf8), format: .pem)
-        } catch {
-            throw SetupError(description: "http_server.tls.key_pem: not a PEM private key (\(error))")
-        }
+        let chain = try certificates(tls.certPEM, at: "http_server.tls.cert_pem")
+        let key = try privateKey(tls.keyPEM, at: "http_server.tls.key_pem")
         var configuration = serverConfiguration(chain: chain.map { .certificate($0) }, key: .privateKey(key))
         if !tls.clientCAPEM.isEmpty {
-            do {
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(tls.clientCAPEM.utf8)))
-            } catch {
-                throw SetupError(description: "http_server.tls.client_ca_pem: not a PEM certificate (\(error))")
-            }
+            configuration.trustRoots = .certificates(try certificates(tls.clientCAPEM, at: "http_server.tls.client_ca_pem"))
             configuration.certificateVerification = .noHostnameVerification
         }
         do {
@@ -47,6 +32,26 @@ enum ServerTLS {
             return try NIOSSLContext(configuration: configuration)
         } catch {
             throw SetupError(description: "http_server.tls: the certificate and key cannot be used together (\(error))")
+        }
+    }
+
+    /// The certificates of a PEM setting; `path` names the setting in the error.
+    static func certificates(_ pem: String, at path: String) throws(SetupError) -> [NIOSSLCertificate] {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
+        } catch {
+            throw SetupError(description: "\(path): not a PEM certificate (\(error))")
+        }
+        guard !chain.isEmpty else { throw SetupError(description: "\(path): no certificate in it") }
+        return chain
+    }
+
+    static func privateKey(_ pem: String, at path: String) throws(SetupError) -> NIOSSLPrivateKey {
+        do {
+            return try NIOSSLPrivateKey(bytes: Array(pem.utf8), format: .pem)
+        } catch {
+            throw SetupError(description: "\(path): not a PEM private key (\(error))")
         }
     }
 }

@@ -222,7 +222,7 @@ package enum StrataServer {
             store = MemoryHistoryStore()
             broker = LocalBroker(store: store)
         case "redis":
-            let shards = redisShards(config.engine.redis, logger: logger)
+            let shards = try redisShards(config.engine.redis, path: "engine.redis", logger: logger)
             let redisStore = RedisHistoryStore(shards: shards)
             store = redisStore
             broker = RedisBroker(store: redisStore, logger: logger)
@@ -233,7 +233,7 @@ package enum StrataServer {
             broker = LocalBroker(store: store)
         }
         if config.broker.enabled && config.broker.type == "redis" {
-            let shards = redisShards(config.broker.redis, logger: logger)
+            let shards = try redisShards(config.broker.redis, path: "broker.redis", logger: logger)
             let redisStore = RedisHistoryStore(shards: shards)
             store = redisStore
             broker = RedisBroker(store: redisStore, logger: logger)
@@ -241,7 +241,7 @@ package enum StrataServer {
         }
         if config.presenceManager.enabled && config.presenceManager.type == "redis" {
             let redis = config.presenceManager.redis
-            presence = RedisPresenceManager(shards: redisShards(redis, logger: logger), ttlSeconds: redis.presenceTTLMillis / 1000)
+            presence = RedisPresenceManager(shards: try redisShards(redis, path: "presence_manager.redis", logger: logger), ttlSeconds: redis.presenceTTLMillis / 1000)
         }
         logger.info(
             "engine",
@@ -252,11 +252,20 @@ package enum StrataServer {
         return Engine(store: store, broker: broker, presence: presence, nodes: nodes)
     }
 
-    static func redisShards(_ redis: StrataConfig.Redis, logger: Logger) -> RedisShards {
-        let configurations = redis.endpoints.map {
-            RedisConfiguration(
-                host: $0.host, port: $0.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
-                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: $0.user, password: $0.password, db: $0.db)
+    /// `path` names the section in a TLS setting's error.
+    static func redisShards(_ redis: StrataConfig.Redis, path: String, logger: Logger) throws -> RedisShards {
+        // One TLS context per distinct setting: built once, shared by every connection.
+        var contexts: [StrataConfig.ClientTLS: NIOSSLContext] = [:]
+        let configurations = try redis.endpoints.map { endpoint in
+            var tls: RedisTLS?
+            if endpoint.tls.enabled {
+                let context = try contexts[endpoint.tls] ?? ClientTLS.context(endpoint.tls, path: path + ".tls")
+                contexts[endpoint.tls] = context
+                tls = RedisTLS(context: context, serverName: endpoint.tls.serverName, host: endpoint.host)
+            }
+            return RedisConfiguration(
+                host: endpoint.host, port: endpoint.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
+                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: endpoint.user, password: endpoint.password, db: endpoint.db, tls: tls)
         }
         return RedisShards(configurations, prefix: redis.prefix, logger: logger)
     }

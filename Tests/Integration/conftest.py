@@ -428,11 +428,13 @@ REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
 class RedisProcess:
     """A private redis-server on a free loopback port without persistence (so a restart loses
-    every key, like a crashed cache node). `kill()` is SIGKILL; `start()` again reuses the port."""
+    every key, like a crashed cache node). `kill()` is SIGKILL; `start()` again reuses the port.
+    `extra_args` go to redis-server as they are (a TLS port, say)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_args: Optional[list[str]] = None) -> None:
         self.workdir = workdir
         self.port = free_port()
+        self.extra_args = list(extra_args or [])
         self.proc: Optional[subprocess.Popen] = None
 
     @property
@@ -443,7 +445,7 @@ class RedisProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"), "--daemonize", "no"],
+             "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"), "--daemonize", "no", *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _LIVE_PROCESSES.add(self.proc)
@@ -483,6 +485,23 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory):
     proc = RedisProcess(tmp_path_factory.mktemp("redis")).start()
     yield proc
     proc.kill()
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory) -> Path:
+    """A test CA (ca.pem) and two certificates it signed, made with Debian's `openssl`:
+    server.pem/.key for 127.0.0.1 and localhost, client.pem/.key for client authentication."""
+    from itsupport import openssl
+    d = tmp_path_factory.mktemp("tls")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=strata test CA", cwd=d)
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    (d / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name in ("server", "client"):
+        openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=d)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext", cwd=d)
+    return d
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from cent import CentApiResponseError, HistoryRequest, PresenceRequest, PublishRequest
 
-from conftest import build_config, free_port
+from conftest import RedisProcess, build_config, free_port
 from itsupport import RawClient, connect_client, connection_token, subscribe, unique
 
 
@@ -210,6 +210,84 @@ def test_a_wrong_redis_password_stops_startup_without_showing_it(strata_bin, tmp
     assert "fatal error" not in text.lower(), text
 
 
+@pytest.fixture
+def tls_redis(tmp_path_factory, certs):
+    """A redis-server that also takes TLS connections on `tls_port` (the test CA's server
+    certificate; client certificates optional until a test asks for them). Its plain port stays
+    for the test's own commands."""
+    tls_port = free_port()
+    proc = RedisProcess(tmp_path_factory.mktemp("redis-tls"), [
+        "--tls-port", str(tls_port), "--tls-cert-file", str(certs / "server.pem"), "--tls-key-file", str(certs / "server.key"),
+        "--tls-ca-cert-file", str(certs / "ca.pem"), "--tls-auth-clients", "optional"]).start()
+    proc.tls_port = tls_port
+    yield proc
+    proc.kill()
+
+
+def _start_output(strata_bin, tmp_path, redis_section: dict) -> subprocess.CompletedProcess:
+    cfg = build_config({"engine": {"type": "redis", "redis": redis_section}})
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    return subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
+
+
+async def test_redis_over_tls_with_rediss_and_with_the_tls_section(server_factory, tls_redis, certs, api_factory, client_factory):
+    """Node A reaches Redis's TLS port through `rediss://` with the CA as a file, node B through
+    `host:port` with `tls.enabled`, the CA as PEM text and `server_name: localhost`: both speak
+    TLS on their command and PUB/SUB connections (the TLS port takes nothing else), so a
+    publication through A reaches a client on B, and B reads it back from history."""
+    node_a = server_factory({"engine": {"type": "redis", "redis": {
+        "address": [f"rediss://127.0.0.1:{tls_redis.tls_port}"], "prefix": "tls", "tls": {"server_ca_pem": str(certs / "ca.pem")}}}})
+    node_b = server_factory({"engine": {"type": "redis", "redis": {
+        "address": [f"127.0.0.1:{tls_redis.tls_port}"], "prefix": "tls",
+        "tls": {"enabled": True, "server_ca_pem": (certs / "ca.pem").read_text(), "server_name": "localhost"}}}})
+    client, ev = client_factory(node_b)
+    await connect_client(client, ev)
+    channel = unique("chat:tls")
+    sub, sev, _ = await subscribe(client, channel)
+    await api_factory(node_a).publish(PublishRequest(channel=channel, data={"n": 1}))
+    await sev.wait_count("on_publication", 1)
+    history = await api_factory(node_b).history(HistoryRequest(channel=channel, limit=-1))
+    assert [p.data for p in history.publications] == [{"n": 1}], history
+    assert tls_redis.command("EXISTS", f"tls.stream.{channel}").strip() == b":1"
+    await asyncio.wait_for(client.disconnect(), 5)
+
+
+async def test_client_certificates_for_a_redis_that_requires_them(strata_bin, tmp_path, server_factory, tls_redis, certs, api_factory):
+    """With `tls-auth-clients yes`, a node with `cert_pem`/`key_pem` works; a node without
+    them does not start, and says why."""
+    tls_redis.command("CONFIG", "SET", "tls-auth-clients", "yes")
+    section = {"address": [f"rediss://127.0.0.1:{tls_redis.tls_port}"], "prefix": "mtls",
+               "tls": {"server_ca_pem": str(certs / "ca.pem")}}
+    out = _start_output(strata_bin, tmp_path, section)
+    assert out.returncode != 0 and "handshake failed" in out.stdout + out.stderr, out
+    section["tls"].update(cert_pem=str(certs / "client.pem"), key_pem=str(certs / "client.key"))
+    node = server_factory({"engine": {"type": "redis", "redis": section}})
+    channel = unique("mtls")
+    await api_factory(node).publish(PublishRequest(channel=channel, data={"n": 1}))
+    history = await api_factory(node).history(HistoryRequest(channel=channel, limit=-1))
+    assert [p.data for p in history.publications] == [{"n": 1}], history
+
+
+@pytest.mark.parametrize("roots", ["system", "another"])
+def test_a_redis_certificate_that_does_not_check_out_stops_startup(strata_bin, tmp_path, tls_redis, certs, roots):
+    """The system's roots do not know the test CA; nor does a CA file holding another
+    certificate. Either way the start stops with the reason."""
+    section = {"address": [f"rediss://127.0.0.1:{tls_redis.tls_port}"]}
+    if roots == "another":
+        section["tls"] = {"server_ca_pem": str(certs / "client.pem")}
+    out = _start_output(strata_bin, tmp_path, section)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in text, text
+    assert "fatal error" not in text.lower(), text
+
+
+def test_insecure_skip_verify_takes_any_certificate(strata_bin, tmp_path, server_factory, tls_redis):
+    node = server_factory({"engine": {"type": "redis", "redis": {
+        "address": [f"rediss://127.0.0.1:{tls_redis.tls_port}"], "tls": {"insecure_skip_verify": True}}}})
+    assert node.proc.poll() is None
+
+
 def test_unreachable_redis_stops_startup_with_a_clear_error(strata_bin, tmp_path):
     cfg = build_config({"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}}})
     path = tmp_path / "config.json"
@@ -222,7 +300,7 @@ def test_unreachable_redis_stops_startup_with_a_clear_error(strata_bin, tmp_path
 
 
 @pytest.mark.parametrize("address,message", [
-    ("rediss://127.0.0.1:6379", "TLS"),
+    ("redis://127.0.0.1:6379?tls_enabled=maybe", "tls_enabled"),
     ("redis://127.0.0.1:6379/x", "DB number"),
     ("redis://127.0.0.1:99999", "bad port"),
 ])

@@ -42,7 +42,9 @@ struct RedisConfigTests {
     }
 
     @Test(arguments: [
-        (#"{"engine":{"redis":{"address":["rediss://x:1"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["x:1?tls_enabled=maybe"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"tls":{"enabled":true,"cert_pem":"/no/such.pem"}}}}"#, "engine.redis.tls.cert_pem"),
+        (#"{"engine":{"redis":{"tls":{"enabled":true,"key_pem":"/no/such.key"}}}}"#, "engine.redis.tls.key_pem"),
         (#"{"engine":{"redis":{"address":["u:p@x:1"]}}}"#, "engine.redis.address[0]"),
         (#"{"engine":{"redis":{"address":["redis://x:1/three"]}}}"#, "engine.redis.address[0]"),
         (#"{"engine":{"redis":{"db":-1}}}"#, "engine.redis.db"),
@@ -69,5 +71,20 @@ struct RedisConfigTests {
                 .init(host: "c", port: 3, user: "ops", password: "pw", db: 2),
             ])
         #expect(c.unknownKeys.isEmpty)
+    }
+
+    /// TLS: the section's `tls` for every address when enabled; `rediss://` and
+    /// `?tls_enabled=true` turn it on for one address with the section's other TLS settings.
+    @Test func tlsPerSectionAndPerAddress() throws {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        // The JSON holds the PEM's line breaks as \n escapes.
+        let c = try decodeJSON(
+            #"{"engine":{"redis":{"tls":{"server_ca_pem":"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n","server_name":"r.example"},"address":["a:1","rediss://b:2","redis://c:3?tls_enabled=true"]}}}"#)
+        let tls = c.engine.redis.endpoints.map(\.tls)
+        #expect(tls.map(\.enabled) == [false, true, true])
+        #expect(tls[1].serverCAPEM == pem && tls[1].serverName == "r.example" && !tls[1].insecureSkipVerify)
+        let all = try decodeJSON(#"{"engine":{"redis":{"tls":{"enabled":true,"insecure_skip_verify":true},"address":["a:1","b:2"]}}}"#)
+        #expect(all.engine.redis.endpoints.allSatisfy { $0.tls.enabled && $0.tls.insecureSkipVerify })
+        #expect(all.unknownKeys.isEmpty)
     }
 }

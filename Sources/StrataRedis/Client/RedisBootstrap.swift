@@ -7,19 +7,25 @@ enum RedisBootstrap {
         _ configuration: RedisConfiguration, group: any EventLoopGroup,
         addHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
     ) async throws(RedisError) -> any Channel {
-        let plain = ClientBootstrap(group: group)
+        let tcp = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             // Commands are small and latency-bound; Nagle would hold pipelined writes back.
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         let handshake = RedisHandshakeHandler.commands(for: configuration)
-        do {
-            if handshake.isEmpty {
-                return try await plain.channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try addHandlers(channel.pipeline.syncOperations) }
-                }.connect(host: configuration.host, port: configuration.port).get()
+        let tls = configuration.tls
+        let bootstrap = tcp.channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                // TLS first: every handler after it reads and writes plain RESP.
+                if let tls { try sync.addHandler(try tls.handler()) }
+                if handshake.isEmpty { try addHandlers(sync) }
             }
-            // AUTH and SELECT first, then the connection's own handler takes the channel.
-            let channel = try await plain.connect(host: configuration.host, port: configuration.port).get()
+        }
+        do {
+            let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+            if handshake.isEmpty { return channel }
+            // AUTH and SELECT (or a PING through TLS) first, then the connection's own handler
+            // takes the channel.
             do {
                 let done = channel.eventLoop.makePromise(of: Void.self)
                 do {
@@ -44,7 +50,8 @@ enum RedisBootstrap {
                 throw error
             }
         } catch let error as RedisError {
-            throw error
+            // The handshake's errors (AUTH, SELECT, TLS) say which server refused.
+            throw RedisError(error.code, "\(configuration.host):\(configuration.port): \(error.message)")
         } catch ChannelError.connectTimeout {
             throw RedisError(
                 .connectFailed, "connect to \(configuration.host):\(configuration.port) took longer than \(configuration.connectTimeout)")

@@ -1,5 +1,5 @@
 /// Where a Redis server is and how long to wait for it.
-package struct RedisConfiguration: Sendable, Hashable {
+package struct RedisConfiguration: Sendable {
     package var host: String
     package var port: Int
     /// Limit for the TCP connect.
@@ -12,10 +12,12 @@ package struct RedisConfiguration: Sendable, Hashable {
     package var password: String
     /// The database commands use (SELECT when not 0).
     package var db: Int
+    /// Set: every connection (commands and PUB/SUB) speaks TLS.
+    package var tls: RedisTLS?
 
     package init(
         host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4),
-        user: String = "", password: String = "", db: Int = 0
+        user: String = "", password: String = "", db: Int = 0, tls: RedisTLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -24,5 +26,6 @@ package struct RedisConfiguration: Sendable, Hashable {
         self.user = user
         self.password = password
         self.db = db
+        self.tls = tls
     }
 }

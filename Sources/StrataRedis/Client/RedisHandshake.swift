@@ -2,8 +2,9 @@ import NIOCore
 
 /// What a new connection says before it is used (Centrifugo's `user`, `password` and `db`, or
 /// the address URL's): `AUTH [user] password` when a password is set, `SELECT db` for another
-/// database than 0. Both connection kinds run it before their own handler takes the channel, so
-/// a PUB/SUB connection is authenticated the same way as a command connection.
+/// database than 0, and through TLS at least a `PING`, so that a refused certificate fails the
+/// connect with its reason. Both connection kinds run it before their own handler takes the
+/// channel, so a PUB/SUB connection is authenticated the same way as a command connection.
 final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -48,6 +49,7 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
             out.append(("AUTH", auth))
         }
         if configuration.db != 0 { out.append(("SELECT", RESPCommand("SELECT", configuration.db))) }
+        if out.isEmpty && configuration.tls != nil { out.append(("PING", RESPCommand("PING"))) }
         return out
     }
 
@@ -58,7 +60,7 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: timeout) {
             let (handler, context) = bound.value
-            handler.finish(RedisError(.timeout, "no answer to AUTH/SELECT within \(handler.timeout.nanoseconds / 1_000_000) ms"), context: context)
+            handler.finish(RedisError(.timeout, "no answer to \(handler.commands.map(\.name).joined(separator: "/")) within \(handler.timeout.nanoseconds / 1_000_000) ms"), context: context)
         }
     }
 
@@ -78,8 +80,14 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
+    /// A TLS handshake that fails (an unknown CA, a name the certificate does not carry, a
+    /// client certificate the server wants) arrives here, before any answer.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(RedisError(.connectFailed, "handshake failed: \(error)"), context: context)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        finish(RedisError(.connectionClosed, "closed during AUTH/SELECT"), context: context)
+        finish(RedisError(.connectionClosed, "closed during \(commands.map(\.name).joined(separator: "/"))"), context: context)
         context.fireChannelInactive()
     }
 }
