@@ -243,6 +243,8 @@ package enum ConfigKeys {
         .init("engine.redis.connect_timeout", .works),
         .init("engine.redis.io_timeout", .works),
         .init("engine.redis.presence_ttl", .works),
+        .init("engine.redis.probe_interval", .works,
+              "Strata: an idle command or PUB/SUB connection PINGs this often (5s); a Redis that stops answering is noticed within two intervals"),
         .init("engine.redis.db", .works, "SELECT on every connection; an address URL's /db wins"),
         .init("engine.redis.user", .works, "ACL user for AUTH; an address URL's user wins"),
         .init("engine.redis.password", .works, "AUTH on every connection (PUB/SUB too); an address URL's password wins"),

@@ -585,6 +585,8 @@ package enum ConfigLoader {
         redis.connectTimeoutMillis = r.duration(path + ".connect_timeout", redis.connectTimeoutMillis)
         redis.ioTimeoutMillis = r.duration(path + ".io_timeout", redis.ioTimeoutMillis)
         redis.presenceTTLMillis = r.duration(path + ".presence_ttl", redis.presenceTTLMillis)
+        redis.probeIntervalMillis = r.duration(path + ".probe_interval", redis.probeIntervalMillis)
+        if redis.probeIntervalMillis < 100 { r.fail(path + ".probe_interval", "must be at least 100ms (a Redis that stops answering must be noticed)") }
         redis.user = r.string(path + ".user", "")
         redis.password = r.string(path + ".password", "")
         redis.db = r.int(path + ".db", 0)

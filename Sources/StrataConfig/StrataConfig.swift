@@ -320,6 +320,9 @@ package struct StrataConfig: Sendable {
         package var ioTimeoutMillis: Int64 = 4000
         /// How long a presence entry lives unless its node refreshes it.
         package var presenceTTLMillis: Int64 = 60_000
+        /// Strata's own: how often an idle connection to Redis PINGs, so a server that stops
+        /// answering is noticed within two intervals.
+        package var probeIntervalMillis: Int64 = 5000
         /// `address`, parsed.
         package var endpoints: [Endpoint] = [Endpoint(host: "127.0.0.1", port: 6379)]
 

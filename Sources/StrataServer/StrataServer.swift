@@ -265,7 +265,8 @@ package enum StrataServer {
             }
             return RedisConfiguration(
                 host: endpoint.host, port: endpoint.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
-                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: endpoint.user, password: endpoint.password, db: endpoint.db, tls: tls)
+                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: endpoint.user, password: endpoint.password, db: endpoint.db, tls: tls,
+                probeInterval: .milliseconds(redis.probeIntervalMillis))
         }
         return RedisShards(configurations, prefix: redis.prefix, logger: logger)
     }

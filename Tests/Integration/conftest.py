@@ -469,6 +469,16 @@ class RedisProcess:
             s.sendall((" ".join(args) + "\r\n").encode())
             return s.recv(65536)
 
+    def pause(self) -> None:
+        """SIGSTOP: sockets stay open and the kernel still accepts connections, but nothing is
+        answered (a hung server that no FIN or RST announces)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import time
 
 import pytest
 from cent import CentApiResponseError, HistoryRequest, PresenceRequest, PublishRequest
@@ -347,3 +348,73 @@ async def test_info_lists_every_node_on_the_redis(server_factory, redis_server, 
     while {n["name"] for n in info(a)} != {"node-a"}:
         assert time.monotonic() < deadline, info(a)
         await asyncio.sleep(0.5)
+
+
+@pytest.mark.json_only  # the fault is Redis's; one protocol is enough
+async def test_a_stopped_redis_is_noticed_and_every_acknowledged_publication_reaches_every_client(
+    server_factory, redis_server, api_factory, client_factory
+):
+    """Redis stopped with SIGSTOP for 2 s while node A publishes every 50 ms to a channel that
+    ten clients on node B follow. Nothing closes a connection: B notices through its liveness
+    probe (`probe_interval: 500ms`) within two intervals, resubscribes once Redis answers again
+    and sends its subscribers to recover. Every publication A acknowledged reaches every client
+    once and in order (a publication whose call failed may or may not have run, so it may be
+    there too), and no client is told `recovered: false`."""
+    section = {"address": redis_server.address, "prefix": "stop", "probe_interval": "500ms"}
+    node_a = server_factory({"engine": {"type": "redis", "redis": section}})
+    node_b = server_factory({"engine": {"type": "redis", "redis": section}})
+    channel = unique("chat:sigstop")
+    followers = []
+    for i in range(10):
+        client, ev = client_factory(node_b, user=f"u{i}")
+        await connect_client(client, ev)
+        _, sev, _ = await subscribe(client, channel)
+        followers.append(sev)
+    api = api_factory(node_a, timeout=10)
+    acknowledged: list[int] = []
+    failed: list[int] = []
+
+    async def publish_every_50ms(stop: asyncio.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                await api.publish(PublishRequest(channel=channel, data={"n": n}))
+                acknowledged.append(n)
+            except Exception:  # noqa: BLE001 — a failed call is counted, whatever failed
+                failed.append(n)
+            await asyncio.sleep(0.05)
+
+    stop = asyncio.Event()
+    publisher = asyncio.create_task(publish_every_50ms(stop))
+    await asyncio.sleep(1)
+    lost_line = "redis pub/sub connection lost"
+    assert lost_line not in node_b.logs()
+    redis_server.pause()
+    paused = time.monotonic()
+    while lost_line not in node_b.logs() and time.monotonic() - paused < 5:
+        await asyncio.sleep(0.05)
+    noticed = time.monotonic() - paused
+    await asyncio.sleep(max(0.0, 2 - noticed))
+    redis_server.resume()
+    await asyncio.sleep(2)
+    stop.set()
+    await publisher
+    # Two probe intervals, and the log poll's and the machine's slack.
+    assert noticed < 1.5, f"node B noticed the stopped Redis after {noticed:.2f} s"
+
+    for sev in followers:
+        await sev.wait("on_publication", lambda c: c.pub.data == {"n": acknowledged[-1]}, timeout=20)
+    told_not_recovered = recovered = 0
+    for sev in followers:
+        got = [d["n"] for d in sev.datas()]
+        assert got == sorted(set(got)), "duplicates or out of order"
+        assert set(acknowledged) <= set(got), sorted(set(acknowledged) - set(got))
+        assert set(got) <= set(acknowledged) | set(failed)
+        told_not_recovered += sum(1 for c in sev.of("on_subscribed") if c.was_recovering and not c.recovered)
+        recovered += sum(1 for c in sev.of("on_subscribed") if c.was_recovering and c.recovered)
+    assert told_not_recovered == 0
+    assert "redis pub/sub back: subscribers recover from history" in node_b.logs()
+    print(f"SIGSTOP fault: noticed after {noticed:.2f} s; {len(acknowledged)} acknowledged, {len(failed)} failed calls; "
+          f"acknowledged lost: 0 of {len(acknowledged)} x {len(followers)} clients; recovered: {recovered}; "
+          f"told recovered=false: {told_not_recovered}")

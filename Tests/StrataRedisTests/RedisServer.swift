@@ -76,6 +76,18 @@ final class RedisServer: Sendable {
         process.waitUntilExit()
     }
 
+    /// SIGSTOP: the server keeps its sockets and the kernel still accepts connections into its
+    /// backlog, but nothing is answered — a hung server, which no FIN or RST announces.
+    func pause() { signal(SIGSTOP) }
+
+    /// SIGCONT: the server answers again, with everything it had.
+    func resume() { signal(SIGCONT) }
+
+    private func signal(_ number: Int32) {
+        guard let process = process.withLock({ $0 }), process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, number)
+    }
+
     func restart() async throws {
         kill()
         try await launch()

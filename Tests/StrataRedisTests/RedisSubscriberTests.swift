@@ -22,7 +22,9 @@ struct RedisSubscriberTests {
     @Test func deliversMessagesAndKeepsTheChannelSet() async throws {
         try await withRedisServer { server in
             let publisher = try await RedisConnection.connect(server.configuration)
-            let subscriber = try await RedisSubscriber.connect(server.configuration, pingInterval: .milliseconds(50))
+            var configuration = server.configuration
+            configuration.probeInterval = .milliseconds(50)
+            let subscriber = try await RedisSubscriber.connect(configuration)
             try await subscriber.subscribe("a", "b")
             await subscriber.unsubscribe("b")
             #expect(subscriber.channels == ["a"])
@@ -50,8 +52,7 @@ struct RedisSubscriberTests {
         try await withRedisServer { server in
             let received = Locked<[String]>([])
             let subscriber = try await RedisSubscriber.connect(
-                server.configuration, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)),
-                pingInterval: .milliseconds(200)
+                server.configuration, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200))
             ) { message in received.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) } }
             try await subscriber.subscribe("direct")
             let publisher = try await RedisConnection.connect(server.configuration)
@@ -74,8 +75,7 @@ struct RedisSubscriberTests {
     @Test func resubscribesEveryChannelAfterTheServerRestarts() async throws {
         try await withRedisServer { server in
             let subscriber = try await RedisSubscriber.connect(
-                server.configuration, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)),
-                pingInterval: .milliseconds(200))
+                server.configuration, backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
             try await subscriber.subscribe("news", "sport", "gone")
             await subscriber.unsubscribe("gone")
 

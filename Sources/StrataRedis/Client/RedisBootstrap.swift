@@ -18,14 +18,11 @@ enum RedisBootstrap {
                 let sync = channel.pipeline.syncOperations
                 // TLS first: every handler after it reads and writes plain RESP.
                 if let tls { try sync.addHandler(try tls.handler()) }
-                if handshake.isEmpty { try addHandlers(sync) }
             }
         }
         do {
             let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
-            if handshake.isEmpty { return channel }
-            // AUTH and SELECT (or a PING through TLS) first, then the connection's own handler
-            // takes the channel.
+            // AUTH and SELECT (or a PING) first, then the connection's own handler takes the channel.
             do {
                 let done = channel.eventLoop.makePromise(of: Void.self)
                 do {

@@ -24,6 +24,7 @@ final class RedisCommandHandler: RESPChannelHandler {
         let promise: EventLoopPromise<[RESPValue]>
         let expected: Int
         let deadline: NIODeadline
+        var isProbe = false
     }
 
     let reader: RESPReader
@@ -31,6 +32,9 @@ final class RedisCommandHandler: RESPChannelHandler {
     let logger: Logger
     private var waiting = CircularBuffer<Waiting>()
     var oldestDeadline: NIODeadline? { waiting.first?.deadline }
+    var oldestIsProbe: Bool { waiting.first?.isProbe ?? false }
+    var isIdle: Bool { waiting.isEmpty }
+    var probe: RedisProbe
     /// Replies so far for `waiting.first`, kept outside the queue so appending never copies the array.
     private var collected: [RESPValue] = []
     var timer = DeadlineTimer()
@@ -38,10 +42,20 @@ final class RedisCommandHandler: RESPChannelHandler {
     private(set) var failure: RedisError?
     var closingLocally = false
 
-    init(ioTimeout: TimeAmount, logger: Logger) throws(RedisError) {
+    init(ioTimeout: TimeAmount, probeInterval: TimeAmount = .zero, logger: Logger) throws(RedisError) {
         self.reader = try RESPReader()
         self.ioTimeout = ioTimeout
+        self.probe = RedisProbe(interval: probeInterval, ioTimeout: ioTimeout)
         self.logger = logger
+    }
+
+    /// The PING's promise is the probe's own: its answer only has to come in time.
+    func writeProbe(context: ChannelHandlerContext, deadline: NIODeadline) {
+        let command = RESPCommand("PING")
+        var buffer = context.channel.allocator.buffer(capacity: command.encodedSize)
+        command.encode(into: &buffer)
+        waiting.append(Waiting(promise: context.eventLoop.makePromise(), expected: 1, deadline: deadline, isProbe: true))
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -14,10 +14,13 @@ package struct RedisConfiguration: Sendable {
     package var db: Int
     /// Set: every connection (commands and PUB/SUB) speaks TLS.
     package var tls: RedisTLS?
+    /// How often an idle connection PINGs (`RedisProbe`); zero: never.
+    package var probeInterval: Duration
 
     package init(
         host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4),
-        user: String = "", password: String = "", db: Int = 0, tls: RedisTLS? = nil
+        user: String = "", password: String = "", db: Int = 0, tls: RedisTLS? = nil,
+        probeInterval: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -27,5 +30,6 @@ package struct RedisConfiguration: Sendable {
         self.password = password
         self.db = db
         self.tls = tls
+        self.probeInterval = probeInterval
     }
 }

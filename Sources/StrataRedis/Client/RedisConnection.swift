@@ -32,8 +32,9 @@ package final class RedisConnection: Sendable {
         logger: Logger = Logger(label: "strata.redis")
     ) async throws(RedisError) -> RedisConnection {
         let ioTimeout = TimeAmount(configuration.ioTimeout)
+        let probeInterval = TimeAmount(configuration.probeInterval)
         let channel = try await RedisBootstrap.connect(configuration, group: eventLoopGroup) { pipeline in
-            try pipeline.addHandler(RedisCommandHandler(ioTimeout: ioTimeout, logger: logger))
+            try pipeline.addHandler(RedisCommandHandler(ioTimeout: ioTimeout, probeInterval: probeInterval, logger: logger))
         }
         logger.debug("connected to redis", metadata: ["redis": "\(configuration.host):\(configuration.port)"])
         return RedisConnection(configuration: configuration, channel: channel, logger: logger)

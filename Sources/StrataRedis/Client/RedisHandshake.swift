@@ -2,9 +2,12 @@ import NIOCore
 
 /// What a new connection says before it is used (Centrifugo's `user`, `password` and `db`, or
 /// the address URL's): `AUTH [user] password` when a password is set, `SELECT db` for another
-/// database than 0, and through TLS at least a `PING`, so that a refused certificate fails the
-/// connect with its reason. Both connection kinds run it before their own handler takes the
-/// channel, so a PUB/SUB connection is authenticated the same way as a command connection.
+/// database than 0, else a `PING`: a connection is handed out only once Redis has answered on
+/// it, so a refused TLS certificate fails the connect with its reason, and a server that takes
+/// TCP connections but does not answer (stopped with SIGSTOP: the kernel still accepts into
+/// its backlog) fails it within `io_timeout`. Both connection kinds run it before their own
+/// handler takes the channel, so a PUB/SUB connection is authenticated the same way as a
+/// command connection.
 final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -39,7 +42,7 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
-    /// The commands a configuration needs; empty when it needs none.
+    /// The commands a configuration needs; never empty.
     static func commands(for configuration: RedisConfiguration) -> [(name: String, command: RESPCommand)] {
         var out: [(name: String, command: RESPCommand)] = []
         if !configuration.password.isEmpty {
@@ -49,7 +52,7 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
             out.append(("AUTH", auth))
         }
         if configuration.db != 0 { out.append(("SELECT", RESPCommand("SELECT", configuration.db))) }
-        if out.isEmpty && configuration.tls != nil { out.append(("PING", RESPCommand("PING"))) }
+        if out.isEmpty { out.append(("PING", RESPCommand("PING"))) }
         return out
     }
 

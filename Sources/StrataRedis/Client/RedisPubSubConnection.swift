@@ -33,11 +33,13 @@ package final class RedisPubSubConnection: Sendable {
         onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws(RedisError) -> RedisPubSubConnection {
         let ioTimeout = TimeAmount(configuration.ioTimeout)
+        let probeInterval = TimeAmount(configuration.probeInterval)
         let (messages, continuation) = AsyncStream.makeStream(of: RedisPubSubMessage.self)
         do {
             let channel = try await RedisBootstrap.connect(configuration, group: eventLoopGroup) { pipeline in
                 try pipeline.addHandler(
-                    RedisPubSubHandler(ioTimeout: ioTimeout, messages: continuation, onMessage: onMessage, logger: logger))
+                    RedisPubSubHandler(
+                        ioTimeout: ioTimeout, probeInterval: probeInterval, messages: continuation, onMessage: onMessage, logger: logger))
             }
             return RedisPubSubConnection(configuration: configuration, messages: messages, channel: channel, logger: logger)
         } catch {

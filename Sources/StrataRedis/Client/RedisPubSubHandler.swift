@@ -53,6 +53,7 @@ final class RedisPubSubHandler: RESPChannelHandler {
         var remaining: Int
         let promise: EventLoopPromise<Void>
         let deadline: NIODeadline
+        var isProbe = false
     }
 
     let reader: RESPReader
@@ -63,16 +64,20 @@ final class RedisPubSubHandler: RESPChannelHandler {
     private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     private var waiting = CircularBuffer<Waiting>()
     var oldestDeadline: NIODeadline? { waiting.first?.deadline }
+    var oldestIsProbe: Bool { waiting.first?.isProbe ?? false }
+    var isIdle: Bool { waiting.isEmpty }
+    var probe: RedisProbe
     var timer = DeadlineTimer()
     private(set) var failure: RedisError?
     var closingLocally = false
 
     init(
-        ioTimeout: TimeAmount, messages: AsyncStream<RedisPubSubMessage>.Continuation,
+        ioTimeout: TimeAmount, probeInterval: TimeAmount = .zero, messages: AsyncStream<RedisPubSubMessage>.Continuation,
         onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil, logger: Logger
     ) throws(RedisError) {
         self.reader = try RESPReader()
         self.ioTimeout = ioTimeout
+        self.probe = RedisProbe(interval: probeInterval, ioTimeout: ioTimeout)
         self.messages = messages
         self.onMessage = onMessage
         self.logger = logger
@@ -93,6 +98,16 @@ final class RedisPubSubHandler: RESPChannelHandler {
             Waiting(kind: request.kind, remaining: request.expectedConfirmations, promise: request.promise, deadline: .now() + ioTimeout))
         armTimer(context: context)
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// Messages arriving prove nothing about the answers: only the PING's own does.
+    func writeProbe(context: ChannelHandlerContext, deadline: NIODeadline) {
+        let request = PubSubRequest(kind: .ping, channels: [], promise: context.eventLoop.makePromise())
+        let command = request.command
+        var buffer = context.channel.allocator.buffer(capacity: command.encodedSize)
+        command.encode(into: &buffer)
+        waiting.append(Waiting(kind: .ping, remaining: 1, promise: request.promise, deadline: deadline, isProbe: true))
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     func handleReply(_ reply: RESPValue) throws(RedisError) {

@@ -21,7 +21,8 @@ package enum RedisSubscriberEvent: Sendable, Hashable {
 /// channel that was just unsubscribed. Messages lost across a reconnect cannot be replayed by
 /// Redis; `.disconnected` / `.resubscribed` tell the consumer where the gap is.
 ///
-/// A PING every `pingInterval` finds connections that died without a FIN or RST.
+/// Each connection's liveness probe (`RedisConfiguration.probeInterval`) closes it when Redis
+/// stops answering, which ends its messages and starts the reconnect like any other loss.
 package final class RedisSubscriber: Sendable {
     private struct State {
         var channels: Set<String> = []
@@ -34,20 +35,18 @@ package final class RedisSubscriber: Sendable {
     private let continuation: AsyncStream<RedisSubscriberEvent>.Continuation
     private let configuration: RedisConfiguration
     private let backoff: RedisBackoff
-    private let pingInterval: Duration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     private let state = Mutex(State())
 
     private init(
-        configuration: RedisConfiguration, backoff: RedisBackoff, pingInterval: Duration, eventLoopGroup: any EventLoopGroup,
+        configuration: RedisConfiguration, backoff: RedisBackoff, eventLoopGroup: any EventLoopGroup,
         logger: Logger, onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
     ) {
         (events, continuation) = AsyncStream.makeStream(of: RedisSubscriberEvent.self)
         self.configuration = configuration
         self.backoff = backoff
-        self.pingInterval = pingInterval
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onMessage = onMessage
@@ -58,14 +57,13 @@ package final class RedisSubscriber: Sendable {
     /// blocking it) and `events` carries only `.disconnected` and `.resubscribed`.
     package static func connect(
         _ configuration: RedisConfiguration = RedisConfiguration(), backoff: RedisBackoff = RedisBackoff(),
-        pingInterval: Duration = .seconds(5), eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "strata.redis.pubsub"), onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws(RedisError) -> RedisSubscriber {
         let connection = try await RedisPubSubConnection.connect(
             configuration, eventLoopGroup: eventLoopGroup, logger: logger, onMessage: onMessage)
         let subscriber = RedisSubscriber(
-            configuration: configuration, backoff: backoff, pingInterval: pingInterval, eventLoopGroup: eventLoopGroup, logger: logger,
-            onMessage: onMessage)
+            configuration: configuration, backoff: backoff, eventLoopGroup: eventLoopGroup, logger: logger, onMessage: onMessage)
         subscriber.state.withLock { state in
             state.connection = connection
             state.supervisor = Task { await subscriber.supervise(connection) }
@@ -142,25 +140,10 @@ package final class RedisSubscriber: Sendable {
         continuation.finish()
     }
 
-    /// Until the connection's message stream ends. A failed keepalive PING closes the connection,
-    /// which ends the stream after the messages already received.
+    /// Until the connection's message stream ends (a failed liveness PING closes the
+    /// connection, which ends the stream after the messages already received).
     private func forward(_ connection: RedisPubSubConnection) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                while true {
-                    try? await Task.sleep(for: self.pingInterval)
-                    if Task.isCancelled { return }
-                    do throws(RedisError) {
-                        try await connection.ping()
-                    } catch {
-                        await connection.close()
-                        return
-                    }
-                }
-            }
-            for await message in connection.messages { continuation.yield(.message(message)) }
-            group.cancelAll()
-        }
+        for await message in connection.messages { continuation.yield(.message(message)) }
     }
 
     /// A new connection with every wanted channel subscribed, or nil once closed.

@@ -1,0 +1,75 @@
+import StrataCore
+import StrataRedis
+import StrataTesting
+import Testing
+
+/// The liveness probe against a redis-server stopped with SIGSTOP: nothing closes the
+/// connections, nothing answers, and every connection must notice on its own.
+@Suite("Liveness probes against a stopped redis-server", .enabled(if: RedisServer.isAvailable, "redis-server is not installed"))
+struct RedisProbeTests {
+    /// A configuration probing every 200 ms; `io_timeout` is longer, so only the probe can
+    /// notice within the limits below.
+    func probing(_ server: RedisServer) -> RedisConfiguration {
+        var configuration = server.configuration
+        configuration.probeInterval = .milliseconds(200)
+        configuration.ioTimeout = .seconds(3)
+        return configuration
+    }
+
+    @Test func anIdleCommandConnectionNoticesWithinTwoIntervals() async throws {
+        try await withRedisServer { server in
+            let connection = try await RedisConnection.connect(probing(server))
+            #expect(try await connection.send("PING") == .simpleString("PONG"))
+            // Idle and answering: the probes keep it open.
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(connection.isActive)
+            server.pause()
+            defer { server.resume() }
+            let start = ContinuousClock.now
+            try await within(.seconds(2)) { await connection.closed() }
+            // Two intervals (a probe that just passed, the next one unanswered) and scheduling slack.
+            #expect(ContinuousClock.now - start < .milliseconds(900))
+            let failed = await #expect(throws: RedisError.self) { _ = try await connection.send("PING") }
+            #expect(failed?.code == .connectionClosed)
+        }
+    }
+
+    @Test func aSubscriberNoticesAndResubscribesWhenTheServerAnswersAgain() async throws {
+        try await withRedisServer { server in
+            let subscriber = try await RedisSubscriber.connect(
+                probing(server), backoff: RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
+            try await subscriber.subscribe("news")
+            server.pause()
+            let start = ContinuousClock.now
+            let lost = try await within(.seconds(2)) { () async -> RedisSubscriberEvent? in
+                for await event in subscriber.events { return event }
+                return nil
+            }
+            #expect(lost == .disconnected)
+            #expect(ContinuousClock.now - start < .milliseconds(900))
+            server.resume()
+            let back = try await within(.seconds(10)) { () async -> RedisSubscriberEvent? in
+                for await event in subscriber.events { return event }
+                return nil
+            }
+            #expect(back == .resubscribed)
+            let publisher = try await RedisConnection.connect(server.configuration)
+            #expect(try await publisher.send("PUBLISH", "news", "again") == .integer(1))
+            await publisher.close()
+            await subscriber.close()
+        }
+    }
+
+    /// The kernel accepts the TCP connection while the server is stopped: the connect's own
+    /// PING is what refuses to hand out a connection nobody answers on.
+    @Test func connectingToAStoppedServerFailsWithinTheIOTimeout() async throws {
+        try await withRedisServer { server in
+            var configuration = server.configuration
+            configuration.ioTimeout = .milliseconds(300)
+            server.pause()
+            defer { server.resume() }
+            let refused = await #expect(throws: RedisError.self) { _ = try await RedisConnection.connect(configuration) }
+            #expect(refused?.code == .timeout)
+        }
+    }
+}
