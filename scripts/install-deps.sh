@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Strata builds with (only the missing ones); `install-deps.sh test`
-# adds what the tests use: redis-server, python3-venv for the pinned clients, fossil (the reference
+# adds what the tests use: redis-server and redis-sentinel, python3-venv for the pinned clients, fossil (the reference
 # delta encoder the codec tests compare against), xxd and openssl, and nginx (the HTTP cache the
 # history endpoint's end-to-end test puts in front of Strata; it starts its own, on a free port),
 # chromium (the admin UI's tests drive it headless over the DevTools protocol), pebble (Let's
@@ -9,7 +9,7 @@
 set -euo pipefail
 packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev)
 if [ "${1:-}" = "test" ]; then
-  packages+=(redis-server python3-venv fossil xxd openssl nginx chromium pebble postgresql)
+  packages+=(redis-server redis-sentinel python3-venv fossil xxd openssl nginx chromium pebble postgresql)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
-  # Services the packages ship (nginx, redis-server, postgresql) are not started: the tests start their own.
+  # Services the packages ship (nginx, redis-server, redis-sentinel, postgresql) are not started: the tests start their own.
   # policy-rc.d answering 101 is Debian's way to say so; one already there is left alone.
   policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then

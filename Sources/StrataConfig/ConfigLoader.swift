@@ -592,6 +592,32 @@ package enum ConfigLoader {
         redis.db = r.int(path + ".db", 0)
         if redis.db < 0 { r.fail(path + ".db", "must not be negative") }
         redis.tls = readClientTLS(r, path + ".tls")
+        let sentinelAddresses = r.strings(path + ".sentinel_address", [])
+        redis.sentinelMasterName = r.string(path + ".sentinel_master_name", "")
+        redis.sentinelUser = r.string(path + ".sentinel_user", "")
+        redis.sentinelPassword = r.string(path + ".sentinel_password", "")
+        redis.sentinelTLS = readClientTLS(r, path + ".sentinel_tls")
+        if !sentinelAddresses.isEmpty {
+            // Centrifugo's form: each entry is one shard, its Sentinels separated by commas.
+            if redis.sentinelMasterName.isEmpty { r.fail(path + ".sentinel_master_name", "required with sentinel_address") }
+            redis.sentinels = sentinelAddresses.enumerated().map { i, entry in
+                entry.split(separator: ",").compactMap { part -> StrataConfig.Redis.Address? in
+                    let text = part.trimmingCharacters(in: .whitespaces)
+                    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
+                        colon > text.startIndex
+                    else {
+                        r.fail("\(path).sentinel_address[\(i)]", "malformed Redis Sentinel address \"\(text)\" (host:port)")
+                        return nil
+                    }
+                    return .init(host: String(text[..<colon]), port: port)
+                }
+            }
+            redis.endpoints = redis.sentinels.map { _ in
+                .init(host: "", port: 0, user: redis.user, password: redis.password, db: redis.db, tls: redis.tls)
+            }
+            if redis.prefix.isEmpty { r.fail(path + ".prefix", "must not be empty") }
+            return redis
+        }
         if redis.address.isEmpty { r.fail(path + ".address", "needs at least one address") }
         redis.endpoints = []
         for (i, address) in redis.address.enumerated() {

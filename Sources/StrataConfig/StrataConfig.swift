@@ -333,6 +333,23 @@ package struct StrataConfig: Sendable {
         /// `tls`: for every address; `rediss://` turns it on for one address with the section's
         /// settings (or the system's roots when the section has none).
         package var tls = ClientTLS()
+        /// `sentinel_address`, parsed: each shard's Sentinels. Set: the shards' masters are asked
+        /// of them, and `endpoints` holds one placeholder per shard (credentials, db, TLS).
+        package var sentinels: [[Address]] = []
+        package var sentinelMasterName = ""
+        package var sentinelUser = ""
+        package var sentinelPassword = ""
+        package var sentinelTLS = ClientTLS()
+
+        package struct Address: Sendable, Hashable {
+            package var host: String
+            package var port: Int
+
+            package init(host: String, port: Int) {
+                self.host = host
+                self.port = port
+            }
+        }
 
         package struct Endpoint: Sendable, Hashable {
             package var host: String

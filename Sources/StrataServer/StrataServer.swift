@@ -256,19 +256,35 @@ package enum StrataServer {
     static func redisShards(_ redis: StrataConfig.Redis, path: String, logger: Logger) throws -> RedisShards {
         // One TLS context per distinct setting: built once, shared by every connection.
         var contexts: [StrataConfig.ClientTLS: NIOSSLContext] = [:]
-        let configurations = try redis.endpoints.map { endpoint in
-            var tls: RedisTLS?
-            if endpoint.tls.enabled {
-                let context = try contexts[endpoint.tls] ?? ClientTLS.context(endpoint.tls, path: path + ".tls")
-                contexts[endpoint.tls] = context
-                tls = RedisTLS(context: context, serverName: endpoint.tls.serverName, host: endpoint.host)
-            }
-            return RedisConfiguration(
-                host: endpoint.host, port: endpoint.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
-                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: endpoint.user, password: endpoint.password, db: endpoint.db, tls: tls,
-                probeInterval: .milliseconds(redis.probeIntervalMillis))
+        func redisTLS(_ settings: StrataConfig.ClientTLS, at key: String) throws -> RedisTLS? {
+            guard settings.enabled else { return nil }
+            let context = try contexts[settings] ?? ClientTLS.context(settings, path: key)
+            contexts[settings] = context
+            return RedisTLS(context: context, serverName: settings.serverName)
         }
-        return RedisShards(configurations, prefix: redis.prefix, logger: logger)
+        var configurations = try redis.endpoints.map { endpoint in
+            RedisConfiguration(
+                host: endpoint.host, port: endpoint.port, connectTimeout: .milliseconds(redis.connectTimeoutMillis),
+                ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: endpoint.user, password: endpoint.password, db: endpoint.db,
+                tls: try redisTLS(endpoint.tls, at: path + ".tls"), probeInterval: .milliseconds(redis.probeIntervalMillis))
+        }
+        guard !redis.sentinels.isEmpty else { return RedisShards(configurations, prefix: redis.prefix, logger: logger) }
+        // Sentinel: each shard's master is asked of its Sentinels for every connection.
+        let sentinelTemplate = RedisConfiguration(
+            connectTimeout: .milliseconds(redis.connectTimeoutMillis), ioTimeout: .milliseconds(redis.ioTimeoutMillis),
+            user: redis.sentinelUser, password: redis.sentinelPassword, tls: try redisTLS(redis.sentinelTLS, at: path + ".sentinel_tls"),
+            probeInterval: .milliseconds(redis.probeIntervalMillis))
+        var sentinels: [RedisSentinel?] = []
+        for (index, addresses) in redis.sentinels.enumerated() {
+            let sentinel = RedisSentinel(
+                sentinels: addresses.map { RedisAddress(host: $0.host, port: $0.port) }, masterName: redis.sentinelMasterName,
+                configuration: sentinelTemplate, logger: logger)
+            sentinels.append(sentinel)
+            configurations[index].host = "sentinel master \(redis.sentinelMasterName)"
+            configurations[index].locate = { () throws(RedisError) -> RedisAddress in try await sentinel.locateMaster() }
+            configurations[index].requireMaster = true
+        }
+        return RedisShards(configurations, prefix: redis.prefix, sentinels: sentinels, logger: logger)
     }
 
     /// The embedded store's options from `engine.lmdb.*` (the server and `strata history` share them).

@@ -497,6 +497,90 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory):
     proc.kill()
 
 
+REDIS_SENTINEL = os.environ.get("REDIS_SENTINEL", "/usr/bin/redis-sentinel")
+
+
+class SentinelSetup:
+    """A master and a replica (redis-server) and one Sentinel (Debian's redis-sentinel) watching
+    them as `mymaster`, on free loopback ports, started in that order so the Sentinel finds the
+    replica at once. `failover()` is a real `SENTINEL FAILOVER`, waited for until the Sentinel
+    names the replica as master and the replica says so too."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.master = RedisProcess(workdir / "master")
+        self.replica = RedisProcess(workdir / "replica")
+        self.port = free_port()
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "SentinelSetup":
+        self.master.start()
+        self.replica.extra_args = ["--replicaof", "127.0.0.1", str(self.master.port)]
+        self.replica.start()
+        self._wait(lambda: b"master_link_status:up" in self.replica.command("INFO", "replication"), "the replica to sync")
+        conf = self.workdir / "sentinel.conf"
+        conf.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\nlogfile {self.workdir / 'sentinel.log'}\n"
+            f"sentinel monitor mymaster 127.0.0.1 {self.master.port} 1\n"
+            "sentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n")
+        self.proc = subprocess.Popen([REDIS_SENTINEL, str(conf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        _LIVE_PROCESSES.add(self.proc)
+        self._wait(lambda: b"slave" in self.sentinel("SENTINEL", "replicas", "mymaster"), "the Sentinel to see the replica")
+        return self
+
+    def sentinel(self, *args: str) -> bytes:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                s.sendall((" ".join(args) + "\r\n").encode())
+                time.sleep(0.05)
+                return s.recv(65536)
+        except OSError:
+            return b""
+
+    def master_port(self) -> int:
+        reply = self.sentinel("SENTINEL", "get-master-addr-by-name", "mymaster").split(b"\r\n")
+        return int(reply[4]) if len(reply) > 4 and reply[4].isdigit() else 0
+
+    def failover(self) -> None:
+        old = self.master_port()
+        assert self.sentinel("SENTINEL", "FAILOVER", "mymaster").startswith(b"+OK")
+        self._wait(lambda: self.master_port() not in (0, old), "the Sentinel to name the new master", timeout=20)
+        self._wait(lambda: b"role:master" in self.replica.command("INFO", "replication"), "the replica to become master", timeout=20)
+
+    @staticmethod
+    def _wait(condition, what: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"timed out waiting for {what}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+            _LIVE_PROCESSES.discard(self.proc)
+        self.replica.kill()
+        self.master.kill()
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory):
+    """A master, its replica and a Sentinel, killed at teardown."""
+    for binary in (REDIS_SERVER, REDIS_SENTINEL):
+        if not os.access(binary, os.X_OK):
+            pytest.fail(f"{binary} not found (`scripts/install-deps.sh test` installs it)", pytrace=False)
+    setup = SentinelSetup(tmp_path_factory.mktemp("sentinel")).start()
+    yield setup
+    setup.stop()
+
+
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory) -> Path:
     """A test CA (ca.pem) and two certificates it signed, made with Debian's `openssl`:

@@ -11,13 +11,20 @@ enum RedisBootstrap {
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             // Commands are small and latency-bound; Nagle would hold pipelined writes back.
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        var configuration = configuration
+        if let locate = configuration.locate {
+            let address = try await locate()
+            configuration.host = address.host
+            configuration.port = address.port
+        }
         let handshake = RedisHandshakeHandler.commands(for: configuration)
         let tls = configuration.tls
+        let host = configuration.host
         let bootstrap = tcp.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
                 // TLS first: every handler after it reads and writes plain RESP.
-                if let tls { try sync.addHandler(try tls.handler()) }
+                if let tls { try sync.addHandler(try tls.handler(host: host)) }
             }
         }
         do {

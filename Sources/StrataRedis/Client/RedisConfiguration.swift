@@ -16,6 +16,12 @@ package struct RedisConfiguration: Sendable {
     package var tls: RedisTLS?
     /// How often an idle connection PINGs (`RedisProbe`); zero: never.
     package var probeInterval: Duration
+    /// Set: where to connect is asked anew for every connection (a Sentinel's current master,
+    /// or the next Sentinel to try) instead of `host` and `port`, which then only name it in logs.
+    package var locate: (@Sendable () async throws(RedisError) -> RedisAddress)?
+    /// The server must answer `ROLE` with `master` before the connection is used: after a
+    /// failover the old master may be back as a replica, where writes fail and PUB/SUB hears nothing.
+    package var requireMaster = false
 
     package init(
         host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4),
@@ -32,4 +38,17 @@ package struct RedisConfiguration: Sendable {
         self.tls = tls
         self.probeInterval = probeInterval
     }
+}
+
+/// A server's host and port.
+package struct RedisAddress: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+
+    package init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    package var description: String { "\(host):\(port)" }
 }

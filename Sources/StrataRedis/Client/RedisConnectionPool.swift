@@ -39,6 +39,11 @@ package final class RedisConnectionPool: Sendable {
 
     package var size: Int { slots.count }
 
+    /// Closes every open connection; each slot connects again on its next use.
+    package func dropConnections() async {
+        for slot in slots { await slot.drop() }
+    }
+
     package func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
         try await nextSlot().connection().send(command)
     }

@@ -12,8 +12,15 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Each command with its name, for the error (never with its arguments: the password).
-    private let commands: [(name: String, command: RESPCommand)]
+    /// One command of the handshake: its name for errors (never its arguments: the password),
+    /// and what its answer must be (nil: anything but an error reply).
+    struct Step: Sendable {
+        let name: String
+        let command: RESPCommand
+        var check: (@Sendable (RESPValue) -> String?)?
+    }
+
+    private let commands: [Step]
     private let promise: EventLoopPromise<Void>
     private let reader: RESPReader
     private let timeout: TimeAmount
@@ -23,7 +30,7 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
     private var finished = false
     private var deadline: Scheduled<Void>?
 
-    init(commands: [(name: String, command: RESPCommand)], timeout: TimeAmount, promise: EventLoopPromise<Void>) throws(RedisError) {
+    init(commands: [Step], timeout: TimeAmount, promise: EventLoopPromise<Void>) throws(RedisError) {
         self.commands = commands
         self.timeout = timeout
         self.promise = promise
@@ -43,22 +50,29 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     /// The commands a configuration needs; never empty.
-    static func commands(for configuration: RedisConfiguration) -> [(name: String, command: RESPCommand)] {
-        var out: [(name: String, command: RESPCommand)] = []
+    static func commands(for configuration: RedisConfiguration) -> [Step] {
+        var out: [Step] = []
         if !configuration.password.isEmpty {
             let auth =
                 configuration.user.isEmpty
                 ? RESPCommand("AUTH", configuration.password) : RESPCommand("AUTH", configuration.user, configuration.password)
-            out.append(("AUTH", auth))
+            out.append(Step(name: "AUTH", command: auth))
         }
-        if configuration.db != 0 { out.append(("SELECT", RESPCommand("SELECT", configuration.db))) }
-        if out.isEmpty { out.append(("PING", RESPCommand("PING"))) }
+        if configuration.db != 0 { out.append(Step(name: "SELECT", command: RESPCommand("SELECT", configuration.db))) }
+        if configuration.requireMaster {
+            out.append(
+                Step(name: "ROLE", command: RESPCommand("ROLE")) { reply in
+                    let role = reply.elements?.first?.string ?? "\(reply)"
+                    return role == "master" ? nil : "the server is a \(role), not the master"
+                })
+        }
+        if out.isEmpty { out.append(Step(name: "PING", command: RESPCommand("PING"))) }
         return out
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 64)
-        for (_, command) in commands { command.encode(into: &buffer) }
+        for step in commands { step.command.encode(into: &buffer) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: timeout) {
@@ -73,9 +87,9 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
             while answered < commands.count, let reply = try reader.next() {
                 answered += 1
                 // The password is not repeated in the error: only the command's name.
-                if case .error(let message) = reply {
-                    throw RedisError(.serverError, "\(commands[answered - 1].name) refused: \(message)")
-                }
+                let step = commands[answered - 1]
+                if case .error(let message) = reply { throw RedisError(.serverError, "\(step.name) refused: \(message)") }
+                if let problem = step.check?(reply) { throw RedisError(.serverError, problem) }
             }
             if answered == commands.count { finish(nil, context: context) }
         } catch {

@@ -88,6 +88,16 @@ final class RedisPoolSlot: Sendable {
         }
     }
 
+    /// Closes the current connection but not the slot: the next use connects again (to a
+    /// master Sentinel says has changed). An attempt under way is left to finish.
+    func drop() async {
+        let current = state.withLock { state -> RedisConnection? in
+            if case .connected(let connection) = state { return connection }
+            return nil
+        }
+        await current?.close()
+    }
+
     /// Closes the connection and refuses further use; an attempt under way closes what it gets.
     func close() async {
         let previous = state.withLock { state -> State in

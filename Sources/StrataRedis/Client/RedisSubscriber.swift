@@ -108,6 +108,13 @@ package final class RedisSubscriber: Sendable {
         await unsubscribe(channels)
     }
 
+    /// Closes the current connection: the subscriber reconnects and resubscribes as after any
+    /// loss (`.disconnected`, `.resubscribed`), to wherever `configuration.locate` says now.
+    package func reconnect() async {
+        let connection = state.withLock { $0.connection }
+        await connection?.close()
+    }
+
     /// The channels currently wanted (subscribed, or to be subscribed again on reconnect).
     package var channels: Set<String> { state.withLock { $0.channels } }
 

@@ -41,7 +41,25 @@ package final class RedisBroker: Broker {
     /// Connects a subscriber to every shard (and the command pools); throws when a Redis is unreachable.
     package func start(handler: any BrokerEventHandler) async throws {
         state.withLock { $0.handler = handler }
+        // A new master (Sentinel): the PUB/SUB connection moves too, and its loss is the
+        // delivery gap any reconnect is, so subscribers recover from the stream.
+        shards.onMasterSwitch { [weak self] index in
+            guard let subscriber = self?.state.withLock({ index < $0.subscribers.count ? $0.subscribers[index] : nil }) else { return }
+            await subscriber.reconnect()
+        }
+        store.lostTail.withLock {
+            $0 = { [weak self] channel in
+                guard let self else { return }
+                self.logger.error(
+                    "redis stream lost its tail: new epoch, subscribers recover and are told recovered=false",
+                    metadata: ["channel": "\(channel)"])
+                self.handler?.handleDeliveryGap(channels: [channel])
+            }
+        }
         try await shards.connectAll()
+        for problem in await shards.evictionProblems() {
+            logger.error("redis may evict history", metadata: ["problem": "\(problem)"])
+        }
         var subscribers: [RedisSubscriber] = []
         do {
             for configuration in shards.configurations {
@@ -156,10 +174,12 @@ package final class RedisBroker: Broker {
         do {
             switch RedisPushMessage.parse(message.payload) {
             case .publication(let offset, let epoch, let record):
+                guard heard(channel, StreamPosition(offset: offset, epoch: epoch)) else { return }
                 let publication = try decode(record, offset: offset)
                 handler.handlePublication(
                     channel: channel, result: AppendResult(position: StreamPosition(offset: offset, epoch: epoch), publication: publication))
             case .delta(let offset, let epoch, let previousRecord, let record):
+                guard heard(channel, StreamPosition(offset: offset, epoch: epoch)) else { return }
                 let publication = try decode(record, offset: offset)
                 let previous = previousRecord.isEmpty || offset < 2 ? nil : try decode(previousRecord, offset: offset - 1)
                 handler.handlePublication(
@@ -180,6 +200,28 @@ package final class RedisBroker: Broker {
             // A positioned subscriber notices the missing offset with the next publication.
             logger.warning("undecodable redis pub/sub message dropped", metadata: ["channel": "\(channel)", "error": "\(error)"])
         }
+    }
+
+    /// Whether a delivered position is news. One that is not past an earlier delivery in the
+    /// same epoch means the stream lost its tail (a replica promoted behind its master, a
+    /// restore from an older copy): without this check the hub would take its offsets for
+    /// duplicates and drop them, and later ones would go out as if nothing were missing. The
+    /// message is dropped, the stream gets a new epoch, and subscribers recover into it.
+    private func heard(_ channel: String, _ position: StreamPosition) -> Bool {
+        if store.watermarks.delivered(channel, position) { return true }
+        logger.error(
+            "redis pub/sub went back in a stream's epoch: its history lost its tail",
+            metadata: ["channel": "\(channel)", "offset": "\(position.offset)", "epoch": "\(position.epoch)"])
+        Task {
+            do {
+                try await store.rewind(channel: channel, epoch: position.epoch, metaTTLSeconds: 0)
+            } catch {
+                logger.error("could not give the stream a new epoch", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            }
+            // Whoever changed the epoch, this node's subscribers recover into the new one.
+            handler?.handleDeliveryGap(channels: [channel])
+        }
+        return false
     }
 
     private func decode(_ record: ArraySlice<UInt8>, offset: UInt64) throws -> Publication {

@@ -19,7 +19,8 @@ struct RedisScript: Sendable {
     }
 
     /// keyed.lua's functions are prepended to the scripts that use them.
-    static let historyAdd = RedisScript(name: "history_add", source: PackageResources.keyed_lua + PackageResources.history_add_lua)
+    static let historyAdd = RedisScript(
+        name: "history_add", source: PackageResources.stream_read_lua + PackageResources.keyed_lua + PackageResources.history_add_lua)
     static let keyedGet = RedisScript(
         name: "keyed_get", source: PackageResources.stream_read_lua + PackageResources.keyed_lua + PackageResources.keyed_get_lua)
     /// stream_read.lua's function is prepended to both reads.

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The Redis servers of one engine (`engine.redis.address`), each with its pool of command
 /// connections. A channel lives on exactly one of them, chosen by a jump consistent hash of its
@@ -10,17 +11,29 @@ package final class RedisShards: Sendable {
     package let configurations: [RedisConfiguration]
     let pools: [RedisConnectionPool]
     let keys: RedisKeys
+    /// Per shard, its Sentinels when the master is found through them (`sentinel_address`).
+    let sentinels: [RedisSentinel?]
+    /// Called with a shard's index when its master changed (after the pool's connections are
+    /// dropped): the broker moves that shard's PUB/SUB connection.
+    private let masterSwitchHandlers = Mutex<[@Sendable (Int) async -> Void]>([])
 
     package init(
-        _ configurations: [RedisConfiguration], prefix: String, poolSize: Int = 4,
+        _ configurations: [RedisConfiguration], prefix: String, poolSize: Int = 4, sentinels: [RedisSentinel?] = [],
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "strata.redis")
     ) {
         precondition(!configurations.isEmpty, "at least one Redis address")
+        precondition(sentinels.isEmpty || sentinels.count == configurations.count, "one Sentinel set per shard, or none")
         self.configurations = configurations
         self.keys = RedisKeys(prefix: prefix)
+        self.sentinels = sentinels.isEmpty ? configurations.map { _ in nil } : sentinels
         self.pools = configurations.map {
             RedisConnectionPool(configuration: $0, size: poolSize, eventLoopGroup: eventLoopGroup, logger: logger)
         }
+    }
+
+    /// `handler` runs whenever a shard's master changes (Sentinel), with the shard's index.
+    package func onMasterSwitch(_ handler: @escaping @Sendable (Int) async -> Void) {
+        masterSwitchHandlers.withLock { $0.append(handler) }
     }
 
     package var count: Int { configurations.count }
@@ -59,18 +72,34 @@ package final class RedisShards: Sendable {
         do {
             return try await script.run(on: connection, keys: keys, arguments: arguments, transform: transform).get()
         } catch let error as RedisError {
+            // A replica answers writes with READONLY: the master moved under this connection
+            // (Sentinel tells of it too, but its message may come later). The next use
+            // connects to wherever the master is now.
+            if error.code == .serverError, error.message.hasPrefix("READONLY") { await connection.close() }
             throw error
         } catch {
             throw RedisError(.unexpectedReply, "\(script.name): \(error)")
         }
     }
 
-    /// Connects every pool; throws the first failure (start-up checks that Redis is there).
+    /// Connects every pool and starts watching each shard's Sentinels; throws the first
+    /// failure (start-up checks that Redis is there).
     package func connectAll() async throws(RedisError) {
         for pool in pools { try await pool.connectAll() }
+        for (index, sentinel) in sentinels.enumerated() {
+            guard let sentinel else { continue }
+            let pool = pools[index]
+            try await sentinel.watch { [weak self] _ in
+                Task {
+                    await pool.dropConnections()
+                    for handler in self?.masterSwitchHandlers.withLock({ $0 }) ?? [] { await handler(index) }
+                }
+            }
+        }
     }
 
     package func close() async {
+        for sentinel in sentinels { await sentinel?.close() }
         for pool in pools { await pool.close() }
     }
 }

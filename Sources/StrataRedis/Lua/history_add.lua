@@ -8,9 +8,12 @@
 --       4 PUB/SUB channel ('' = do not publish), 5 meta ttl (s, 0 = none),
 --       6 epoch for a new stream, 7 now (ms; '' = Redis keeps time), 8 result ttl (s; '' = no key),
 --       9 delta '1'/'0', 10 version (0 = none), 11 version epoch,
---       12 cache key ('' = none), 13 the publication removes the key '1'/'0', 14 key limit
+--       12 cache key ('' = none), 13 the publication removes the key '1'/'0', 14 key limit,
+--       15 / 16 the epoch and offset the node has seen ('' = none; `rewound` in stream_read.lua,
+--       prepended: a stream behind it gets the new epoch ARGV[6], keeping entries and top)
 -- Returns {offset, epoch, from result cache '1'/'0', suppressed '1'/'0' (or 'limit': the keyed
--- table is full, nothing appended), previous record or ''}.
+-- table is full, nothing appended), previous record or '', and '1' when the epoch changed
+-- because the stream had lost its tail}.
 --
 -- Meta fields: e epoch (written when the stream begins), s top offset, v / ve version and
 -- version epoch; ke / kc / kf for the keyed table (keyed.lua).
@@ -56,7 +59,14 @@ local meta = redis.call('HMGET', KEYS[2], 'e', 's', 'mx', 'ex', 'v', 've')
 local epoch = meta[1]
 local top = tonumber(meta[2] or '0')
 local fresh = false
+local lost = '0'
 if epoch and now and tonumber(meta[3] or '0') > 0 and now >= tonumber(meta[3]) then epoch = false end
+if rewound(epoch, top, ARGV[15] or '', ARGV[16] or '') then
+  -- Behind what this node saw: a new epoch over the same entries and top.
+  epoch = ARGV[6]
+  lost = '1'
+  redis.call('HSET', KEYS[2], 'e', epoch)
+end
 if not epoch then
   -- No stream yet, or its meta expired: a new epoch, and nothing left of an older one.
   epoch = ARGV[6]
@@ -104,7 +114,7 @@ if version > 0 then
     -- Suppressed: nothing appended, but a stream created here keeps its epoch.
     redis.call('HSET', KEYS[2], unpack(metaFields({'s', ms(top)}, nil)))
     keepMeta()
-    return {top, epoch, '0', '1', ''}
+    return {top, epoch, '0', '1', '', lost}
   end
 end
 
@@ -172,4 +182,4 @@ if ARGV[4] ~= '' then
   end
 end
 remember(top, epoch)
-return {top, epoch, '0', '0', previous}
+return {top, epoch, '0', '0', previous, lost}

@@ -3,14 +3,15 @@
 --
 -- KEYS: 1 stream, 2 stream meta, 3 keyed values, 4 keyed order, 5 keyed tombstones
 -- ARGV: 1 since ('' = the live keys only; else every entry after that offset, tombstones too),
---       2 meta ttl (s, 0 = none), 3 epoch for a new stream, 4 now (ms; '' = Redis keeps time)
--- Returns {top, epoch, floor, {offset, value, offset, value, ...}} in offset order, each value
--- 'v' or 'r' (tombstone) then the publication record.
+--       2 meta ttl (s, 0 = none), 3 epoch for a new stream, 4 now (ms; '' = Redis keeps time),
+--       5 / 6 the epoch and offset the node has seen ('' = none; stream_read.lua)
+-- Returns {top, epoch, floor, {offset, value, offset, value, ...}, lost tail '1'/'0'} in offset
+-- order, each value 'v' or 'r' (tombstone) then the publication record.
 
 local now = tonumber(ARGV[4])
 
 local metaTTL = tonumber(ARGV[2])
-local epoch, top = readStream(KEYS[1], KEYS[2], ARGV[3], now, metaTTL)
+local epoch, top, lost = readStream(KEYS[1], KEYS[2], ARGV[3], now, metaTTL, ARGV[5], ARGV[6])
 local floor = keyedTable(KEYS[2], KEYS[3], KEYS[4], KEYS[5], epoch, top)
 if metaTTL > 0 then keepKeyed(KEYS[3], KEYS[4], KEYS[5], metaTTL) end
 
@@ -35,4 +36,4 @@ for first = 1, #members, 2000 do
     end
   end
 end
-return {top, epoch, floor, out}
+return {top, epoch, floor, out, lost and '1' or '0'}
