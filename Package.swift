@@ -104,6 +104,17 @@ let package = Package(
         ),
         // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes):
         // the client (Client/), and the history store, broker and presence on it (Engine/, Lua/).
+        // The broker on NATS: its client (text protocol over SwiftNIO) and Centrifugo's messages.
+        .target(
+            name: "StrataNATS",
+            dependencies: [
+                "StrataCore", "StrataHistory", "StrataBroker", "StrataProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strataSettings
+        ),
         .target(
             name: "StrataRedis",
             dependencies: [
@@ -325,7 +336,7 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataNATS", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -367,6 +378,13 @@ let package = Package(
                 "StrataRedis", "StrataTesting", "StrataHistory", "StrataBroker", "StrataHTTP", "StrataCore",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strataSettings),
+        .testTarget(
+            name: "StrataNATSTests",
+            dependencies: [
+                "StrataNATS", "StrataProtocol", "StrataCore",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strataSettings),
         .testTarget(

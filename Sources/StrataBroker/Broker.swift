@@ -80,3 +80,14 @@ package final class LocalBroker: Broker {
         try await store.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTLSeconds)
     }
 }
+
+/// A broker's refusal that clients must see as it is (an error code of the protocol), not as an
+/// internal error: a channel name the broker's transport cannot carry, history a broker does
+/// not keep.
+package struct BrokerRefusal: Error, Sendable {
+    package let error: StrataError
+
+    package init(_ error: StrataError) {
+        self.error = error
+    }
+}

@@ -154,10 +154,12 @@ package enum ConfigLoader {
             c[keyPath: keyPath].enabled = r.bool(path + ".enabled", false)
             c[keyPath: keyPath].type = r.string(path + ".type", "memory")
             c[keyPath: keyPath].redis = redis(path + ".redis", r)
-            if c[keyPath: keyPath].enabled && !["memory", "redis"].contains(c[keyPath: keyPath].type) {
-                r.fail(path + ".type", "\"\(c[keyPath: keyPath].type)\" is not available (memory or redis)")
+            let types = path == "broker" ? ["memory", "redis", "nats"] : ["memory", "redis"]
+            if c[keyPath: keyPath].enabled && !types.contains(c[keyPath: keyPath].type) {
+                r.fail(path + ".type", "\"\(c[keyPath: keyPath].type)\" is not available (\(types.joined(separator: ", ")))")
             }
         }
+        c.broker.nats = readNATS(r, on: c.broker.enabled && c.broker.type == "nats")
         c.httpAPI.key = r.string("http_api.key", "")
         c.httpAPI.insecure = r.bool("http_api.insecure", false)
         c.httpAPI.handlerPrefix = r.string("http_api.handler_prefix", c.httpAPI.handlerPrefix)
@@ -575,6 +577,57 @@ package enum ConfigLoader {
         if ms < 0 { r.fail(errorPath, "must not be negative"); return 0 }
         if ms % 1000 != 0 { r.fail(errorPath, "must be a whole number of seconds") }
         return ms / 1000
+    }
+
+    /// `broker.nats`: Centrifugo's keys; the URL's servers (`nats://[user:password@|token@]host[:port]`,
+    /// several separated by commas) are checked only when the NATS broker is on.
+    static func readNATS(_ r: ConfigReader, on: Bool) -> StrataConfig.NATS {
+        var n = StrataConfig.NATS()
+        n.url = r.string("broker.nats.url", n.url)
+        n.prefix = r.string("broker.nats.prefix", n.prefix)
+        n.dialTimeoutMillis = r.duration("broker.nats.dial_timeout", n.dialTimeoutMillis)
+        n.writeTimeoutMillis = r.duration("broker.nats.write_timeout", n.writeTimeoutMillis)
+        guard on else { return n }
+        if n.prefix.isEmpty { r.fail("broker.nats.prefix", "must not be empty") }
+        if n.dialTimeoutMillis <= 0 { r.fail("broker.nats.dial_timeout", "must be positive") }
+        if n.writeTimeoutMillis <= 0 { r.fail("broker.nats.write_timeout", "must be positive") }
+        n.servers = []
+        for part in n.url.split(separator: ",") {
+            var rest = Substring(part.trimmingCharacters(in: .whitespaces))
+            if rest.hasPrefix("tls://") {
+                r.fail("broker.nats.url", "TLS to NATS (tls://) is not supported yet")
+                return n
+            }
+            if rest.hasPrefix("nats://") { rest = rest.dropFirst("nats://".count) }
+            var server = StrataConfig.NATS.Server(host: "", port: 4222)
+            if let at = rest.lastIndex(of: "@") {
+                let credentials = rest[..<at]
+                rest = rest[rest.index(after: at)...]
+                if let colon = credentials.firstIndex(of: ":") {
+                    server.user = Self.percentDecoded(credentials[..<colon])
+                    server.password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
+                } else {
+                    server.token = Self.percentDecoded(credentials)
+                }
+            }
+            if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+            if let colon = rest.lastIndex(of: ":") {
+                guard let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port) else {
+                    r.fail("broker.nats.url", "bad port in \"\(part)\"")
+                    return n
+                }
+                server.port = port
+                rest = rest[..<colon]
+            }
+            guard !rest.isEmpty else {
+                r.fail("broker.nats.url", "no host in \"\(part)\"")
+                return n
+            }
+            server.host = String(rest)
+            n.servers.append(server)
+        }
+        if n.servers.isEmpty { r.fail("broker.nats.url", "needs a server") }
+        return n
     }
 
     /// One Redis section (`engine.redis`, `broker.redis`, `presence_manager.redis`).

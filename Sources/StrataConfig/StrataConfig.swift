@@ -371,11 +371,37 @@ package struct StrataConfig: Sendable {
         }
     }
 
-    /// `broker.*` / `presence_manager.*`: a separate Redis for that part, overriding the engine.
+    /// `broker.*` / `presence_manager.*`: a separate Redis for that part, overriding the engine
+    /// (or for the broker, NATS).
     package struct SeparateRedis: Sendable {
         package var enabled = false
         package var type = "memory"
         package var redis = Redis()
+        /// `broker.nats.*` (the broker only).
+        package var nats = NATS()
+    }
+
+    /// `broker.nats.*` (Centrifugo's names; docs/nats.md).
+    package struct NATS: Sendable {
+        package var url = "nats://127.0.0.1:4222"
+        package var prefix = "centrifugo"
+        package var dialTimeoutMillis: Int64 = 1000
+        package var writeTimeoutMillis: Int64 = 1000
+        /// `url`, parsed (when the NATS broker is on).
+        package var servers: [Server] = []
+
+        package struct Server: Sendable, Hashable {
+            package var host: String
+            package var port: Int
+            package var user = ""
+            package var password = ""
+            package var token = ""
+
+            package init(host: String, port: Int) {
+                self.host = host
+                self.port = port
+            }
+        }
     }
 
     /// `engine.lmdb.*`: where and how the embedded store keeps channel streams.

@@ -42,10 +42,12 @@ package final class ManualClock: WallClock {
 }
 
 extension Duration {
-    /// Whole nanoseconds (what swift-metrics timers record).
+    /// Whole nanoseconds (what swift-metrics timers record), saturating: Strata's durations are
+    /// far below 292 years, but one read from a config must not trap.
     package var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }
 

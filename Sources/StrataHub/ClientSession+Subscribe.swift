@@ -191,6 +191,9 @@ extension ClientSession {
         // Subscribe to the broker strictly before reading history: that is what makes recovery lossless.
         do {
             try await node.addSubscriber(channel, self)
+        } catch let refused as BrokerRefusal {
+            await abortSubscribe(channel)
+            throw .error(refused.error)
         } catch {
             await abortSubscribe(channel)
             throw .error(.internalError)

@@ -151,6 +151,8 @@ package final class Node: BrokerEventHandler, Sendable {
             logger.warning(
                 "keyed cache channel is full", metadata: ["channel": "\(channel)", "cache_key_limit": "\(full.limit)"])
             throw .keyedCacheFull(limit: full.limit)
+        } catch let refused as BrokerRefusal {
+            throw refused.error
         } catch {
             logger.error("publish failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -169,6 +171,8 @@ package final class Node: BrokerEventHandler, Sendable {
         do {
             metrics.historyReads.increment()
             result = try await broker.history(channel: channel, filter: filter, metaTTLSeconds: channels.retention(ns).metaTTLSeconds)
+        } catch let refused as BrokerRefusal {
+            throw refused.error
         } catch {
             logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -197,6 +201,8 @@ package final class Node: BrokerEventHandler, Sendable {
         do {
             if fresh { return try await read() }
             return try await readCache.read(channel: channel, filter: filter, now: clock.nowMillis(), listening: listens(to: channel), read)
+        } catch let refused as BrokerRefusal {
+            throw refused.error
         } catch {
             logger.error("history read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -233,6 +239,8 @@ package final class Node: BrokerEventHandler, Sendable {
                 reads.withLock { $0 += 1 }
                 return try await broker.keyedCache(channel: channel, since: since, metaTTLSeconds: metaTTL)
             }
+        } catch let refused as BrokerRefusal {
+            throw refused.error
         } catch {
             logger.error("keyed cache read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .internalError
@@ -246,6 +254,8 @@ package final class Node: BrokerEventHandler, Sendable {
         do {
             try await broker.removeHistory(channel: channel)
             readCache.invalidate(channel)
+        } catch let refused as BrokerRefusal {
+            throw refused.error
         } catch {
             throw .internalError
         }

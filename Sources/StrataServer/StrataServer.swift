@@ -18,6 +18,7 @@ import StrataHistory
 import StrataHub
 import StrataLMDB
 import StrataMetrics
+import StrataNATS
 import StrataProxy
 import StrataProxyGRPC
 import StrataProxyHTTP
@@ -238,6 +239,16 @@ package enum StrataServer {
             store = redisStore
             broker = RedisBroker(store: redisStore, logger: logger)
             nodes = RedisNodeRegistry(shards: shards)
+        }
+        if config.broker.enabled && config.broker.type == "nats" {
+            // Delivery over NATS; history stays in the engine's store only when every node
+            // shares it (Redis). The memory and LMDB engines' streams are each node's own, so
+            // NATS then carries PUB/SUB only, as in Centrifugo (docs/nats.md).
+            let nats = config.broker.nats
+            let configuration = NATSConfiguration(
+                servers: nats.servers.map { NATSAddress(host: $0.host, port: $0.port, user: $0.user, password: $0.password, token: $0.token) },
+                connectTimeout: .milliseconds(nats.dialTimeoutMillis), pongTimeout: .milliseconds(nats.writeTimeoutMillis))
+            broker = NATSBroker(configuration: configuration, prefix: nats.prefix, store: store as? RedisHistoryStore, logger: logger)
         }
         if config.presenceManager.enabled && config.presenceManager.type == "redis" {
             let redis = config.presenceManager.redis

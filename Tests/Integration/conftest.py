@@ -581,6 +581,60 @@ def redis_sentinel(tmp_path_factory: pytest.TempPathFactory):
     setup.stop()
 
 
+NATS_SERVER = os.environ.get("NATS_SERVER", "/usr/sbin/nats-server")
+
+
+class NATSProcess:
+    """Debian's nats-server on a free loopback port (`extra_args`: --user/--pass, say).
+    `kill()` is SIGKILL; `start()` again reuses the port."""
+
+    def __init__(self, workdir: Path, extra_args: Optional[list[str]] = None) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.extra_args = list(extra_args or [])
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> "NATSProcess":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = open(self.workdir / "nats.log", "ab")
+        self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), *self.extra_args],
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        _LIVE_PROCESSES.add(self.proc)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nats-server exited: {_tail(self.workdir / 'nats.log')}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    if s.recv(4).startswith(b"INFO"):
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"nats-server on {self.port} did not answer")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc is not None:
+            _LIVE_PROCESSES.discard(self.proc)
+
+
+@pytest.fixture
+def nats_server(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh nats-server for one test, killed at teardown."""
+    if not os.access(NATS_SERVER, os.X_OK):
+        pytest.fail(f"nats-server not found at {NATS_SERVER} (`scripts/install-deps.sh test` installs it)", pytrace=False)
+    proc = NATSProcess(tmp_path_factory.mktemp("nats")).start()
+    yield proc
+    proc.kill()
+
+
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory) -> Path:
     """A test CA (ca.pem) and two certificates it signed, made with Debian's `openssl`:

@@ -52,7 +52,12 @@ struct RedisConfigTests {
         (#"{"engine":{"redis":{"address":[]}}}"#, "engine.redis.address"),
         (#"{"engine":{"redis":{"cluster_address":["c:1"]}}}"#, "engine.redis.cluster_address"),
         (#"{"engine":{"redis":{"prefix":""}}}"#, "engine.redis.prefix"),
-        (#"{"broker":{"enabled":true,"type":"nats"}}"#, "broker.type"),
+        (#"{"broker":{"enabled":true,"type":"postgres"}}"#, "broker.type"),
+        (#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"tls://n:4222"}}}"#, "broker.nats.url"),
+        (#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"nats://n:99999"}}}"#, "broker.nats.url"),
+        (#"{"broker":{"enabled":true,"type":"nats","nats":{"allow_wildcards":true}}}"#, "broker.nats.allow_wildcards"),
+        (#"{"engine":{"redis":{"sentinel_address":["s:26379"]}}}"#, "engine.redis.sentinel_master_name"),
+        (#"{"engine":{"redis":{"sentinel_address":["s"],"sentinel_master_name":"m"}}}"#, "engine.redis.sentinel_address[0]"),
     ])
     func unsupportedSettingsAreRefusedWithTheirPath(_ json: String, _ path: String) {
         let errors = configErrors(json)
@@ -86,5 +91,25 @@ struct RedisConfigTests {
         let all = try decodeJSON(#"{"engine":{"redis":{"tls":{"enabled":true,"insecure_skip_verify":true},"address":["a:1","b:2"]}}}"#)
         #expect(all.engine.redis.endpoints.allSatisfy { $0.tls.enabled && $0.tls.insecureSkipVerify })
         #expect(all.unknownKeys.isEmpty)
+    }
+
+    /// Sentinel: each entry is one shard's Sentinels; the master's credentials are the section's.
+    @Test func sentinelShards() throws {
+        let c = try decodeJSON(
+            #"{"engine":{"redis":{"sentinel_address":["s1:26379,s2:26380","s3:26379"],"sentinel_master_name":"mymaster","sentinel_password":"sp","password":"mp","address":"ignored:1"}}}"#)
+        #expect(c.engine.redis.sentinels == [[.init(host: "s1", port: 26379), .init(host: "s2", port: 26380)], [.init(host: "s3", port: 26379)]])
+        #expect(c.engine.redis.sentinelMasterName == "mymaster" && c.engine.redis.sentinelPassword == "sp")
+        #expect(c.engine.redis.endpoints.count == 2 && c.engine.redis.endpoints.allSatisfy { $0.password == "mp" })
+    }
+
+    /// NATS: Go's URL forms, several servers, credentials percent-decoded, a token.
+    @Test func natsServers() throws {
+        let c = try decodeJSON(
+            #"{"broker":{"enabled":true,"type":"nats","nats":{"url":"nats://u:p%40ss@n1:4223, n2 ,nats://tok@n3","prefix":"app","dial_timeout":"2s"}}}"#)
+        let servers = c.broker.nats.servers
+        #expect(servers.map(\.host) == ["n1", "n2", "n3"] && servers.map(\.port) == [4223, 4222, 4222])
+        #expect(servers[0].user == "u" && servers[0].password == "p@ss" && servers[2].token == "tok")
+        #expect(c.broker.nats.prefix == "app" && c.broker.nats.dialTimeoutMillis == 2000)
+        #expect(c.unknownKeys.isEmpty)
     }
 }

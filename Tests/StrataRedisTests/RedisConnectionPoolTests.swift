@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import StrataCore
 import StrataRedis
 import StrataTesting
 import StrataHTTP

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import StrataCore
 import NIOPosix
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import StrataCore
 import Synchronization
 
 /// When any slot of a pool last connected: the server is back, so slots waiting out a backoff
