@@ -426,10 +426,12 @@ async def client_factory(protocol: str):
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
 
-class RedisProcess:
-    """A private redis-server on a free loopback port without persistence (so a restart loses
-    every key, like a crashed cache node). `kill()` is SIGKILL; `start()` again reuses the port.
-    `extra_args` go to redis-server as they are (a TLS port, say)."""
+class LoopbackProcess:
+    """A server process of the tests' own (redis-server, nats-server) on a free loopback port,
+    its log in `workdir`. `kill()` is SIGKILL; `start()` again reuses the port. `extra_args`
+    go to the server as they are (a TLS port, credentials)."""
+
+    log_name = "server.log"
 
     def __init__(self, workdir: Path, extra_args: Optional[list[str]] = None) -> None:
         self.workdir = workdir
@@ -437,31 +439,51 @@ class RedisProcess:
         self.extra_args = list(extra_args or [])
         self.proc: Optional[subprocess.Popen] = None
 
+    def _spawn(self, argv: list[str], ready, what: str) -> None:
+        """Starts `argv` and waits until `ready()` (a probe of the port) says yes."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _LIVE_PROCESSES.add(self.proc)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{what} exited: {_tail(self.workdir / self.log_name)}")
+            try:
+                if ready():
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"{what} on {self.port} did not answer")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc is not None:
+            _LIVE_PROCESSES.discard(self.proc)
+
+
+class RedisProcess(LoopbackProcess):
+    """A private redis-server without persistence (so a restart loses every key, like a crashed
+    cache node)."""
+
+    log_name = "redis.log"
+
     @property
     def address(self) -> str:
         return f"redis://127.0.0.1:{self.port}"
 
     def start(self) -> "RedisProcess":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"), "--daemonize", "no", *self.extra_args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        _LIVE_PROCESSES.add(self.proc)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited: {_tail(self.workdir / 'redis.log')}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"redis-server on {self.port} did not answer PING")
+        def answers() -> bool:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+
+        self._spawn([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+                     "--dir", str(self.workdir), "--logfile", str(self.workdir / self.log_name), "--daemonize", "no",
+                     *self.extra_args], answers, "redis-server")
+        return self
 
     def command(self, *args: str) -> bytes:
         """One command over a raw socket (inline form); returns the raw reply."""
@@ -478,13 +500,6 @@ class RedisProcess:
     def resume(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.proc is not None:
-            _LIVE_PROCESSES.discard(self.proc)
 
 
 @pytest.fixture
@@ -584,45 +599,23 @@ def redis_sentinel(tmp_path_factory: pytest.TempPathFactory):
 NATS_SERVER = os.environ.get("NATS_SERVER", "/usr/sbin/nats-server")
 
 
-class NATSProcess:
-    """Debian's nats-server on a free loopback port (`extra_args`: --user/--pass, say).
-    `kill()` is SIGKILL; `start()` again reuses the port."""
+class NATSProcess(LoopbackProcess):
+    """Debian's nats-server (`extra_args`: --user/--pass, say)."""
 
-    def __init__(self, workdir: Path, extra_args: Optional[list[str]] = None) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.extra_args = list(extra_args or [])
-        self.proc: Optional[subprocess.Popen] = None
+    log_name = "nats.log"
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> "NATSProcess":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.workdir / "nats.log", "ab")
-        self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), *self.extra_args],
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        _LIVE_PROCESSES.add(self.proc)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited: {_tail(self.workdir / 'nats.log')}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    if s.recv(4).startswith(b"INFO"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"nats-server on {self.port} did not answer")
+        def answers() -> bool:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                return s.recv(4).startswith(b"INFO")
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.proc is not None:
-            _LIVE_PROCESSES.discard(self.proc)
+        self._spawn([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-l", str(self.workdir / self.log_name), *self.extra_args],
+                    answers, "nats-server")
+        return self
 
 
 @pytest.fixture

@@ -536,3 +536,64 @@ def test_sentinel_without_a_master_name_is_refused(strata_bin, tmp_path):
     path.write_text(json.dumps(cfg))
     out = subprocess.run([str(strata_bin), "checkconfig", "--config", str(path)], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0 and "engine.redis.sentinel_master_name" in out.stdout + out.stderr, out
+
+
+@pytest.mark.json_only
+async def test_a_failover_to_a_lagging_replica_tells_every_subscriber_recovered_false(
+    server_factory, redis_sentinel, api_factory, client_factory
+):
+    """A real lagging failover: the replica is stopped (SIGSTOP) while node A goes on publishing,
+    so the master acknowledges publications the replica never gets; then the master is killed
+    (kill -9) and the replica resumes, and Sentinel promotes it on its own. The stream is now
+    behind what the nodes saw, in the same epoch. The next publication must not reuse those
+    offsets silently: the epoch changes and every subscriber on node B is told recovered=false.
+    Reported: acknowledged publications lost, clients told recovered=false."""
+    section = {"sentinel_address": [redis_sentinel.address], "sentinel_master_name": "mymaster", "prefix": "lag",
+               "probe_interval": "500ms", "io_timeout": "1s"}
+    node_a = server_factory({"engine": {"type": "redis", "redis": section}})
+    node_b = server_factory({"engine": {"type": "redis", "redis": section}})
+    channel = unique("chat:lagging")
+    followers = []
+    for i in range(5):
+        client, ev = client_factory(node_b, user=f"f{i}")
+        await connect_client(client, ev)
+        _, sev, first = await subscribe(client, channel)
+        followers.append(sev)
+    api_a = api_factory(node_a, timeout=10)
+    for n in range(1, 4):
+        await api_a.publish(PublishRequest(channel=channel, data={"n": n}))
+    # Wait until the replica has 1..3: its stream holds three entries.
+    redis_sentinel._wait(lambda: redis_sentinel.replica.command("XLEN", f"lag.stream.{channel}").strip() == b":3", "replication")
+    redis_sentinel.replica.pause()
+    # Cut the replication link too: a stopped process still receives into its socket buffer,
+    # and would apply what the master sent once resumed.
+    redis_sentinel.master.command("CLIENT", "KILL", "TYPE", "replica")
+    for n in range(4, 8):  # acknowledged by the master only
+        await api_a.publish(PublishRequest(channel=channel, data={"n": n}))
+    for sev in followers:
+        await sev.wait("on_publication", lambda c: c.pub.data == {"n": 7}, timeout=5)
+    redis_sentinel.master.kill()
+    redis_sentinel.replica.resume()
+    redis_sentinel._wait(lambda: redis_sentinel.master_port() == redis_sentinel.replica.port, "Sentinel to promote the replica", timeout=30)
+
+    started = time.monotonic()
+    while True:  # the nodes move to the new master; a call may fail meanwhile
+        try:
+            await api_a.publish(PublishRequest(channel=channel, data={"n": 8}, idempotency_key=f"{channel}-8"))
+            break
+        except CentApiResponseError:
+            assert time.monotonic() - started < 30, "publishing did not resume after the failover"
+            await asyncio.sleep(0.2)
+    told = 0
+    for sev in followers:
+        again = await sev.wait_count("on_subscribed", 2, timeout=15)
+        assert again[-1].was_recovering and not again[-1].recovered, again[-1]
+        assert again[-1].stream_position.epoch != first.stream_position.epoch
+        told += 1
+    history = await api_factory(node_b).history(HistoryRequest(channel=channel, limit=-1))
+    kept = [p.data["n"] for p in history.publications]
+    lost = [n for n in range(1, 8) if n not in kept]
+    assert lost, "the replica had everything: the test did not make it lag"
+    assert history.epoch != first.stream_position.epoch
+    print(f"lagging failover: acknowledged publications lost: {len(lost)} of 7 ({lost}); "
+          f"clients told recovered=false: {told} of {len(followers)}")
