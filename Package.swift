@@ -385,6 +385,7 @@ let package = Package(
             dependencies: [
                 "StrataNATS", "StrataProtocol", "StrataCore",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strataSettings),
         .testTarget(
