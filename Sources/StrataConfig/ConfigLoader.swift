@@ -696,6 +696,11 @@ package enum ConfigLoader {
     ) -> Result<StrataConfig.Redis.Endpoint, AddressError> {
         var endpoint = defaults
         var rest = Substring(address)
+        if rest.hasPrefix("redis+sentinel://") || rest.hasPrefix("rediss+sentinel://") {
+            return .failure(AddressError(text: "the redis+sentinel:// form is not read yet: use sentinel_address and sentinel_master_name"))
+        }
+        if rest.hasPrefix("redis+cluster://") { return .failure(AddressError(text: "Redis Cluster is not supported yet")) }
+        if rest.hasPrefix("unix://") { return .failure(AddressError(text: "unix sockets are not supported yet: use host:port")) }
         let isURL = rest.hasPrefix("redis://") || rest.hasPrefix("rediss://")
         if rest.hasPrefix("rediss://") {
             endpoint.tls.enabled = true

@@ -597,3 +597,33 @@ async def test_a_failover_to_a_lagging_replica_tells_every_subscriber_recovered_
     assert history.epoch != first.stream_position.epoch
     print(f"lagging failover: acknowledged publications lost: {len(lost)} of 7 ({lost}); "
           f"clients told recovered=false: {told} of {len(followers)}")
+
+
+@pytest.mark.json_only
+async def test_a_presence_manager_of_its_own_follows_a_sentinel_failover(
+    server_factory, redis_sentinel, api_factory, client_factory
+):
+    """presence_manager.redis through Sentinel beside the memory engine: nothing connects it up
+    front, so its Sentinel watch starts with its first call; after a failover the next presence
+    call goes to the new master at once and finds the entry (replicated before)."""
+    node = server_factory({"engine": {"type": "memory"}, "presence_manager": {"enabled": True, "type": "redis", "redis": {
+        "sentinel_address": [redis_sentinel.address], "sentinel_master_name": "mymaster", "prefix": "pm"}}})
+    client, ev = client_factory(node, user="present")
+    await connect_client(client, ev)
+    channel = unique("chat:presence")
+    await subscribe(client, channel)
+    api = api_factory(node)
+    assert [c.user for c in (await api.presence(PresenceRequest(channel=channel))).presence.values()] == ["present"]
+    await asyncio.sleep(0.5)  # the watch is up, the entry replicated
+    redis_sentinel.failover()
+    await asyncio.sleep(0.3)
+    # A write right after: a second subscriber's presence entry (an add that met the old master,
+    # now a replica, would fail with READONLY and the entry would be missing).
+    late, ev2 = client_factory(node, user="late")
+    await connect_client(late, ev2)
+    await subscribe(late, channel)
+    result = await api.presence(PresenceRequest(channel=channel))
+    assert sorted(c.user for c in result.presence.values()) == ["late", "present"]
+    assert "redis master switched" in node.logs()
+    await asyncio.wait_for(client.disconnect(), 5)
+    await asyncio.wait_for(late.disconnect(), 5)

@@ -43,6 +43,8 @@ struct RedisConfigTests {
 
     @Test(arguments: [
         (#"{"engine":{"redis":{"address":["x:1?tls_enabled=maybe"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["redis+sentinel://s:26379?sentinel_master_name=m"]}}}"#, "engine.redis.address[0]"),
+        (#"{"engine":{"redis":{"address":["redis+cluster://c:7000"]}}}"#, "engine.redis.address[0]"),
         (#"{"engine":{"redis":{"tls":{"enabled":true,"cert_pem":"/no/such.pem"}}}}"#, "engine.redis.tls.cert_pem"),
         (#"{"engine":{"redis":{"tls":{"enabled":true,"key_pem":"/no/such.key"}}}}"#, "engine.redis.tls.key_pem"),
         (#"{"engine":{"redis":{"address":["u:p@x:1"]}}}"#, "engine.redis.address[0]"),

@@ -16,6 +16,9 @@ package final class RedisShards: Sendable {
     /// Called with a shard's index when its master changed (after the pool's connections are
     /// dropped): the broker moves that shard's PUB/SUB connection.
     private let masterSwitchHandlers = Mutex<[@Sendable (Int) async -> Void]>([])
+    /// Whether the Sentinel watches run (or are being started); they start with `connectAll`
+    /// or, for shards nobody connects up front (a presence manager's own Redis), on first use.
+    private let watching = Mutex(false)
 
     package init(
         _ configurations: [RedisConfiguration], prefix: String, poolSize: Int = 4, sentinels: [RedisSentinel?] = [],
@@ -67,6 +70,9 @@ package final class RedisShards: Sendable {
         _ script: RedisScript, channel: String, keys: [String], arguments: [any RESPArgument], ordered: Bool = true,
         transform: @escaping @Sendable (RESPValue) throws -> T
     ) async throws(RedisError) -> T {
+        if sentinels.contains(where: { $0 != nil }), !watching.withLock({ $0 }) {
+            Task { try? await self.watchSentinels() }
+        }
         let connection =
             ordered ? try await connection(for: channel) : try await pools[index(for: channel)].connectionOnCallerLoop()
         do {
@@ -86,15 +92,31 @@ package final class RedisShards: Sendable {
     /// failure (start-up checks that Redis is there).
     package func connectAll() async throws(RedisError) {
         for pool in pools { try await pool.connectAll() }
-        for (index, sentinel) in sentinels.enumerated() {
-            guard let sentinel else { continue }
-            let pool = pools[index]
-            try await sentinel.watch { [weak self] _ in
-                Task {
-                    await pool.dropConnections()
-                    for handler in self?.masterSwitchHandlers.withLock({ $0 }) ?? [] { await handler(index) }
+        try await watchSentinels()
+    }
+
+    /// Starts each shard's Sentinel watch once; a failed start may be tried again.
+    func watchSentinels() async throws(RedisError) {
+        let start = watching.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        guard start else { return }
+        do throws(RedisError) {
+            for (index, sentinel) in sentinels.enumerated() {
+                guard let sentinel else { continue }
+                let pool = pools[index]
+                try await sentinel.watch { [weak self] _ in
+                    Task {
+                        await pool.dropConnections()
+                        for handler in self?.masterSwitchHandlers.withLock({ $0 }) ?? [] { await handler(index) }
+                    }
                 }
             }
+        } catch {
+            for sentinel in sentinels { await sentinel?.close() }
+            watching.withLock { $0 = false }
+            throw error
         }
     }
 
