@@ -104,11 +104,17 @@ let package = Package(
         ),
         // Redis through hiredis's RESP reader, SwiftNIO sockets (the engine for several nodes):
         // the client (Client/), and the history store, broker and presence on it (Engine/, Lua/).
+        // TLS on connections Strata makes (Redis, NATS): the settings each connection's handler comes from.
+        .target(
+            name: "StrataTLS",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: strataSettings
+        ),
         // The broker on NATS: its client (text protocol over SwiftNIO) and Centrifugo's messages.
         .target(
             name: "StrataNATS",
             dependencies: [
-                "StrataCore", "StrataHistory", "StrataBroker", "StrataProtocol",
+                "StrataCore", "StrataHistory", "StrataBroker", "StrataProtocol", "StrataTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,10 +124,9 @@ let package = Package(
         .target(
             name: "StrataRedis",
             dependencies: [
-                "StrataCore", "StrataHistory", "StrataRecordFormat", "StrataBroker", "StrataCompression", "CHiredis",
+                "StrataCore", "StrataHistory", "StrataRecordFormat", "StrataBroker", "StrataCompression", "CHiredis", "StrataTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -336,7 +341,7 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataHub", "StrataHTTP", "StrataTransport", "StrataServerAPI", "StrataConfig", "StrataCore", "StrataHistory",
-                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataNATS", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
+                "StrataBroker", "StrataLMDB", "StrataRedis", "StrataNATS", "StrataTLS", "StrataAdmin", "StrataACME", "StrataHTTPClient", "StrataProxyHTTP", "StrataProxy", "StrataProxyGRPC", "StrataConsumer", "StrataGRPCAPI", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

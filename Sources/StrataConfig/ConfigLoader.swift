@@ -587,6 +587,7 @@ package enum ConfigLoader {
         n.prefix = r.string("broker.nats.prefix", n.prefix)
         n.dialTimeoutMillis = r.duration("broker.nats.dial_timeout", n.dialTimeoutMillis)
         n.writeTimeoutMillis = r.duration("broker.nats.write_timeout", n.writeTimeoutMillis)
+        n.tls = readClientTLS(r, "broker.nats.tls")
         guard on else { return n }
         if n.prefix.isEmpty { r.fail("broker.nats.prefix", "must not be empty") }
         if n.dialTimeoutMillis <= 0 { r.fail("broker.nats.dial_timeout", "must be positive") }
@@ -594,9 +595,10 @@ package enum ConfigLoader {
         n.servers = []
         for part in n.url.split(separator: ",") {
             var rest = Substring(part.trimmingCharacters(in: .whitespaces))
+            // tls:// asks for TLS with the section's settings (or the system's roots), as Go's client.
             if rest.hasPrefix("tls://") {
-                r.fail("broker.nats.url", "TLS to NATS (tls://) is not supported yet")
-                return n
+                n.tls.enabled = true
+                rest = rest.dropFirst("tls://".count)
             }
             if rest.hasPrefix("nats://") { rest = rest.dropFirst("nats://".count) }
             var server = StrataConfig.NATS.Server(host: "", port: 4222)

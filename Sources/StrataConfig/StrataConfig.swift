@@ -387,6 +387,8 @@ package struct StrataConfig: Sendable {
         package var prefix = "centrifugo"
         package var dialTimeoutMillis: Int64 = 1000
         package var writeTimeoutMillis: Int64 = 1000
+        /// `tls`; a `tls://` URL turns it on with these settings.
+        package var tls = ClientTLS()
         /// `url`, parsed (when the NATS broker is on).
         package var servers: [Server] = []
 

@@ -24,6 +24,7 @@ import StrataProxyGRPC
 import StrataProxyHTTP
 import StrataRedis
 import StrataServerAPI
+import StrataTLS
 import StrataTransport
 import UnixSignals
 
@@ -245,9 +246,11 @@ package enum StrataServer {
             // shares it (Redis). The memory and LMDB engines' streams are each node's own, so
             // NATS then carries PUB/SUB only, as in Centrifugo (docs/nats.md).
             let nats = config.broker.nats
+            let tls = nats.tls.enabled
+                ? TLSClientSettings(context: try ClientTLS.context(nats.tls, path: "broker.nats.tls"), serverName: nats.tls.serverName) : nil
             let configuration = NATSConfiguration(
                 servers: nats.servers.map { NATSAddress(host: $0.host, port: $0.port, user: $0.user, password: $0.password, token: $0.token) },
-                connectTimeout: .milliseconds(nats.dialTimeoutMillis), pongTimeout: .milliseconds(nats.writeTimeoutMillis))
+                connectTimeout: .milliseconds(nats.dialTimeoutMillis), pongTimeout: .milliseconds(nats.writeTimeoutMillis), tls: tls)
             broker = NATSBroker(configuration: configuration, prefix: nats.prefix, store: store as? RedisHistoryStore, logger: logger)
         }
         if config.presenceManager.enabled && config.presenceManager.type == "redis" {
@@ -267,11 +270,11 @@ package enum StrataServer {
     static func redisShards(_ redis: StrataConfig.Redis, path: String, logger: Logger) throws -> RedisShards {
         // One TLS context per distinct setting: built once, shared by every connection.
         var contexts: [StrataConfig.ClientTLS: NIOSSLContext] = [:]
-        func redisTLS(_ settings: StrataConfig.ClientTLS, at key: String) throws -> RedisTLS? {
+        func redisTLS(_ settings: StrataConfig.ClientTLS, at key: String) throws -> TLSClientSettings? {
             guard settings.enabled else { return nil }
             let context = try contexts[settings] ?? ClientTLS.context(settings, path: key)
             contexts[settings] = context
-            return RedisTLS(context: context, serverName: settings.serverName)
+            return TLSClientSettings(context: context, serverName: settings.serverName)
         }
         var configurations = try redis.endpoints.map { endpoint in
             RedisConfiguration(

@@ -193,3 +193,43 @@ async def test_strata_and_centrifugo_nodes_share_one_nats(server_factory, nats_s
     finally:
         proc.kill()
         proc.wait(5)
+
+
+def _start(strata_bin, tmp_path, overrides: dict) -> subprocess.CompletedProcess:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(build_config(overrides)))
+    return subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
+
+
+async def test_nats_over_tls_with_client_certificates(strata_bin, tmp_path, tmp_path_factory, certs, server_factory, api_factory, client_factory):
+    """nats-server with --tls and --tlsverify (client certificates from the test CA): two nodes
+    with `broker.nats.tls` (CA and client certificate) deliver to each other — one through a
+    tls:// URL, one through `tls.enabled`; a node without TLS settings, or without a client
+    certificate, does not start and says why."""
+    nats = NATSProcess(tmp_path_factory.mktemp("nats-tls"), [
+        "--tls", "--tlscert", str(certs / "server.pem"), "--tlskey", str(certs / "server.key"),
+        "--tlsverify", "--tlscacert", str(certs / "ca.pem")]).start()
+    try:
+        tls = {"server_ca_pem": str(certs / "ca.pem"), "cert_pem": str(certs / "client.pem"), "key_pem": str(certs / "client.key")}
+        node_a = server_factory({"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
+            "url": f"tls://127.0.0.1:{nats.port}", "tls": tls}}})
+        node_b = server_factory({"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
+            "url": nats.url, "tls": {"enabled": True, **tls}}}})
+        client, ev = client_factory(node_b)
+        await connect_client(client, ev)
+        channel = unique("nohist")
+        _, sev, _ = await subscribe(client, channel)
+        await api_factory(node_a).publish(PublishRequest(channel=channel, data={"over": "tls"}))
+        assert (await sev.wait("on_publication")).pub.data == {"over": "tls"}
+        await asyncio.wait_for(client.disconnect(), 5)
+
+        plain = _start(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {"url": nats.url}}})
+        assert plain.returncode != 0 and "requires TLS" in plain.stdout + plain.stderr, plain
+        no_cert = _start(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
+            "url": nats.url, "tls": {"enabled": True, "server_ca_pem": str(certs / "ca.pem")}}}})
+        assert no_cert.returncode != 0, no_cert
+        wrong_ca = _start(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
+            "url": nats.url, "tls": {"enabled": True, "server_ca_pem": str(certs / "client.pem")}}}})
+        assert wrong_ca.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in wrong_ca.stdout + wrong_ca.stderr, wrong_ca
+    finally:
+        nats.kill()

@@ -55,7 +55,7 @@ struct RedisConfigTests {
         (#"{"engine":{"redis":{"cluster_address":["c:1"]}}}"#, "engine.redis.cluster_address"),
         (#"{"engine":{"redis":{"prefix":""}}}"#, "engine.redis.prefix"),
         (#"{"broker":{"enabled":true,"type":"postgres"}}"#, "broker.type"),
-        (#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"tls://n:4222"}}}"#, "broker.nats.url"),
+        (#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"nats://:4222"}}}"#, "broker.nats.url"),
         (#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"nats://n:99999"}}}"#, "broker.nats.url"),
         (#"{"broker":{"enabled":true,"type":"nats","nats":{"allow_wildcards":true}}}"#, "broker.nats.allow_wildcards"),
         (#"{"engine":{"redis":{"sentinel_address":["s:26379"]}}}"#, "engine.redis.sentinel_master_name"),
@@ -111,7 +111,9 @@ struct RedisConfigTests {
         let servers = c.broker.nats.servers
         #expect(servers.map(\.host) == ["n1", "n2", "n3"] && servers.map(\.port) == [4223, 4222, 4222])
         #expect(servers[0].user == "u" && servers[0].password == "p@ss" && servers[2].token == "tok")
-        #expect(c.broker.nats.prefix == "app" && c.broker.nats.dialTimeoutMillis == 2000)
+        #expect(c.broker.nats.prefix == "app" && c.broker.nats.dialTimeoutMillis == 2000 && !c.broker.nats.tls.enabled)
+        let tls = try decodeJSON(#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"tls://n1:4443","tls":{"server_name":"nats.example"}}}}"#)
+        #expect(tls.broker.nats.tls.enabled && tls.broker.nats.tls.serverName == "nats.example" && tls.broker.nats.servers.map(\.port) == [4443])
         #expect(c.unknownKeys.isEmpty)
     }
 }

@@ -23,6 +23,8 @@ final class NATSClientHandler: ChannelDuplexHandler {
     }
 
     private let onMessage: @Sendable (String, Int, ByteBuffer) -> Void
+    /// Completed with the server's first INFO (its JSON), which says whether it wants TLS.
+    private var info: EventLoopPromise<String>?
     private let pongTimeout: TimeAmount
     private let probeInterval: TimeAmount
     private let logger: Logger
@@ -34,8 +36,10 @@ final class NATSClientHandler: ChannelDuplexHandler {
     private var failure: NATSError?
 
     init(
-        pongTimeout: TimeAmount, probeInterval: TimeAmount, logger: Logger, onMessage: @escaping @Sendable (String, Int, ByteBuffer) -> Void
+        pongTimeout: TimeAmount, probeInterval: TimeAmount, info: EventLoopPromise<String>, logger: Logger,
+        onMessage: @escaping @Sendable (String, Int, ByteBuffer) -> Void
     ) {
+        self.info = info
         self.pongTimeout = pongTimeout
         self.probeInterval = probeInterval
         self.logger = logger
@@ -99,7 +103,10 @@ final class NATSClientHandler: ChannelDuplexHandler {
         case .err(let text):
             lastServerError = text
             logger.warning("nats server error", metadata: ["error": "\(text)"])
-        case .info, .ok:
+        case .info(let json):
+            info?.succeed(json)
+            info = nil
+        case .ok:
             break
         }
     }
@@ -117,6 +124,8 @@ final class NATSClientHandler: ChannelDuplexHandler {
         probe?.cancel()
         probe = nil
         while let head = waiting.popFirst() { head.promise.fail(error) }
+        info?.fail(error)
+        info = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

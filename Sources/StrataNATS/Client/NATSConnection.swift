@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import StrataTLS
 
 /// How to reach NATS and how long to wait for it (`broker.nats.*`).
 package struct NATSConfiguration: Sendable {
@@ -13,18 +14,24 @@ package struct NATSConfiguration: Sendable {
     package var pongTimeout: Duration
     /// How often an idle connection PINGs; zero: never.
     package var probeInterval: Duration
+    /// Set: every connection upgrades to TLS after the server's INFO, as NATS does it
+    /// (`broker.nats.tls`, `tls://`).
+    package var tls: TLSClientSettings?
 
     package init(
-        servers: [NATSAddress], connectTimeout: Duration = .seconds(1), pongTimeout: Duration = .seconds(1), probeInterval: Duration = .seconds(5)
+        servers: [NATSAddress], connectTimeout: Duration = .seconds(1), pongTimeout: Duration = .seconds(1), probeInterval: Duration = .seconds(5),
+        tls: TLSClientSettings? = nil
     ) {
         self.servers = servers
         self.connectTimeout = connectTimeout
         self.pongTimeout = pongTimeout
         self.probeInterval = probeInterval
+        self.tls = tls
     }
 }
 
-/// One connection to a NATS server: `CONNECT` (with the address's credentials) and a PING
+/// One connection to a NATS server: the server's INFO, TLS when configured (NATS upgrades after
+/// INFO, in plain text until then), `CONNECT` (with the address's credentials) and a PING
 /// answered before it is handed out, then SUB, UNSUB and PUB in the order they are called.
 /// Messages go to `onMessage` on the connection's event loop, in the order they arrived.
 package final class NATSConnection: Sendable {
@@ -42,25 +49,49 @@ package final class NATSConnection: Sendable {
     ) async throws(NATSError) -> NATSConnection {
         let pongTimeout = TimeAmount(configuration.pongTimeout)
         let probeInterval = TimeAmount(configuration.probeInterval)
+        let group = eventLoopGroup.next()
+        let info = group.makePromise(of: String.self)
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: eventLoopGroup)
+            channel = try await ClientBootstrap(group: group)
                 .connectTimeout(TimeAmount(configuration.connectTimeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NATSDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
-                            NATSClientHandler(pongTimeout: pongTimeout, probeInterval: probeInterval, logger: logger, onMessage: onMessage))
+                            NATSClientHandler(pongTimeout: pongTimeout, probeInterval: probeInterval, info: info, logger: logger, onMessage: onMessage))
                     }
                 }
                 .connect(host: address.host, port: address.port).get()
         } catch {
+            info.fail(NATSError("not connected"))
             throw NATSError("connect to \(address): \(error)")
         }
         let connection = NATSConnection(address: address, channel: channel)
         do throws(NATSError) {
-            try connection.write(Self.connectLine(address))
+            let deadline = group.scheduleTask(in: TimeAmount(configuration.connectTimeout)) {
+                info.fail(NATSError("no INFO within \(configuration.connectTimeout)"))
+            }
+            let json: String
+            do {
+                json = try await info.futureResult.get()
+            } catch {
+                throw error as? NATSError ?? NATSError("\(error)")
+            }
+            deadline.cancel()
+            let required = json.replacingOccurrences(of: " ", with: "").contains("\"tls_required\":true")
+            if let tls = configuration.tls {
+                // Nothing else arrives before the client's handshake: the decoder holds no bytes.
+                do {
+                    try await channel.pipeline.addHandler(try tls.handler(host: address.host), position: .first).get()
+                } catch {
+                    throw NATSError("TLS: \(error)")
+                }
+            } else if required {
+                throw NATSError("the server requires TLS (broker.nats.tls)")
+            }
+            try connection.write(Self.connectLine(address, tls: configuration.tls != nil))
             // The PONG proves the server took CONNECT (an authorization violation closes instead).
             try await connection.ping()
         } catch {
@@ -72,9 +103,9 @@ package final class NATSConnection: Sendable {
 
     /// `CONNECT {...}`: no +OK per command (verbose off), our own messages echoed to our own
     /// subscriptions (a node hears its own publications like everyone else's).
-    static func connectLine(_ address: NATSAddress) -> String {
+    static func connectLine(_ address: NATSAddress, tls: Bool) -> String {
         var options: [String: Any] = [
-            "verbose": false, "pedantic": false, "tls_required": false, "name": "strata", "lang": "swift", "version": "1", "protocol": 1,
+            "verbose": false, "pedantic": false, "tls_required": tls, "name": "strata", "lang": "swift", "version": "1", "protocol": 1,
             "echo": true,
         ]
         if !address.user.isEmpty || !address.password.isEmpty {

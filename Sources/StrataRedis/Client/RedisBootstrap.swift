@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import StrataTLS
 
 /// The TCP connect shared by both connection kinds; each brings its own handler.
 enum RedisBootstrap {

@@ -1,3 +1,5 @@
+import StrataTLS
+
 /// Where a Redis server is and how long to wait for it.
 package struct RedisConfiguration: Sendable {
     package var host: String
@@ -13,7 +15,7 @@ package struct RedisConfiguration: Sendable {
     /// The database commands use (SELECT when not 0).
     package var db: Int
     /// Set: every connection (commands and PUB/SUB) speaks TLS.
-    package var tls: RedisTLS?
+    package var tls: TLSClientSettings?
     /// How often an idle connection PINGs (`RedisProbe`); zero: never.
     package var probeInterval: Duration
     /// Set: where to connect is asked anew for every connection (a Sentinel's current master,
@@ -25,7 +27,7 @@ package struct RedisConfiguration: Sendable {
 
     package init(
         host: String = "127.0.0.1", port: Int = 6379, connectTimeout: Duration = .seconds(1), ioTimeout: Duration = .seconds(4),
-        user: String = "", password: String = "", db: Int = 0, tls: RedisTLS? = nil,
+        user: String = "", password: String = "", db: Int = 0, tls: TLSClientSettings? = nil,
         probeInterval: Duration = .seconds(5)
     ) {
         self.host = host
