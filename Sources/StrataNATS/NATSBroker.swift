@@ -25,6 +25,9 @@ package final class NATSBroker: Broker {
     private let configuration: NATSConfiguration
     private let subjectPrefix: String
     private let store: (any HistoryStore)?
+    /// Run first by `start`: connects the store's servers, so an unreachable one stops the start.
+    private let prepare: @Sendable () async throws -> Void
+    private let backoff: ReconnectBackoff
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state = Locked(State())
@@ -33,16 +36,22 @@ package final class NATSBroker: Broker {
         weak var handler: (any BrokerEventHandler)?
         var client: NATSClient?
         var consumer: Task<Void, Never>?
+        /// Stored publications NATS did not take (the connection was down), by channel: the
+        /// first one's position. Sent again once the connection is back.
+        var unsent: [String: StreamPosition] = [:]
     }
 
     /// `prefix`: Centrifugo's `broker.nats.prefix`; subjects are `<prefix>.client.<channel>`.
     package init(
         configuration: NATSConfiguration, prefix: String, store: (any HistoryStore)?,
+        prepare: @escaping @Sendable () async throws -> Void = {}, backoff: ReconnectBackoff = ReconnectBackoff(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "strata.nats")
     ) {
+        self.backoff = backoff
         self.configuration = configuration
         self.subjectPrefix = prefix + ".client."
         self.store = store
+        self.prepare = prepare
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -51,8 +60,10 @@ package final class NATSBroker: Broker {
 
     package func start(handler: any BrokerEventHandler) async throws {
         state.withLock { $0.handler = handler }
+        try await prepare()
         let prefix = subjectPrefix
-        let client = try await NATSClient.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger) { [weak self] subject, payload in
+        let client = try await NATSClient.connect(configuration, backoff: backoff, eventLoopGroup: eventLoopGroup, logger: logger) {
+            [weak self] subject, payload in
             guard subject.hasPrefix(prefix) else { return }
             self?.deliver(payload)
         }
@@ -66,6 +77,7 @@ package final class NATSBroker: Broker {
                     let channels = client.subjects.map { String($0.dropFirst(prefix.count)) }
                     self.logger.info("nats back: subscribers recover from history", metadata: ["channels": "\(channels.count)"])
                     self.handler?.handleDeliveryGap(channels: channels)
+                    await self.sendUnsent()
                 }
             }
         }
@@ -104,11 +116,46 @@ package final class NATSBroker: Broker {
             do throws(NATSError) {
                 try client.publish(subject, payload: push.encoded())
             } catch {
-                // Accepted: it is in the stream with its offset. Subscribers that did not hear
-                // of it see the gap at the next publication, or recover when this node's NATS
-                // connection is back (a delivery gap for every channel it follows).
+                // Accepted: it is in the stream with its offset. It goes out from the stream
+                // once this node's connection is back (`sendUnsent`); meanwhile subscribers that
+                // hear a later one see the gap and recover.
                 logger.warning(
                     "publication stored but not sent over nats", metadata: ["channel": "\(channel)", "offset": "\(result.position.offset)", "error": "\(error)"])
+                guard result.position.offset > 0 else { return }  // not in a stream: nothing to send later
+                self.state.withLock { s in
+                    if let first = s.unsent[channel], first.epoch == result.position.epoch, first.offset <= result.position.offset { return }
+                    s.unsent[channel] = result.position
+                }
+            }
+        }
+    }
+
+    /// Sends, from the stream, the publications NATS did not take while the connection was
+    /// down, in offset order, so subscribers elsewhere get them live instead of at the next
+    /// publication or position check. Whatever cannot be sent stays for the next time.
+    private func sendUnsent() async {
+        guard let store, let client = state.withLock({ $0.client }) else { return }
+        let pending = state.withLock { s -> [String: StreamPosition] in
+            defer { s.unsent = [:] }
+            return s.unsent
+        }
+        for (channel, first) in pending {
+            do {
+                let since = StreamPosition(offset: first.offset - 1, epoch: first.epoch)
+                let read = try await store.history(channel: channel, filter: HistoryFilter(since: since, limit: -1), metaTTLSeconds: 0)
+                // Another epoch: the stream began anew; its subscribers recover with it.
+                guard read.top.epoch == first.epoch else { continue }
+                let subject = try subject(channel)
+                for publication in read.publications {
+                    let position = StreamPosition(offset: publication.offset, epoch: read.top.epoch)
+                    try client.publish(subject, payload: BrokerPush.publication(channel: channel, publication, position: position, useDelta: false).encoded())
+                }
+                logger.info("stored publications sent over nats", metadata: ["channel": "\(channel)", "count": "\(read.publications.count)"])
+            } catch {
+                state.withLock { s in
+                    if s.unsent[channel] == nil { s.unsent[channel] = first }
+                }
+                logger.warning("could not send stored publications over nats", metadata: ["channel": "\(channel)", "error": "\(error)"])
             }
         }
     }

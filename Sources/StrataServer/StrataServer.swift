@@ -251,7 +251,10 @@ package enum StrataServer {
             let configuration = NATSConfiguration(
                 servers: nats.servers.map { NATSAddress(host: $0.host, port: $0.port, user: $0.user, password: $0.password, token: $0.token) },
                 connectTimeout: .milliseconds(nats.dialTimeoutMillis), pongTimeout: .milliseconds(nats.writeTimeoutMillis), tls: tls)
-            broker = NATSBroker(configuration: configuration, prefix: nats.prefix, store: store as? RedisHistoryStore, logger: logger)
+            let redisStore = store as? RedisHistoryStore
+            broker = NATSBroker(
+                configuration: configuration, prefix: nats.prefix, store: redisStore,
+                prepare: { try await redisStore?.shards.connectAll(checkingEvictionWith: logger) }, logger: logger)
         }
         if config.presenceManager.enabled && config.presenceManager.type == "redis" {
             let redis = config.presenceManager.redis

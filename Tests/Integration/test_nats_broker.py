@@ -233,3 +233,11 @@ async def test_nats_over_tls_with_client_certificates(strata_bin, tmp_path, tmp_
         assert wrong_ca.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in wrong_ca.stdout + wrong_ca.stderr, wrong_ca
     finally:
         nats.kill()
+
+
+def test_nats_with_an_unreachable_redis_stops_the_start(strata_bin, tmp_path, nats_server):
+    """With NATS for delivery, Redis still holds history: an unreachable Redis stops the start
+    with its address, as with the Redis broker, instead of failing the first publish."""
+    out = _start(strata_bin, tmp_path, {"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}},
+                                        "broker": {"enabled": True, "type": "nats", "nats": {"url": nats_server.url}}})
+    assert out.returncode != 0 and "127.0.0.1:1" in out.stdout + out.stderr, out

@@ -427,6 +427,14 @@ _REBUILD_UP_TO = (
 )
 
 
+async def _logged(node, line: str, timeout: float = 10) -> None:
+    """Waits until the node's log holds `line`."""
+    deadline = time.monotonic() + timeout
+    while line not in node.logs():
+        assert time.monotonic() < deadline, f"{line!r} not logged within {timeout} s"
+        await asyncio.sleep(0.05)
+
+
 def _lose_tail(redis, prefix: str, channel: str, keep: int) -> None:
     """What a replica promoted behind its master holds: the stream and its meta as they were
     at offset `keep`, consistent with each other (the stream rebuilt, so its last ID is
@@ -509,6 +517,11 @@ async def test_sentinel_names_the_master_and_a_failover_moves_every_node_to_the_
 
     redis_sentinel.failover()
     started = time.monotonic()
+    # Both nodes hear of the switch within moments; until then a write may still reach the old
+    # master (Sentinel demotes it after promoting the replica) and be lost with it — what the
+    # lost-tail check is for (the lagging-replica test below); this test is about following.
+    await _logged(node_a, "redis master switched")
+    await _logged(node_b, "redis master switched")
     failed = 0
     while True:
         try:  # the same idempotency key: a call that failed but ran is not published twice
@@ -616,7 +629,7 @@ async def test_a_presence_manager_of_its_own_follows_a_sentinel_failover(
     assert [c.user for c in (await api.presence(PresenceRequest(channel=channel))).presence.values()] == ["present"]
     await asyncio.sleep(0.5)  # the watch is up, the entry replicated
     redis_sentinel.failover()
-    await asyncio.sleep(0.3)
+    await _logged(node, "redis master switched")
     # A write right after: a second subscriber's presence entry (an add that met the old master,
     # now a replica, would fail with READONLY and the entry would be missing).
     late, ev2 = client_factory(node, user="late")

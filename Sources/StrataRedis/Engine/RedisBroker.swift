@@ -56,10 +56,7 @@ package final class RedisBroker: Broker {
                 self.handler?.handleDeliveryGap(channels: [channel])
             }
         }
-        try await shards.connectAll()
-        for problem in await shards.evictionProblems() {
-            logger.error("redis may evict history", metadata: ["problem": "\(problem)"])
-        }
+        try await shards.connectAll(checkingEvictionWith: logger)
         var subscribers: [RedisSubscriber] = []
         do {
             for configuration in shards.configurations {

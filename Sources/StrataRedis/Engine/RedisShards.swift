@@ -95,6 +95,15 @@ package final class RedisShards: Sendable {
         try await watchSentinels()
     }
 
+    /// `connectAll`, then the start-up check that Redis will not evict history (logged as an
+    /// error naming the server and its policy; docs/redis.md, "Memory and eviction").
+    package func connectAll(checkingEvictionWith logger: Logger) async throws(RedisError) {
+        try await connectAll()
+        for problem in await evictionProblems() {
+            logger.error("redis may evict history", metadata: ["problem": "\(problem)"])
+        }
+    }
+
     /// Starts each shard's Sentinel watch once; a failed start may be tried again.
     func watchSentinels() async throws(RedisError) {
         let start = watching.withLock { started in

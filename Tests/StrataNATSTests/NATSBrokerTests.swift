@@ -1,0 +1,88 @@
+import Logging
+import StrataBroker
+import StrataCore
+import StrataHistory
+import Synchronization
+import Testing
+
+@testable import StrataNATS
+
+/// Records what a broker hands its node.
+final class RecordingHandler: BrokerEventHandler {
+    let publications = Mutex<[AppendResult]>([])
+    let gaps = Mutex<[[String]]>([])
+
+    func handlePublication(channel: String, result: AppendResult) { publications.withLock { $0.append(result) } }
+    func handleJoin(channel: String, info: ClientInfo) {}
+    func handleLeave(channel: String, info: ClientInfo) {}
+    func handleDeliveryGap(channels: [String]) { gaps.withLock { $0.append(channels) } }
+}
+
+@Suite("NATSBroker against nats-server", .enabled(if: NATSServer.isAvailable, "nats-server is not installed"))
+struct NATSBrokerTests {
+    let logger = Logger(label: "test.nats.broker")
+    let options = AppendOptions(retention: StreamRetention(size: 100, ttlSeconds: 300, metaTTLSeconds: 3600))
+
+    func broker(_ server: NATSServer, store: any HistoryStore, reconnectAfter: Duration = .milliseconds(20)) -> NATSBroker {
+        NATSBroker(
+            configuration: NATSConfiguration(servers: [NATSAddress(host: "127.0.0.1", port: server.port)], pongTimeout: .milliseconds(500)),
+            prefix: "t", store: store, backoff: ReconnectBackoff(initial: reconnectAfter, maximum: reconnectAfter), logger: logger)
+    }
+
+    func eventually(_ limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(limit)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Two nodes sharing one store (as they share Redis): a publication stored while NATS was
+    /// down is sent from the stream once the publishing node's connection is back, so the other
+    /// node — back first here (A waits at least 1 s to reconnect) — gets it live, not only at
+    /// the next publication or position check.
+    @Test func aPublicationStoredWhileNATSWasDownIsSentWhenItIsBack() async throws {
+        let server = try await NATSServer.start()
+        defer { server.kill() }
+        let store = MemoryHistoryStore()
+        let a = broker(server, store: store, reconnectAfter: .seconds(2))
+        let b = broker(server, store: store)
+        let onA = RecordingHandler()
+        let onB = RecordingHandler()
+        try await a.start(handler: onA)
+        try await b.start(handler: onB)
+        try await b.subscribe(channel: "c")
+        let pub = Publication(data: Array(#"{"n":1}"#.utf8))
+        _ = try await a.publish(channel: "c", publication: pub, options: options)
+        try await eventually { onB.publications.withLock { $0.count } == 1 }
+
+        server.kill()
+        try await Task.sleep(for: .milliseconds(100))  // both nodes notice
+        let stored = try await a.publish(channel: "c", publication: Publication(data: Array(#"{"n":2}"#.utf8)), options: options)
+        #expect(stored.position.offset == 2)
+        try await server.launch()
+        // B is back (and reports its gap) before A sends what it stored.
+        try await eventually { onB.gaps.withLock { $0 }.contains(["c"]) }
+        #expect(!onB.publications.withLock { $0.contains { $0.position.offset == 2 } })
+        try await eventually { onB.publications.withLock { $0.contains { $0.position.offset == 2 } } }
+        await a.close()
+        await b.close()
+    }
+
+    @Test func channelsNATSCannotCarryAreRefused() async throws {
+        let server = try await NATSServer.start()
+        defer { server.kill() }
+        let a = broker(server, store: MemoryHistoryStore())
+        try await a.start(handler: RecordingHandler())
+        for channel in ["a.*", "a.>", "a b", "a\tb"] {
+            let refused = await #expect(throws: BrokerRefusal.self) {
+                _ = try await a.publish(channel: channel, publication: Publication(data: [1]), options: options)
+            }
+            #expect(refused?.error == .badRequest)
+        }
+        await a.close()
+    }
+}
