@@ -403,8 +403,12 @@ async def test_a_stopped_redis_is_noticed_and_every_acknowledged_publication_rea
     # Two probe intervals (1 s), and slack for a loaded machine; io_timeout alone would never notice.
     assert noticed < 3.0, f"node B noticed the stopped Redis after {noticed:.2f} s (io_timeout is 4 s)"
 
-    for sev in followers:
-        await sev.wait("on_publication", lambda c: c.pub.data == {"n": acknowledged[-1]}, timeout=20)
+    for i, sev in enumerate(followers):
+        try:
+            await sev.wait("on_publication", lambda c: c.pub.data == {"n": acknowledged[-1]}, timeout=20)
+        except AssertionError as missing:  # what the run did, for whoever reads a failure
+            raise AssertionError(f"follower u{i} lacks publications; acknowledged {acknowledged}, failed calls {failed}, "
+                                 f"noticed after {noticed:.2f} s: {missing}") from None
     told_not_recovered = recovered = 0
     for sev in followers:
         got = [d["n"] for d in sev.datas()]
