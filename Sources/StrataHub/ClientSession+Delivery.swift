@@ -95,12 +95,14 @@ extension ClientSession {
             return
         }
         node.metrics.serverUnsubscribe(code: Unsubscribe.insufficientState.code)
-        send(codec.unsubscribePush(channel: channel, .insufficientState), .pushUnsubscribe)
-        Task {
-            // The subscription is already gone from the session; leave the channel too.
+        // The subscription is already gone from the session; leave the channel too — recorded
+        // before the client hears 2500, so its resubscribe waits for the leave to finish.
+        let leave = Task {
             await node.removeSubscriber(channel, self)
             try? await node.presence.remove(channel: channel, clientID: id)
         }
+        state.withLock { $0.leaving[channel] = leave }
+        send(codec.unsubscribePush(channel: channel, .insufficientState), .pushUnsubscribe)
     }
 
     /// The broker may have lost publications of this channel: a positioned subscription cannot

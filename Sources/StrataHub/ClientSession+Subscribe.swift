@@ -188,6 +188,9 @@ extension ClientSession {
         case .gone: throw .disconnect(.badRequest)
         }
 
+        // A leave of this channel still under way (after 2500) goes first, or it would remove
+        // the new subscription from the hub.
+        if let leave = state.withLock({ $0.leaving.removeValue(forKey: channel) }) { await leave.value }
         // Subscribe to the broker strictly before reading history: that is what makes recovery lossless.
         do {
             try await node.addSubscriber(channel, self)

@@ -50,6 +50,10 @@ package final class ClientSession: Sendable {
         /// A refresh proxy call for this connection is under way.
         var refreshingByProxy = false
         var subscriptions: [String: Subscription] = [:]
+        /// Channels this session is still leaving after the server ended its subscription (2500):
+        /// a resubscribe waits for the leave, or the leave would take the new subscription out of
+        /// the hub and the client would hear nothing more.
+        var leaving: [String: Task<Void, Never>] = [:]
         var pingPending = false
         /// When the pending ping went out (monotonic ns), for the ping/pong duration metric.
         var pingSentNanos: UInt64 = 0
