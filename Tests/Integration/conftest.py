@@ -95,6 +95,14 @@ def build_config(overrides: Optional[dict] = None) -> dict:
     return cfg
 
 
+def start_once(strata_bin, workdir: Path, overrides: dict) -> subprocess.CompletedProcess:
+    """Runs the server once with `overrides` on a free port, for tests of what stops a start:
+    the finished process (exit status, output). Waits at most 30 s."""
+    path = workdir / "config.json"
+    path.write_text(json.dumps(build_config(overrides)))
+    return subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 from cent import CentApiResponseError, HistoryRequest, PublishRequest
 
-from conftest import NATSProcess, build_config, free_port
+from conftest import NATSProcess, build_config, free_port, start_once
 from itsupport import SubEvents, connect_client, subscribe, unique
 
 pytestmark = pytest.mark.json_only  # the broker is the subject; one client protocol is enough
@@ -195,12 +195,6 @@ async def test_strata_and_centrifugo_nodes_share_one_nats(server_factory, nats_s
         proc.wait(5)
 
 
-def _start(strata_bin, tmp_path, overrides: dict) -> subprocess.CompletedProcess:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(build_config(overrides)))
-    return subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
-
-
 async def test_nats_over_tls_with_client_certificates(strata_bin, tmp_path, tmp_path_factory, certs, server_factory, api_factory, client_factory):
     """nats-server with --tls and --tlsverify (client certificates from the test CA): two nodes
     with `broker.nats.tls` (CA and client certificate) deliver to each other — one through a
@@ -223,21 +217,21 @@ async def test_nats_over_tls_with_client_certificates(strata_bin, tmp_path, tmp_
         assert (await sev.wait("on_publication")).pub.data == {"over": "tls"}
         await asyncio.wait_for(client.disconnect(), 5)
 
-        plain = _start(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {"url": nats.url}}})
+        plain = start_once(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {"url": nats.url}}})
         assert plain.returncode != 0 and "requires TLS" in plain.stdout + plain.stderr, plain
-        no_cert = _start(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
+        no_cert = start_once(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
             "url": nats.url, "tls": {"enabled": True, "server_ca_pem": str(certs / "ca.pem")}}}})
         assert no_cert.returncode != 0, no_cert
-        wrong_ca = _start(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
+        wrong_ca = start_once(strata_bin, tmp_path, {"engine": {"type": "memory"}, "broker": {"enabled": True, "type": "nats", "nats": {
             "url": nats.url, "tls": {"enabled": True, "server_ca_pem": str(certs / "client.pem")}}}})
         assert wrong_ca.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in wrong_ca.stdout + wrong_ca.stderr, wrong_ca
     finally:
         nats.kill()
 
 
-def test_nats_with_an_unreachable_redis_stops_the_start(strata_bin, tmp_path, nats_server):
+def test_nats_with_an_unreachable_redis_stops_thestart_once(strata_bin, tmp_path, nats_server):
     """With NATS for delivery, Redis still holds history: an unreachable Redis stops the start
     with its address, as with the Redis broker, instead of failing the first publish."""
-    out = _start(strata_bin, tmp_path, {"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}},
+    out = start_once(strata_bin, tmp_path, {"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}},
                                         "broker": {"enabled": True, "type": "nats", "nats": {"url": nats_server.url}}})
     assert out.returncode != 0 and "127.0.0.1:1" in out.stdout + out.stderr, out

@@ -13,7 +13,7 @@ import time
 import pytest
 from cent import CentApiResponseError, HistoryRequest, PresenceRequest, PublishRequest
 
-from conftest import RedisProcess, build_config, free_port
+from conftest import RedisProcess, build_config, free_port, start_once
 from itsupport import RawClient, connect_client, connection_token, subscribe, unique
 
 
@@ -226,10 +226,7 @@ def tls_redis(tmp_path_factory, certs):
 
 
 def _start_output(strata_bin, tmp_path, redis_section: dict) -> subprocess.CompletedProcess:
-    cfg = build_config({"engine": {"type": "redis", "redis": redis_section}})
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(cfg))
-    return subprocess.run([str(strata_bin), "--config", str(path), "--port", str(free_port())], capture_output=True, text=True, timeout=30)
+    return start_once(strata_bin, tmp_path, {"engine": {"type": "redis", "redis": redis_section}})
 
 
 async def test_redis_over_tls_with_rediss_and_with_the_tls_section(server_factory, tls_redis, certs, api_factory, client_factory):

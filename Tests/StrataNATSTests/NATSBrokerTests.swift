@@ -29,17 +29,6 @@ struct NATSBrokerTests {
             prefix: "t", store: store, backoff: ReconnectBackoff(initial: reconnectAfter, maximum: reconnectAfter), logger: logger)
     }
 
-    func eventually(_ limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(limit)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     /// Two nodes sharing one store (as they share Redis): a publication stored while NATS was
     /// down is sent from the stream once the publishing node's connection is back, so the other
     /// node — back first here (A waits at least 1 s to reconnect) — gets it live, not only at
@@ -57,7 +46,7 @@ struct NATSBrokerTests {
         try await b.subscribe(channel: "c")
         let pub = Publication(data: Array(#"{"n":1}"#.utf8))
         _ = try await a.publish(channel: "c", publication: pub, options: options)
-        try await eventually { onB.publications.withLock { $0.count } == 1 }
+        try await eventually(.seconds(10)) { onB.publications.withLock { $0.count } == 1 }
 
         server.kill()
         try await Task.sleep(for: .milliseconds(100))  // both nodes notice
@@ -65,9 +54,9 @@ struct NATSBrokerTests {
         #expect(stored.position.offset == 2)
         try await server.launch()
         // B is back (and reports its gap) before A sends what it stored.
-        try await eventually { onB.gaps.withLock { $0 }.contains(["c"]) }
+        try await eventually(.seconds(10)) { onB.gaps.withLock { $0 }.contains(["c"]) }
         #expect(!onB.publications.withLock { $0.contains { $0.position.offset == 2 } })
-        try await eventually { onB.publications.withLock { $0.contains { $0.position.offset == 2 } } }
+        try await eventually(.seconds(10)) { onB.publications.withLock { $0.contains { $0.position.offset == 2 } } }
         await a.close()
         await b.close()
     }

@@ -16,18 +16,6 @@ struct NATSClientTests {
             probeInterval: probe)
     }
 
-    /// Waits until `condition` holds, for at most `limit`.
-    func eventually(_ limit: Duration = .seconds(5), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(limit)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     func nextEvent(_ client: NATSClient) async -> NATSClientEvent? {
         for await event in client.events { return event }
         return nil
