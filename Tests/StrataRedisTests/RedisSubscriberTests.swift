@@ -19,19 +19,32 @@ struct RedisSubscriberTests {
         }
     }
 
+    /// How many PINGs the server has answered (`INFO commandstats`, `cmdstat_ping:calls=N,…`).
+    func pingCount(_ connection: RedisConnection) async throws -> Int {
+        let info = try await connection.send("INFO", "commandstats").string ?? ""
+        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_ping:") }),
+            let calls = line.split(separator: ",").first?.split(separator: "=").last, let count = Int(calls)
+        else { return 0 }
+        return count
+    }
+
     @Test func deliversMessagesAndKeepsTheChannelSet() async throws {
         try await withRedisServer { server in
             let publisher = try await RedisConnection.connect(server.configuration)
             var configuration = server.configuration
-            configuration.probeInterval = .milliseconds(50)
+            // Wide enough that a PONG delayed by a loaded machine (the whole suite runs at once)
+            // is not taken for a dead server; CI saw a 50 ms probe close the connection.
+            configuration.probeInterval = .milliseconds(250)
             let subscriber = try await RedisSubscriber.connect(configuration)
             try await subscriber.subscribe("a", "b")
             await subscriber.unsubscribe("b")
             #expect(subscriber.channels == ["a"])
             #expect(try await publisher.send("PUBLISH", "b", "dropped") == .integer(0))
             #expect(try await publisher.send("PUBLISH", "a", "hello") == .integer(1))
-            // Several keepalive PINGs pass meanwhile without disturbing delivery.
-            try await Task.sleep(for: .milliseconds(200))
+            // Several keepalive PINGs pass meanwhile without disturbing delivery; Redis counts them.
+            let pingsBefore = try await pingCount(publisher)
+            try await Task.sleep(for: .milliseconds(1_000))
+            #expect(try await pingCount(publisher) - pingsBefore >= 2)
             #expect(try await publisher.send("PUBLISH", "a", "again") == .integer(1))
             let seen = try await events(of: subscriber) { $0 == .message(RedisPubSubMessage(channel: "a", payload: Array("again".utf8))) }
             #expect(
