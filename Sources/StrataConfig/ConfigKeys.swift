@@ -255,8 +255,8 @@ package enum ConfigKeys {
         .init("engine.redis.tls.insecure_skip_verify", .works, "Redis's certificate is not checked (tests only)"),
         .init("engine.redis.tls.server_name", .works, "the name Redis's certificate must carry (and SNI); default: the address's host"),
         .init("engine.redis.tls.client_ca_pem", .inert("a server-side setting; Strata is Redis's client")),
-        .init("engine.redis.cluster_address", .refusedWhenOn(
-            "Redis Cluster is not supported yet: list servers in address (sharding), or use sentinel_address")),
+        .init("engine.redis.cluster_address", .works,
+              "each entry one shard's Redis Cluster (seed host:port, comma-separated); keys hash-tagged {channel}, MOVED/ASK followed; address and sentinel_address are then not used"),
         .init("engine.redis.sentinel_address", .works,
               "each entry one shard's Sentinels (host:port, comma-separated); the master is asked of them and followed through failovers; address is then not used"),
         .init("engine.redis.sentinel_master_name", .works, "the master the Sentinels monitor; required with sentinel_address"),

@@ -647,27 +647,24 @@ package enum ConfigLoader {
         redis.db = r.int(path + ".db", 0)
         if redis.db < 0 { r.fail(path + ".db", "must not be negative") }
         redis.tls = readClientTLS(r, path + ".tls")
+        let clusterAddresses = r.strings(path + ".cluster_address", [])
         let sentinelAddresses = r.strings(path + ".sentinel_address", [])
         redis.sentinelMasterName = r.string(path + ".sentinel_master_name", "")
         redis.sentinelUser = r.string(path + ".sentinel_user", "")
         redis.sentinelPassword = r.string(path + ".sentinel_password", "")
         redis.sentinelTLS = readClientTLS(r, path + ".sentinel_tls")
-        if !sentinelAddresses.isEmpty {
-            // Centrifugo's form: each entry is one shard, its Sentinels separated by commas.
+        // Centrifugo's form for both: each entry is one shard, its addresses separated by commas.
+        // A cluster wins over Sentinels, as in Centrifugo.
+        if !clusterAddresses.isEmpty {
+            if redis.db != 0 { r.fail(path + ".db", "Redis Cluster has only database 0") }
+            redis.clusters = addressLists(clusterAddresses, at: path + ".cluster_address", what: "Redis Cluster", r)
+        } else if !sentinelAddresses.isEmpty {
             if redis.sentinelMasterName.isEmpty { r.fail(path + ".sentinel_master_name", "required with sentinel_address") }
-            redis.sentinels = sentinelAddresses.enumerated().map { i, entry in
-                entry.split(separator: ",").compactMap { part -> StrataConfig.Redis.Address? in
-                    let text = part.trimmingCharacters(in: .whitespaces)
-                    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
-                        colon > text.startIndex
-                    else {
-                        r.fail("\(path).sentinel_address[\(i)]", "malformed Redis Sentinel address \"\(text)\" (host:port)")
-                        return nil
-                    }
-                    return .init(host: String(text[..<colon]), port: port)
-                }
-            }
-            redis.endpoints = redis.sentinels.map { _ in
+            redis.sentinels = addressLists(sentinelAddresses, at: path + ".sentinel_address", what: "Redis Sentinel", r)
+        }
+        let shards = redis.clusters.isEmpty ? redis.sentinels.count : redis.clusters.count
+        if shards > 0 {
+            redis.endpoints = (0..<shards).map { _ in
                 .init(host: "", port: 0, user: redis.user, password: redis.password, db: redis.db, tls: redis.tls)
             }
             if redis.prefix.isEmpty { r.fail(path + ".prefix", "must not be empty") }
@@ -686,6 +683,23 @@ package enum ConfigLoader {
         return redis
     }
 
+    /// `entries` (each one shard: `host:port` addresses separated by commas), parsed; a
+    /// malformed address fails at its entry's key.
+    static func addressLists(_ entries: [String], at key: String, what: String, _ r: ConfigReader) -> [[StrataConfig.Redis.Address]] {
+        entries.enumerated().map { i, entry in
+            entry.split(separator: ",").compactMap { part -> StrataConfig.Redis.Address? in
+                let text = part.trimmingCharacters(in: .whitespaces)
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
+                    colon > text.startIndex
+                else {
+                    r.fail("\(key)[\(i)]", "malformed \(what) address \"\(text)\" (host:port)")
+                    return nil
+                }
+                return .init(host: String(text[..<colon]), port: port)
+            }
+        }
+    }
+
     struct AddressError: Error {
         let text: String
     }
@@ -701,7 +715,9 @@ package enum ConfigLoader {
         if rest.hasPrefix("redis+sentinel://") || rest.hasPrefix("rediss+sentinel://") {
             return .failure(AddressError(text: "the redis+sentinel:// form is not read yet: use sentinel_address and sentinel_master_name"))
         }
-        if rest.hasPrefix("redis+cluster://") { return .failure(AddressError(text: "Redis Cluster is not supported yet")) }
+        if rest.hasPrefix("redis+cluster://") {
+            return .failure(AddressError(text: "the redis+cluster:// form is not read yet: use cluster_address"))
+        }
         if rest.hasPrefix("unix://") { return .failure(AddressError(text: "unix sockets are not supported yet: use host:port")) }
         let isURL = rest.hasPrefix("redis://") || rest.hasPrefix("rediss://")
         if rest.hasPrefix("rediss://") {

@@ -337,6 +337,9 @@ package struct StrataConfig: Sendable {
         /// of them, and `endpoints` holds one placeholder per shard (credentials, db, TLS).
         package var sentinels: [[Address]] = []
         package var sentinelMasterName = ""
+        /// `cluster_address`, parsed: each shard's Redis Cluster, by its seed nodes. Set: commands
+        /// follow each cluster's slot map, and `endpoints` holds one placeholder per cluster.
+        package var clusters: [[Address]] = []
         package var sentinelUser = ""
         package var sentinelPassword = ""
         package var sentinelTLS = ClientTLS()

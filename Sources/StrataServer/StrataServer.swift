@@ -285,6 +285,15 @@ package enum StrataServer {
                 ioTimeout: .milliseconds(redis.ioTimeoutMillis), user: endpoint.user, password: endpoint.password, db: endpoint.db,
                 tls: try redisTLS(endpoint.tls, at: path + ".tls"), probeInterval: .milliseconds(redis.probeIntervalMillis))
         }
+        if !redis.clusters.isEmpty {
+            // Redis Cluster: each shard's slot map is read from its seeds; every node shares the
+            // section's credentials and TLS.
+            let clusters = redis.clusters.enumerated().map { index, seeds in
+                RedisCluster(
+                    seeds: seeds.map { RedisAddress(host: $0.host, port: $0.port) }, configuration: configurations[index], logger: logger)
+            }
+            return RedisShards(clusters: clusters, prefix: redis.prefix)
+        }
         guard !redis.sentinels.isEmpty else { return RedisShards(configurations, prefix: redis.prefix, logger: logger) }
         // Sentinel: each shard's master is asked of its Sentinels for every connection.
         let sentinelTemplate = RedisConfiguration(

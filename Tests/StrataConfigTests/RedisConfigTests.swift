@@ -52,7 +52,9 @@ struct RedisConfigTests {
         (#"{"engine":{"redis":{"db":-1}}}"#, "engine.redis.db"),
         (#"{"engine":{"redis":{"address":["x:0"]}}}"#, "engine.redis.address[0]"),
         (#"{"engine":{"redis":{"address":[]}}}"#, "engine.redis.address"),
-        (#"{"engine":{"redis":{"cluster_address":["c:1"]}}}"#, "engine.redis.cluster_address"),
+        (#"{"engine":{"redis":{"cluster_address":["c"]}}}"#, "engine.redis.cluster_address[0]"),
+        (#"{"engine":{"redis":{"cluster_address":["c:1,d:x"]}}}"#, "engine.redis.cluster_address[0]"),
+        (#"{"engine":{"redis":{"cluster_address":["c:1"],"db":1}}}"#, "engine.redis.db"),
         (#"{"engine":{"redis":{"prefix":""}}}"#, "engine.redis.prefix"),
         (#"{"broker":{"enabled":true,"type":"postgres"}}"#, "broker.type"),
         (#"{"broker":{"enabled":true,"type":"nats","nats":{"url":"nats://:4222"}}}"#, "broker.nats.url"),
@@ -102,6 +104,17 @@ struct RedisConfigTests {
         #expect(c.engine.redis.sentinels == [[.init(host: "s1", port: 26379), .init(host: "s2", port: 26380)], [.init(host: "s3", port: 26379)]])
         #expect(c.engine.redis.sentinelMasterName == "mymaster" && c.engine.redis.sentinelPassword == "sp")
         #expect(c.engine.redis.endpoints.count == 2 && c.engine.redis.endpoints.allSatisfy { $0.password == "mp" })
+    }
+
+    /// Cluster: each entry is one shard's cluster by its seeds; it wins over Sentinels and
+    /// addresses, as in Centrifugo; the section's credentials and TLS are every node's.
+    @Test func clusterShards() throws {
+        let c = try decodeJSON(
+            #"{"engine":{"redis":{"cluster_address":["c1:7000, c2:7001","c3:7000"],"sentinel_address":["s:1"],"password":"mp","tls":{"enabled":true}}}}"#)
+        #expect(c.engine.redis.clusters == [[.init(host: "c1", port: 7000), .init(host: "c2", port: 7001)], [.init(host: "c3", port: 7000)]])
+        #expect(c.engine.redis.sentinels.isEmpty)
+        #expect(c.engine.redis.endpoints.count == 2 && c.engine.redis.endpoints.allSatisfy { $0.password == "mp" && $0.tls.enabled })
+        #expect(c.unknownKeys.isEmpty)
     }
 
     /// NATS: Go's URL forms, several servers, credentials percent-decoded, a token.

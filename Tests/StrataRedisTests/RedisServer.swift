@@ -21,22 +21,26 @@ final class RedisServer: Sendable {
 
     let port: Int
     let directory: URL
+    /// Given to redis-server after the usual ones (cluster mode, for one).
+    let extraArguments: [String]
     private let process = Mutex<Process?>(nil)
 
     var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
-    private init(port: Int, directory: URL) {
+    private init(port: Int, directory: URL, extraArguments: [String]) {
         self.port = port
         self.directory = directory
+        self.extraArguments = extraArguments
     }
 
     /// Starts a server; a port taken between choosing and binding it gets another try.
-    static func start() async throws -> RedisServer {
+    /// `arguments` makes the server's extra arguments from its directory.
+    static func start(arguments: (URL) throws -> [String] = { _ in [] }) async throws -> RedisServer {
         var lastError: (any Error)?
         for _ in 0..<3 {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strata-redis-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let server = RedisServer(port: try freePort(), directory: directory)
+            let server = RedisServer(port: try freePort(), directory: directory, extraArguments: try arguments(directory))
             do {
                 try await server.launch()
                 return server
@@ -55,7 +59,7 @@ final class RedisServer: Sendable {
         process.arguments = [
             "--bind", "127.0.0.1", "--port", "\(port)", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
-        ]
+        ] + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -120,7 +124,7 @@ final class RedisServer: Sendable {
     }
 
     /// A port the kernel just handed out for 127.0.0.1 (bind to port 0, read it, close).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartFailure(description: "socket() failed: errno \(errno)") }
         defer { close(fd) }

@@ -102,8 +102,7 @@ package final class RedisBroker: Broker {
     /// On the channel's connection. Join and leave need no order with publications, which take a
     /// connection of the caller's loop: each caller awaits its own commands one after another.
     private func publishMessage(_ channel: String, _ payload: [UInt8]) async throws {
-        let connection = try await shards.connection(for: channel)
-        _ = try await connection.send("PUBLISH", shards.keys.pubSub(channel), payload).checked()
+        _ = try await shards.send(RESPCommand("PUBLISH", shards.keys.pubSub(channel), payload), about: channel)
     }
 
     /// Returns once Redis confirmed the subscription: from then on the channel's messages arrive.

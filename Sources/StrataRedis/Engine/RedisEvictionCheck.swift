@@ -23,11 +23,11 @@ extension RedisShards {
     /// not answer `INFO memory` (renamed or forbidden) is not reported.
     package func evictionProblems() async -> [String] {
         var problems: [String] = []
-        for (pool, configuration) in zip(pools, configurations) {
+        for (address, pool) in masterPools() {
             guard let reply = try? await pool.connection(forKey: "").send("INFO", "memory"), let text = reply.bytes,
                 let problem = RedisEvictionCheck.problem(infoMemory: String(decoding: text, as: UTF8.self))
             else { continue }
-            problems.append("\(configuration.host):\(configuration.port): \(problem)")
+            problems.append("\(address): \(problem)")
         }
         return problems
     }

@@ -61,7 +61,9 @@ package final class RedisHistoryStore: HistoryStore {
             options.version, options.versionEpoch, options.cacheKey?.key ?? "", options.cacheKey?.removes == true ? "1" : "0",
             options.cacheKey?.limit ?? 0,
         ] + seenArguments(channel)
-        var scriptKeys = [keys.stream(channel), keys.meta(channel), resultKey ?? ""]
+        // Without an idempotency key the script never touches KEYS[3]; it still gets a name in
+        // the channel's slot, as a cluster refuses a script whose keys span slots.
+        var scriptKeys = [keys.stream(channel), keys.meta(channel), resultKey ?? keys.result(channel, "")]
         if options.cacheKey != nil { scriptKeys += keys.keyed(channel) }
         let decompressors = self.decompressors
         let cacheKeyLimit = options.cacheKey?.limit ?? 0

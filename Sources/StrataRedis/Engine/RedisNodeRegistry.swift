@@ -13,32 +13,36 @@ package final class RedisNodeRegistry: NodeRegistry {
         self.clock = clock
     }
 
-    private var recordsKey: String { shards.keys.prefix + ".nodes" }
-    private var expiryKey: String { shards.keys.prefix + ".nodes.expire" }
+    private var recordsKey: String { shards.keys.nodes }
+    private var expiryKey: String { shards.keys.nodesExpiry }
 
     package func announce(nodeID: String, record: [UInt8], ttlSeconds: Int64) async throws {
         let expireAt = clock.nowSeconds() + ttlSeconds
-        _ = try await shards.pools[0].pipeline([
-            RESPCommand("HSET", arguments: [recordsKey, nodeID, record]),
-            RESPCommand("ZADD", arguments: [expiryKey, expireAt, nodeID]),
-        ])
+        _ = try await shards.pipeline(
+            [
+                RESPCommand("HSET", arguments: [recordsKey, nodeID, record]),
+                RESPCommand("ZADD", arguments: [expiryKey, expireAt, nodeID]),
+            ], key: recordsKey)
     }
 
     package func nodes() async throws -> [String: [UInt8]] {
         let now = clock.nowSeconds()
-        let pool = shards.pools[0]
+        func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
+            try await shards.pipeline([command], key: recordsKey).first ?? .null
+        }
         // Forget the records of nodes that stopped announcing.
-        let expired = try await pool.send("ZRANGEBYSCORE", expiryKey, "-inf", "(\(now)").elements ?? []
+        let expired = try await send(RESPCommand("ZRANGEBYSCORE", expiryKey, "-inf", "(\(now)")).elements ?? []
         let gone = expired.compactMap(\.string)
         if !gone.isEmpty {
-            _ = try await pool.pipeline([
-                RESPCommand("HDEL", arguments: [recordsKey] + gone.map { $0 as any RESPArgument }),
-                RESPCommand("ZREM", arguments: [expiryKey] + gone.map { $0 as any RESPArgument }),
-            ])
+            _ = try await shards.pipeline(
+                [
+                    RESPCommand("HDEL", arguments: [recordsKey] + gone.map { $0 as any RESPArgument }),
+                    RESPCommand("ZREM", arguments: [expiryKey] + gone.map { $0 as any RESPArgument }),
+                ], key: recordsKey)
         }
-        let live = (try await pool.send("ZRANGEBYSCORE", expiryKey, String(now), "+inf").elements ?? []).compactMap(\.string)
+        let live = (try await send(RESPCommand("ZRANGEBYSCORE", expiryKey, String(now), "+inf")).elements ?? []).compactMap(\.string)
         guard !live.isEmpty else { return [:] }
-        let records = try await pool.send(RESPCommand("HMGET", arguments: [recordsKey] + live.map { $0 as any RESPArgument }))
+        let records = try await send(RESPCommand("HMGET", arguments: [recordsKey] + live.map { $0 as any RESPArgument }))
         var out: [String: [UInt8]] = [:]
         for (id, value) in zip(live, records.elements ?? []) {
             if let bytes = value.bytes { out[id] = bytes }

@@ -47,18 +47,22 @@ struct RedisScript: Sendable {
     /// attached from another thread after the write runs when it is attached, which may be after
     /// the replies to later calls have been handled: calls would then see their replies out of
     /// order (appends reporting commits out of offset order).
+    ///
+    /// `asking`: the call follows a cluster's ASK redirection, so each attempt is preceded by
+    /// `ASKING` in the same write (it admits only the next command to the importing slot).
     func run<T: Sendable>(
-        on connection: RedisConnection, keys: [String], arguments: [any RESPArgument],
+        on connection: RedisConnection, keys: [String], arguments: [any RESPArgument], asking: Bool = false,
         transform: @escaping @Sendable (RESPValue) throws -> T
     ) -> EventLoopFuture<T> {
         let evalsha = command("EVALSHA", Array(sha.utf8), keys: keys, arguments: arguments)
         let loop = connection.eventLoop
+        let send: @Sendable (RESPCommand) -> EventLoopFuture<RESPValue> = { command in
+            connection.enqueue(asking ? [RESPCommand("ASKING"), command] : [command]).map { $0.last ?? .null }
+        }
         let chain: @Sendable () -> EventLoopFuture<T> = {
-            connection.enqueue([evalsha]).flatMap { replies -> EventLoopFuture<RESPValue> in
-                let reply = replies.first ?? .null
+            send(evalsha).flatMap { reply -> EventLoopFuture<RESPValue> in
                 if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-                    let eval = command("EVAL", source, keys: keys, arguments: arguments)
-                    return connection.enqueue([eval]).map { $0.first ?? .null }
+                    return send(command("EVAL", source, keys: keys, arguments: arguments))
                 }
                 return loop.makeSucceededFuture(reply)
             }.flatMapThrowing { reply in try transform(reply.checked()) }

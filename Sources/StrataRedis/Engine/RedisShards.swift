@@ -4,12 +4,21 @@ import NIOPosix
 import Synchronization
 
 /// The Redis servers of one engine (`engine.redis.address`), each with its pool of command
-/// connections. A channel lives on exactly one of them, chosen by a jump consistent hash of its
-/// name, so its stream, meta, presence and PUB/SUB channel are always together and adding a
-/// server moves only a share of the channels.
+/// connections — or its Redis Clusters (`cluster_address`), each a shard of its own. A channel
+/// lives on exactly one shard, chosen by a jump consistent hash of its name, so its stream, meta,
+/// presence and PUB/SUB channel are always together and adding a shard moves only a share of
+/// the channels. Inside a cluster, the channel's keys share a hash tag (`RedisKeys`), so they
+/// share a slot and its scripts run on one master.
 package final class RedisShards: Sendable {
+    /// Per shard, where its commands go.
+    enum Route: Sendable {
+        case server(RedisConnectionPool)
+        case cluster(RedisCluster)
+    }
+
+    /// Per shard, the configuration of its PUB/SUB connection (for a cluster: any of its nodes).
     package let configurations: [RedisConfiguration]
-    let pools: [RedisConnectionPool]
+    let routes: [Route]
     let keys: RedisKeys
     /// Per shard, its Sentinels when the master is found through them (`sentinel_address`).
     let sentinels: [RedisSentinel?]
@@ -29,9 +38,18 @@ package final class RedisShards: Sendable {
         self.configurations = configurations
         self.keys = RedisKeys(prefix: prefix)
         self.sentinels = sentinels.isEmpty ? configurations.map { _ in nil } : sentinels
-        self.pools = configurations.map {
-            RedisConnectionPool(configuration: $0, size: poolSize, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.routes = configurations.map {
+            .server(RedisConnectionPool(configuration: $0, size: poolSize, eventLoopGroup: eventLoopGroup, logger: logger))
         }
+    }
+
+    /// Shards that are Redis Clusters: keys carry hash tags.
+    package init(clusters: [RedisCluster], prefix: String) {
+        precondition(!clusters.isEmpty, "at least one Redis Cluster")
+        self.configurations = clusters.map(\.subscriberConfiguration)
+        self.keys = RedisKeys(prefix: prefix, hashTagged: true)
+        self.sentinels = clusters.map { _ in nil }
+        self.routes = clusters.map { .cluster($0) }
     }
 
     /// `handler` runs whenever a shard's master changes (Sentinel), with the shard's index.
@@ -46,10 +64,37 @@ package final class RedisShards: Sendable {
         count == 1 ? 0 : StableHash.jump(StableHash.fnv1a64(channel), buckets: count)
     }
 
-    /// The connection for commands about `channel`: always the same one while it lives, so
-    /// they run in the order they were sent.
-    func connection(for channel: String) async throws(RedisError) -> RedisConnection {
-        try await pools[index(for: channel)].connection(forKey: channel)
+    /// Sends one command about `channel` on the channel's connection (the same one while it
+    /// lives, so such commands run in the order they were sent), in a cluster to the master of
+    /// the channel's slot.
+    func send(_ command: RESPCommand, about channel: String) async throws(RedisError) -> RESPValue {
+        switch routes[index(for: channel)] {
+        case .server(let pool):
+            return try await pool.connection(forKey: channel).send(command).checked()
+        case .cluster(let cluster):
+            return try await cluster.perform(key: keys.stream(channel)) { pool, asking throws(RedisError) in
+                let replies = try await pool.connection(forKey: channel).pipeline(asking ? [RESPCommand("ASKING"), command] : [command])
+                return try (replies.last ?? .null).checked()
+            }
+        }
+    }
+
+    /// Sends commands about keys of the first shard (the node registry's), in one write; in a
+    /// cluster every key must share one hash tag. An error reply fails the whole batch, so it
+    /// must be safe to send again (a cluster's redirection sends it elsewhere).
+    func pipeline(_ commands: [RESPCommand], key: String) async throws(RedisError) -> [RESPValue] {
+        switch routes[0] {
+        case .server(let pool):
+            return try await pool.pipeline(commands).map { reply throws(RedisError) in try reply.checked() }
+        case .cluster(let cluster):
+            return try await cluster.perform(key: key) { pool, asking throws(RedisError) in
+                // ASKING admits only the command right after it.
+                let batch = asking ? commands.flatMap { [RESPCommand("ASKING"), $0] } : commands
+                let replies = try await pool.connection(forKey: key).pipeline(batch)
+                return try (asking ? stride(from: 1, to: replies.count, by: 2).map { replies[$0] } : replies)
+                    .map { reply throws(RedisError) in try reply.checked() }
+            }
+        }
     }
 
     /// Runs a script on the channel's shard and returns its reply (errors thrown as `RedisError`).
@@ -73,8 +118,21 @@ package final class RedisShards: Sendable {
         if sentinels.contains(where: { $0 != nil }), !watching.withLock({ $0 }) {
             Task { try? await self.watchSentinels() }
         }
-        let connection =
-            ordered ? try await connection(for: channel) : try await pools[index(for: channel)].connectionOnCallerLoop()
+        let pool: RedisConnectionPool
+        switch routes[index(for: channel)] {
+        case .server(let server):
+            pool = server
+        case .cluster(let cluster):
+            return try await cluster.perform(key: keys.first ?? channel) { pool, asking throws(RedisError) in
+                let connection = ordered ? try await pool.connection(forKey: channel) : try await pool.connectionOnCallerLoop()
+                do {
+                    return try await script.run(on: connection, keys: keys, arguments: arguments, asking: asking, transform: transform).get()
+                } catch {
+                    throw Self.redisError(error, script)
+                }
+            }
+        }
+        let connection = ordered ? try await pool.connection(forKey: channel) : try await pool.connectionOnCallerLoop()
         do {
             return try await script.run(on: connection, keys: keys, arguments: arguments, transform: transform).get()
         } catch let error as RedisError {
@@ -84,15 +142,37 @@ package final class RedisShards: Sendable {
             if error.code == .serverError, error.message.hasPrefix("READONLY") { await connection.close() }
             throw error
         } catch {
-            throw RedisError(.unexpectedReply, "\(script.name): \(error)")
+            throw Self.redisError(error, script)
         }
+    }
+
+    /// A script's failure as a `RedisError` (a transform's own error becomes `.unexpectedReply`).
+    private static func redisError(_ error: any Error, _ script: RedisScript) -> RedisError {
+        (error as? RedisError) ?? RedisError(.unexpectedReply, "\(script.name): \(error)")
     }
 
     /// Connects every pool and starts watching each shard's Sentinels; throws the first
     /// failure (start-up checks that Redis is there).
     package func connectAll() async throws(RedisError) {
-        for pool in pools { try await pool.connectAll() }
+        for route in routes {
+            switch route {
+            case .server(let pool): try await pool.connectAll()
+            case .cluster(let cluster): try await cluster.connectAll()
+            }
+        }
         try await watchSentinels()
+    }
+
+    /// Every master's pool with the address logs name it by (a cluster's: its masters as last read).
+    func masterPools() -> [(address: String, pool: RedisConnectionPool)] {
+        routes.flatMap { route -> [(address: String, pool: RedisConnectionPool)] in
+            switch route {
+            case .server(let pool):
+                return [("\(pool.configuration.host):\(pool.configuration.port)", pool)]
+            case .cluster(let cluster):
+                return cluster.masters.compactMap { master in (try? cluster.pool(master)).map { (master.description, $0) } }
+            }
+        }
     }
 
     /// `connectAll`, then the start-up check that Redis will not evict history (logged as an
@@ -113,8 +193,7 @@ package final class RedisShards: Sendable {
         guard start else { return }
         do throws(RedisError) {
             for (index, sentinel) in sentinels.enumerated() {
-                guard let sentinel else { continue }
-                let pool = pools[index]
+                guard let sentinel, case .server(let pool) = routes[index] else { continue }
                 try await sentinel.watch { [weak self] _ in
                     Task {
                         await pool.dropConnections()
@@ -131,6 +210,11 @@ package final class RedisShards: Sendable {
 
     package func close() async {
         for sentinel in sentinels { await sentinel?.close() }
-        for pool in pools { await pool.close() }
+        for route in routes {
+            switch route {
+            case .server(let pool): await pool.close()
+            case .cluster(let cluster): await cluster.close()
+            }
+        }
     }
 }
