@@ -111,4 +111,27 @@ struct BrokerSeamTests {
         let next = try h.messages(s).compactMap { $0["push"] }
         #expect(next.first?["channel"]?.str == "plain" && next.first?["pub"] != nil)
     }
+
+    /// After 2500 the client resubscribes at once — here before the session's leave of the old
+    /// subscription has had a chance to run. The leave must go first: run after the resubscribe,
+    /// it took the new subscription out of the hub and the client heard nothing more (CI saw it
+    /// on Redis). Repeated, since which task runs first is the scheduler's choice.
+    @Test func aResubscribeAfter2500IsNotUndoneByTheOldLeave() async throws {
+        let h = try await SessionHarness()
+        let s = try await h.connected()
+        await h.send(s, #"{"id":2,"subscribe":{"channel":"chat:again"}}"#)
+        _ = try h.messages(s)
+        for round in 0..<50 {
+            h.node.handleDeliveryGap(channels: ["chat:again"])
+            #expect(try h.messages(s).compactMap { $0["push"]?["unsubscribe"]?["code"]?.int } == [2500])
+            await h.send(s, #"{"id":\#(round + 3),"subscribe":{"channel":"chat:again"}}"#)
+            #expect(try h.messages(s).filter { $0["id"] != nil && $0["error"] == nil }.count == 1)
+            // Let any leave still pending run: it must not take the new subscription away.
+            try await Task.sleep(for: .milliseconds(2))
+            _ = try await h.publish("chat:again", "round \(round)")
+            let pubs = try h.messages(s).compactMap { $0["push"]?["pub"] }
+            #expect(pubs.count == 1, "round \(round): the resubscribed client heard \(pubs.count) publications")
+            if pubs.count != 1 { break }
+        }
+    }
 }
