@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Strata builds with (only the missing ones); `install-deps.sh test`
-# adds what the tests use: redis-server and redis-sentinel, nats-server, python3-venv for the pinned clients, fossil (the reference
+# adds what the tests use: redis-server, redis-cli (redis-tools: Cluster creation) and redis-sentinel, nats-server, python3-venv for the pinned clients, fossil (the reference
 # delta encoder the codec tests compare against), xxd and openssl, and nginx (the HTTP cache the
 # history endpoint's end-to-end test puts in front of Strata; it starts its own, on a free port),
 # chromium (the admin UI's tests drive it headless over the DevTools protocol), pebble (Let's
@@ -9,7 +9,7 @@
 set -euo pipefail
 packages=(pkg-config liblmdb-dev libzstd-dev libhiredis-dev zlib1g-dev)
 if [ "${1:-}" = "test" ]; then
-  packages+=(redis-server redis-sentinel nats-server python3-venv fossil xxd openssl nginx chromium pebble postgresql)
+  packages+=(redis-server redis-tools redis-sentinel nats-server python3-venv fossil xxd openssl nginx chromium pebble postgresql)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -596,12 +596,305 @@ class SentinelSetup:
 @pytest.fixture
 def redis_sentinel(tmp_path_factory: pytest.TempPathFactory):
     """A master, its replica and a Sentinel, killed at teardown."""
-    for binary in (REDIS_SERVER, REDIS_SENTINEL):
+    yield from _running(SentinelSetup, tmp_path_factory.mktemp("sentinel"), REDIS_SERVER, REDIS_SENTINEL)
+
+
+def _running(setup_class, workdir: Path, *binaries: str):
+    """A fixture's body: `setup_class(workdir)` started once every binary is there, stopped at
+    teardown."""
+    for binary in binaries:
         if not os.access(binary, os.X_OK):
             pytest.fail(f"{binary} not found (`scripts/install-deps.sh test` installs it)", pytrace=False)
-    setup = SentinelSetup(tmp_path_factory.mktemp("sentinel")).start()
+    setup = setup_class(workdir).start()
     yield setup
     setup.stop()
+
+
+REDIS_CLI = os.environ.get("REDIS_CLI", "/usr/bin/redis-cli")
+
+
+class RedisReplyError(Exception):
+    """An error reply from a Redis server (`ERR …`, `MOVED …`, `TRYAGAIN …`)."""
+
+
+def _read_resp(f):
+    """One RESP2 reply from the file `f`; an error reply comes back as a RedisReplyError value."""
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("the connection closed mid-reply")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        return RedisReplyError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2].decode("utf-8", "surrogateescape")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_resp(f) for _ in range(n)]
+    raise ConnectionError(f"not RESP: {line!r}")
+
+
+def redis_command(port: int, *args: Any, timeout: float = 5.0) -> Any:
+    """One command (a RESP array, so keys with spaces or braces are safe) on a fresh loopback
+    connection: the decoded reply — str, int, None or a list of them; an error reply raises
+    RedisReplyError. Strings round-trip byte for byte (surrogateescape)."""
+    out = f"*{len(args)}\r\n".encode()
+    for arg in args:
+        raw = str(arg).encode("utf-8", "surrogateescape")
+        out += b"$%d\r\n%s\r\n" % (len(raw), raw)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(out)
+        reply = _read_resp(s.makefile("rb"))
+    if isinstance(reply, RedisReplyError):
+        raise reply
+    return reply
+
+
+def _wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> None:
+    """Polls `condition` every 20 ms until it is true (a probe of a node that is down counts as
+    not yet); raises after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except (OSError, RedisReplyError) as e:
+            last = f" (last probe: {e})"
+        time.sleep(0.02)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}{last}")
+
+
+class RedisClusterSetup:
+    """A Redis Cluster of six Debian redis-server processes on free loopback ports (cluster bus
+    on a free port of its own, `cluster-port`): three masters with one replica each, made by
+    `redis-cli --cluster create … --cluster-replicas 1 --cluster-yes`. No persistence, diskless
+    replication without delay and `cluster-node-timeout 1000`, so a killed master is replaced
+    within a few seconds. `start()` returns once every node says `cluster_state:ok`, every node
+    knows all six, and every replica's link to its master is up (about 2 s; redis-cli's join wait
+    is most of it).
+
+    Faults, each real and waited for until every live node agrees: `failover(slot)` (a manual
+    `CLUSTER FAILOVER` through a replica of the slot's master), `kill_master(slot)` (kill -9 of
+    the slot's master until a replica is promoted), `migrate_slot(slot, to)` (a resharding of one
+    slot as `redis-cli --cluster reshard` does it; `migration_steps` runs it step by step)."""
+
+    def __init__(self, workdir: Path, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 1000) -> None:
+        self.workdir = workdir
+        self.masters_wanted = masters
+        self.replicas_wanted = replicas
+        self.nodes: dict[int, RedisProcess] = {}  # by port, in creation order (the first `masters` become masters)
+        self.create_seconds = 0.0
+        taken: set[int] = set()
+
+        def port() -> int:
+            while True:
+                p = free_port()
+                if p not in taken:
+                    taken.add(p)
+                    return p
+
+        for i in range(masters * (1 + replicas)):
+            bus = port()
+            node = RedisProcess(workdir / f"node{i}", [
+                "--cluster-enabled", "yes", "--cluster-config-file", str(workdir / f"node{i}" / "nodes.conf"),
+                "--cluster-port", str(bus), "--cluster-node-timeout", str(node_timeout_ms),
+                "--cluster-replica-validity-factor", "0", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"])
+            while node.port in taken:
+                node.port = free_port()
+            taken.add(node.port)
+            node.bus_port = bus
+            self.nodes[node.port] = node
+
+    # addresses ------------------------------------------------------------------------------
+    @property
+    def seeds(self) -> str:
+        """One `engine.redis.cluster_address` entry: the first masters' addresses, comma-separated."""
+        return ",".join(f"127.0.0.1:{p}" for p in list(self.nodes)[: self.masters_wanted])
+
+    def alive(self) -> list[int]:
+        return [p for p, n in self.nodes.items() if n.proc is not None and n.proc.poll() is None]
+
+    # commands -------------------------------------------------------------------------------
+    def command(self, port: int, *args: Any) -> Any:
+        return redis_command(port, *args)
+
+    def info(self, port: int, section: str) -> dict:
+        return dict(line.split(":", 1) for line in self.command(port, "INFO", section).splitlines() if ":" in line)
+
+    def cluster_state(self, port: int) -> str:
+        """`cluster_state` of `CLUSTER INFO`: "ok" or "fail"."""
+        return dict(line.split(":", 1) for line in self.command(port, "CLUSTER", "INFO").splitlines() if ":" in line)["cluster_state"]
+
+    def cluster_nodes(self, port: int) -> list[dict]:
+        """`CLUSTER NODES` of one node, parsed: id, port, flags (a set), master (an id or "-"),
+        slots (the slot ranges it serves, as (first, last); migrating/importing marks skipped)."""
+        out = []
+        for line in self.command(port, "CLUSTER", "NODES").splitlines():
+            f = line.split()
+            slots = []
+            for s in f[8:]:
+                if s.startswith("["):
+                    continue
+                first, _, last = s.partition("-")
+                slots.append((int(first), int(last or first)))
+            out.append({"id": f[0], "port": int(f[1].split("@")[0].rsplit(":", 1)[1]), "flags": set(f[2].split(",")),
+                        "master": f[3], "slots": slots})
+        return out
+
+    def node_id(self, port: int) -> str:
+        return self.command(port, "CLUSTER", "MYID")
+
+    def slot_of(self, key: str) -> int:
+        return self.command(self.alive()[0], "CLUSTER", "KEYSLOT", key)
+
+    def _owner_seen_by(self, port: int, slot: int) -> int:
+        """The master that `port` believes serves `slot` (0: none)."""
+        for n in self.cluster_nodes(port):
+            if "master" in n["flags"] and "fail" not in n["flags"] and any(a <= slot <= b for a, b in n["slots"]):
+                return n["port"]
+        return 0
+
+    def master_for_slot(self, slot: int) -> int:
+        """The port of the master serving `slot`: the live master that lists the slot as its own."""
+        for port in self.alive():
+            mine = next(n for n in self.cluster_nodes(port) if "myself" in n["flags"])
+            if "master" in mine["flags"] and any(a <= slot <= b for a, b in mine["slots"]):
+                return port
+        raise RuntimeError(f"no live master serves slot {slot}")
+
+    def masters(self) -> list[int]:
+        return [p for p in self.alive() if self.info(p, "replication").get("role") == "master"]
+
+    def replicas_of(self, master_port: int) -> list[int]:
+        master_id = self.node_id(master_port)
+        return [n["port"] for n in self.cluster_nodes(master_port) if n["master"] == master_id and n["port"] in self.alive()]
+
+    def keys(self, port: int, pattern: str = "*") -> list[str]:
+        return sorted(self.command(port, "KEYS", pattern))
+
+    # life cycle -----------------------------------------------------------------------------
+    def start(self) -> "RedisClusterSetup":
+        """Starts the six servers and makes the cluster; on any failure every server is killed."""
+        began = time.monotonic()
+        try:
+            for node in self.nodes.values():
+                node.start()
+            out = subprocess.run([REDIS_CLI, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.nodes),
+                                  "--cluster-replicas", str(self.replicas_wanted), "--cluster-yes"],
+                                 capture_output=True, text=True, timeout=60)
+            if out.returncode != 0 or "[OK] All 16384 slots covered" not in out.stdout:
+                raise RuntimeError(f"redis-cli --cluster create failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        self.create_seconds = time.monotonic() - began
+        return self
+
+    def _healthy(self, ports: list[int]) -> bool:
+        views = []
+        for port in ports:
+            if self.cluster_state(port) != "ok":
+                return False
+            nodes = self.cluster_nodes(port)
+            live = [n for n in nodes if n["port"] in ports and not {"fail", "fail?", "handshake", "noaddr"} & n["flags"]]
+            if len(live) != len(ports):
+                return False
+            views.append(sorted((n["port"], "master" in n["flags"], tuple(n["slots"])) for n in live))
+            me = next(n for n in nodes if "myself" in n["flags"])
+            if "slave" in me["flags"] and self.info(port, "replication").get("master_link_status") != "up":
+                return False
+        return all(v == views[0] for v in views)
+
+    def wait_healthy(self, timeout: float = 20) -> None:
+        """Until every live node says `cluster_state:ok`, they all see the same live masters,
+        replicas and slots, and every replica's link to its master is up."""
+        _wait_for(lambda: self._healthy(self.alive()), "the cluster to agree and be ok on every live node", timeout)
+
+    def failover(self, slot: int, replica: Optional[int] = None) -> tuple[int, int]:
+        """A manual `CLUSTER FAILOVER` (no data lost: the replica first catches up with its
+        master, which stops writes meanwhile) through `replica`, by default the first replica of
+        the master serving `slot`; returns (old master, new master), after the roles swapped and
+        every node agrees."""
+        old = self.master_for_slot(slot)
+        new = replica or self.replicas_of(old)[0]
+        assert new in self.replicas_of(old), f"{new} is not a replica of {old}, the master of slot {slot}"
+        assert self.command(new, "CLUSTER", "FAILOVER") == "OK"
+        _wait_for(lambda: self.info(new, "replication").get("role") == "master"
+                  and self.info(old, "replication").get("role") == "slave", "the roles to swap")
+        self.wait_healthy()
+        return old, new
+
+    def kill_master(self, slot: int, lag: float = 0.0) -> tuple[int, int]:
+        """kill -9 of the master serving `slot`; returns (killed, promoted) once one of its
+        replicas serves the slot and every surviving node agrees and is ok. With `lag` the
+        replicas are first cut off for that many seconds (SIGSTOP, and `CLIENT KILL TYPE replica`
+        on the master, as a stopped process would still apply what reaches its socket), so the
+        master acknowledges writes they never get; they are resumed right after the kill."""
+        old = self.master_for_slot(slot)
+        replicas = self.replicas_of(old)
+        if lag:
+            for r in replicas:
+                self.nodes[r].pause()
+            self.command(old, "CLIENT", "KILL", "TYPE", "replica")
+            time.sleep(lag)
+        self.nodes[old].kill()
+        for r in replicas:
+            self.nodes[r].resume()
+        _wait_for(lambda: any(self.info(r, "replication").get("role") == "master" for r in replicas),
+                  "a replica to be promoted", timeout=20)
+        new = next(r for r in replicas if self.info(r, "replication").get("role") == "master")
+        _wait_for(lambda: all(self.cluster_state(p) == "ok" and self._owner_seen_by(p, slot) == new
+                              for p in self.alive()), "the survivors to agree on the promoted replica", timeout=20)
+        return old, new
+
+    def migration_steps(self, slot: int, to_master: int, batch: int = 10):
+        """A resharding of `slot` to the master on port `to_master`, as `redis-cli --cluster
+        reshard` does it, one step per `next()` (a generator, so a test can publish between
+        steps, e.g. through asyncio.to_thread): IMPORTING on the target and MIGRATING on the
+        source; then batches of `CLUSTER GETKEYSINSLOT` + `MIGRATE … KEYS` until the source holds
+        none; then `CLUSTER SETSLOT … NODE` on the target, the source and every other master,
+        waited for until every node agrees. Yields a word for each step done."""
+        source = self.master_for_slot(slot)
+        assert source != to_master, f"slot {slot} is already on {to_master}"
+        source_id, target_id = self.node_id(source), self.node_id(to_master)
+        self.command(to_master, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        self.command(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        yield "marked"
+        while True:
+            keys = self.command(source, "CLUSTER", "GETKEYSINSLOT", slot, batch)
+            if not keys:
+                break
+            self.command(source, "MIGRATE", "127.0.0.1", to_master, "", 0, 5000, "KEYS", *keys)
+            yield f"moved {len(keys)}"
+        self.command(to_master, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        self.command(source, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        for master in self.masters():
+            if master not in (source, to_master):
+                self.command(master, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        _wait_for(lambda: all(self._owner_seen_by(p, slot) == to_master for p in self.alive()),
+                  f"every node to see slot {slot} on {to_master}")
+        yield "assigned"
+
+    def migrate_slot(self, slot: int, to_master: int, batch: int = 10, pause: float = 0.0) -> None:
+        """The whole resharding of `slot` (see `migration_steps`), `pause` seconds between steps."""
+        for _ in self.migration_steps(slot, to_master, batch):
+            time.sleep(pause)
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.kill()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A six-node Redis Cluster (three masters, a replica each), killed at teardown."""
+    yield from _running(RedisClusterSetup, tmp_path_factory.mktemp("cluster"), REDIS_SERVER, REDIS_CLI)
 
 
 NATS_SERVER = os.environ.get("NATS_SERVER", "/usr/sbin/nats-server")

@@ -1,6 +1,7 @@
 """The two-node scenario on every multi-node engine setup (issue 19): publish through node A,
 receive on node B, miss publications while disconnected, recover them on B — on one Redis, on two
-sharded Redis servers, through Sentinel, and with NATS carrying delivery beside Redis history.
+sharded Redis servers, through Sentinel, on a Redis Cluster (three masters with a replica each),
+and with NATS carrying delivery beside Redis history.
 Each setup's servers are started by the test and stopped at its end."""
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import asyncio
 import pytest
 from cent import HistoryRequest, PublishRequest
 
-from conftest import NATSProcess, RedisProcess, SentinelSetup
+from conftest import NATSProcess, RedisClusterSetup, RedisProcess, SentinelSetup
 from itsupport import connect_client, subscribe, unique
 
 pytestmark = pytest.mark.json_only
 
-SETUPS = ["standalone", "sharded", "sentinel", "nats+redis"]
+SETUPS = ["standalone", "sharded", "sentinel", "cluster", "nats+redis"]
 
 
 @pytest.fixture(params=SETUPS)
@@ -37,6 +38,11 @@ def multi_node_config(request, tmp_path_factory):
         s = SentinelSetup(tmp_path_factory.mktemp("sentinel")).start()
         started.append(s)
         cfg = {"engine": {"type": "redis", "redis": {"sentinel_address": [s.address], "sentinel_master_name": "mymaster", "prefix": "mx"}}}
+    elif setup == "cluster":
+        c = RedisClusterSetup(tmp_path_factory.mktemp("cluster"))
+        started.append(c)
+        c.start()
+        cfg = {"engine": {"type": "redis", "redis": {"cluster_address": [c.seeds], "prefix": "mx"}}}
     else:
         nats = NATSProcess(tmp_path_factory.mktemp("nats")).start()
         started.append(nats)
@@ -44,7 +50,7 @@ def multi_node_config(request, tmp_path_factory):
                "broker": {"enabled": True, "type": "nats", "nats": {"url": nats.url, "prefix": "mx"}}}
     yield cfg
     for server in reversed(started):
-        if isinstance(server, SentinelSetup):
+        if isinstance(server, (SentinelSetup, RedisClusterSetup)):
             server.stop()
         else:
             server.kill()
