@@ -70,7 +70,27 @@ final class RedisHandshakeHandler: ChannelInboundHandler, RemovableChannelHandle
         return out
     }
 
+    /// Whether the commands went out (once the connection is up).
+    private var started = false
+
+    /// Added when the channel is made, before it connects: the commands go out once it is up.
     func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    /// A connect that failed tears the pipeline down without the channel ever being active.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(RedisError(.connectionClosed, "closed before \(commands.map(\.name).joined(separator: "/"))"), context: context)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
         var buffer = context.channel.allocator.buffer(capacity: 64)
         for step in commands { step.command.encode(into: &buffer) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
