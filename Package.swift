@@ -388,7 +388,7 @@ let package = Package(
         .testTarget(
             name: "StrataNATSTests",
             dependencies: [
-                "StrataNATS", "StrataProtocol", "StrataCore", "StrataHistory", "StrataBroker",
+                "StrataNATS", "StrataProtocol", "StrataCore", "StrataHistory", "StrataBroker", "StrataTesting",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -39,6 +39,10 @@ package final class NATSBroker: Broker {
         /// Stored publications NATS did not take (the connection was down), by channel: the
         /// first one's position. Sent again once the connection is back.
         var unsent: [String: StreamPosition] = [:]
+        /// Per channel that has had a delta publication, the last positioned publication heard:
+        /// the base of the next one when it follows at once (Centrifugo's NATS messages carry
+        /// no previous publication, so its delta subscribers get every one whole).
+        var deltaBases: [String: (position: StreamPosition, publication: Publication)] = [:]
     }
 
     /// `prefix`: Centrifugo's `broker.nats.prefix`; subjects are `<prefix>.client.<channel>`.
@@ -173,6 +177,7 @@ package final class NATSBroker: Broker {
     }
 
     package func unsubscribe(channel: String) async throws {
+        state.withLock { _ = $0.deltaBases.removeValue(forKey: channel) }
         try client().unsubscribe(try subject(channel))
     }
 
@@ -203,14 +208,28 @@ package final class NATSBroker: Broker {
         await consumer?.value
     }
 
+    /// The publication just before `position` when it was the last heard on `channel` and a
+    /// delta is asked for; remembers this one as the next one's base. Messages of one connection
+    /// arrive in order, one at a time.
+    private func deltaBase(_ channel: String, position: StreamPosition, _ publication: Publication, useDelta: Bool) -> Publication? {
+        state.withLock { s in
+            let base = s.deltaBases[channel]
+            guard useDelta || base != nil, position.offset > 0 else { return nil }
+            s.deltaBases[channel] = (position, publication)
+            guard useDelta, let base, base.position.epoch == position.epoch, base.position.offset + 1 == position.offset else { return nil }
+            return base.publication
+        }
+    }
+
     private func deliver(_ payload: ByteBuffer) {
         guard let handler else { return }
         do {
             switch try BrokerPush.decode(payload.readableBytesView) {
             case .publication(let channel, let publication, let position, let useDelta):
-                _ = useDelta  // no previous publication travels: delta subscribers get it whole
+                let previous = position.flatMap { deltaBase(channel, position: $0, publication, useDelta: useDelta) }
                 handler.handlePublication(
-                    channel: channel, result: AppendResult(position: position ?? StreamPosition(offset: 0, epoch: ""), publication: publication))
+                    channel: channel,
+                    result: AppendResult(position: position ?? StreamPosition(offset: 0, epoch: ""), publication: publication, previous: previous))
             case .join(let channel, let info):
                 handler.handleJoin(channel: channel, info: info)
             case .leave(let channel, let info):

@@ -235,3 +235,31 @@ def test_nats_with_an_unreachable_redis_stops_thestart_once(strata_bin, tmp_path
     out = start_once(strata_bin, tmp_path, {"engine": {"type": "redis", "redis": {"address": "redis://127.0.0.1:1", "connect_timeout": "300ms"}},
                                         "broker": {"enabled": True, "type": "nats", "nats": {"url": nats_server.url}}})
     assert out.returncode != 0 and "127.0.0.1:1" in out.stdout + out.stderr, out
+
+
+async def test_delta_subscribers_on_another_node_get_deltas_over_nats(
+    server_factory, nats_server, redis_server, api_factory, client_factory
+):
+    """Centrifugo's NATS messages carry no previous publication, so its delta subscribers on
+    other nodes get every publication whole. Strata's receiving node takes the base from the one
+    it heard last: centrifuge-python on node B, subscribed with fossil deltas, decodes every
+    document published through node A, and all but the first arrive as deltas."""
+    from centrifuge import DeltaType
+
+    from test_delta import DELTA, match_states
+
+    config = {**nats_config(nats_server, redis_server), **DELTA}
+    node_a, node_b = server_factory(config), server_factory(config)
+    client, ev = client_factory(node_b)
+    await connect_client(client, ev)
+    channel = unique("match:nats")
+    _, sev, _ = await subscribe(client, channel, delta=DeltaType.FOSSIL)
+    states = match_states(12)
+    api_a = api_factory(node_a)
+    for state in states:
+        await api_a.publish(PublishRequest(channel=channel, data=state, delta=True))
+    await sev.wait_count("on_publication", len(states), timeout=10)
+    assert sev.datas() == states
+    deltas = [c.pub.delta for c in sev.of("on_publication")]
+    assert deltas[0] is False and all(deltas[1:]), deltas
+    await asyncio.wait_for(client.disconnect(), 5)
