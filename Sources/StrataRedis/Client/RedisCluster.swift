@@ -105,7 +105,9 @@ package final class RedisCluster: Sendable {
     }
 
     private func ask(_ node: RedisAddress) async throws(RedisError) -> RedisSlotMap {
-        let connection = try await RedisConnection.connect(configuration(for: node), eventLoopGroup: eventLoopGroup, logger: logger)
+        var configuration = configuration(for: node)
+        configuration.probeInterval = .zero  // one question, then closed
+        let connection = try await RedisConnection.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         let answer: Result<RESPValue, RedisError>
         do throws(RedisError) {
             answer = .success(try await connection.send("CLUSTER", "SLOTS").checked())
@@ -120,7 +122,6 @@ package final class RedisCluster: Sendable {
         var configuration = template
         configuration.host = node.host
         configuration.port = node.port
-        configuration.probeInterval = .zero
         return configuration
     }
 
@@ -133,10 +134,7 @@ package final class RedisCluster: Sendable {
         try state.withLock { s throws(RedisError) -> RedisConnectionPool in
             guard !s.closed else { throw RedisError(.connectionClosed, "\(name) closed") }
             if let pool = s.pools[node] { return pool }
-            var configuration = template
-            configuration.host = node.host
-            configuration.port = node.port
-            let pool = RedisConnectionPool(configuration: configuration, size: poolSize, eventLoopGroup: eventLoopGroup, logger: logger)
+            let pool = RedisConnectionPool(configuration: configuration(for: node), size: poolSize, eventLoopGroup: eventLoopGroup, logger: logger)
             s.pools[node] = pool
             return pool
         }
@@ -239,5 +237,15 @@ package final class RedisCluster: Sendable {
             return Array(s.pools.values)
         }
         for pool in pools { await pool.close() }
+    }
+}
+
+extension RedisConnection {
+    /// `pipeline`, after a cluster's ASK: each command preceded by `ASKING` in the same write
+    /// (it admits only the command right after it); the replies are the commands' own.
+    func pipeline(_ commands: [RESPCommand], asking: Bool) async throws(RedisError) -> [RESPValue] {
+        guard asking else { return try await pipeline(commands) }
+        let replies = try await pipeline(commands.flatMap { [RESPCommand("ASKING"), $0] })
+        return stride(from: 1, to: replies.count, by: 2).map { replies[$0] }
     }
 }

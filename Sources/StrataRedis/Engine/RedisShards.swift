@@ -73,8 +73,7 @@ package final class RedisShards: Sendable {
             return try await pool.connection(forKey: channel).send(command).checked()
         case .cluster(let cluster):
             return try await cluster.perform(key: keys.stream(channel)) { pool, asking throws(RedisError) in
-                let replies = try await pool.connection(forKey: channel).pipeline(asking ? [RESPCommand("ASKING"), command] : [command])
-                return try (replies.last ?? .null).checked()
+                try (await pool.connection(forKey: channel).pipeline([command], asking: asking).first ?? .null).checked()
             }
         }
     }
@@ -88,11 +87,7 @@ package final class RedisShards: Sendable {
             return try await pool.pipeline(commands).map { reply throws(RedisError) in try reply.checked() }
         case .cluster(let cluster):
             return try await cluster.perform(key: key) { pool, asking throws(RedisError) in
-                // ASKING admits only the command right after it.
-                let batch = asking ? commands.flatMap { [RESPCommand("ASKING"), $0] } : commands
-                let replies = try await pool.connection(forKey: key).pipeline(batch)
-                return try (asking ? stride(from: 1, to: replies.count, by: 2).map { replies[$0] } : replies)
-                    .map { reply throws(RedisError) in try reply.checked() }
+                try await pool.connection(forKey: key).pipeline(commands, asking: asking).map { reply throws(RedisError) in try reply.checked() }
             }
         }
     }
