@@ -31,13 +31,13 @@ struct NATSBrokerTests {
 
     /// Two nodes sharing one store (as they share Redis): a publication stored while NATS was
     /// down is sent from the stream once the publishing node's connection is back, so the other
-    /// node — back first here (A waits at least 1 s to reconnect) — gets it live, not only at
+    /// node — back first here (A waits at least 2.5 s to reconnect: room for a loaded machine) — gets it live, not only at
     /// the next publication or position check.
     @Test func aPublicationStoredWhileNATSWasDownIsSentWhenItIsBack() async throws {
         let server = try await NATSServer.start()
         defer { server.kill() }
         let store = MemoryHistoryStore()
-        let a = broker(server, store: store, reconnectAfter: .seconds(2))
+        let a = broker(server, store: store, reconnectAfter: .seconds(5))
         let b = broker(server, store: store)
         let onA = RecordingHandler()
         let onB = RecordingHandler()
