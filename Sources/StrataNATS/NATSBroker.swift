@@ -91,6 +91,9 @@ package final class NATSBroker: Broker {
         }
     }
 
+    /// Whether the connection to NATS is up (see `NATSClient.isConnected`).
+    package var isConnected: Bool { state.withLock { $0.client }?.isConnected ?? false }
+
     private func client() throws -> NATSClient {
         guard let client = state.withLock({ $0.client }) else { throw NATSError("nats broker not started") }
         return client

@@ -121,6 +121,10 @@ package final class NATSClient: Sendable {
         try connection.publish(subject, payload: payload)
     }
 
+    /// Whether a connection is up. A server that has just gone away is noticed when its socket
+    /// closes; until then this still says true (NATS has no acknowledgement of a PUB).
+    package var isConnected: Bool { state.withLock { $0.connection != nil } }
+
     /// The subjects currently wanted.
     package var subjects: Set<String> { state.withLock { Set($0.subscriptions.keys) } }
 
