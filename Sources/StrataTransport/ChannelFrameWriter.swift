@@ -201,6 +201,10 @@ final class ChannelFrameWriter: Drainable {
             // Compressed on its own (no context takeover), RSV1 set (RFC 7692 §6).
             let compressed = Self.joined(messages, batching).withUnsafeReadableBytes { deflate.streams.deflater.compress($0) }
             frame = Self.frame(firstByte: 0xC0 | UInt8(webSocketOpcode: batching.opcode), payload: compressed)
+        } else if messages.count == 1 {
+            // A publication's frame is the same for every subscriber on this loop: made once.
+            let batching = batching
+            frame = batcher.framedMessages.value.framed(messages[0], as: .webSocket(batching)) { Self.dataFrame([$0], batching) }
         } else {
             frame = Self.dataFrame(messages, batching)
         }

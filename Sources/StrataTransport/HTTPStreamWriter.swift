@@ -68,14 +68,21 @@ final class HTTPStreamWriter: Drainable {
     }
 
     /// One batch as body bytes: a pre-framed chunk from the encoder's place, or a body part
-    /// through the encoder (HTTP/1.0).
+    /// through the encoder (HTTP/1.0). A single message is framed once per event loop for
+    /// every writer there that sends it (`FramedMessageCache`).
     private func writeBatch(_ messages: [[UInt8]], framing: HTTPStreamFraming) {
         let allocator = channel.allocator
+        let chunked = chunkContext.value != nil
+        let bytes =
+            messages.count == 1
+            ? batcher.framedMessages.value.framed(messages[0], as: .httpStream(framing, chunked: chunked)) {
+                framing.encode([$0], allocator: allocator, chunked: chunked)
+            }
+            : framing.encode(messages, allocator: allocator, chunked: chunked)
         if let encoder = chunkContext.value {
-            encoder.write(NIOAny(framing.encode(messages, allocator: allocator, chunked: true)), promise: nil)
+            encoder.write(NIOAny(bytes), promise: nil)
         } else {
-            let body = framing.encode(messages, allocator: allocator)
-            context.value.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+            context.value.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(bytes))), promise: nil)
         }
     }
 

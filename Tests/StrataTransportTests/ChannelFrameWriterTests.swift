@@ -1,7 +1,10 @@
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOWebSocket
 import Testing
+
+import StrataHub
 
 @testable import StrataTransport
 
@@ -43,5 +46,68 @@ struct ChannelFrameWriterTests {
         let big = [UInt8](repeating: 7, count: 300)
         var long = ChannelFrameWriter.dataFrame([big], .varintDelimitedBinary)
         #expect(long.readBytes(length: long.readableBytes) == (try nioEncoded([0xAC, 0x02] + big, opcode: .binary)))
+    }
+}
+
+/// A publication fanned out to a loop's connections is framed once (`FramedMessageCache`):
+/// every connection writes the same buffer.
+@Suite("Writers on one event loop share a publication's framed bytes")
+struct SharedFramingTests {
+    /// Holds its context, for a writer that needs one.
+    final class ContextKeeper: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = Never
+        var context: ChannelHandlerContext?
+        func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    }
+
+    let publication = Array(#"{"push":{"channel":"news","pub":{"data":{"n":1},"offset":7}}}"#.utf8)
+
+    func written(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out.append(buffer) }
+        return out
+    }
+
+    func address(_ buffer: ByteBuffer) -> Int { buffer.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) } }
+
+    @Test func webSocketWritersWriteOneFrame() throws {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        var frames: [ByteBuffer] = []
+        for _ in 0..<3 {
+            let channel = EmbeddedChannel(loop: loop)
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            let queue = OutboundQueue(maxBytes: 1 << 20)
+            ChannelFrameWriter(channel: channel, queue: queue, batcher: batcher, batching: .newlineJoinedText).start()
+            _ = queue.enqueue(publication)
+            loop.run()
+            frames += try written(channel)
+        }
+        #expect(frames.count == 3)
+        #expect(frames.allSatisfy { $0 == ChannelFrameWriter.dataFrame([publication], .newlineJoinedText) })
+        #expect(Set(frames.map(address)).count == 1)
+    }
+
+    @Test func sseWritersWriteOneChunk() throws {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        var chunks: [ByteBuffer] = []
+        for _ in 0..<3 {
+            let keeper = ContextKeeper()
+            let channel = EmbeddedChannel(loop: loop)
+            try channel.pipeline.syncOperations.addHandlers([HTTPResponseEncoder(), keeper])
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            let context = try #require(keeper.context)
+            let queue = OutboundQueue(maxBytes: 1 << 20)
+            HTTPStreamWriter(
+                context: context, queue: queue, batcher: batcher, framing: .serverSentEvents, disconnectMessage: { _ in [] }, chunked: true
+            ).start()
+            _ = queue.enqueue(publication)
+            loop.run()
+            chunks += try written(channel)
+        }
+        #expect(chunks.count == 3)
+        #expect(chunks.allSatisfy { $0 == HTTPStreamFraming.serverSentEvents.encode([publication], allocator: ByteBufferAllocator(), chunked: true) })
+        #expect(Set(chunks.map(address)).count == 1)
     }
 }
