@@ -21,16 +21,12 @@ protocol Drainable: AnyObject, Sendable {
 /// as on two nodes, where PUB/SUB messages arrive in bursts. A batch smaller than a turn is
 /// drained at once, as before, with the wake-ups that arrive while it is written. (`docs/benchmarks-log.md` §6 has the measurements behind both sizes.)
 ///
-/// A turn grows (doubling, up to `maxWritersPerTurn`) while no wake-up arrived during the turn
-/// before: then nothing is publishing meanwhile (a paced fan-out), there is nothing to merge, and
-/// each turn's pause only costs a timer and a sleep — 31 of them per 1,000-subscriber pass at the
-/// fixed size, a tenth of a paced SSE fan-out's CPU outside the writes (§9). Any wake-up during a
-/// turn brings it back to `writersPerTurn`.
+/// The turns stay small even when nothing joins the batch (a paced fan-out): turns that doubled
+/// then saved a few context switches per paced publication but, unpaced, cut the merging by
+/// half and the deliveries per second by a quarter (`docs/benchmarks-log.md` §9).
 final class DrainBatcher: Sendable {
     /// Writers drained before the loop reads its sockets again: ~0.3 ms of loopback writes.
     static let writersPerTurn = 32
-    /// The largest turn, once no wake-up has come for a while: ~2.5 ms of loopback writes.
-    static let maxWritersPerTurn = 256
     /// When the next turn is due. NIO leaves its task loop only for a task due later; with no
     /// socket ready, the loop waits this long (idle, on its timer) before the next turn.
     static let turnDelay = TimeAmount.microseconds(20)
@@ -39,17 +35,6 @@ final class DrainBatcher: Sendable {
         var pending: Deque<any Drainable> = []
         /// A turn is queued on the loop (or running): wake-ups only join `pending`.
         var scheduled = false
-        /// The next turn's size.
-        var turnSize = DrainBatcher.writersPerTurn
-        /// Wake-ups that joined a batch already under way, since the last turn ended.
-        var joined = 0
-
-        /// Nothing is waiting: the next wake-up starts a new batch, with a small turn.
-        mutating func endBatch() {
-            scheduled = false
-            turnSize = DrainBatcher.writersPerTurn
-            joined = 0
-        }
     }
 
     private let eventLoop: any EventLoop
@@ -65,37 +50,25 @@ final class DrainBatcher: Sendable {
     func schedule(_ writer: any Drainable) {
         let first = state.withLock { s in
             s.pending.append(writer)
-            if s.scheduled {
-                s.joined += 1
-                return false
-            }
+            if s.scheduled { return false }
             s.scheduled = true
             return true
         }
         if first { eventLoop.execute { self.runTurn() } }
     }
 
-    /// Drains up to a turn's worth of writers, including ones woken during the turn, then
+    /// Drains up to `writersPerTurn` writers, including ones woken during the turn, then
     /// schedules the next turn if more are waiting. The bound holds however fast wake-ups come
     /// in from other threads, so the loop always gets back to its sockets.
     private func runTurn() {
-        var budget = state.withLock { $0.turnSize }
+        var budget = Self.writersPerTurn
         while budget > 0 {
             guard let batch = take(upTo: budget) else { return }
             for writer in batch { writer.drain() }
             budget -= batch.count
         }
         // The budget is spent: the sockets come first, if anyone is still waiting.
-        let more = state.withLock { s in
-            if s.pending.isEmpty {
-                s.endBatch()
-                return false
-            }
-            s.turnSize = s.joined == 0 ? min(s.turnSize * 2, Self.maxWritersPerTurn) : Self.writersPerTurn
-            s.joined = 0
-            return true
-        }
-        guard more else { return }
+        guard take(upTo: 0) != nil else { return }
         eventLoop.scheduleTask(in: Self.turnDelay) { self.runTurn() }
     }
 
@@ -104,7 +77,7 @@ final class DrainBatcher: Sendable {
     private func take(upTo limit: Int) -> [any Drainable]? {
         state.withLock { s in
             if s.pending.isEmpty {
-                s.endBatch()
+                s.scheduled = false
                 return nil
             }
             let n = min(s.pending.count, limit)

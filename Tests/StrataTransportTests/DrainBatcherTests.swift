@@ -132,45 +132,6 @@ struct DrainBatcherTests {
         #expect(busy.count == 2 * turn + 1)
     }
 
-    /// A paced fan-out: everyone was woken before the first turn, and nothing joins while the
-    /// turns run. Each turn is then twice the one before (up to the largest), so a pass over
-    /// 1,000 writers pauses a few times, not 31.
-    @Test func turnsGrowWhileNothingJoins() {
-        let loop = EmbeddedEventLoop()
-        let batcher = DrainBatcher(eventLoop: loop)
-        let writers = (0..<1000).map { _ in CountingWriter() }
-        for w in writers { batcher.schedule(w) }
-        var drained: [Int] = []
-        var before = 0
-        loop.run()
-        while before < writers.count {
-            let now = writers.filter { $0.count == 1 }.count
-            drained.append(now - before)
-            before = now
-            loop.advanceTime(by: DrainBatcher.turnDelay)
-        }
-        // The first turn had 999 wake-ups join the batch: the second is small again.
-        #expect(drained == [turn, turn, 2 * turn, 4 * turn, 8 * turn, 256, 256 - 24])
-        #expect(DrainBatcher.maxWritersPerTurn == 8 * turn)
-    }
-
-    /// A wake-up that joins while turns run (the next publication, unpaced) brings the turn
-    /// back to its small size, so that publication merges with the writers not yet drained.
-    @Test func aWakeUpDuringTheTurnsKeepsThemSmall() {
-        let loop = EmbeddedEventLoop()
-        let batcher = DrainBatcher(eventLoop: loop)
-        let writers = (0..<(turn * 8)).map { _ in CountingWriter() }
-        for w in writers { batcher.schedule(w) }
-        loop.run()
-        loop.advanceTime(by: DrainBatcher.turnDelay)  // 32 more; the next turn would be 64
-        #expect(writers.filter { $0.count == 1 }.count == 2 * turn)
-        batcher.schedule(writers[0])  // a publication arrives meanwhile
-        loop.advanceTime(by: DrainBatcher.turnDelay)
-        #expect(writers.filter { $0.count >= 1 }.count == 4 * turn)  // this turn was 64 (decided before it)
-        loop.advanceTime(by: DrainBatcher.turnDelay)
-        #expect(writers.filter { $0.count >= 1 }.count == 5 * turn)  // back to 32
-    }
-
     /// Once everything is drained, the next wake-up starts a new batch.
     @Test func idleBatcherStartsAgain() {
         let loop = EmbeddedEventLoop()
