@@ -72,14 +72,15 @@ final class HTTPStreamWriter: Drainable {
     /// every writer there that sends it (`FramedMessageCache`).
     private func writeBatch(_ messages: [[UInt8]], framing: HTTPStreamFraming) {
         let allocator = channel.allocator
-        let chunked = chunkContext.value != nil
+        let encoder = chunkContext.value
+        let chunked = encoder != nil
         let bytes =
             messages.count == 1
             ? batcher.framedMessages.value.framed(messages[0], as: .httpStream(framing, chunked: chunked)) {
                 framing.encode([$0], allocator: allocator, chunked: chunked)
             }
             : framing.encode(messages, allocator: allocator, chunked: chunked)
-        if let encoder = chunkContext.value {
+        if let encoder {
             encoder.write(NIOAny(bytes), promise: nil)
         } else {
             context.value.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(bytes))), promise: nil)
