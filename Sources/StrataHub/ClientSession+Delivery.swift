@@ -10,6 +10,8 @@ extension ClientSession {
         case none
         /// Queued (or not: `outcome`); `bytes` of it, `saved` by sending a delta instead of the full frame.
         case sent(EnqueueOutcome, bytes: Int, saved: Int)
+        /// To be written at once by `writer`, once the session lock is released.
+        case direct(any DirectWriter, [UInt8], saved: Int)
         case insufficient(serverSide: Bool)
         /// The subscriber's tags filter kept the publication from it.
         case filtered
@@ -36,6 +38,9 @@ extension ClientSession {
         case .none: break
         case .filtered: node.metrics.tagsFilterDropped.value.increment()
         case .sent(let outcome, let bytes, let saved): if handle(outcome) { return (bytes, saved) }
+        case .direct(let writer, let frame, let saved):
+            writer.writeClaimed(frame)
+            return (frame.count, saved)
         case .insufficient(let serverSide): insufficientState(p.channel, serverSide: serverSide)
         case .cannotCarry: disconnect(.inappropriateProtocol)
         }
@@ -77,7 +82,12 @@ extension ClientSession {
             frame = p.frame(.plain, codec: codec)
         }
         guard let frame else { return .cannotCarry }
-        return .sent(EnqueueOutcome(queue.enqueue(frame)), bytes: frame.count, saved: saved)
+        // Claimed here, under the session lock, where the queue would have taken it: the order
+        // against a subscribe's reply is the same either way.
+        switch queue.enqueueFanOut(frame) {
+        case .direct(let writer): return .direct(writer, frame, saved: saved)
+        case .enqueued(let result): return .sent(EnqueueOutcome(result), bytes: frame.count, saved: saved)
+        }
     }
 
     func deliverJoinLeave(channel: String, _ push: SharedPush, _ type: FrameType) {

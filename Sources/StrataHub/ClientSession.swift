@@ -26,6 +26,8 @@ package final class ClientSession: Sendable {
     package let style: SessionStyle
     /// The transport, as metrics label it.
     package let transport: TransportKind
+    /// Where the hub's fan-out reaches this connection (its event loop); nil: on the fan-out's thread.
+    let lane: (any DeliveryLane)?
     let state = Locked(State())
 
     enum Status {
@@ -86,8 +88,9 @@ package final class ClientSession: Sendable {
 
     package init(
         node: Node, codec: any ClientCodec, style: SessionStyle = .bidirectional, transport: TransportKind = .websocket,
-        requestHeaders: [StrataConfig.HeaderField] = []
+        requestHeaders: [StrataConfig.HeaderField] = [], lane: (any DeliveryLane)? = nil
     ) {
+        self.lane = lane
         self.node = node
         self.codec = codec
         self.style = style

@@ -114,29 +114,45 @@ package final class Hub: Sendable {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
         let started = ContinuousClock.now
-        defer { metrics.broadcastDuration.value.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let encoded = EncodedPublication(channel: channel, result: result)
-        // Counted per transport in runs, not per delivery: a fan-out to thousands of
-        // subscribers touches the metrics a few times, not thousands (docs/metrics.md).
-        var tally = DeliveryTally(metrics: metrics)
-        for s in subscribers {
-            let (bytes, saved) = s.deliverPublication(encoded)
-            if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }
+        let groups = LaneGroups(subscribers).groups
+        // The histogram gets one figure per publication: from here until the last lane is done.
+        let timing = FanOutTiming(lanes: groups.count, started: started, metrics: metrics)
+        for (lane, sessions) in groups {
+            run(on: lane) {
+                // Counted per transport in runs, not per delivery: a fan-out to thousands of
+                // subscribers touches the metrics a few times, not thousands (docs/metrics.md).
+                var tally = DeliveryTally(metrics: metrics)
+                for s in sessions {
+                    let (bytes, saved) = s.deliverPublication(encoded)
+                    if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }
+                }
+                tally.flush()
+                timing.laneDone()
+            }
         }
-        tally.flush()
     }
 
     func broadcastJoin(channel: String, info: ClientInfo) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
         let push = SharedPush { $0.joinPush(channel: channel, info: info) }
-        for s in subscribers { s.deliverJoinLeave(channel: channel, push, .pushJoin) }
+        for (lane, sessions) in LaneGroups(subscribers).groups {
+            run(on: lane) { for s in sessions { s.deliverJoinLeave(channel: channel, push, .pushJoin) } }
+        }
     }
 
     func broadcastLeave(channel: String, info: ClientInfo) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
         let push = SharedPush { $0.leavePush(channel: channel, info: info) }
-        for s in subscribers { s.deliverJoinLeave(channel: channel, push, .pushLeave) }
+        for (lane, sessions) in LaneGroups(subscribers).groups {
+            run(on: lane) { for s in sessions { s.deliverJoinLeave(channel: channel, push, .pushLeave) } }
+        }
+    }
+
+    /// Runs `work` on `lane`, or here for sessions without one.
+    private func run(on lane: (any DeliveryLane)?, _ work: @escaping @Sendable () -> Void) {
+        if let lane { lane.submit(work) } else { work() }
     }
 }

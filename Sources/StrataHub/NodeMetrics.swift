@@ -1,3 +1,4 @@
+import Atomics
 import Metrics
 import StrataCore
 import StrataProtocol
@@ -273,5 +274,24 @@ struct DeliveryTally {
         count = 0
         bytes = 0
         saved = 0
+    }
+}
+
+/// The broadcast duration of one publication whose lanes run apart: the last lane to finish
+/// records the time since the hub began the fan-out.
+final class FanOutTiming: Sendable {
+    private let remaining: ManagedAtomic<Int>
+    private let started: ContinuousClock.Instant
+    private let metrics: NodeMetrics
+
+    init(lanes: Int, started: ContinuousClock.Instant, metrics: NodeMetrics) {
+        self.remaining = ManagedAtomic(lanes)
+        self.started = started
+        self.metrics = metrics
+    }
+
+    func laneDone() {
+        guard remaining.loadThenWrappingDecrement(ordering: .acquiringAndReleasing) == 1 else { return }
+        metrics.broadcastDuration.value.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
     }
 }

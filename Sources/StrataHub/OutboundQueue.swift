@@ -10,6 +10,10 @@ import StrataCore
 /// The writer is woken, not waiting: `onReady` installs a callback that runs once when the queue
 /// goes from idle to having work, and again only after a `poll` found it empty. A transport runs
 /// its drain right on the connection's event loop, so a delivery costs no task wake-up.
+///
+/// A fan-out message may skip the queue (`enqueueFanOut`): when nothing is queued or due, the
+/// writer (`DirectWriter`) may write it at once, which is what a drain right after the enqueue
+/// would have done, without the queue's locks, the wake-up and the drain.
 package final class OutboundQueue: Sendable {
     package enum Event: Sendable {
         /// Messages to send as one transport frame (JSON: newline-joined).
@@ -27,6 +31,8 @@ package final class OutboundQueue: Sendable {
         var closeRequested = false
         var finished = false
         var wake: (@Sendable () -> Void)?
+        /// The writer, when it can take a fan-out message at once.
+        var direct: (any DirectWriter)?
         /// A wake-up was sent and the writer has not yet found the queue empty.
         var wakePending = false
 
@@ -75,6 +81,25 @@ package final class OutboundQueue: Sendable {
         return result
     }
 
+    /// What became of a fan-out message.
+    package enum FanOutResult {
+        case enqueued(EnqueueResult)
+        /// Not queued: the caller writes it with `writer.writeClaimed` (after its own locks).
+        case direct(any DirectWriter)
+    }
+
+    /// A fan-out message: claimed for a write at once when the queue is idle (nothing queued, no
+    /// drain due, not closing) and the writer can take it now (`DirectWriter`), queued otherwise.
+    /// A message enqueued after the claim wakes the writer, whose drain runs after the claimed
+    /// write on the same loop, so the connection's order is the order of the two calls.
+    package func enqueueFanOut(_ message: [UInt8]) -> FanOutResult {
+        let direct: (any DirectWriter)? = state.withLock { s in
+            s.messages.isEmpty && !s.wakePending && !s.closeRequested && !s.finished ? s.direct : nil
+        }
+        if let direct, direct.claimDirectWrite() { return .direct(direct) }
+        return .enqueued(enqueue(message))
+    }
+
     /// Asks the writer to close after sending what is queued (or, with `dropPending`, at once).
     package func close(_ disconnect: Disconnect?, dropPending: Bool = false) {
         let wake: (@Sendable () -> Void)? = state.withLock { s in
@@ -90,10 +115,12 @@ package final class OutboundQueue: Sendable {
         wake?()
     }
 
-    /// Installs the writer's wake-up; it runs at once if work is already waiting. Once.
-    package func onReady(_ wake: @escaping @Sendable () -> Void) {
+    /// Installs the writer's wake-up (and the writer, when it takes fan-out messages at once); the
+    /// wake-up runs at once if work is already waiting. Once.
+    package func onReady(direct: (any DirectWriter)? = nil, _ wake: @escaping @Sendable () -> Void) {
         let now: (@Sendable () -> Void)? = state.withLock { s in
             s.wake = wake
+            s.direct = direct
             return s.messages.isEmpty && !s.closeRequested ? nil : s.wakeIfIdle()
         }
         now?()
@@ -109,6 +136,7 @@ package final class OutboundQueue: Sendable {
                 // The writer's wake-up holds the writer, which holds this queue and its
                 // channel: dropping it breaks that cycle, or every closed connection leaks.
                 s.wake = nil
+                s.direct = nil
                 return .close(s.closing)
             }
             s.wakePending = false
@@ -151,4 +179,15 @@ package final class OutboundQueue: Sendable {
         s.bytes -= size
         return .frame(batch)
     }
+}
+
+/// A connection's writer that can write a fan-out message at once: on its event loop, during a
+/// fan-out its lane lets write directly (a quiet one, `DrainBatcher`), with the socket taking data.
+package protocol DirectWriter: AnyObject, Sendable {
+    /// Whether a message may be written now; true reserves the write, which must follow on
+    /// this thread with `writeClaimed` (before anything else is written to the connection).
+    func claimDirectWrite() -> Bool
+    /// Writes and flushes a message claimed with `claimDirectWrite`. Called outside every lock
+    /// of the session: a failed write closes the channel, whose handlers end the session.
+    func writeClaimed(_ message: [UInt8])
 }

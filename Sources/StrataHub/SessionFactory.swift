@@ -17,34 +17,38 @@ package struct SessionFactory: Sendable {
     /// up by lower-cased name.
     package typealias HeaderLookup = (String) -> [String]
 
-    /// A session for a WebSocket connection. `headers` reads the upgrade request's headers, of
+    /// A session for a WebSocket connection, whose fan-out runs on `lane` (`DeliveryLane`). `headers` reads the upgrade request's headers, of
     /// which the ones a proxy forwards are kept.
-    package func open(codec: any ClientCodec, headers: HeaderLookup = { _ in [] }) -> ClientSession {
-        ClientSession(node: node, codec: codec, transport: .websocket, requestHeaders: forwarded(headers))
+    package func open(codec: any ClientCodec, lane: (any DeliveryLane)?, headers: HeaderLookup = { _ in [] }) -> ClientSession {
+        ClientSession(node: node, codec: codec, transport: .websocket, requestHeaders: forwarded(headers), lane: lane)
     }
 
     /// A session for an emulated connection (HTTP-streaming or SSE), with a fresh session id
     /// for `/emulation` requests.
-    package func openEmulated(codec: any ClientCodec, transport: TransportKind, headers: HeaderLookup = { _ in [] }) -> ClientSession {
+    package func openEmulated(
+        codec: any ClientCodec, transport: TransportKind, lane: (any DeliveryLane)?, headers: HeaderLookup = { _ in [] }
+    ) -> ClientSession {
         ClientSession(
             node: node, codec: codec, style: .emulated(session: RandomID.uuidString()), transport: transport,
-            requestHeaders: forwarded(headers))
+            requestHeaders: forwarded(headers), lane: lane)
     }
 
     /// A session for a one-way connection (uni_sse, uni_http_stream, uni_websocket).
-    package func openUnidirectional(codec: any ClientCodec, transport: TransportKind, headers: HeaderLookup = { _ in [] }) -> ClientSession {
+    package func openUnidirectional(
+        codec: any ClientCodec, transport: TransportKind, lane: (any DeliveryLane)?, headers: HeaderLookup = { _ in [] }
+    ) -> ClientSession {
         ClientSession(
             node: node, codec: codec, style: .unidirectional(session: RandomID.uuidString()), transport: transport,
-            requestHeaders: forwarded(headers))
+            requestHeaders: forwarded(headers), lane: lane)
     }
 
     /// A session for a uni_grpc stream. `metadata`: the call's (lower-case keys), of which the
     /// keys a proxy forwards (`grpc_metadata`) are kept.
-    package func openUniGRPC(metadata: [StrataConfig.HeaderField]) -> ClientSession {
+    package func openUniGRPC(metadata: [StrataConfig.HeaderField], lane: (any DeliveryLane)?) -> ClientSession {
         let keys = node.proxies.forwardedMetadataKeys
         return ClientSession(
             node: node, codec: UnidirectionalProtobufCodec(), style: .unidirectional(session: RandomID.uuidString()), transport: .uniGRPC,
-            requestHeaders: keys.isEmpty ? [] : metadata.filter { keys.contains($0.name) })
+            requestHeaders: keys.isEmpty ? [] : metadata.filter { keys.contains($0.name) }, lane: lane)
     }
 
     /// The forwarded headers' values, named as Go's `http.Header` writes them (`X-Real-Ip`).

@@ -29,7 +29,7 @@ import StrataProtocol
 /// Closing (RFC 6455 §7): the queue's close, after every frame before it, becomes a close frame
 /// with the disconnect's code and reason; the connection's handler closes the socket when the
 /// client answers with its own close frame, and the writer closes it anyway after `closeTimeout`.
-final class ChannelFrameWriter: Drainable {
+final class ChannelFrameWriter: Drainable, DirectWriter {
     private let channel: any Channel
     private let queue: OutboundQueue
     private let batcher: DrainBatcher
@@ -82,7 +82,19 @@ final class ChannelFrameWriter: Drainable {
     }
 
     func start() {
-        queue.onReady { [self] in batcher.schedule(self) }
+        queue.onReady(direct: self) { [self] in batcher.schedule(self) }
+    }
+
+    func claimDirectWrite() -> Bool {
+        guard channel.eventLoop.inEventLoop, channel.isWritable, channel.isActive else { return false }
+        guard !onLoop.value.closeSent, onLoop.value.stalledSince == nil else { return false }
+        return batcher.takesDirectWrite()
+    }
+
+    func writeClaimed(_ message: [UInt8]) {
+        guard channel.isActive else { return }
+        write([message])
+        flush()
     }
 
     /// Whether our close frame has been written (event loop only).

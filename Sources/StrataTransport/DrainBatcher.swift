@@ -1,6 +1,7 @@
 import DequeModule
 import NIOCore
 import StrataCore
+import StrataHub
 
 /// What a `DrainBatcher` runs on its event loop: a connection's frame writer.
 protocol Drainable: AnyObject, Sendable {
@@ -12,39 +13,119 @@ protocol Drainable: AnyObject, Sendable {
 /// live on two event loops costs two cross-thread submissions (each may wake a sleeping loop with
 /// a syscall), not 1,000. Wake-ups arriving while a batch is pending just join it.
 ///
-/// A large batch is drained in turns of `writersPerTurn`, and the loop reads its sockets between
-/// turns. Why: NIO runs a loop's ready tasks to the end before it looks at I/O again, so one
-/// drain of 1,000 writers kept the loop's sockets (the next publish's API request and PUB/SUB
-/// message, other clients' commands) waiting for the whole pass, and every pass wrote one frame
-/// per delivery. Reading between turns lets publications that arrive during a pass join the
-/// queues of the writers not yet drained, which send them together in one frame and one write,
-/// as on two nodes, where PUB/SUB messages arrive in bursts. A batch smaller than a turn is
-/// drained at once, as before, with the wake-ups that arrive while it is written. (`docs/benchmarks-log.md` §6 has the measurements behind both sizes.)
+/// It is also the loop's `DeliveryLane` for one transport: the hub's fan-out to the loop's
+/// connections runs here (`submit`), so the wake-ups come from the loop itself. A quiet fan-out
+/// (no pass under way, no other fan-out waiting or just done) lets its writers write each
+/// message at once (`DirectWriter`) instead of queueing it for a drain: the queue's locks, the
+/// wake-up and the drain were a tenth of a paced SSE fan-out's CPU. That too stops after
+/// `quietReadInterval` (or `quietTurnsBetweenReads` turns' worth of writes); the rest is queued
+/// and drained in turns.
 ///
-/// The turns stay small even when nothing joins the batch (a paced fan-out): turns that doubled
-/// then saved a few context switches per paced publication but, unpaced, cut the merging by
-/// half and the deliveries per second by a quarter (`docs/benchmarks-log.md` §9).
-final class DrainBatcher: Sendable {
+/// A large batch is drained in turns of `writersPerTurn`. Why: NIO runs a loop's ready tasks to
+/// the end before it looks at I/O again, so one drain of 1,000 writers kept the loop's sockets
+/// (the next publish's API request and PUB/SUB message, other clients' commands) waiting for the
+/// whole pass, and every pass wrote one frame per delivery. When publications come back to back
+/// (a busy pass), the loop reads its sockets between turns: publications that arrive during the
+/// pass join the queues of the writers not yet drained, which send them together in one frame
+/// and one write, as on two nodes, where PUB/SUB messages arrive in bursts. A batch smaller than
+/// a turn is drained at once, with the wake-ups that arrive while it is written.
+/// (`docs/benchmarks-log.md` §6 has the measurements behind both sizes.)
+///
+/// Reading the sockets between turns costs a timer and, with no socket ready, a sleep and two
+/// context switches: 31 of them per paced publication to 1,000 subscribers, a fifth of that
+/// fan-out's CPU (§9). So a quiet pass (the last pass of several turns ended at least `busyGap`
+/// before, and no fan-out arrives) runs its turns one after another, and reads the sockets only
+/// every `quietReadInterval` (or `quietTurnsBetweenReads`); the first fan-out submitted during
+/// the pass makes it busy. Turns
+/// that grew instead, while nothing joined, cut the unpaced merging by half (§9): a publish does
+/// not always arrive inside a turn, and a grown turn drained the writers it would have joined.
+final class DrainBatcher: DeliveryLane {
     /// Writers drained before the loop reads its sockets again: ~0.3 ms of loopback writes.
     static let writersPerTurn = 32
     /// When the next turn is due. NIO leaves its task loop only for a task due later; with no
     /// socket ready, the loop waits this long (idle, on its timer) before the next turn.
     static let turnDelay = TimeAmount.microseconds(20)
+    /// A pass that starts sooner than this after the last one ended is busy from its first turn.
+    static let busyGap = TimeAmount.milliseconds(2)
+    /// How long a quiet pass keeps the loop's sockets waiting, at most…
+    static let quietReadInterval = TimeAmount.milliseconds(1)
+    /// …and how many turns, whichever comes first.
+    static let quietTurnsBetweenReads = 32
+    /// A quiet pass's turn after a read is due this soon: by the time NIO looks, it is due or
+    /// nearly, so the loop reads what is ready without going to sleep on its timer.
+    static let quietTurnDelay = TimeAmount.microseconds(1)
 
     private struct State {
         var pending: Deque<any Drainable> = []
         /// A turn is queued on the loop (or running): wake-ups only join `pending`.
         var scheduled = false
+        /// Fan-outs submitted to this lane so far: one arriving during a pass makes it busy.
+        var submissions = 0
+    }
+
+    /// The pass under way, on the loop only.
+    private struct Pass {
+        var running = false
+        var busy = false
+        var submissionsAtStart = 0
+        /// Turns since the loop last read its sockets, and when it did.
+        var turnsSinceRead = 0
+        var lastRead = NIODeadline.uptimeNanoseconds(0)
+        /// Turns of this pass so far.
+        var turns = 0
+        /// When the last pass of more than one turn ended (a pass of one turn, such as a reply
+        /// or a ping, says nothing about fan-outs coming back to back).
+        var lastLargeEnd: NIODeadline?
+        /// Fan-outs run so far, and when the last one ended.
+        var fanOutsRun = 0
+        var lastFanOutEnd: NIODeadline?
+        /// Writes the running fan-out may still make at once, and until when (`takesDirectWrite`).
+        var directLeft = 0
+        var directUntil = NIODeadline.uptimeNanoseconds(0)
     }
 
     private let eventLoop: any EventLoop
     private let state = Locked(State())
+    private let pass: NIOLoopBoundBox<Pass>
     /// Single messages framed on this loop, shared by its writers (`FramedMessageCache`).
     let framedMessages: NIOLoopBoundBox<FramedMessageCache>
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+        self.pass = .makeBoxSendingValue(Pass(), as: Pass.self, eventLoop: eventLoop)
         self.framedMessages = .makeBoxSendingValue(FramedMessageCache(), as: FramedMessageCache.self, eventLoop: eventLoop)
+    }
+
+    func submit(_ work: @escaping @Sendable () -> Void) {
+        state.withLock { $0.submissions &+= 1 }
+        eventLoop.execute { self.runFanOut(work) }
+    }
+
+    /// One fan-out on the loop; a quiet one may write at once.
+    private func runFanOut(_ work: () -> Void) {
+        let now = eventLoop.now
+        pass.value.fanOutsRun &+= 1
+        let waiting = state.withLock { $0.submissions } != pass.value.fanOutsRun
+        let recent = pass.value.lastFanOutEnd.map { now - $0 < Self.busyGap } ?? false
+        if !pass.value.running && !waiting && !recent {
+            pass.value.directLeft = Self.writersPerTurn * Self.quietTurnsBetweenReads
+            pass.value.directUntil = now + Self.quietReadInterval
+        }
+        work()
+        pass.value.directLeft = 0
+        pass.value.lastFanOutEnd = eventLoop.now
+    }
+
+    /// Whether a writer on this loop may write a fan-out message at once (`DirectWriter`): only
+    /// during a quiet fan-out, within its budget. On the loop.
+    func takesDirectWrite() -> Bool {
+        guard pass.value.directLeft > 0 else { return false }
+        pass.value.directLeft -= 1
+        // The clock is read once per turn's worth of writes.
+        if pass.value.directLeft % Self.writersPerTurn == 0, eventLoop.now >= pass.value.directUntil {
+            pass.value.directLeft = 0
+        }
+        return true
     }
 
     func schedule(_ writer: any Drainable) {
@@ -58,18 +139,54 @@ final class DrainBatcher: Sendable {
     }
 
     /// Drains up to `writersPerTurn` writers, including ones woken during the turn, then
-    /// schedules the next turn if more are waiting. The bound holds however fast wake-ups come
-    /// in from other threads, so the loop always gets back to its sockets.
+    /// queues the next turn if more are waiting: after the sockets are read when the pass is
+    /// busy (or a quiet pass has kept them waiting long enough), else right away. The bound
+    /// holds however fast wake-ups come in from other threads.
     private func runTurn() {
+        if !pass.value.running { beginPass() }
         var budget = Self.writersPerTurn
         while budget > 0 {
-            guard let batch = take(upTo: budget) else { return }
+            guard let batch = take(upTo: budget) else { return endPass() }
             for writer in batch { writer.drain() }
             budget -= batch.count
         }
-        // The budget is spent: the sockets come first, if anyone is still waiting.
-        guard take(upTo: 0) != nil else { return }
-        eventLoop.scheduleTask(in: Self.turnDelay) { self.runTurn() }
+        guard take(upTo: 0) != nil else { return endPass() }
+        let now = eventLoop.now
+        pass.value.turns += 1
+        pass.value.turnsSinceRead += 1
+        if !pass.value.busy, state.withLock({ $0.submissions }) != pass.value.submissionsAtStart {
+            pass.value.busy = true
+        }
+        if pass.value.busy {
+            // Due later, so NIO reads the sockets first, and waits if none is ready: time for
+            // the next publication to arrive and join the writers not yet drained.
+            pass.value.lastRead = now + Self.turnDelay
+            pass.value.turnsSinceRead = 0
+            eventLoop.scheduleTask(in: Self.turnDelay) { self.runTurn() }
+        } else if pass.value.turnsSinceRead >= Self.quietTurnsBetweenReads || now - pass.value.lastRead >= Self.quietReadInterval {
+            pass.value.lastRead = now
+            pass.value.turnsSinceRead = 0
+            eventLoop.scheduleTask(in: Self.quietTurnDelay) { self.runTurn() }
+        } else {
+            // Behind the loop's other ready tasks (a fan-out's decisions among them), before I/O.
+            eventLoop.execute { self.runTurn() }
+        }
+    }
+
+    private func beginPass() {
+        let now = eventLoop.now
+        let submissions = state.withLock { $0.submissions }
+        pass.value.running = true
+        pass.value.busy = pass.value.lastLargeEnd.map { now - $0 < Self.busyGap } ?? false
+        pass.value.submissionsAtStart = submissions
+        pass.value.lastRead = now
+        pass.value.turnsSinceRead = 0
+        pass.value.turns = 0
+    }
+
+    private func endPass() {
+        pass.value.running = false
+        if pass.value.turns > 0 { pass.value.lastLargeEnd = eventLoop.now }
     }
 
     /// Up to `limit` waiting writers, taken off the line; nil when none is waiting, which ends

@@ -15,7 +15,7 @@ import StrataHub
 /// in the pipeline, one buffer per batch: through the encoder each chunk was three writes (size
 /// line, data, CRLF) and a hex string, a fifth of a paced SSE fan-out's CPU in user space
 /// (docs/benchmarks-log.md §9). The head and the end still go through the encoder.
-final class HTTPStreamWriter: Drainable {
+final class HTTPStreamWriter: Drainable, DirectWriter {
     private let context: NIOLoopBound<ChannelHandlerContext>
     private let channel: any Channel
     private let queue: OutboundQueue
@@ -58,7 +58,19 @@ final class HTTPStreamWriter: Drainable {
     }
 
     func start() {
-        queue.onReady { [self] in batcher.schedule(self) }
+        queue.onReady(direct: self) { [self] in batcher.schedule(self) }
+    }
+
+    func claimDirectWrite() -> Bool {
+        guard channel.eventLoop.inEventLoop, channel.isWritable, channel.isActive else { return false }
+        guard !ended.value, deferred.value == nil else { return false }
+        return batcher.takesDirectWrite()
+    }
+
+    func writeClaimed(_ message: [UInt8]) {
+        guard channel.isActive else { return }
+        writeBatch(CollectionOfOne(message), framing: framing)
+        chunkContext.value?.flush() ?? context.value.flush()
     }
 
     /// Writes raw body bytes ahead of the session's messages (SSE's opening empty line).
@@ -70,16 +82,16 @@ final class HTTPStreamWriter: Drainable {
     /// One batch as body bytes: a pre-framed chunk from the encoder's place, or a body part
     /// through the encoder (HTTP/1.0). A single message is framed once per event loop for
     /// every writer there that sends it (`FramedMessageCache`).
-    private func writeBatch(_ messages: [[UInt8]], framing: HTTPStreamFraming) {
+    private func writeBatch(_ messages: some Collection<[UInt8]>, framing: HTTPStreamFraming) {
         let allocator = channel.allocator
         let encoder = chunkContext.value
         let chunked = encoder != nil
         let bytes =
             messages.count == 1
-            ? batcher.framedMessages.value.framed(messages[0], as: .httpStream(framing, chunked: chunked)) {
+            ? batcher.framedMessages.value.framed(messages.first.unsafelyUnwrapped, as: .httpStream(framing, chunked: chunked)) {
                 framing.encode([$0], allocator: allocator, chunked: chunked)
             }
-            : framing.encode(messages, allocator: allocator, chunked: chunked)
+            : framing.encode(Array(messages), allocator: allocator, chunked: chunked)
         if let encoder {
             encoder.write(NIOAny(bytes), promise: nil)
         } else {

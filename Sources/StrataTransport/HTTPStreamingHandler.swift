@@ -130,7 +130,8 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func startStream(head: HTTPRequestHead, frame: [UInt8], protobuf: Bool, sse: Bool, context: ChannelHandlerContext) {
         let codec: any ClientCodec = protobuf ? ProtobufCodec() : JSONCodec()
-        let session = transport.sessions.openEmulated(codec: codec, transport: sse ? .sse : .httpStream, headers: { head.headers[$0] })
+        let session = transport.sessions.openEmulated(
+            codec: codec, transport: sse ? .sse : .httpStream, lane: transport.batchers(context.eventLoop), headers: { head.headers[$0] })
         stream(
             session, head: head, frame: frame, contentType: sse ? .sse : protobuf ? .binary : .text,
             framing: sse ? .serverSentEvents : protobuf ? .varintDelimited : .newlineTerminated, context: context)
@@ -152,7 +153,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
             codec = UnidirectionalJSONCodec()
         }
         let session = transport.sessions.openUnidirectional(
-            codec: codec, transport: sse ? .uniSSE : .uniHTTPStream, headers: { head.headers[$0] })
+            codec: codec, transport: sse ? .uniSSE : .uniHTTPStream, lane: transport.batchers(context.eventLoop), headers: { head.headers[$0] })
         stream(
             session, head: head, frame: request, contentType: sse ? .sse : .text, framing: sse ? .serverSentEventLines : .newlineTerminated,
             refusals: refusals, context: context)

@@ -88,7 +88,7 @@ final class UniGRPCStreamHandler: ChannelInboundHandler, RemovableChannelHandler
             return refuse(.unavailable, "too many connections", context: context)
         }
         let metadata = head.headers.map { StrataConfig.HeaderField(name: $0.name.lowercased(), value: $0.value) }
-        let session = transport.sessions.openUniGRPC(metadata: metadata)
+        let session = transport.sessions.openUniGRPC(metadata: metadata, lane: transport.batchers(context.eventLoop))
         let codec = session.codec
         context.write(wrapOutboundOut(.head(Self.responseHead)), promise: nil)
         let writer = HTTPStreamWriter(

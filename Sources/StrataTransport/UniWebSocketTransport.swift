@@ -82,7 +82,8 @@ package struct UniWebSocketTransport: WebSocketUpgradeEndpoint {
 
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
         let codec = UnidirectionalJSONCodec()
-        let session = parts.sessions.openUnidirectional(codec: codec, transport: .uniWebSocket, headers: { head.headers[$0] })
+        let session = parts.sessions.openUnidirectional(
+            codec: codec, transport: .uniWebSocket, lane: parts.batchers(channel.eventLoop), headers: { head.headers[$0] })
         var farewell = ChannelFrameWriter.Farewell(push: nil, closeFrame: options.closingHandshake)
         if options.disconnectPush { farewell.push = { @Sendable d in codec.disconnectPush(d) } }
         let batching: WebSocketBatching = options.joinPushMessages ? .newlineJoinedText : .messagePerTextFrame

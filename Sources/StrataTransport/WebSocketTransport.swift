@@ -87,7 +87,9 @@ package struct WebSocketTransport: WebSocketUpgradeEndpoint {
     package func upgraded(_ channel: any Channel, head: HTTPRequestHead) throws {
         let protobuf = Self.speaksProtobuf(head)
         let deflate = parts.deflate(head, on: channel.eventLoop)
-        let session = parts.sessions.open(codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec(), headers: { head.headers[$0] })
+        let session = parts.sessions.open(
+            codec: protobuf ? ProtobufCodec() as any ClientCodec : JSONCodec(), lane: parts.batchers(channel.eventLoop),
+            headers: { head.headers[$0] })
         let writer = ChannelFrameWriter(
             channel: channel, queue: session.queue, batcher: parts.batchers(channel.eventLoop),
             batching: protobuf ? .varintDelimitedBinary : .newlineJoinedText, deflate: deflate,

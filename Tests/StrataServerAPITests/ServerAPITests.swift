@@ -44,7 +44,7 @@ import Testing
 
     /// A connected JSON session for `user`.
     func connected(_ user: String) async throws -> ClientSession {
-        let s = SessionFactory(node: node).open(codec: JSONCodec())
+        let s = SessionFactory(node: node).open(codec: JSONCodec(), lane: nil)
         let token = TokenIssuer.hs256(secret: "s", user: user, now: SystemClock().nowSeconds(), ttlSeconds: 600)
         await s.handleFrame(Array(#"{"id":1,"connect":{"token":"\#(token)"}}"#.utf8))
         _ = s.queue.takeAll()

@@ -50,17 +50,19 @@ private final class BusyWriter: Drainable {
     var count: Int { state.withLock { $0.drains } }
 }
 
-@Suite("DrainBatcher: drains in turns, reading the sockets between them")
+@Suite("DrainBatcher: drains in turns, reading the sockets between them when fan-outs come back to back")
 struct DrainBatcherTests {
     let turn = DrainBatcher.writersPerTurn
 
-    /// The loop's tasks run to the end before it reads its sockets (`EmbeddedEventLoop.run()`
-    /// plays one such pass): a large batch stops after one turn there, and the rest waits for a
-    /// later one.
-    @Test func largeBatchDrainsOneTurnPerLoopPass() {
+    /// A pass during which a fan-out arrives is busy: the loop's tasks run to the end before it
+    /// reads its sockets (`EmbeddedEventLoop.run()` plays one such pass), so a large batch stops
+    /// after the turn that saw the fan-out, and the rest waits for a later one.
+    @Test func busyPassDrainsOneTurnPerLoopPass() {
         let loop = EmbeddedEventLoop()
         let batcher = DrainBatcher(eventLoop: loop)
         let writers = (0..<(turn * 2 + 5)).map { _ in CountingWriter() }
+        // The next publication's fan-out reaches the lane while the first writer is drained.
+        writers[0].onDrain.withLock { $0 = { batcher.submit {} } }
         for w in writers { batcher.schedule(w) }
         #expect(writers.allSatisfy { $0.count == 0 })
 
@@ -73,6 +75,57 @@ struct DrainBatcherTests {
 
         loop.advanceTime(by: DrainBatcher.turnDelay)
         #expect(writers.allSatisfy { $0.count == 1 })
+    }
+
+    /// With no fan-out arriving (a paced publication), the turns follow one another without
+    /// waiting on a timer: the whole batch is written in one loop pass.
+    @Test func quietPassDrainsWithoutWaiting() {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        let writers = (0..<(turn * 5 + 3)).map { _ in CountingWriter() }
+        for w in writers { batcher.schedule(w) }
+        loop.run()
+        #expect(writers.allSatisfy { $0.count == 1 })
+    }
+
+    /// A quiet pass still reads the sockets after `quietTurnsBetweenReads` turns (or
+    /// `quietReadInterval`, on a real clock).
+    @Test func quietPassStillReadsTheSockets() {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        let perRead = turn * DrainBatcher.quietTurnsBetweenReads
+        let writers = (0..<(perRead + 7)).map { _ in CountingWriter() }
+        for w in writers { batcher.schedule(w) }
+        loop.run()
+        #expect(writers.prefix(perRead).allSatisfy { $0.count == 1 })
+        #expect(writers.suffix(7).allSatisfy { $0.count == 0 })
+        loop.advanceTime(by: DrainBatcher.quietTurnDelay)
+        #expect(writers.allSatisfy { $0.count == 1 })
+    }
+
+    /// A large pass that starts soon after the last large one ended is busy from its first turn
+    /// (publications back to back, between which nothing was left to drain); once the loop has
+    /// been idle for `busyGap`, the next pass is quiet again.
+    @Test func aPassRightAfterALargeOneIsBusy() {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        let first = (0..<(turn * 2)).map { _ in CountingWriter() }
+        for w in first { batcher.schedule(w) }
+        loop.run()
+        #expect(first.allSatisfy { $0.count == 1 })
+
+        let second = (0..<(turn * 2)).map { _ in CountingWriter() }
+        for w in second { batcher.schedule(w) }
+        loop.run()
+        #expect(second.map(\.count) == Array(repeating: 1, count: turn) + Array(repeating: 0, count: turn))
+        loop.advanceTime(by: DrainBatcher.turnDelay)
+        #expect(second.allSatisfy { $0.count == 1 })
+
+        loop.advanceTime(by: DrainBatcher.busyGap)
+        let third = (0..<(turn * 2)).map { _ in CountingWriter() }
+        for w in third { batcher.schedule(w) }
+        loop.run()
+        #expect(third.allSatisfy { $0.count == 1 })
     }
 
     @Test func smallBatchDrainsAtOnce() {
@@ -96,11 +149,19 @@ struct DrainBatcherTests {
         for w in writers { batcher.schedule(w) }
 
         loop.run()
-        #expect(first.count == 1)
-        #expect(writers[turn].count == 0)
-
         loop.advanceTime(by: DrainBatcher.turnDelay)
         #expect(log.withLock { $0 } == Array(0..<(turn + 1)) + [0])
+    }
+
+    /// The lane runs the hub's fan-outs on its loop, in the order they were submitted.
+    @Test func submittedFanOutsRunInOrderOnTheLoop() {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        let log = Locked<[Int]>([])
+        for i in 0..<5 { batcher.submit { log.withLock { $0.append(i) } } }
+        #expect(log.withLock { $0 }.isEmpty)
+        loop.run()
+        #expect(log.withLock { $0 } == [0, 1, 2, 3, 4])
     }
 
     /// After a short turn, wake-ups that came in meanwhile are drained without waiting.
@@ -117,19 +178,20 @@ struct DrainBatcherTests {
     }
 
     /// A connection that is woken again on every drain (a steady stream of publications) gets at
-    /// most a turn's worth of drains per loop pass: the loop still reads its sockets.
+    /// most a quiet read interval's worth of turns per loop pass: the loop still reads its sockets.
     @Test(.timeLimit(.minutes(1))) func endlessWakeUpsStillYieldToTheSockets() {
         let loop = EmbeddedEventLoop()
         let batcher = DrainBatcher(eventLoop: loop)
         let busy = BusyWriter(batcher: batcher)
+        let perRead = turn * DrainBatcher.quietTurnsBetweenReads
         batcher.schedule(busy)
         loop.run()
-        #expect(busy.count == turn)
-        loop.advanceTime(by: DrainBatcher.turnDelay)
-        #expect(busy.count == 2 * turn)
+        #expect(busy.count == perRead)
+        loop.advanceTime(by: DrainBatcher.quietTurnDelay)
+        #expect(busy.count == 2 * perRead)
         busy.stop()
-        loop.advanceTime(by: DrainBatcher.turnDelay)
-        #expect(busy.count == 2 * turn + 1)
+        loop.advanceTime(by: DrainBatcher.quietTurnDelay)
+        #expect(busy.count == 2 * perRead + 1)
     }
 
     /// Once everything is drained, the next wake-up starts a new batch.
