@@ -134,20 +134,19 @@ package final class Hub: Sendable {
     }
 
     func broadcastJoin(channel: String, info: ClientInfo) {
-        let subscribers = subscribers(channel)
-        guard !subscribers.isEmpty else { return }
-        let push = SharedPush { $0.joinPush(channel: channel, info: info) }
-        for (lane, sessions) in LaneGroups(subscribers).groups {
-            run(on: lane) { for s in sessions { s.deliverJoinLeave(channel: channel, push, .pushJoin) } }
-        }
+        broadcastJoinLeave(channel, .pushJoin) { $0.joinPush(channel: channel, info: info) }
     }
 
     func broadcastLeave(channel: String, info: ClientInfo) {
+        broadcastJoinLeave(channel, .pushLeave) { $0.leavePush(channel: channel, info: info) }
+    }
+
+    private func broadcastJoinLeave(_ channel: String, _ type: FrameType, _ encode: @escaping @Sendable (any ClientCodec) -> [UInt8]) {
         let subscribers = subscribers(channel)
         guard !subscribers.isEmpty else { return }
-        let push = SharedPush { $0.leavePush(channel: channel, info: info) }
+        let push = SharedPush(encode)
         for (lane, sessions) in LaneGroups(subscribers).groups {
-            run(on: lane) { for s in sessions { s.deliverJoinLeave(channel: channel, push, .pushLeave) } }
+            run(on: lane) { for s in sessions { s.deliverJoinLeave(channel: channel, push, type) } }
         }
     }
 

@@ -69,7 +69,13 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
 
     func writeClaimed(_ message: [UInt8]) {
         guard channel.isActive else { return }
-        writeBatch(CollectionOfOne(message), framing: framing)
+        writeMessage(message, framing: framing)
+        flush()
+    }
+
+    /// From the encoder's place when chunks are framed here: only the handlers towards the
+    /// socket need the flush.
+    private func flush() {
         chunkContext.value?.flush() ?? context.value.flush()
     }
 
@@ -79,19 +85,28 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         context.value.flush()
     }
 
-    /// One batch as body bytes: a pre-framed chunk from the encoder's place, or a body part
-    /// through the encoder (HTTP/1.0). A single message is framed once per event loop for
-    /// every writer there that sends it (`FramedMessageCache`).
-    private func writeBatch(_ messages: some Collection<[UInt8]>, framing: HTTPStreamFraming) {
+    /// One batch as body bytes. A single message is framed once per event loop for every writer
+    /// there that sends it (`FramedMessageCache`).
+    private func writeBatch(_ messages: [[UInt8]], framing: HTTPStreamFraming) {
+        if messages.count == 1 { return writeMessage(messages[0], framing: framing) }
+        let encoder = chunkContext.value
+        writeChunk(framing.encode(messages, allocator: channel.allocator, chunked: encoder != nil), encoder: encoder)
+    }
+
+    /// One message, framed once per event loop (`FramedMessageCache`).
+    private func writeMessage(_ message: [UInt8], framing: HTTPStreamFraming) {
         let allocator = channel.allocator
         let encoder = chunkContext.value
         let chunked = encoder != nil
-        let bytes =
-            messages.count == 1
-            ? batcher.framedMessages.value.framed(messages.first.unsafelyUnwrapped, as: .httpStream(framing, chunked: chunked)) {
-                framing.encode([$0], allocator: allocator, chunked: chunked)
-            }
-            : framing.encode(Array(messages), allocator: allocator, chunked: chunked)
+        let bytes = batcher.framedMessages.value.framed(message, as: .httpStream(framing, chunked: chunked)) {
+            framing.encode([$0], allocator: allocator, chunked: chunked)
+        }
+        writeChunk(bytes, encoder: encoder)
+    }
+
+    /// Body bytes: a pre-framed chunk from the encoder's place, or a body part through the
+    /// encoder (HTTP/1.0).
+    private func writeChunk(_ bytes: ByteBuffer, encoder: ChannelHandlerContext?) {
         if let encoder {
             encoder.write(NIOAny(bytes), promise: nil)
         } else {
@@ -102,7 +117,7 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
     func drain() {
         var wrote = false
         let context = context.value
-        defer { if wrote { chunkContext.value?.flush() ?? context.flush() } }
+        defer { if wrote { flush() } }
         while true {
             if channel.isActive && !channel.isWritable {
                 channel.eventLoop.scheduleTask(in: ChannelFrameWriter.retryDelay) { self.drain() }
