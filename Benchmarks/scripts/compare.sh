@@ -15,20 +15,9 @@
 # peers_common.sh (FANOUT_N FANOUT_M FANOUT_SIZE FANOUT_RATE STORM_N STORM_K IDLE_N).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# Read before peers_common.sh, which sets STRATA to the one build it starts by default (the
-# list given here was lost that way: every build ran the default binary).
-BUILD_LIST="${STRATA:-.build/release/strata}"
 source Benchmarks/scripts/peers_common.sh
 CONFIG="$(realpath "${CONFIG:-config/examples/bench-lmdb.json}")"
-
-BUILDS=()
-i=0
-for s in $BUILD_LIST; do
-    i=$((i + 1))
-    if [[ "$s" == *=* ]]; then BUILDS+=("${s%%=*}=$(realpath "${s#*=}")")
-    elif [ "$i" = 1 ]; then BUILDS+=("strata=$(realpath "$s")")
-    else BUILDS+=("strata-$i=$(realpath "$s")"); fi
-done
+strata_builds
 
 for _ in $(seq 1 "${ROUNDS:-1}"); do
     for t in ${TESTS:-fanout fanout-max recovery-storm idle-conns}; do

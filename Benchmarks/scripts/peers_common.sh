@@ -9,6 +9,9 @@ TOOLS="${STRATA_BENCH_TOOLS:-$HOME/.cache/strata-bench}/bin"
 LG="$TOOLS/strata-loadgen"
 GO_PEER_BIN="$TOOLS/strata-bench-peer"
 [ -x "$LG" ] && [ -x "$GO_PEER_BIN" ] || { echo "missing $LG or $GO_PEER_BIN: run Benchmarks/scripts/build-tools.sh" >&2; exit 1; }
+# STRATA as given: a space-separated list of builds (NAME=PATH or PATH) for the scripts that
+# run several (`strata_builds`); read before STRATA is set to the one build started by default.
+STRATA_BUILD_LIST="${STRATA:-${STRATA_BIN:-$ROOT/.build/release/strata}}"
 STRATA="${STRATA_BIN:-$ROOT/.build/release/strata}"  # STRATA_BIN: another build, for A/B runs
 PIDS=()
 DIRS=()  # working directories (an LMDB store, logs), removed with the servers
@@ -142,4 +145,17 @@ build_publish_load() {
 publish_load() {
     sleep 1
     taskset -c 1 "$PUBLISH_LOAD" -url "$1" -server-pid "$2" -target "$3" -conc "$4" -key "${5:-}" -duration "${DURATION:-5s}"
+}
+
+# strata_builds: BUILDS from STRATA_BUILD_LIST, each NAME=ABSOLUTE_PATH (unnamed ones: strata,
+# strata-2, …). Run each with `STRATA="${build#*=}" start_node …`.
+strata_builds() {
+    BUILDS=()
+    local i=0 s
+    for s in $STRATA_BUILD_LIST; do
+        i=$((i + 1))
+        if [[ "$s" == *=* ]]; then BUILDS+=("${s%%=*}=$(realpath "${s#*=}")")
+        elif [ "$i" = 1 ]; then BUILDS+=("strata=$(realpath "$s")")
+        else BUILDS+=("strata-$i=$(realpath "$s")"); fi
+    done
 }

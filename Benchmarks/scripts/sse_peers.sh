@@ -9,10 +9,12 @@
 # Env: NCHAN_START (start-nchan.sh of the peers; without it only Strata runs), FLOOR (1: also the
 # NIO floor, Benchmarks/nio-sse-floor, built here on first use), TESTS (fanout fanout-max), ROUNDS
 # (1), CONFIG (Strata's, default config/examples/bench-lmdb.json; uni_sse is switched on in a
-# copy), the size knobs of peers_common.sh.
+# copy), STRATA (space-separated builds, NAME=PATH or PATH, as compare.sh takes them; each is
+# reported as strata-uni-sse-NAME when more than one is given), the size knobs of peers_common.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Benchmarks/scripts/peers_common.sh
+strata_builds
 SSE_CONFIG="$(mktemp /tmp/strata-bench-sse.XXXXXX.json)"
 python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['uni_sse']={'enabled':True}; json.dump(c,open(sys.argv[2],'w'))" \
     "${CONFIG:-config/examples/bench-lmdb.json}" "$SSE_CONFIG"
@@ -39,9 +41,12 @@ for _ in $(seq 1 "${ROUNDS:-1}"); do
             gen nchan-sse "$master,$workers" http://127.0.0.1:18080/sub http://127.0.0.1:18080/pub nchan-sse "$t"
             cleanup
         fi
-        start_node "$SSE_CONFIG"
-        gen strata-uni-sse "$NODE_PIDS" http://127.0.0.1:18100/connection/uni_sse http://127.0.0.1:18100/api/publish uni-sse "$t"
-        cleanup
+        for build in "${BUILDS[@]}"; do
+            target=strata-uni-sse; [ "${#BUILDS[@]}" = 1 ] || target="strata-uni-sse-${build%%=*}"
+            STRATA="${build#*=}" start_node "$SSE_CONFIG"
+            gen "$target" "$NODE_PIDS" http://127.0.0.1:18100/connection/uni_sse http://127.0.0.1:18100/api/publish uni-sse "$t"
+            cleanup
+        done
     done
 done
 rm -f "$SSE_CONFIG"
