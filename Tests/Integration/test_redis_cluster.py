@@ -391,7 +391,11 @@ async def test_killing_the_channels_master_never_loses_a_publication_silently(
         assert not missing or told_not_recovered(sev), \
             f"f{i} silently misses {missing} (lost in Redis: {lost}); {publisher.summary()}; {sev.summary()}"
         if not told_not_recovered(sev):
-            assert got == sorted(got) and sev.offsets() == list(range(1, len(got) + 1)), f"f{i}: {got} {sev.offsets()}"
+            # Acknowledged publications in the order they were published. A failed call that
+            # still ran has no place in that order: one was seen landing after later ones.
+            acked = [n for n in got if n in publisher.positions]
+            assert acked == sorted(acked) and sev.offsets() == list(range(1, len(got) + 1)), \
+                f"f{i}: {got} {sev.offsets()}; {publisher.summary()}"
     if replica == "lagging":
         assert lost, "the promoted replica had everything: the test did not make it lag"
     assert cluster.master_for_slot(slot) == promoted
