@@ -3,6 +3,7 @@ import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataProtocol
+import Synchronization
 
 extension ClientSession {
     private func isSubscribed(_ channel: String) -> Bool {

@@ -4,6 +4,7 @@ import StrataAuth
 import StrataConfig
 import StrataCore
 import StrataProtocol
+import Synchronization
 
 /// A server-side subscription the connect command sets up.
 struct PlannedSubscription: Sendable {

@@ -3,6 +3,7 @@ import StrataBroker
 import StrataCore
 import StrataProtocol
 import StrataRecovery
+import Synchronization
 
 extension ClientSession {
     /// What a delivery did to a subscription (decided under the session lock).

@@ -4,6 +4,7 @@ import StrataConfig
 import StrataCore
 import StrataProtocol
 import StrataProxy
+import Synchronization
 
 /// What a connection asks the application backend (docs/proxy.md): connect, refresh,
 /// subscribe, publish, sub_refresh and RPC. Each call is awaited by the command (or the timer

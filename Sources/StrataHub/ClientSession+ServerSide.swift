@@ -1,6 +1,7 @@
 import StrataAuth
 import StrataCore
 import StrataProtocol
+import Synchronization
 
 extension ClientSession {
     /// Server API `subscribe`: adds a server-side subscription to this live connection and tells

@@ -7,6 +7,7 @@ import StrataCore
 import StrataHistory
 import StrataProtocol
 import StrataRecovery
+import Synchronization
 
 /// A subscription registered (and buffering live publications) whose reply is not written yet.
 struct PendingSubscribe: Sendable {
@@ -71,7 +72,8 @@ extension ClientSession {
         _ request: SubscribeRequest, source: SubscriptionSource, tokenOptions: TokenSubscribeOptions = TokenSubscribeOptions()
     ) async throws(CommandFailure) -> PendingSubscribe {
         let serverSide = source != .client
-        let channel = request.channel
+        // The hub's instance of the name: the fan-out looks this subscription up with it (`Hub.sharedName`).
+        let channel = node.hub.sharedName(request.channel)
         let config = node.config.client
         guard !channel.isEmpty else { throw .disconnect(.badRequest) }
         if !request.delta.isEmpty && request.delta != "fossil" { throw .disconnect(.badRequest) }

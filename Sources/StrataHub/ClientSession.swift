@@ -3,6 +3,7 @@ import Metrics
 import StrataConfig
 import StrataCore
 import StrataProtocol
+import Synchronization
 
 /// Why a command failed: an error reply, or the end of the connection.
 enum CommandFailure: Error {
@@ -28,7 +29,10 @@ package final class ClientSession: Sendable {
     package let transport: TransportKind
     /// Where the hub's fan-out reaches this connection (its event loop); nil: on the fan-out's thread.
     let lane: (any DeliveryLane)?
-    let state = Locked(State())
+    /// In the session's own storage, not a `Locked` of its own: a fan-out takes this lock for
+    /// every subscriber, and a second object was one more cold cache line per delivery
+    /// (docs/benchmarks-log.md §9).
+    let state = Mutex(State())
 
     enum Status {
         case connecting

@@ -10,11 +10,64 @@
 /// share the per-subscriber work that one thread did alone.
 ///
 /// Everything the hub fans out takes this road (publications, joins, leaves), so a
-/// connection's pushes keep the order in which the hub sent them. A session without a lane
+/// connection's pushes keep the order in which the hub sent them: a lane runs its fan-outs one
+/// after another, even when it pauses one (`LaneFanOut`). A session without a lane
 /// (tests, a transport that has no event loop) is delivered to on the fan-out thread, as before.
 package protocol DeliveryLane: AnyObject, Sendable {
-    /// Runs `work` on the lane, after everything submitted to it before.
-    func submit(_ work: @escaping @Sendable () -> Void)
+    /// Runs `fanOut` on the lane, after everything submitted to it before, and before anything
+    /// submitted after. The lane may pause it between two steps (its loop reads its sockets).
+    func submit(_ fanOut: LaneFanOut)
+}
+
+extension DeliveryLane {
+    /// Runs `work` on the lane as a fan-out of one step.
+    package func submit(_ work: @escaping () -> Void) {
+        submit(LaneFanOut(steps: 1) { _ in work() })
+    }
+}
+
+/// One lane's share of a fan-out: a step per subscriber, run in order, then `finish`.
+///
+/// Why steps and not one closure: a quiet fan-out writes each message at once, and to 1,000
+/// subscribers that takes milliseconds of loopback writes. A lane that could only run the whole
+/// fan-out had to either keep its loop's sockets waiting all that time or queue the rest for a
+/// drain, and the queue's locks, wake-up and drain were a sixth of a paced SSE fan-out's CPU
+/// (docs/benchmarks-log.md §9). With steps, the lane pauses the fan-out, reads its sockets,
+/// and goes on writing at once.
+///
+/// `@unchecked Sendable`: made on the fan-out thread and handed over through the lane's lock;
+/// from then on only the lane's loop runs it, one step at a time.
+package final class LaneFanOut: @unchecked Sendable {
+    private let steps: Int
+    private var next = 0
+    private let step: (Int) -> Void
+    private let finish: () -> Void
+
+    /// `step(i)` delivers to the `i`th subscriber; `finish` runs once, after the last step.
+    package init(steps: Int, step: @escaping (Int) -> Void, finish: @escaping () -> Void = {}) {
+        self.steps = steps
+        self.step = step
+        self.finish = finish
+    }
+
+    /// Runs the next step; false (after `finish`) once every step has run.
+    package func runNext() -> Bool {
+        guard next < steps else {
+            if next == steps {
+                next += 1
+                finish()
+            }
+            return false
+        }
+        step(next)
+        next += 1
+        return true
+    }
+
+    /// Runs every step left, then `finish`.
+    package func runToEnd() {
+        while runNext() {}
+    }
 }
 
 /// Subscribers sorted by their lane, in the order met (a node has a few lanes: one per event

@@ -89,12 +89,31 @@ package final class Hub: Sendable {
         }
     }
 
+    /// The channel's name as the hub keeps it, when the channel has subscribers here; else
+    /// `channel` itself (which a first subscriber's `addSubscriber` then keeps).
+    ///
+    /// Why: a session keys its subscriptions by this instance, and a fan-out delivers with it
+    /// too (`broadcastPublication`). Two Strings that share their storage compare equal at once;
+    /// otherwise the lookup per subscriber compared the names byte by byte, from a copy of the
+    /// name in every session, one more cold cache line per delivery (docs/benchmarks-log.md §9).
+    func sharedName(_ channel: String) -> String {
+        shard(channel).withLock { map in map.index(forKey: channel).map { map[$0].key } ?? channel }
+    }
+
     func hasSubscribers(_ channel: String) -> Bool {
         shard(channel).withLock { $0[channel] != nil }
     }
 
     func subscribers(_ channel: String) -> [ClientSession] {
         shard(channel).withLock { map in map[channel].map { Array($0.values) } ?? [] }
+    }
+
+    /// The subscribers, with the channel's name as the hub keeps it (`sharedName`).
+    private func subscribersAndName(_ channel: String) -> (name: String, sessions: [ClientSession]) {
+        shard(channel).withLock { map in
+            guard let i = map.index(forKey: channel) else { return (channel, []) }
+            return (map[i].key, Array(map[i].value.values))
+        }
     }
 
     /// Channels with at least one subscriber on this node, with their subscriber counts.
@@ -111,7 +130,7 @@ package final class Hub: Sendable {
     // MARK: Fan-out
 
     func broadcastPublication(channel: String, result: AppendResult, metrics: NodeMetrics) {
-        let subscribers = subscribers(channel)
+        let (channel, subscribers) = subscribersAndName(channel)
         guard !subscribers.isEmpty else { return }
         let started = ContinuousClock.now
         let encoded = EncodedPublication(channel: channel, result: result)
@@ -119,17 +138,18 @@ package final class Hub: Sendable {
         // The histogram gets one figure per publication: from here until the last lane is done.
         let timing = FanOutTiming(lanes: groups.count, started: started, metrics: metrics)
         for (lane, sessions) in groups {
-            run(on: lane) {
-                // Counted per transport in runs, not per delivery: a fan-out to thousands of
-                // subscribers touches the metrics a few times, not thousands (docs/metrics.md).
-                var tally = DeliveryTally(metrics: metrics)
-                for s in sessions {
-                    let (bytes, saved) = s.deliverPublication(encoded)
-                    if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }
-                }
+            // Counted per transport in runs, not per delivery: a fan-out to thousands of
+            // subscribers touches the metrics a few times, not thousands (docs/metrics.md).
+            let tally = DeliveryTally(metrics: metrics)
+            let fanOut = LaneFanOut(steps: sessions.count) { i in
+                let s = sessions[i]
+                let (bytes, saved) = s.deliverPublication(encoded)
+                if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }
+            } finish: {
                 tally.flush()
                 timing.laneDone()
             }
+            run(fanOut, on: lane)
         }
     }
 
@@ -146,12 +166,12 @@ package final class Hub: Sendable {
         guard !subscribers.isEmpty else { return }
         let push = SharedPush(encode)
         for (lane, sessions) in LaneGroups(subscribers).groups {
-            run(on: lane) { for s in sessions { s.deliverJoinLeave(channel: channel, push, type) } }
+            run(LaneFanOut(steps: sessions.count) { sessions[$0].deliverJoinLeave(channel: channel, push, type) }, on: lane)
         }
     }
 
-    /// Runs `work` on `lane`, or here for sessions without one.
-    private func run(on lane: (any DeliveryLane)?, _ work: @escaping @Sendable () -> Void) {
-        if let lane { lane.submit(work) } else { work() }
+    /// Runs `fanOut` on `lane`, or here for sessions without one.
+    private func run(_ fanOut: LaneFanOut, on lane: (any DeliveryLane)?) {
+        if let lane { lane.submit(fanOut) } else { fanOut.runToEnd() }
     }
 }

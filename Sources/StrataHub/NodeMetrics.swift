@@ -247,8 +247,9 @@ struct NodeMetrics: Sendable {
 }
 
 /// Frames of one fan-out counted per run of subscribers on the same transport, so the metrics
-/// are updated a few times per publication rather than once per subscriber.
-struct DeliveryTally {
+/// are updated a few times per publication rather than once per subscriber. A class: a lane's
+/// fan-out adds to it one step at a time (`LaneFanOut`).
+final class DeliveryTally {
     let metrics: NodeMetrics
     var transport: TransportKind?
     var count = 0
@@ -259,7 +260,7 @@ struct DeliveryTally {
         self.metrics = metrics
     }
 
-    mutating func add(_ t: TransportKind, bytes b: Int, saved s: Int) {
+    func add(_ t: TransportKind, bytes b: Int, saved s: Int) {
         if t != transport { flush() }
         transport = t
         count += 1
@@ -267,7 +268,7 @@ struct DeliveryTally {
         saved += s
     }
 
-    mutating func flush() {
+    func flush() {
         guard let t = transport, count > 0 else { return }
         metrics.sent(t, .pushPublication, count: count, bytes: bytes)
         if saved > 0 { metrics.deltaSaved(t, bytes: saved) }

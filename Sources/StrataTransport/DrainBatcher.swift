@@ -13,13 +13,14 @@ protocol Drainable: AnyObject, Sendable {
 /// live on two event loops costs two cross-thread submissions (each may wake a sleeping loop with
 /// a syscall), not 1,000. Wake-ups arriving while a batch is pending just join it.
 ///
-/// It is also the loop's `DeliveryLane` for one transport: the hub's fan-out to the loop's
-/// connections runs here (`submit`), so the wake-ups come from the loop itself. A quiet fan-out
-/// (no pass under way, no other fan-out waiting or just done) lets its writers write each
-/// message at once (`DirectWriter`) instead of queueing it for a drain: the queue's locks, the
-/// wake-up and the drain were a tenth of a paced SSE fan-out's CPU. That too stops after
-/// `quietReadInterval` (or `quietTurnsBetweenReads` turns' worth of writes); the rest is queued
-/// and drained in turns.
+/// It is also the loop's `DeliveryLane` for one transport: the hub's fan-outs to the loop's
+/// connections run here (`submit`), one after another, so the wake-ups come from the loop
+/// itself. A quiet fan-out (no pass under way, no other fan-out waiting or just done) lets its
+/// writers write each message at once (`DirectWriter`) instead of queueing it for a drain: the
+/// queue's locks, the wake-up and the drain were a sixth of a paced SSE fan-out's CPU. Every
+/// `quietReadInterval` (or `quietTurnsBetweenReads` turns' worth of subscribers) it pauses, so
+/// the loop reads its sockets, and goes on; a fan-out submitted meanwhile waits for it, and
+/// makes the rest of it queue instead, so the two can merge.
 ///
 /// A large batch is drained in turns of `writersPerTurn`. Why: NIO runs a loop's ready tasks to
 /// the end before it looks at I/O again, so one drain of 1,000 writers kept the loop's sockets
@@ -61,6 +62,8 @@ final class DrainBatcher: DeliveryLane {
         var scheduled = false
         /// Fan-outs submitted to this lane so far: one arriving during a pass makes it busy.
         var submissions = 0
+        /// Fan-outs waiting for the lane, oldest first.
+        var fanOuts: Deque<LaneFanOut> = []
     }
 
     /// The pass under way, on the loop only.
@@ -76,12 +79,12 @@ final class DrainBatcher: DeliveryLane {
         /// When the last pass of more than one turn ended (a pass of one turn, such as a reply
         /// or a ping, says nothing about fan-outs coming back to back).
         var lastLargeEnd: NIODeadline?
-        /// Fan-outs run so far, and when the last one ended.
-        var fanOutsRun = 0
+        /// When the last fan-out ended.
         var lastFanOutEnd: NIODeadline?
-        /// Writes the running fan-out may still make at once, and until when (`takesDirectWrite`).
-        var directLeft = 0
-        var directUntil = NIODeadline.uptimeNanoseconds(0)
+        /// A quiet fan-out is running: its writers may write at once (`takesDirectWrite`).
+        var direct = false
+        /// The fan-out under way, paused while the loop reads its sockets.
+        var paused: LaneFanOut?
     }
 
     private let eventLoop: any EventLoop
@@ -96,36 +99,80 @@ final class DrainBatcher: DeliveryLane {
         self.framedMessages = .makeBoxSendingValue(FramedMessageCache(), as: FramedMessageCache.self, eventLoop: eventLoop)
     }
 
-    func submit(_ work: @escaping @Sendable () -> Void) {
-        state.withLock { $0.submissions &+= 1 }
-        eventLoop.execute { self.runFanOut(work) }
+    func submit(_ fanOut: LaneFanOut) {
+        state.withLock { s in
+            s.submissions &+= 1
+            s.fanOuts.append(fanOut)
+        }
+        eventLoop.execute { self.runFanOut() }
     }
 
-    /// One fan-out on the loop; a quiet one may write at once.
-    private func runFanOut(_ work: () -> Void) {
-        let now = eventLoop.now
-        pass.value.fanOutsRun &+= 1
-        let waiting = state.withLock { $0.submissions } != pass.value.fanOutsRun
-        let recent = pass.value.lastFanOutEnd.map { now - $0 < Self.busyGap } ?? false
+    /// A submission's task: runs the oldest fan-out waiting. A task of its own per fan-out, as
+    /// before fan-outs could pause: one submitted during another's run comes before the drains
+    /// that run queued, so the two merge. While one is paused, the task leaves its fan-out
+    /// waiting, for the paused one to run once it is done (`resume`).
+    private func runFanOut() {
+        guard pass.value.paused == nil, let (fanOut, waiting) = takeFanOut() else { return }
+        start(fanOut, waiting: waiting)
+    }
+
+    /// A quiet fan-out writes at once and may pause (`runQuietly`); any other runs to its end.
+    private func start(_ fanOut: LaneFanOut, waiting: Bool) {
+        let recent = pass.value.lastFanOutEnd.map { eventLoop.now - $0 < Self.busyGap } ?? false
         if !pass.value.running && !waiting && !recent {
-            pass.value.directLeft = Self.writersPerTurn * Self.quietTurnsBetweenReads
-            pass.value.directUntil = now + Self.quietReadInterval
+            if runQuietly(fanOut) { return }
+        } else {
+            fanOut.runToEnd()
         }
-        work()
-        pass.value.directLeft = 0
         pass.value.lastFanOutEnd = eventLoop.now
     }
 
-    /// Whether a writer on this loop may write a fan-out message at once (`DirectWriter`): only
-    /// during a quiet fan-out, within its budget. On the loop.
-    func takesDirectWrite() -> Bool {
-        guard pass.value.directLeft > 0 else { return false }
-        pass.value.directLeft -= 1
-        // The clock is read once per turn's worth of writes.
-        if pass.value.directLeft % Self.writersPerTurn == 0, eventLoop.now >= pass.value.directUntil {
-            pass.value.directLeft = 0
+    /// Goes on with the paused fan-out once the loop has read its sockets: still writing at once
+    /// if no other fan-out came in meanwhile, else queueing the rest, so they can merge. Then
+    /// the fan-outs that came in, in order.
+    private func resume() {
+        guard let paused = pass.value.paused else { return }
+        pass.value.paused = nil
+        if state.withLock({ $0.fanOuts.isEmpty }) {
+            if runQuietly(paused) { return }
+        } else {
+            paused.runToEnd()
         }
-        return true
+        pass.value.lastFanOutEnd = eventLoop.now
+        while pass.value.paused == nil, let (fanOut, waiting) = takeFanOut() {
+            start(fanOut, waiting: waiting)
+        }
+    }
+
+    /// The oldest fan-out waiting, and whether another waits behind it.
+    private func takeFanOut() -> (LaneFanOut, waiting: Bool)? {
+        state.withLock { s in s.fanOuts.popFirst().map { ($0, !s.fanOuts.isEmpty) } }
+    }
+
+    /// Runs a quiet fan-out with direct writes until it ends (false) or has kept the sockets
+    /// waiting long enough: then it is paused, to go on once the loop has read them (true).
+    private func runQuietly(_ fanOut: LaneFanOut) -> Bool {
+        let until = eventLoop.now + Self.quietReadInterval
+        let most = Self.writersPerTurn * Self.quietTurnsBetweenReads
+        var steps = 0
+        pass.value.direct = true
+        defer { pass.value.direct = false }
+        while fanOut.runNext() {
+            steps += 1
+            // The clock is read once per turn's worth of subscribers.
+            if steps % Self.writersPerTurn == 0, steps >= most || eventLoop.now >= until {
+                pass.value.paused = fanOut
+                eventLoop.scheduleTask(in: Self.quietTurnDelay) { self.resume() }
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Whether a writer on this loop may write a fan-out message at once (`DirectWriter`): only
+    /// while a quiet fan-out runs. On the loop.
+    func takesDirectWrite() -> Bool {
+        pass.value.direct
     }
 
     func schedule(_ writer: any Drainable) {

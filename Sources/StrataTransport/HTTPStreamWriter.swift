@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import StrataCore
 import StrataHub
+import Synchronization
 
 /// Sends a session's queued messages down an HTTP response body (HTTP-streaming, SSE), on the
 /// connection's event loop: the same drain as `ChannelFrameWriter`'s for WebSocket, with the
@@ -18,12 +19,20 @@ import StrataHub
 final class HTTPStreamWriter: Drainable, DirectWriter {
     private let context: NIOLoopBound<ChannelHandlerContext>
     private let channel: any Channel
+    private let eventLoop: any EventLoop
     private let queue: OutboundQueue
     private let batcher: DrainBatcher
     private let framing: HTTPStreamFraming
     /// The stream's last message: a disconnect push in the session's codec.
     private let disconnectMessage: @Sendable (Disconnect) -> [UInt8]
     private let ended: NIOLoopBoundBox<Bool>
+    /// What a fan-out message's direct write asks, kept in the writer's own storage: the check
+    /// per delivery read two boxes and two of NIO's atomics, each another cold cache line
+    /// (docs/benchmarks-log.md §9). Changed on the loop only; atomics to sit inline.
+    /// The head is out and the stream has not ended.
+    private let streaming: Atomic<Bool>
+    /// The channel takes data, as its handler last heard (`writabilityChanged`).
+    private let writable: Atomic<Bool>
     /// The response encoder's context, where pre-framed chunks are written (HTTP/1.1 only).
     private let chunkContext: NIOLoopBound<ChannelHandlerContext?>
     /// A response head held back until the connect's outcome (`connect_code_to_http_response`).
@@ -50,6 +59,9 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         self.chunkContext = NIOLoopBound(encoder, eventLoop: context.eventLoop)
         self.context = NIOLoopBound(context, eventLoop: context.eventLoop)
         self.channel = context.channel
+        self.eventLoop = context.eventLoop
+        self.streaming = Atomic(deferredHead == nil)
+        self.writable = Atomic(context.channel.isWritable)
         self.queue = queue
         self.batcher = batcher
         self.framing = framing
@@ -61,16 +73,21 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         queue.onReady(direct: self) { [self] in batcher.schedule(self) }
     }
 
+    /// The handler passes on each `channelWritabilityChanged`: a full socket takes no direct
+    /// write, so its messages wait in the bounded queue, not in NIO's unbounded buffer.
+    func writabilityChanged(_ isWritable: Bool) {
+        writable.store(isWritable, ordering: .relaxed)
+    }
+
+    /// A closed channel is not asked about: NIO fails a write to it, which drops the message as
+    /// the drain would.
     func claimDirectWrite() -> Bool {
-        guard channel.eventLoop.inEventLoop, channel.isWritable, channel.isActive else { return false }
-        guard !ended.value, deferred.value == nil else { return false }
+        guard eventLoop.inEventLoop, streaming.load(ordering: .relaxed), writable.load(ordering: .relaxed) else { return false }
         return batcher.takesDirectWrite()
     }
 
     func writeClaimed(_ message: [UInt8]) {
-        guard channel.isActive else { return }
-        writeMessage(message, framing: framing)
-        flush()
+        writeMessage(message, framing: framing, flush: true)
     }
 
     /// From the encoder's place when chunks are framed here: only the handlers towards the
@@ -93,24 +110,25 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         writeChunk(framing.encode(messages, allocator: channel.allocator, chunked: encoder != nil), encoder: encoder)
     }
 
-    /// One message, framed once per event loop (`FramedMessageCache`).
-    private func writeMessage(_ message: [UInt8], framing: HTTPStreamFraming) {
-        let allocator = channel.allocator
+    /// One message, framed once per event loop (`FramedMessageCache`); with `flush`, written
+    /// and flushed in one walk down the pipeline.
+    private func writeMessage(_ message: [UInt8], framing: HTTPStreamFraming, flush: Bool = false) {
         let encoder = chunkContext.value
         let chunked = encoder != nil
         let bytes = batcher.framedMessages.value.framed(message, as: .httpStream(framing, chunked: chunked)) {
-            framing.encode([$0], allocator: allocator, chunked: chunked)
+            framing.encode([$0], allocator: channel.allocator, chunked: chunked)
         }
-        writeChunk(bytes, encoder: encoder)
+        writeChunk(bytes, encoder: encoder, flush: flush)
     }
 
     /// Body bytes: a pre-framed chunk from the encoder's place, or a body part through the
     /// encoder (HTTP/1.0).
-    private func writeChunk(_ bytes: ByteBuffer, encoder: ChannelHandlerContext?) {
+    private func writeChunk(_ bytes: ByteBuffer, encoder: ChannelHandlerContext?, flush: Bool = false) {
         if let encoder {
-            encoder.write(NIOAny(bytes), promise: nil)
+            if flush { encoder.writeAndFlush(NIOAny(bytes), promise: nil) } else { encoder.write(NIOAny(bytes), promise: nil) }
         } else {
-            context.value.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(bytes))), promise: nil)
+            let part = NIOAny(HTTPServerResponsePart.body(.byteBuffer(bytes)))
+            if flush { context.value.writeAndFlush(part, promise: nil) } else { context.value.write(part, promise: nil) }
         }
     }
 
@@ -129,6 +147,7 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
                 guard channel.isActive, !ended.value else { continue }
                 if let pending = deferred.value {
                     deferred.value = nil
+                    streaming.store(true, ordering: .relaxed)
                     context.write(NIOAny(HTTPServerResponsePart.head(pending.head)), promise: nil)
                     if !pending.prelude.isEmpty { writeBatch([pending.prelude], framing: .raw) }
                 }
@@ -147,6 +166,7 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
     private func end(with disconnect: Disconnect?) {
         guard !ended.value else { return }
         ended.value = true
+        streaming.store(false, ordering: .relaxed)
         let context = context.value
         guard channel.isActive else { return }
         if let pending = deferred.value {

@@ -38,6 +38,8 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private let transport: HTTPStreamingTransport
     private var state = State.idle
+    /// The stream's writer, told of the channel's writability (`HTTPStreamWriter.writabilityChanged`).
+    private var writer: HTTPStreamWriter?
     private var waiting: [HTTPServerRequestPart] = []
 
     init(transport: HTTPStreamingTransport) {
@@ -201,6 +203,7 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
             chunked: head.version.major == 1 && head.version.minor >= 1, deferredHead: deferred)
         if deferred == nil && !prelude.isEmpty { writer.writeBody(prelude) }
         writer.start()
+        self.writer = writer
         let connection = StreamConnection(session: session, executor: transport.executors(context.eventLoop))
         if let id = session.style.emulationSession { transport.connections.add(id, connection) }
         state = .streaming(connection)
@@ -272,6 +275,11 @@ final class HTTPStreamingHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     // MARK: The connection's end
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writer?.writabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         if case .streaming(let connection) = state {

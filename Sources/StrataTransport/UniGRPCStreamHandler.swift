@@ -25,6 +25,8 @@ final class UniGRPCStreamHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private var state = State.waitingForHead
+    /// The stream's writer, told of the channel's writability (`HTTPStreamWriter.writabilityChanged`).
+    private var writer: HTTPStreamWriter?
     private let transport: UniGRPCTransport
 
     init(transport: UniGRPCTransport) {
@@ -95,6 +97,7 @@ final class UniGRPCStreamHandler: ChannelInboundHandler, RemovableChannelHandler
             context: context, queue: session.queue, batcher: transport.batchers(context.eventLoop), framing: .grpcLengthPrefixed,
             disconnectMessage: { codec.disconnectPush($0) }, chunked: false, trailers: ["grpc-status": "0"])
         writer.start()
+        self.writer = writer
         let connection = StreamConnection(session: session, executor: transport.executors(context.eventLoop))
         state = .streaming(connection)
         session.startTimers()
@@ -122,6 +125,11 @@ final class UniGRPCStreamHandler: ChannelInboundHandler, RemovableChannelHandler
         state = .done
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http2, status: status))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writer?.writabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

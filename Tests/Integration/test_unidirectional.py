@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 import urllib.parse
 from typing import Any, Optional
@@ -482,3 +483,51 @@ async def test_a_closed_stream_leaves_no_session(server_factory, api_factory, ki
     while (await api.info(InfoRequest())).nodes[0].num_clients and loop.time() < deadline:
         await asyncio.sleep(0.05)
     assert (await api.info(InfoRequest())).nodes[0].num_clients == 0
+
+
+async def test_a_uni_sse_reader_that_stops_reading_is_disconnected_not_buffered(server_factory, api_factory):
+    """A stream whose client stops reading, while paced publications fan out (each one quiet,
+    so written at once when the socket takes data: docs/architecture.md): once the socket is
+    full, messages wait in the bounded queue (`client.queue_max_size`, here 1 MiB), which
+    overflows, and the stream ends. Without the writer hearing of the full socket, every
+    message went into NIO's buffer, without end, and the stream never ended. A reader that
+    keeps up gets every publication meanwhile."""
+    srv = server_factory({**UNI, "client": {"allow_anonymous_connect_without_token": True, "queue_max_size": 1048576}})
+    api = api_factory(srv)
+    channel = unique("chat:stall")
+    request = urllib.parse.quote(json.dumps({"token": connection_token("stall", channels=[channel])}))
+    stalled = socket.create_connection(("127.0.0.1", srv.port))
+    stalled.sendall(f"GET /connection/uni_sse?cf_connect={request} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    reader = UniSSE(await open_uni(srv, "uni_sse", {"token": connection_token("reader", channels=[channel])}))
+    try:
+        await reader.next()  # the connect push
+        payload = "a" * 32_000
+        count = 300  # 9.6 MB: more than the sockets' buffers, NIO's and the queue hold together
+
+        async def read_all() -> list[int]:
+            received = []
+            while len(received) < count:
+                event = await reader.next(10)
+                assert event is not None, f"the reader's stream ended after {len(received)}"
+                if "pub" in event[1]:
+                    received.append(event[1]["pub"]["data"]["n"])
+            return received
+
+        reading = asyncio.create_task(read_all())
+        for n in range(count):
+            await api.publish(PublishRequest(channel=channel, data={"n": n, "text": payload}))
+            await asyncio.sleep(0.004)  # apart by more than the lane's busy gap: quiet fan-outs
+        assert await reading == list(range(count))
+
+        stalled.settimeout(10)
+        total = 0
+        while True:
+            chunk = stalled.recv(1 << 16)
+            if not chunk:
+                break
+            total += len(chunk)
+        # What was on its way when the queue overflowed, and not the rest.
+        assert total < count * len(payload) * 3 // 4, f"read {total} bytes: the stalled stream was buffered"
+    finally:
+        stalled.close()
+        await reader.stream.close()

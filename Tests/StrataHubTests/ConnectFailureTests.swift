@@ -5,6 +5,7 @@ import StrataHistory
 import StrataProtocol
 import StrataTesting
 import Testing
+import Synchronization
 
 @testable import StrataHub
 

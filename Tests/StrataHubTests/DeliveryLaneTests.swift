@@ -6,18 +6,18 @@ import Testing
 
 /// A lane that holds the hub's work until the test runs it, as an event loop busy elsewhere would.
 final class HeldLane: DeliveryLane {
-    private let held = Locked<[@Sendable () -> Void]>([])
+    private let held = Locked<[LaneFanOut]>([])
 
-    func submit(_ work: @escaping @Sendable () -> Void) { held.withLock { $0.append(work) } }
+    func submit(_ fanOut: LaneFanOut) { held.withLock { $0.append(fanOut) } }
 
     var submitted: Int { held.withLock { $0.count } }
 
     func runAll() {
-        let work = held.withLock { all in
+        let fanOuts = held.withLock { all in
             defer { all = [] }
             return all
         }
-        for w in work { w() }
+        for f in fanOuts { f.runToEnd() }
     }
 }
 
@@ -82,5 +82,19 @@ struct DeliveryLaneTests {
 
         lane.runAll()
         #expect(try pushes(h, a) == ["pub one", "join b", "pub two"])
+    }
+
+    /// A lane runs a fan-out a step (a subscriber) at a time, so it can pause between two; the
+    /// fan-out's end work runs once, after the last step.
+    @Test func aFanOutRunsStepByStepThenFinishesOnce() {
+        let log = Locked<[String]>([])
+        let fanOut = LaneFanOut(steps: 3) { i in log.withLock { $0.append("step \(i)") } } finish: {
+            log.withLock { $0.append("finish") }
+        }
+        #expect(fanOut.runNext())
+        #expect(log.withLock { $0 } == ["step 0"])
+        fanOut.runToEnd()
+        #expect(!fanOut.runNext())
+        #expect(log.withLock { $0 } == ["step 0", "step 1", "step 2", "finish"])
     }
 }

@@ -5,6 +5,7 @@ import StrataCore
 import StrataProtocol
 import StrataProxy
 import Testing
+import Synchronization
 
 @testable import StrataHub
 

@@ -2,6 +2,7 @@ import StrataCore
 import StrataHistory
 import StrataProtocol
 import Testing
+import Synchronization
 
 @testable import StrataHub
 

@@ -3,6 +3,7 @@ import StrataAuth
 import StrataCore
 import StrataProtocol
 import Testing
+import Synchronization
 
 @testable import StrataHub
 

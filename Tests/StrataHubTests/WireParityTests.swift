@@ -1,6 +1,7 @@
 import StrataCore
 import StrataProtocol
 import Testing
+import Synchronization
 
 @testable import StrataHub
 

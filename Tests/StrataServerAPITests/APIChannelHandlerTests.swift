@@ -17,6 +17,7 @@ import StrataHistory
 import StrataHTTP
 import StrataHub
 import Testing
+import Synchronization
 
 @testable import StrataServerAPI
 

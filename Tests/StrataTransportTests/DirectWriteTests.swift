@@ -105,19 +105,47 @@ struct DirectWriteTests {
         #expect(log.withLock { $0 } == [false, false, true])
     }
 
-    /// A quiet fan-out writes at once for a read interval's worth of writes; the rest is queued.
-    @Test func directWritesHaveABudget() throws {
+    /// A quiet fan-out writes at once for a read interval's worth of subscribers, then pauses
+    /// (the loop reads its sockets) and goes on writing at once.
+    @Test func aLargeQuietFanOutPausesAndGoesOnWritingAtOnce() throws {
         let loop = EmbeddedEventLoop()
         let batcher = DrainBatcher(eventLoop: loop)
         let c = try connection(loop, batcher)
-        let budget = DrainBatcher.writersPerTurn * DrainBatcher.quietTurnsBetweenReads
-        let count = Locked(0)
-        batcher.submit { [publication] in
-            for _ in 0..<(budget + 3) where deliver(publication, to: c) { count.withLock { $0 += 1 } }
-        }
+        let perRead = DrainBatcher.writersPerTurn * DrainBatcher.quietTurnsBetweenReads
+        let log = Locked<[Bool]>([])
+        batcher.submit(LaneFanOut(steps: perRead + 3) { [publication] _ in log.withLock { $0.append(deliver(publication, to: c)) } })
         loop.run()
-        #expect(count.withLock { $0 } == budget)
-        #expect(try c.written().count == budget + 1)
+        #expect(log.withLock { $0 } == Array(repeating: true, count: perRead))
+        loop.advanceTime(by: DrainBatcher.quietTurnDelay)
+        #expect(log.withLock { $0 } == Array(repeating: true, count: perRead + 3))
+        #expect(try c.written().count == perRead + 3)
+    }
+
+    /// A fan-out submitted while another is paused waits for it, and makes the rest of it queue,
+    /// so the two merge: each connection gets them in order, in one frame.
+    @Test func aFanOutArrivingDuringAPauseWaitsAndMakesTheRestQueue() throws {
+        let loop = EmbeddedEventLoop()
+        let batcher = DrainBatcher(eventLoop: loop)
+        let connections = try (0..<3).map { _ in try connection(loop, batcher) }
+        let perRead = DrainBatcher.writersPerTurn * DrainBatcher.quietTurnsBetweenReads
+        let first = Array(#"{"push":{"pub":{"offset":1}}}"#.utf8)
+        let second = Array(#"{"push":{"pub":{"offset":2}}}"#.utf8)
+        let log = Locked<[String]>([])
+        // The first fan-out's last three steps go to the three connections, after the pause.
+        batcher.submit(LaneFanOut(steps: perRead + 3) { i in
+            guard i >= perRead else { return log.withLock { $0.append("first") } }
+            let direct = deliver(first, to: connections[i - perRead])
+            log.withLock { $0.append(direct ? "first direct" : "first queued") }
+        })
+        loop.run()
+        #expect(log.withLock { $0.count } == perRead)
+        batcher.submit(LaneFanOut(steps: 3) { i in
+            let direct = deliver(second, to: connections[i])
+            log.withLock { $0.append(direct ? "second direct" : "second queued") }
+        })
+        loop.advanceTime(by: DrainBatcher.quietTurnDelay)
+        #expect(Array(log.withLock { $0 }.dropFirst(perRead)) == Array(repeating: "first queued", count: 3) + Array(repeating: "second queued", count: 3))
+        for c in connections { #expect(try c.written() == [frame([first, second])]) }
     }
 
     /// A socket that takes no more data gets no direct write: the message waits in the queue.

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import StrataCore
+import StrataHub
 import Testing
 
 @testable import StrataTransport
