@@ -21,7 +21,7 @@ package protocol DeliveryLane: AnyObject, Sendable {
 
 extension DeliveryLane {
     /// Runs `work` on the lane as a fan-out of one step.
-    package func submit(_ work: @escaping () -> Void) {
+    package func submit(_ work: @escaping @Sendable () -> Void) {
         submit(LaneFanOut(steps: 1) { _ in work() })
     }
 }

@@ -162,7 +162,7 @@ package final class Hub: Sendable {
     }
 
     private func broadcastJoinLeave(_ channel: String, _ type: FrameType, _ encode: @escaping @Sendable (any ClientCodec) -> [UInt8]) {
-        let subscribers = subscribers(channel)
+        let (channel, subscribers) = subscribersAndName(channel)
         guard !subscribers.isEmpty else { return }
         let push = SharedPush(encode)
         for (lane, sessions) in LaneGroups(subscribers).groups {

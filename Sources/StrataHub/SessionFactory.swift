@@ -17,8 +17,8 @@ package struct SessionFactory: Sendable {
     /// up by lower-cased name.
     package typealias HeaderLookup = (String) -> [String]
 
-    /// A session for a WebSocket connection, whose fan-out runs on `lane` (`DeliveryLane`). `headers` reads the upgrade request's headers, of
-    /// which the ones a proxy forwards are kept.
+    /// A session for a WebSocket connection, whose fan-out runs on `lane` (`DeliveryLane`).
+    /// `headers` reads the upgrade request's headers, of which the ones a proxy forwards are kept.
     package func open(codec: any ClientCodec, lane: (any DeliveryLane)?, headers: HeaderLookup = { _ in [] }) -> ClientSession {
         ClientSession(node: node, codec: codec, transport: .websocket, requestHeaders: forwarded(headers), lane: lane)
     }

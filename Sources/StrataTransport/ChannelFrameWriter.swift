@@ -41,6 +41,8 @@ final class ChannelFrameWriter: Drainable, DirectWriter {
     private let writeTimeout: TimeAmount?
     /// What the writer keeps on the event loop. One box: each is an allocation per connection.
     private let onLoop: NIOLoopBoundBox<LoopState>
+    /// Open until a close frame is sent.
+    private let gate: DirectWriteGate
     /// How soon a drain blocked by a full socket looks again.
     static let retryDelay = TimeAmount.milliseconds(5)
     /// How long a client has to answer our close frame before the socket is closed anyway.
@@ -79,20 +81,26 @@ final class ChannelFrameWriter: Drainable, DirectWriter {
         self.deflate = deflate
         // Used only on the event loop; made with the factory that works from anywhere.
         self.onLoop = .makeBoxSendingValue(LoopState(), as: LoopState.self, eventLoop: channel.eventLoop)
+        self.gate = DirectWriteGate(channel: channel, open: true)
     }
 
     func start() {
         queue.onReady(direct: self) { [self] in batcher.schedule(self) }
     }
 
-    func claimDirectWrite() -> Bool {
-        guard channel.eventLoop.inEventLoop, channel.isWritable, channel.isActive else { return false }
-        guard !onLoop.value.closeSent, onLoop.value.stalledSince == nil else { return false }
-        return batcher.takesDirectWrite()
+    /// From the connection's handler (`DirectWriteGate`).
+    func writabilityChanged(_ isWritable: Bool) {
+        gate.writabilityChanged(isWritable)
     }
 
+    /// A stalled socket needs no check of its own: its messages are queued (the queue is not
+    /// idle) until a drain has sent them.
+    func claimDirectWrite() -> Bool {
+        gate.allows(batcher)
+    }
+
+    /// Right after the claim, on the same thread.
     func writeClaimed(_ message: [UInt8]) {
-        guard channel.isActive else { return }
         write([message])
         flush()
     }
@@ -158,6 +166,7 @@ final class ChannelFrameWriter: Drainable, DirectWriter {
     func sendClose(code: UInt16?, reason: String = "") {
         guard channel.isActive, !onLoop.value.closeSent else { return }
         onLoop.value.closeSent = true
+        gate.setOpen(false)
         writeFrame(WebSocketFrame(fin: true, opcode: .connectionClose, data: Self.closePayload(code: code, reason: reason)))
         flush()
         let deadline = channel.eventLoop.scheduleTask(in: Self.closeTimeout) { [channel] in channel.close(promise: nil) }

@@ -2,7 +2,6 @@ import NIOCore
 import NIOHTTP1
 import StrataCore
 import StrataHub
-import Synchronization
 
 /// Sends a session's queued messages down an HTTP response body (HTTP-streaming, SSE), on the
 /// connection's event loop: the same drain as `ChannelFrameWriter`'s for WebSocket, with the
@@ -19,20 +18,14 @@ import Synchronization
 final class HTTPStreamWriter: Drainable, DirectWriter {
     private let context: NIOLoopBound<ChannelHandlerContext>
     private let channel: any Channel
-    private let eventLoop: any EventLoop
     private let queue: OutboundQueue
     private let batcher: DrainBatcher
     private let framing: HTTPStreamFraming
     /// The stream's last message: a disconnect push in the session's codec.
     private let disconnectMessage: @Sendable (Disconnect) -> [UInt8]
     private let ended: NIOLoopBoundBox<Bool>
-    /// What a fan-out message's direct write asks, kept in the writer's own storage: the check
-    /// per delivery read two boxes and two of NIO's atomics, each another cold cache line
-    /// (docs/benchmarks-log.md §9). Changed on the loop only; atomics to sit inline.
-    /// The head is out and the stream has not ended.
-    private let streaming: Atomic<Bool>
-    /// The channel takes data, as its handler last heard (`writabilityChanged`).
-    private let writable: Atomic<Bool>
+    /// Open once the head is out, until the stream ends.
+    private let gate: DirectWriteGate
     /// The response encoder's context, where pre-framed chunks are written (HTTP/1.1 only).
     private let chunkContext: NIOLoopBound<ChannelHandlerContext?>
     /// A response head held back until the connect's outcome (`connect_code_to_http_response`).
@@ -59,9 +52,7 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         self.chunkContext = NIOLoopBound(encoder, eventLoop: context.eventLoop)
         self.context = NIOLoopBound(context, eventLoop: context.eventLoop)
         self.channel = context.channel
-        self.eventLoop = context.eventLoop
-        self.streaming = Atomic(deferredHead == nil)
-        self.writable = Atomic(context.channel.isWritable)
+        self.gate = DirectWriteGate(channel: context.channel, open: deferredHead == nil)
         self.queue = queue
         self.batcher = batcher
         self.framing = framing
@@ -73,17 +64,13 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         queue.onReady(direct: self) { [self] in batcher.schedule(self) }
     }
 
-    /// The handler passes on each `channelWritabilityChanged`: a full socket takes no direct
-    /// write, so its messages wait in the bounded queue, not in NIO's unbounded buffer.
+    /// From the stream's handler (`DirectWriteGate`).
     func writabilityChanged(_ isWritable: Bool) {
-        writable.store(isWritable, ordering: .relaxed)
+        gate.writabilityChanged(isWritable)
     }
 
-    /// A closed channel is not asked about: NIO fails a write to it, which drops the message as
-    /// the drain would.
     func claimDirectWrite() -> Bool {
-        guard eventLoop.inEventLoop, streaming.load(ordering: .relaxed), writable.load(ordering: .relaxed) else { return false }
-        return batcher.takesDirectWrite()
+        gate.allows(batcher)
     }
 
     func writeClaimed(_ message: [UInt8]) {
@@ -147,7 +134,7 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
                 guard channel.isActive, !ended.value else { continue }
                 if let pending = deferred.value {
                     deferred.value = nil
-                    streaming.store(true, ordering: .relaxed)
+                    gate.setOpen(true)
                     context.write(NIOAny(HTTPServerResponsePart.head(pending.head)), promise: nil)
                     if !pending.prelude.isEmpty { writeBatch([pending.prelude], framing: .raw) }
                 }
@@ -166,7 +153,7 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
     private func end(with disconnect: Disconnect?) {
         guard !ended.value else { return }
         ended.value = true
-        streaming.store(false, ordering: .relaxed)
+        gate.setOpen(false)
         let context = context.value
         guard channel.isActive else { return }
         if let pending = deferred.value {

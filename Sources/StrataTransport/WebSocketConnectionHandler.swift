@@ -205,6 +205,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     // MARK: The connection's end
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writer.writabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if inbox.close() { startHandling() }
         context.fireChannelInactive()

@@ -485,19 +485,55 @@ async def test_a_closed_stream_leaves_no_session(server_factory, api_factory, ki
     assert (await api.info(InfoRequest())).nodes[0].num_clients == 0
 
 
-async def test_a_uni_sse_reader_that_stops_reading_is_disconnected_not_buffered(server_factory, api_factory):
-    """A stream whose client stops reading, while paced publications fan out (each one quiet,
-    so written at once when the socket takes data: docs/architecture.md): once the socket is
-    full, messages wait in the bounded queue (`client.queue_max_size`, here 1 MiB), which
-    overflows, and the stream ends. Without the writer hearing of the full socket, every
-    message went into NIO's buffer, without end, and the stream never ended. A reader that
-    keeps up gets every publication meanwhile."""
-    srv = server_factory({**UNI, "client": {"allow_anonymous_connect_without_token": True, "queue_max_size": 1048576}})
+async def stop_reading_after_connect(srv, kind: str, channel: str):
+    """A client of `kind` subscribed to `channel` (through its token) that reads its connect and
+    then nothing; returns a coroutine function that reads everything left: (bytes of
+    publications, the close code or None)."""
+    token = connection_token("stall", channels=[channel])
+    if kind == "uni_sse":
+        request = urllib.parse.quote(json.dumps({"token": token}))
+        sock = socket.create_connection(("127.0.0.1", srv.port))
+        sock.sendall(f"GET /connection/uni_sse?cf_connect={request} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+        async def rest() -> tuple[int, Optional[int]]:
+            sock.settimeout(10)
+            total = 0
+            try:
+                while chunk := sock.recv(1 << 16):
+                    total += len(chunk)
+            finally:
+                sock.close()
+            return total, None
+        return rest
+    # A WebSocket client library reads ahead only a few frames: then the socket fills.
+    ws = await ws_connect(f"ws://127.0.0.1:{srv.port}/connection/websocket", max_size=None, max_queue=1, ping_interval=None)
+    await ws.send(json.dumps({"id": 1, "connect": {"token": token}}))
+    assert "connect" in json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+    async def rest() -> tuple[int, Optional[int]]:
+        total = 0
+        try:
+            while True:
+                total += len(await asyncio.wait_for(ws.recv(), 10))
+        except ConnectionClosed as closed:
+            return total, closed.rcvd.code if closed.rcvd else None
+    return rest
+
+
+@pytest.mark.parametrize("kind", ["uni_sse", "websocket"])
+async def test_a_reader_that_stops_reading_is_disconnected_not_buffered(server_factory, api_factory, kind):
+    """A connection whose client stops reading, while paced publications fan out (each one
+    quiet, so written at once while the socket takes data: docs/architecture.md): once the
+    socket is full, messages wait in the bounded queue (`client.queue_max_size`, here 1 MiB),
+    which overflows, and the connection ends (WebSocket: close 3008). Without the writer hearing
+    of the full socket, every message went into NIO's buffer, without end, and the connection
+    never ended. A reader that keeps up gets every publication meanwhile."""
+    # No write timeout within the test: the overflow, not the stall's clock, ends the connection.
+    srv = server_factory({**UNI, "client": {"allow_anonymous_connect_without_token": True, "queue_max_size": 1048576},
+                          "websocket": {"write_timeout": "60s"}})
     api = api_factory(srv)
     channel = unique("chat:stall")
-    request = urllib.parse.quote(json.dumps({"token": connection_token("stall", channels=[channel])}))
-    stalled = socket.create_connection(("127.0.0.1", srv.port))
-    stalled.sendall(f"GET /connection/uni_sse?cf_connect={request} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    rest = await stop_reading_after_connect(srv, kind, channel)
     reader = UniSSE(await open_uni(srv, "uni_sse", {"token": connection_token("reader", channels=[channel])}))
     try:
         await reader.next()  # the connect push
@@ -519,15 +555,10 @@ async def test_a_uni_sse_reader_that_stops_reading_is_disconnected_not_buffered(
             await asyncio.sleep(0.004)  # apart by more than the lane's busy gap: quiet fan-outs
         assert await reading == list(range(count))
 
-        stalled.settimeout(10)
-        total = 0
-        while True:
-            chunk = stalled.recv(1 << 16)
-            if not chunk:
-                break
-            total += len(chunk)
+        total, close_code = await rest()
         # What was on its way when the queue overflowed, and not the rest.
-        assert total < count * len(payload) * 3 // 4, f"read {total} bytes: the stalled stream was buffered"
+        assert total < count * len(payload) * 3 // 4, f"read {total} bytes: the stalled connection was buffered"
+        if kind == "websocket":
+            assert close_code == 3008
     finally:
-        stalled.close()
         await reader.stream.close()

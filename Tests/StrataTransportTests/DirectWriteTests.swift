@@ -25,11 +25,21 @@ struct DirectWriteTests {
         }
     }
 
+    /// Tells the writer of the channel's writability, as the connection's handler does.
+    final class WritabilityForwarder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = Never
+        let writer: ChannelFrameWriter
+        init(_ writer: ChannelFrameWriter) { self.writer = writer }
+        func channelWritabilityChanged(context: ChannelHandlerContext) { writer.writabilityChanged(context.channel.isWritable) }
+    }
+
     func connection(_ loop: EmbeddedEventLoop, _ batcher: DrainBatcher) throws -> Connection {
         let channel = EmbeddedChannel(loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let queue = OutboundQueue(maxBytes: 1 << 20)
-        ChannelFrameWriter(channel: channel, queue: queue, batcher: batcher, batching: .newlineJoinedText).start()
+        let writer = ChannelFrameWriter(channel: channel, queue: queue, batcher: batcher, batching: .newlineJoinedText)
+        try channel.pipeline.syncOperations.addHandler(WritabilityForwarder(writer))
+        writer.start()
         return Connection(channel: channel, queue: queue)
     }
 
@@ -154,6 +164,7 @@ struct DirectWriteTests {
         let batcher = DrainBatcher(eventLoop: loop)
         let c = try connection(loop, batcher)
         c.channel.isWritable = false
+        c.channel.pipeline.fireChannelWritabilityChanged()
         let direct = Locked<Bool?>(nil)
         batcher.submit { [publication] in direct.withLock { $0 = deliver(publication, to: c) } }
         loop.run()
