@@ -65,6 +65,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's <malloc.h> (malloc_trim), part of libc.
         .systemLibrary(name: "CMalloc"),
+        // The compiler's prefetch hint (header only).
+        .systemLibrary(name: "CPrefetch"),
 
         // Value types shared by every module; no I/O.
         .target(name: "StrataCore", swiftSettings: strataSettings),
@@ -172,7 +174,7 @@ let package = Package(
             name: "StrataHub",
             dependencies: [
                 "StrataCore", "StrataProtocol", "StrataHistory", "StrataBroker", "StrataRecovery", "StrataAuth", "StrataConfig",
-                "StrataDelta", "StrataProxy", .product(name: "Logging", package: "swift-log"),
+                "StrataDelta", "StrataProxy", "CPrefetch", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Atomics", package: "swift-atomics"),

@@ -31,6 +31,7 @@ extension ClientSession {
             // In place: a subscription is a large value, and copying it out of the dictionary and
             // back cost a second lookup and a retain and release of each of its references, per
             // subscriber (the broadcast benchmark, docs/benchmarks.md).
+            noteSubscriptions(at: Prefetch.address(of: s.subscriptions))
             let action = deliver(p, to: &s.subscriptions.values[index])
             if case .insufficient(serverSide: false) = action { s.subscriptions.remove(at: index) }
             return action
@@ -51,6 +52,7 @@ extension ClientSession {
     /// One publication for one subscription: buffered while the subscribe is in flight, checked
     /// against the position, then its frame (plain, full or delta) queued. Under the session lock.
     private func deliver(_ p: EncodedPublication, to sub: inout Subscription) -> DeliveryAction {
+        withUnsafeMutablePointer(to: &sub) { noteSubscription(at: UInt(bitPattern: $0)) }
         if sub.buffer != nil {
             sub.buffer!.append(p)
             return .none

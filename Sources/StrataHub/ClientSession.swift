@@ -18,21 +18,29 @@ enum CommandFailure: Error {
 /// reaches it concurrently through `deliver…`, under the same lock that guards its subscriptions,
 /// which is what orders a subscribe reply before the live publications that follow it.
 package final class ClientSession: Sendable {
-    package let id = RandomID.uuidString()
-    package let node: Node
-    /// The client protocol's encoding this connection speaks, chosen by its transport.
-    package let codec: any ClientCodec
+    // What a delivery reads comes first, in the bytes a fan-out prefetches (`hotBytes`,
+    // ClientSession+Prefetch.swift): the queue, the notes, the transport, the codec, the lock.
     package let queue: OutboundQueue
-    /// What kind of connection this is, beyond its codec.
-    package let style: SessionStyle
+    /// Where the subscriptions' storage and the last delivered subscription were at the last
+    /// delivery, read outside the lock: the fan-out prefetches them a few subscribers ahead
+    /// (`prefetchForDelivery`); a stale address (the dictionary grew since, another channel's
+    /// subscription) only costs a wasted read.
+    let subscriptionsAddress = Atomic<UInt>(0)
+    let subscriptionAddress = Atomic<UInt>(0)
     /// The transport, as metrics label it.
     package let transport: TransportKind
-    /// Where the hub's fan-out reaches this connection (its event loop); nil: on the fan-out's thread.
-    let lane: (any DeliveryLane)?
+    /// The client protocol's encoding this connection speaks, chosen by its transport.
+    package let codec: any ClientCodec
     /// In the session's own storage, not a `Locked` of its own: a fan-out takes this lock for
     /// every subscriber, and a second object was one more cold cache line per delivery
     /// (docs/benchmarks-log.md §9).
     let state = Mutex(State())
+    package let id = RandomID.uuidString()
+    package let node: Node
+    /// What kind of connection this is, beyond its codec.
+    package let style: SessionStyle
+    /// Where the hub's fan-out reaches this connection (its event loop); nil: on the fan-out's thread.
+    let lane: (any DeliveryLane)?
 
     enum Status {
         case connecting
@@ -44,6 +52,8 @@ package final class ClientSession: Sendable {
 
     struct State {
         var status: Status = .connecting
+        /// Next to the status, which a delivery reads with it.
+        var subscriptions: [String: Subscription] = [:]
         var user = ""
         var connInfo: [UInt8]?
         /// The connection's `meta` (token or connect proxy): never sent to the client, included
@@ -55,7 +65,6 @@ package final class ClientSession: Sendable {
         var expireAt: Int64?
         /// A refresh proxy call for this connection is under way.
         var refreshingByProxy = false
-        var subscriptions: [String: Subscription] = [:]
         /// Channels this session is still leaving after the server ended its subscription (2500):
         /// a resubscribe waits for the leave, or the leave would take the new subscription out of
         /// the hub and the client would hear nothing more.

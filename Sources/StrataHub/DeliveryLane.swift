@@ -73,9 +73,10 @@ package final class LaneFanOut: @unchecked Sendable {
 /// Subscribers sorted by their lane, in the order met (a node has a few lanes: one per event
 /// loop and transport).
 struct LaneGroups {
-    private(set) var groups: [(lane: (any DeliveryLane)?, sessions: [ClientSession])] = []
+    typealias Group = (lane: (any DeliveryLane)?, sessions: [ClientSession])
+    private(set) var groups: [Group] = []
 
-    init(_ sessions: [ClientSession]) {
+    init(_ sessions: some Collection<ClientSession>) {
         var last = -1
         for s in sessions {
             // Consecutive subscribers often share a lane: try the last one first.

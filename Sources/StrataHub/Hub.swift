@@ -10,14 +10,32 @@ package final class Hub: Sendable {
         var byUser: [String: Set<String>] = [:]
     }
 
+    /// A channel's subscribers on this node, and the same sorted by lane as fan-outs take
+    /// them, made at the first fan-out after a change and kept until the next change.
+    ///
+    /// Why: with a steady set of subscribers, each publication copied the set (a retain of
+    /// every session) and sorted it by lane (a read of every session), two passes over cold
+    /// objects per publication before any delivery (docs/benchmarks-log.md §9).
+    struct ChannelSubscribers {
+        var byID: [String: ClientSession] = [:]
+        var lanes: [LaneGroups.Group]?
+
+        mutating func laneGroups() -> [LaneGroups.Group] {
+            if let lanes { return lanes }
+            let made = LaneGroups(byID.values).groups
+            lanes = made
+            return made
+        }
+    }
+
     private let connections = Locked(Connections())
-    private let shards: [Locked<[String: [String: ClientSession]]>]
+    private let shards: [Locked<[String: ChannelSubscribers]>]
 
     package init(shardCount: Int = 64) {
         shards = (0..<shardCount).map { _ in Locked([:]) }
     }
 
-    private func shard(_ channel: String) -> Locked<[String: [String: ClientSession]]> {
+    private func shard(_ channel: String) -> Locked<[String: ChannelSubscribers]> {
         var h = Hasher()
         h.combine(channel)
         return shards[Int(UInt(bitPattern: h.finalize()) % UInt(shards.count))]
@@ -69,7 +87,8 @@ package final class Hub: Sendable {
     func addSubscriber(_ channel: String, _ s: ClientSession) -> (added: Bool, first: Bool) {
         shard(channel).withLock { map in
             let first = map[channel] == nil
-            let added = map[channel, default: [:]].updateValue(s, forKey: s.id) == nil
+            let added = map[channel, default: ChannelSubscribers()].byID.updateValue(s, forKey: s.id) == nil
+            if added { map[channel]?.lanes = nil }
             return (added, first)
         }
     }
@@ -78,13 +97,14 @@ package final class Hub: Sendable {
     /// left on this node.
     func removeSubscriber(_ channel: String, _ s: ClientSession) -> (removed: Bool, last: Bool) {
         shard(channel).withLock { map in
-            guard map[channel]?.removeValue(forKey: s.id) != nil else { return (false, false) }
-            if map[channel]?.isEmpty == true {
+            guard map[channel]?.byID.removeValue(forKey: s.id) != nil else { return (false, false) }
+            if map[channel]?.byID.isEmpty == true {
                 map[channel] = nil
                 map.shrinkIfSparse()
                 return (true, true)
             }
-            map[channel]?.shrinkIfSparse()
+            map[channel]?.byID.shrinkIfSparse()
+            map[channel]?.lanes = nil
             return (true, false)
         }
     }
@@ -105,36 +125,35 @@ package final class Hub: Sendable {
     }
 
     func subscribers(_ channel: String) -> [ClientSession] {
-        shard(channel).withLock { map in map[channel].map { Array($0.values) } ?? [] }
+        shard(channel).withLock { map in map[channel].map { Array($0.byID.values) } ?? [] }
     }
 
-    /// The subscribers, with the channel's name as the hub keeps it (`sharedName`).
-    private func subscribersAndName(_ channel: String) -> (name: String, sessions: [ClientSession]) {
+    /// The subscribers sorted by lane, with the channel's name as the hub keeps it (`sharedName`).
+    private func laneGroupsAndName(_ channel: String) -> (name: String, groups: [LaneGroups.Group]) {
         shard(channel).withLock { map in
             guard let i = map.index(forKey: channel) else { return (channel, []) }
-            return (map[i].key, Array(map[i].value.values))
+            return (map[i].key, map.values[i].laneGroups())
         }
     }
 
     /// Channels with at least one subscriber on this node, with their subscriber counts.
     package func channels() -> [String: Int] {
         var out: [String: Int] = [:]
-        for s in shards { s.withLock { map in for (ch, subs) in map { out[ch] = subs.count } } }
+        for s in shards { s.withLock { map in for (ch, subs) in map { out[ch] = subs.byID.count } } }
         return out
     }
 
     package var subscriptionCount: Int {
-        shards.reduce(0) { total, s in total + s.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+        shards.reduce(0) { total, s in total + s.withLock { $0.values.reduce(0) { $0 + $1.byID.count } } }
     }
 
     // MARK: Fan-out
 
     func broadcastPublication(channel: String, result: AppendResult, metrics: NodeMetrics) {
-        let (channel, subscribers) = subscribersAndName(channel)
-        guard !subscribers.isEmpty else { return }
+        let (channel, groups) = laneGroupsAndName(channel)
+        guard !groups.isEmpty else { return }
         let started = ContinuousClock.now
         let encoded = EncodedPublication(channel: channel, result: result)
-        let groups = LaneGroups(subscribers).groups
         // The histogram gets one figure per publication: from here until the last lane is done.
         let timing = FanOutTiming(lanes: groups.count, started: started, metrics: metrics)
         for (lane, sessions) in groups {
@@ -142,9 +161,19 @@ package final class Hub: Sendable {
             // subscribers touches the metrics a few times, not thousands (docs/metrics.md).
             let tally = DeliveryTally(metrics: metrics)
             let fanOut = LaneFanOut(steps: sessions.count) { i in
+                let n = sessions.count
+                // Each subscriber's memory is loaded in four stages, each from what the one
+                // before loaded: the session; its queue and subscription; its writer's objects;
+                // what those point to (`Prefetch`). The writer's, before this delivery's write
+                // (the delivery's kernel time covers their loads), the session's after it
+                // (measured best of the orders tried, docs/benchmarks-log.md §9).
+                if i + 1 < n { sessions[i + 1].queue.prefetchWriter(objects: false, pointees: true) }
+                if i + 2 < n { sessions[i + 2].queue.prefetchWriter(objects: true, pointees: false) }
                 let s = sessions[i]
                 let (bytes, saved) = s.deliverPublication(encoded)
                 if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }
+                if i + 3 < n { sessions[i + 3].prefetchForDelivery() }
+                if i + 4 < n { sessions[i + 4].prefetchSession() }
             } finish: {
                 tally.flush()
                 timing.laneDone()
@@ -162,10 +191,10 @@ package final class Hub: Sendable {
     }
 
     private func broadcastJoinLeave(_ channel: String, _ type: FrameType, _ encode: @escaping @Sendable (any ClientCodec) -> [UInt8]) {
-        let (channel, subscribers) = subscribersAndName(channel)
-        guard !subscribers.isEmpty else { return }
+        let (channel, groups) = laneGroupsAndName(channel)
+        guard !groups.isEmpty else { return }
         let push = SharedPush(encode)
-        for (lane, sessions) in LaneGroups(subscribers).groups {
+        for (lane, sessions) in groups {
             run(LaneFanOut(steps: sessions.count) { sessions[$0].deliverJoinLeave(channel: channel, push, type) }, on: lane)
         }
     }

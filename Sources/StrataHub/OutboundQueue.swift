@@ -23,24 +23,30 @@ package final class OutboundQueue: Sendable {
         case close(Disconnect?)
     }
 
+    /// What the writer's next write touches first (`DirectWriter.hotMemory`), read outside the
+    /// lock: the fan-out prefetches it a subscriber ahead (`Prefetch`). First in the object,
+    /// then the lock and what the idle check reads: `hotBytes`.
+    private let writerMemory = PrefetchSlots()
+
     struct State {
-        var messages: Deque<[UInt8]> = [] {
-            didSet { count = messages.count }
-        }
+        // What a fan-out's idle check reads comes first, in the lock's cache line.
         /// `messages.count`, kept here: the fan-out checks for an idle queue per delivery, and
         /// the deque's count lives in its storage, another cold cache line.
         private(set) var count = 0
+        var closeRequested = false
+        var finished = false
+        /// A wake-up was sent and the writer has not yet found the queue empty.
+        var wakePending = false
+        /// The writer, when it can take a fan-out message at once.
+        var direct: (any DirectWriter)?
+        var messages: Deque<[UInt8]> = [] {
+            didSet { count = messages.count }
+        }
         /// The most messages waiting at once since the storage was last given back.
         var longest = 0
         var bytes = 0
         var closing: Disconnect?
-        var closeRequested = false
-        var finished = false
         var wake: (@Sendable () -> Void)?
-        /// The writer, when it can take a fan-out message at once.
-        var direct: (any DirectWriter)?
-        /// A wake-up was sent and the writer has not yet found the queue empty.
-        var wakePending = false
 
         /// The wake-up to send now, if the writer is idle.
         mutating func wakeIfIdle() -> (@Sendable () -> Void)? {
@@ -108,6 +114,26 @@ package final class OutboundQueue: Sendable {
         return .enqueued(enqueue(message))
     }
 
+    /// The bytes at the start of the object that a fan-out reads: the header, the writer's
+    /// slots, the lock and the idle check's fields (the order of the stored properties).
+    static let hotBytes: UInt = 208
+
+    /// Starts loading this queue's state and slots, for a delivery a couple of subscribers
+    /// from now.
+    @inline(__always)
+    package func prefetch() {
+        Prefetch.object(self, bytes: Self.hotBytes)
+    }
+
+    /// Starts loading what the writer's next write touches first (its first `objects` regions:
+    /// its own objects), then, with `pointees`, the rest; this queue's lines should be loaded
+    /// already (`prefetch`).
+    @inline(__always)
+    package func prefetchWriter(objects: Bool, pointees: Bool) {
+        if objects { writerMemory.prefetch(0..<DirectWriteRegions.objects) }
+        if pointees { writerMemory.prefetch(DirectWriteRegions.objects..<PrefetchSlots.count) }
+    }
+
     /// Asks the writer to close after sending what is queued (or, with `dropPending`, at once).
     package func close(_ disconnect: Disconnect?, dropPending: Bool = false) {
         let wake: (@Sendable () -> Void)? = state.withLock { s in
@@ -126,6 +152,7 @@ package final class OutboundQueue: Sendable {
     /// Installs the writer's wake-up (and the writer, when it takes fan-out messages at once); the
     /// wake-up runs at once if work is already waiting. Once.
     package func onReady(direct: (any DirectWriter)? = nil, _ wake: @escaping @Sendable () -> Void) {
+        if let direct { writerMemory.set(direct.hotMemory) }
         let now: (@Sendable () -> Void)? = state.withLock { s in
             s.wake = wake
             s.direct = direct
@@ -189,6 +216,12 @@ package final class OutboundQueue: Sendable {
     }
 }
 
+/// How `DirectWriter.hotMemory` is laid out.
+package enum DirectWriteRegions {
+    /// The writer's own objects come first, in this many regions.
+    package static let objects = 4
+}
+
 /// A connection's writer that can write a fan-out message at once: on its event loop, during a
 /// fan-out its lane lets write directly (a quiet one, `DrainBatcher`), with the socket taking data.
 package protocol DirectWriter: AnyObject, Sendable {
@@ -198,4 +231,9 @@ package protocol DirectWriter: AnyObject, Sendable {
     /// Writes and flushes a message claimed with `claimDirectWrite`. Called outside every lock
     /// of the session: a failed write closes the channel, whose handlers end the session.
     func writeClaimed(_ message: [UInt8])
+    /// The memory a direct write touches first, for the fan-out to prefetch (`PrefetchSlots`):
+    /// `DirectWriteRegions.objects` regions of the writer's own objects (itself, its channel,
+    /// the context it writes from, ...; 0 for one it lacks), then what those point to. Asked
+    /// once, on the writer's event loop, when it starts.
+    var hotMemory: [(address: UInt, bytes: UInt)] { get }
 }

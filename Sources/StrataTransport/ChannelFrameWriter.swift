@@ -99,6 +99,12 @@ final class ChannelFrameWriter: Drainable, DirectWriter {
         gate.allows(batcher)
     }
 
+    /// Asked when the writer starts, after the upgrade put the encoder in the pipeline.
+    var hotMemory: [(address: UInt, bytes: UInt)] {
+        let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        return DirectWriteMemory.regions(writer: self, channel: channel, context: encoder, extra: [onLoop])
+    }
+
     /// Right after the claim, on the same thread.
     func writeClaimed(_ message: [UInt8]) {
         write([message])

@@ -77,6 +77,10 @@ final class HTTPStreamWriter: Drainable, DirectWriter {
         writeMessage(message, framing: framing, flush: true)
     }
 
+    var hotMemory: [(address: UInt, bytes: UInt)] {
+        DirectWriteMemory.regions(writer: self, channel: channel, context: chunkContext.value ?? context.value)
+    }
+
     /// From the encoder's place when chunks are framed here: only the handlers towards the
     /// socket need the flush.
     private func flush() {

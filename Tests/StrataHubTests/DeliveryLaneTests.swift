@@ -84,6 +84,40 @@ struct DeliveryLaneTests {
         #expect(try pushes(h, a) == ["pub one", "join b", "pub two"])
     }
 
+    /// The hub keeps a channel's subscribers sorted by lane between publications; a subscribe or
+    /// an unsubscribe in between changes whom the next publication reaches, on which lane.
+    @Test func theLaneGroupsFollowSubscribersAsTheyChange() async throws {
+        let h = try await SessionHarness()
+        let first = HeldLane()
+        let second = HeldLane()
+        let a = try await connected(h, "a", lane: first)
+        let b = try await connected(h, "b", lane: second)
+        for s in [a, b] { try await subscribe(h, s, "news") }
+
+        _ = try await h.publish("news", "one")
+        #expect(first.submitted == 1 && second.submitted == 1)
+        first.runAll()
+        second.runAll()
+        #expect(try pushes(h, b) == ["pub one"])
+
+        await h.send(b, #"{"id":3,"unsubscribe":{"channel":"news"}}"#)
+        _ = try h.messages(b)
+        _ = try await h.publish("news", "two")
+        #expect(first.submitted == 1 && second.submitted == 0, "no fan-out for a lane left without subscribers")
+        first.runAll()
+
+        let c = try await connected(h, "c", lane: second)
+        try await subscribe(h, c, "news")
+        _ = try await h.publish("news", "three")
+        #expect(first.submitted == 1 && second.submitted == 1)
+        first.runAll()
+        second.runAll()
+
+        #expect(try pushes(h, a) == ["pub one", "pub two", "pub three"])
+        #expect(try pushes(h, b).isEmpty)
+        #expect(try pushes(h, c) == ["pub three"])
+    }
+
     /// A lane runs a fan-out a step (a subscriber) at a time, so it can pause between two; the
     /// fan-out's end work runs once, after the last step.
     @Test func aFanOutRunsStepByStepThenFinishesOnce() {
