@@ -116,7 +116,7 @@ package final class OutboundQueue: Sendable {
 
     /// The bytes at the start of the object that a fan-out reads: the header, the writer's
     /// slots, the lock and the idle check's fields (the order of the stored properties).
-    static let hotBytes: UInt = 208
+    static let hotBytes: UInt = 272
 
     /// Starts loading this queue's state and slots, for a delivery a couple of subscribers
     /// from now.

@@ -70,9 +70,12 @@ package enum Prefetch {
 /// Memory that a connection's next write will touch, as a fixed set of slots the fan-out reads
 /// without a lock or a reference count (`OutboundQueue.prefetchWriter`): each slot a
 /// cache-line-aligned address with its count of lines in the low 6 bits.
+///
+/// 24 slots: an SSE writer lists 20 regions (its four objects, 16 pointees); with 16 slots the
+/// channel's last pointees were dropped, and a fan-out cost 2–3 % more (docs/benchmarks-log.md §9).
 package struct PrefetchSlots: ~Copyable, Sendable {
-    package static let count = 16
-    private let slots: InlineArray<16, Atomic<UInt>> = InlineArray { _ in Atomic(0) }
+    package static let count = 24
+    private let slots: InlineArray<24, Atomic<UInt>> = InlineArray { _ in Atomic(0) }
 
     package init() {}
 
