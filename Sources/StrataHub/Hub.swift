@@ -167,8 +167,8 @@ package final class Hub: Sendable {
                 // what those point to (`Prefetch`). The writer's, before this delivery's write
                 // (the delivery's kernel time covers their loads), the session's after it
                 // (measured best of the orders tried, docs/benchmarks-log.md §9).
-                if i + 1 < n { sessions[i + 1].queue.prefetchWriter(objects: false, pointees: true) }
-                if i + 2 < n { sessions[i + 2].queue.prefetchWriter(objects: true, pointees: false) }
+                if i + 1 < n { sessions[i + 1].queue.prefetchWriterPointees() }
+                if i + 2 < n { sessions[i + 2].queue.prefetchWriterObjects() }
                 let s = sessions[i]
                 let (bytes, saved) = s.deliverPublication(encoded)
                 if bytes > 0 { tally.add(s.transport, bytes: bytes, saved: saved) }

@@ -125,13 +125,18 @@ package final class OutboundQueue: Sendable {
         Prefetch.object(self, bytes: Self.hotBytes)
     }
 
-    /// Starts loading what the writer's next write touches first (its first `objects` regions:
-    /// its own objects), then, with `pointees`, the rest; this queue's lines should be loaded
-    /// already (`prefetch`).
+    /// Starts loading the writer's own objects (`DirectWriter.hotMemory`); this queue's lines
+    /// should be loaded already (`prefetch`).
     @inline(__always)
-    package func prefetchWriter(objects: Bool, pointees: Bool) {
-        if objects { writerMemory.prefetch(0..<DirectWriteRegions.objects) }
-        if pointees { writerMemory.prefetch(DirectWriteRegions.objects..<PrefetchSlots.count) }
+    package func prefetchWriterObjects() {
+        writerMemory.prefetch(0..<DirectWriteRegions.objects)
+    }
+
+    /// Starts loading what the writer's objects point to; those should be loaded already
+    /// (`prefetchWriterObjects`).
+    @inline(__always)
+    package func prefetchWriterPointees() {
+        writerMemory.prefetch(DirectWriteRegions.objects..<PrefetchSlots.count)
     }
 
     /// Asks the writer to close after sending what is queued (or, with `dropPending`, at once).

@@ -99,10 +99,10 @@ final class ChannelFrameWriter: Drainable, DirectWriter {
         gate.allows(batcher)
     }
 
-    /// Asked when the writer starts, after the upgrade put the encoder in the pipeline.
+    /// Asked when the writer starts, after the upgrade put the encoder in the pipeline: the
+    /// writes' own lookup (`encoderContext`) is made here, once.
     var hotMemory: [(address: UInt, bytes: UInt)] {
-        let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        return DirectWriteMemory.regions(writer: self, channel: channel, context: encoder, extra: [onLoop])
+        DirectWriteMemory.regions(writer: self, channel: channel, context: encoderContext(), extra: [onLoop])
     }
 
     /// Right after the claim, on the same thread.
